@@ -1,0 +1,200 @@
+// The registry of Ising samplers behind one small interface: the run loop, tests and benchmarks
+// iterate over `ISING_ALGORITHMS`, so a sampler added here is tested and benchmarked everywhere.
+
+import { type Lattice, neighbours, requireEven } from "../lattice/geometry.js";
+import { Rng } from "../lattice/rng.js";
+import { isingEnergyWith, magnetization, randomSpins } from "../models/ising.js";
+import { heatbathSweep, heatbathTable } from "./heatbath.js";
+import { metropolisSweep, metropolisTable } from "./metropolis.js";
+import { LANES, laneSpins, multispinMeasure, multispinSweep, multispinTable } from "./multispin.js";
+import { swendsenWangSweep } from "./swendsen-wang.js";
+import { wolffCluster, wolffThreshold } from "./wolff.js";
+
+export const ISING_ALGORITHMS = ["metropolis", "heatbath", "multispin", "wolff", "sw"] as const;
+export type IsingAlgorithm = (typeof ISING_ALGORITHMS)[number];
+
+/** Everything a checkpoint needs to continue a sampler bit-for-bit. */
+export interface SamplerState {
+  rng: Uint32Array;
+  /** The spins: Int8Array (one chain) or Int32Array (multi-spin words). */
+  spins: Int8Array | Int32Array;
+  /** Small numeric state (e.g. Wolff's clusters per sweep and calibration sums). */
+  extra: Record<string, number>;
+}
+
+/** Work done since creation, for benchmarks and reports. */
+export interface Counters {
+  /** Spin-update attempts (local) or site visits (cluster labelling). */
+  updates: number;
+  clusters: number;
+  flipped: number;
+}
+
+/** A set of `chains` independent Markov chains advanced together. */
+export interface IsingSampler {
+  readonly algorithm: IsingAlgorithm;
+  readonly lat: Lattice;
+  readonly beta: number;
+  readonly chains: number;
+  readonly counters: Counters;
+  /** One sweep: a full checkerboard pass, one SW update, or a fixed number of Wolff clusters. */
+  sweep(): void;
+  /** Called once when thermalisation ends (Wolff fixes its clusters per sweep here). */
+  endThermalization(): void;
+  /** Energy H and magnetisation M of every chain into arrays of length `chains`. */
+  measure(E: Float64Array, M: Float64Array): void;
+  /** Spins of chain c as ±1 bytes into `out` (length V). */
+  config(c: number, out: Int8Array): void;
+  save(): SamplerState;
+  restore(st: SamplerState): void;
+}
+
+export interface IsingSamplerOptions {
+  algorithm: IsingAlgorithm;
+  lat: Lattice;
+  beta: number;
+  rng: Rng;
+  /** Wolff only: clusters per sweep; 0 = calibrate to V / ⟨cluster size⟩ during thermalisation. */
+  clustersPerSweep?: number;
+}
+
+export function isIsingAlgorithm(name: string): name is IsingAlgorithm {
+  return (ISING_ALGORITHMS as readonly string[]).includes(name);
+}
+
+/** Creates a sampler from a hot start. */
+export function makeIsingSampler(opt: IsingSamplerOptions): IsingSampler {
+  if (!(opt.beta > 0) || !Number.isFinite(opt.beta)) throw new RangeError(`beta must be a positive number, got ${opt.beta}`);
+  switch (opt.algorithm) {
+    case "metropolis":
+    case "heatbath":
+      return localSampler(opt);
+    case "multispin":
+      return multispinSampler(opt);
+    case "wolff":
+    case "sw":
+      return clusterSampler(opt);
+  }
+}
+
+function counters(): Counters {
+  return { updates: 0, clusters: 0, flipped: 0 };
+}
+
+function restoreCommon(rng: Rng, spins: Int8Array | Int32Array, st: SamplerState): void {
+  if (st.spins.length !== spins.length || st.spins.constructor !== spins.constructor) {
+    throw new RangeError("checkpoint spins do not match this lattice and algorithm");
+  }
+  spins.set(st.spins as never);
+  const r = new Rng(st.rng);
+  rng.s0 = r.s0; rng.s1 = r.s1; rng.s2 = r.s2; rng.s3 = r.s3;
+}
+
+function singleChainMeasure(lat: Lattice, s: Int8Array): (E: Float64Array, M: Float64Array) => void {
+  const nb = neighbours(lat);
+  return (E, M) => {
+    E[0] = isingEnergyWith(nb, lat.dim, s);
+    M[0] = magnetization(s);
+  };
+}
+
+function localSampler(opt: IsingSamplerOptions): IsingSampler {
+  const { lat, beta, rng, algorithm } = opt;
+  requireEven(lat, `the checkerboard ${algorithm} update`);
+  const s = randomSpins(lat.V, rng);
+  const heat = algorithm === "heatbath";
+  const table = heat ? heatbathTable(lat.dim, beta) : metropolisTable(lat.dim, beta);
+  const c = counters();
+  return {
+    algorithm, lat, beta, chains: 1, counters: c,
+    sweep() {
+      if (heat) heatbathSweep(lat, s, table, rng);
+      else metropolisSweep(lat, s, table, rng);
+      c.updates += lat.V;
+    },
+    endThermalization() {},
+    measure: singleChainMeasure(lat, s),
+    config(_c, out) { out.set(s); },
+    save: () => ({ rng: rng.state(), spins: s.slice(), extra: {} }),
+    restore(st) { restoreCommon(rng, s, st); },
+  };
+}
+
+function multispinSampler(opt: IsingSamplerOptions): IsingSampler {
+  const { lat, beta, rng } = opt;
+  requireEven(lat, "the multi-spin checkerboard update");
+  const w = new Int32Array(lat.V);
+  for (let i = 0; i < lat.V; i++) w[i] = rng.u32() | 0;
+  const table = multispinTable(lat.dim, beta);
+  const nb = neighbours(lat);
+  const c = counters();
+  return {
+    algorithm: "multispin", lat, beta, chains: LANES, counters: c,
+    sweep() {
+      multispinSweep(lat, w, table, rng);
+      c.updates += lat.V * LANES;
+    },
+    endThermalization() {},
+    measure(E, M) { multispinMeasure(lat, nb, w, E, M); },
+    config(k, out) { laneSpins(w, k, out); },
+    save: () => ({ rng: rng.state(), spins: w.slice(), extra: {} }),
+    restore(st) { restoreCommon(rng, w, st); },
+  };
+}
+
+function clusterSampler(opt: IsingSamplerOptions): IsingSampler {
+  const { lat, beta, rng, algorithm } = opt;
+  const s = randomSpins(lat.V, rng);
+  const nb = neighbours(lat);
+  const z = 2 * lat.dim;
+  const threshold = wolffThreshold(beta);
+  const scratch = new Int32Array(lat.V);
+  const decision = algorithm === "sw" ? new Int8Array(lat.V) : new Int8Array(0);
+  const c = counters();
+  // Wolff calibration: sums over the thermalisation clusters, then a fixed count per sweep.
+  const extra: Record<string, number> = { clustersPerSweep: opt.clustersPerSweep ?? 0, calClusters: 0, calSites: 0 };
+  const wolffOne = (): number => {
+    const n = wolffCluster(nb, z, s, threshold, rng, scratch);
+    c.clusters++;
+    c.flipped += n;
+    c.updates += n;
+    return n;
+  };
+  return {
+    algorithm, lat, beta, chains: 1, counters: c,
+    sweep() {
+      if (algorithm === "sw") {
+        c.clusters += swendsenWangSweep(nb, lat.dim, s, threshold, rng, scratch, decision);
+        c.updates += lat.V;
+        return;
+      }
+      const fixed = extra.clustersPerSweep!;
+      if (fixed > 0) {
+        for (let k = 0; k < fixed; k++) wolffOne();
+        return;
+      }
+      // Calibration sweeps (thermalisation only): flip about V sites.
+      for (let flipped = 0; flipped < lat.V;) {
+        const n = wolffOne();
+        flipped += n;
+        extra.calClusters!++;
+        extra.calSites! += n;
+      }
+    },
+    endThermalization() {
+      if (algorithm === "wolff" && extra.clustersPerSweep === 0) {
+        // Too short a thermalisation for a mean cluster size: measure one now.
+        while (extra.calClusters! < 100 && extra.calSites! < 10 * lat.V) this.sweep();
+        const mean = extra.calClusters! > 0 ? extra.calSites! / extra.calClusters! : 1;
+        extra.clustersPerSweep = Math.max(1, Math.round(lat.V / mean));
+      }
+    },
+    measure: singleChainMeasure(lat, s),
+    config(_c, out) { out.set(s); },
+    save: () => ({ rng: rng.state(), spins: s.slice(), extra: { ...extra } }),
+    restore(st) {
+      restoreCommon(rng, s, st);
+      Object.assign(extra, st.extra);
+    },
+  };
+}
