@@ -71,10 +71,11 @@ export class Rng {
 
   constructor(state: ArrayLike<number>) {
     if (state.length !== 4) throw new RangeError("an xoshiro128** state has 4 words");
-    this.s0 = state[0]! >>> 0;
-    this.s1 = state[1]! >>> 0;
-    this.s2 = state[2]! >>> 0;
-    this.s3 = state[3]! >>> 0;
+    // Fields hold int32 values so that V8 keeps them unboxed; u32() converts on output.
+    this.s0 = state[0]! | 0;
+    this.s1 = state[1]! | 0;
+    this.s2 = state[2]! | 0;
+    this.s3 = state[3]! | 0;
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) throw new RangeError("xoshiro128** state must not be all zero");
   }
 
@@ -91,6 +92,11 @@ export class Rng {
     this.s2 = n2 ^ t;
     this.s3 = (n3 << 11) | (n3 >>> 21);
     return result;
+  }
+
+  /** Uniform 31-bit integer (the top bits of `u32`): the kernels' sign-bit comparisons need it. */
+  u31(): number {
+    return this.u32() >>> 1;
   }
 
   /** Uniform in [0, 1) with 32 random bits. */
@@ -146,7 +152,7 @@ export class Rng {
         this.u32();
       }
     }
-    this.s0 = t0 >>> 0; this.s1 = t1 >>> 0; this.s2 = t2 >>> 0; this.s3 = t3 >>> 0;
+    this.s0 = t0 | 0; this.s1 = t1 | 0; this.s2 = t2 | 0; this.s3 = t3 | 0;
   }
 }
 

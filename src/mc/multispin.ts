@@ -31,14 +31,9 @@ export function multispinTable(dim: number, beta: number): Int32Array {
   return out;
 }
 
-/** Full adder on bit planes: returns [sum, carry]. */
-function fullAdd(a: number, b: number, c: number): [number, number] {
-  const x = a ^ b;
-  return [x ^ c, (a & b) | (c & x)];
-}
-
 /** One checkerboard sweep of 32 systems on a 2D lattice. */
 export function multispinSweep2D(w: Int32Array, L: number, table: Int32Array, rng: Rng): void {
+  let s0 = rng.s0, s1 = rng.s1, s2 = rng.s2, s3 = rng.s3;
   for (let c = 0; c < 2; c++) {
     for (let y = 0; y < L; y++) {
       const row = y * L;
@@ -52,16 +47,19 @@ export function multispinSweep2D(w: Int32Array, L: number, table: Int32Array, rn
         const a2 = S ^ w[x === L - 1 ? row : i + 1]!;
         const a3 = S ^ w[up + x]!;
         const a4 = S ^ w[dn + x]!;
-        const s1 = a1 ^ a2, c1 = a1 & a2, s2 = a3 ^ a4, c2 = a3 & a4;
-        const ones = s1 ^ s2;
+        const u1 = a1 ^ a2, c1 = a1 & a2, u2 = a3 ^ a4, c2 = a3 & a4;
+        const ones = u1 ^ u2;
         // broken ≥ 2 → ΔE ≤ 0, always flip; broken = 1 → e^{−4β}; broken = 0 → e^{−8β}.
-        let flip = c1 | c2 | (s1 & s2);
+        let flip = c1 | c2 | (u1 & u2);
         let und = ~flip;
         if (und !== 0) {
           const eq1 = ones & ~(c1 | c2);
           const eq0 = und & ~eq1;
           for (let b = 0; b < 32; b++) {
-            const r = rng.u32();
+            const m = Math.imul(s1, 5);
+            const r = Math.imul((m << 7) | (m >>> 25), 9);
+            const t = s1 << 9;
+            s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = (s3 << 11) | (s3 >>> 21);
             const p = (eq1 & table[b]!) | (eq0 & table[32 + b]!);
             flip |= und & p & ~r;
             und &= ~(p ^ r);
@@ -72,11 +70,13 @@ export function multispinSweep2D(w: Int32Array, L: number, table: Int32Array, rn
       }
     }
   }
+  rng.s0 = s0; rng.s1 = s1; rng.s2 = s2; rng.s3 = s3;
 }
 
 /** One checkerboard sweep of 32 systems on a 3D lattice. */
 export function multispinSweep3D(w: Int32Array, L: number, table: Int32Array, rng: Rng): void {
   const L2 = L * L;
+  let s0 = rng.s0, s1 = rng.s1, s2 = rng.s2, s3 = rng.s3;
   for (let c = 0; c < 2; c++) {
     for (let z = 0; z < L; z++) {
       const plane = z * L2;
@@ -89,11 +89,14 @@ export function multispinSweep3D(w: Int32Array, L: number, table: Int32Array, rn
         for (let x = (y + z + c) & 1; x < L; x += 2) {
           const i = plane + row + x;
           const S = w[i]!;
-          const [s1, c1] = fullAdd(
-            S ^ w[x === 0 ? i + L - 1 : i - 1]!, S ^ w[x === L - 1 ? i - L + 1 : i + 1]!, S ^ w[plane + up + x]!);
-          const [s2, c2] = fullAdd(S ^ w[plane + dn + x]!, S ^ w[front + row + x]!, S ^ w[back + row + x]!);
+          const a1 = S ^ w[x === 0 ? i + L - 1 : i - 1]!, a2 = S ^ w[x === L - 1 ? i - L + 1 : i + 1]!;
+          const a3 = S ^ w[plane + up + x]!, a4 = S ^ w[plane + dn + x]!;
+          const a5 = S ^ w[front + row + x]!, a6 = S ^ w[back + row + x]!;
+          // Two full adders: (a1 + a2 + a3) = u1 + 2 c1, (a4 + a5 + a6) = u2 + 2 c2.
+          const x1 = a1 ^ a2, u1 = x1 ^ a3, c1 = (a1 & a2) | (a3 & x1);
+          const x2 = a4 ^ a5, u2 = x2 ^ a6, c2 = (a4 & a5) | (a6 & x2);
           // broken = ones + 2·twos with twos = c1 + c2 + k ∈ 0…3.
-          const ones = s1 ^ s2, k = s1 & s2;
+          const ones = u1 ^ u2, k = u1 & u2;
           const twosOdd = c1 ^ c2 ^ k;
           const twosGe2 = (c1 & c2) | (k & (c1 ^ c2));
           let flip = twosGe2 | (twosOdd & ones); // broken ≥ 3 → ΔE ≤ 0
@@ -103,7 +106,10 @@ export function multispinSweep3D(w: Int32Array, L: number, table: Int32Array, rn
             const eq1 = ones & ~(c1 | c2); // ΔE = 8
             const eq0 = und & ~eq2 & ~eq1; // ΔE = 12
             for (let b = 0; b < 32; b++) {
-              const r = rng.u32();
+              const m = Math.imul(s1, 5);
+              const r = Math.imul((m << 7) | (m >>> 25), 9);
+              const t = s1 << 9;
+              s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = (s3 << 11) | (s3 >>> 21);
               const p = (eq2 & table[b]!) | (eq1 & table[32 + b]!) | (eq0 & table[64 + b]!);
               flip |= und & p & ~r;
               und &= ~(p ^ r);
@@ -115,6 +121,7 @@ export function multispinSweep3D(w: Int32Array, L: number, table: Int32Array, rn
       }
     }
   }
+  rng.s0 = s0; rng.s1 = s1; rng.s2 = s2; rng.s3 = s3;
 }
 
 /** One sweep of 32 systems on either dimension (even L). */
