@@ -40,7 +40,7 @@ function energyMagnetizationHistogram(algorithm: IsingAlgorithm, lat: Lattice, b
   const E = new Float64Array(smp.chains), M = new Float64Array(smp.chains);
   for (let n = 0; n < Math.ceil(samples / smp.chains); n++) {
     for (let k = 0; k < 3; k++) smp.sweep();
-    smp.measure(E, M);
+    smp.measure([E, M]);
     for (let c = 0; c < smp.chains; c++) hist[index.get(key(E[c]!, M[c]!))!]!++;
   }
   const Emin = Math.min(...dos.E);

@@ -3,6 +3,7 @@
 
 import { type Lattice, neighbours, requireEven } from "../lattice/geometry.js";
 import { Rng } from "../lattice/rng.js";
+import { type Chains, type SamplerState } from "./chains.js";
 import { isingEnergyWith, magnetization, randomSpins } from "../models/ising.js";
 import { heatbathSweep, heatbathTable } from "./heatbath.js";
 import { metropolisSweep, metropolisTable } from "./metropolis.js";
@@ -13,15 +14,6 @@ import { wolffCluster, wolffThreshold } from "./wolff.js";
 export const ISING_ALGORITHMS = ["metropolis", "heatbath", "multispin", "wolff", "sw"] as const;
 export type IsingAlgorithm = (typeof ISING_ALGORITHMS)[number];
 
-/** Everything a checkpoint needs to continue a sampler bit-for-bit. */
-export interface SamplerState {
-  rng: Uint32Array;
-  /** The spins: Int8Array (one chain) or Int32Array (multi-spin words). */
-  spins: Int8Array | Int32Array;
-  /** Small numeric state (e.g. Wolff's clusters per sweep and calibration sums). */
-  extra: Record<string, number>;
-}
-
 /** Work done since creation, for benchmarks and reports. */
 export interface Counters {
   /** Spin-update attempts (local) or site visits (cluster labelling). */
@@ -30,24 +22,16 @@ export interface Counters {
   flipped: number;
 }
 
-/** A set of `chains` independent Markov chains advanced together. */
-export interface IsingSampler {
+/** Ising chains: the generic interface plus what Ising code needs to know. */
+export interface IsingSampler extends Chains<Int8Array> {
   readonly algorithm: IsingAlgorithm;
   readonly lat: Lattice;
   readonly beta: number;
-  readonly chains: number;
   readonly counters: Counters;
-  /** One sweep: a full checkerboard pass, one SW update, or a fixed number of Wolff clusters. */
-  sweep(): void;
-  /** Called once when thermalisation ends (Wolff fixes its clusters per sweep here). */
-  endThermalization(): void;
-  /** Energy H and magnetisation M of every chain into arrays of length `chains`. */
-  measure(E: Float64Array, M: Float64Array): void;
-  /** Spins of chain c as ±1 bytes into `out` (length V). */
-  config(c: number, out: Int8Array): void;
-  save(): SamplerState;
-  restore(st: SamplerState): void;
 }
+
+/** The observables every Ising sampler measures, in `measure` order. */
+export const ISING_OBSERVABLES = ["energy", "magnetization"] as const;
 
 export interface IsingSamplerOptions {
   algorithm: IsingAlgorithm;
@@ -86,15 +70,16 @@ function restoreCommon(rng: Rng, spins: Int8Array | Int32Array, st: SamplerState
     throw new RangeError("checkpoint spins do not match this lattice and algorithm");
   }
   spins.set(st.spins as never);
+  if (st.rng.length !== 4) throw new RangeError("checkpoint RNG state must have 4 words (xoshiro128**)");
   const r = new Rng(st.rng);
   rng.s0 = r.s0; rng.s1 = r.s1; rng.s2 = r.s2; rng.s3 = r.s3;
 }
 
-function singleChainMeasure(lat: Lattice, s: Int8Array): (E: Float64Array, M: Float64Array) => void {
+function singleChainMeasure(lat: Lattice, s: Int8Array): (out: Float64Array[]) => void {
   const nb = neighbours(lat);
-  return (E, M) => {
-    E[0] = isingEnergyWith(nb, lat.dim, s);
-    M[0] = magnetization(s);
+  return (out) => {
+    out[0]![0] = isingEnergyWith(nb, lat.dim, s);
+    out[1]![0] = magnetization(s);
   };
 }
 
@@ -106,7 +91,7 @@ function localSampler(opt: IsingSamplerOptions): IsingSampler {
   const table = heat ? heatbathTable(lat.dim, beta) : metropolisTable(lat.dim, beta);
   const c = counters();
   return {
-    algorithm, lat, beta, chains: 1, counters: c,
+    algorithm, lat, beta, chains: 1, counters: c, observables: ISING_OBSERVABLES,
     sweep() {
       if (heat) heatbathSweep(lat, s, table, rng);
       else metropolisSweep(lat, s, table, rng);
@@ -129,13 +114,13 @@ function multispinSampler(opt: IsingSamplerOptions): IsingSampler {
   const nb = neighbours(lat);
   const c = counters();
   return {
-    algorithm: "multispin", lat, beta, chains: LANES, counters: c,
+    algorithm: "multispin", lat, beta, chains: LANES, counters: c, observables: ISING_OBSERVABLES,
     sweep() {
       multispinSweep(lat, w, table, rng);
       c.updates += lat.V * LANES;
     },
     endThermalization() {},
-    measure(E, M) { multispinMeasure(lat, nb, w, E, M); },
+    measure(out) { multispinMeasure(lat, nb, w, out[0]!, out[1]!); },
     config(k, out) { laneSpins(w, k, out); },
     save: () => ({ rng: rng.state(), spins: w.slice(), extra: {} }),
     restore(st) { restoreCommon(rng, w, st); },
@@ -161,7 +146,7 @@ function clusterSampler(opt: IsingSamplerOptions): IsingSampler {
     return n;
   };
   return {
-    algorithm, lat, beta, chains: 1, counters: c,
+    algorithm, lat, beta, chains: 1, counters: c, observables: ISING_OBSERVABLES,
     sweep() {
       if (algorithm === "sw") {
         c.clusters += swendsenWangSweep(nb, lat.dim, s, threshold, rng, scratch, decision);

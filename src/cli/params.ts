@@ -1,0 +1,84 @@
+// Self-describing parameters: one entry (flag, type, default, description) feeds the CLI help, the
+// validation of user input (zod) and the attributes stored with every output file (style.md §11).
+
+import { type Command, Option } from "commander";
+import { z } from "zod";
+
+/** A user error: printed as one line, exit code 2, never a stack trace. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export interface ParamSpec {
+  /** Commander flag, e.g. "--beta <b>". */
+  flag: string;
+  description: string;
+  /** zod schema applied to the raw string (or default). */
+  schema: z.ZodType;
+  default?: unknown;
+  /** Stored as a file attribute (simulation parameters are; output paths and UI flags are not). */
+  physics?: boolean;
+}
+
+export type ParamSpecs = Record<string, ParamSpec>;
+
+/** Integer option with bounds. */
+export function int(min: number, max = Number.MAX_SAFE_INTEGER): z.ZodType<number> {
+  return z.coerce
+    .number({ error: "must be a number" })
+    .refine((v) => Number.isInteger(v), { message: "must be an integer" })
+    .refine((v) => v >= min && v <= max, { message: max === Number.MAX_SAFE_INTEGER ? `must be >= ${min}` : `must be between ${min} and ${max}` });
+}
+
+/** Finite number option, optionally strictly positive. */
+export function num(opts: { positive?: boolean } = {}): z.ZodType<number> {
+  return z.coerce
+    .number({ error: "must be a number" })
+    .refine((v) => Number.isFinite(v), { message: "must be a finite number" })
+    .refine((v) => !opts.positive || v > 0, { message: "must be > 0" });
+}
+
+/** One of a fixed list of names. */
+export function oneOf<T extends string>(values: readonly T[]): z.ZodType<T> {
+  return z.string().refine((v): v is T => (values as readonly string[]).includes(v), {
+    message: `must be one of ${values.join(", ")}`,
+  }) as unknown as z.ZodType<T>;
+}
+
+/** Registers every spec as a commander option (defaults are applied in `parseParams`, not here, so
+ * that we can tell what the user set explicitly). */
+export function addParams(cmd: Command, specs: ParamSpecs): Command {
+  for (const spec of Object.values(specs)) {
+    const opt = new Option(spec.flag, spec.description);
+    if (spec.default !== undefined) opt.default(spec.default as string, String(spec.default));
+    cmd.addOption(opt);
+  }
+  return cmd;
+}
+
+/** Validates raw commander options against the specs; throws UsageError naming the flag. */
+export function parseParams<T>(specs: ParamSpecs, raw: Record<string, unknown>): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(specs)) {
+    const value = raw[key] ?? spec.default;
+    if (value === undefined) continue;
+    const res = spec.schema.safeParse(value);
+    const flag = spec.flag.split(/[ ,]/)[0];
+    if (!res.success) {
+      const msg = res.error.issues[0]?.message ?? "is invalid";
+      throw new UsageError(`${flag} ${msg} (got ${JSON.stringify(value)})`);
+    }
+    out[key] = res.data;
+  }
+  return out as T;
+}
+
+/** The subset of parsed parameters that describes the physics (stored as attributes). */
+export function physicsParams(specs: ParamSpecs, values: Record<string, unknown>): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [key, spec] of Object.entries(specs)) {
+    const v = values[key];
+    if (spec.physics && (typeof v === "string" || typeof v === "number" || typeof v === "boolean")) out[key] = v;
+  }
+  return out;
+}

@@ -1,0 +1,136 @@
+// The Monte Carlo run loop: thermalise, sweep, measure every `every` sweeps, hand measurements to a
+// sink, checkpoint on request or on a timer, and resume from a checkpoint bit-for-bit.
+//
+// Why the loop and not the samplers own this: a sampler only knows how to sweep and measure; every
+// model then gets stopping, resuming and writing in the same way (Carlo.jl's design, style.md §1).
+
+import { type Chains, type SamplerState } from "./chains.js";
+
+/** What to run. Sweeps are counted after thermalisation. */
+export interface RunPlan {
+  therm: number;
+  sweeps: number;
+  /** Measure every `every` sweeps. */
+  every: number;
+  /** Store the configurations of every `saveEvery`-th measurement (0: none). */
+  saveEvery: number;
+}
+
+/** Where a run stands; with the sampler state it is a complete checkpoint. */
+export interface RunPosition {
+  /** Sweeps done in total, thermalisation included. */
+  sweepsDone: number;
+  /** Measurements handed to the sink so far. */
+  measurements: number;
+  /** Configurations handed to the sink so far (per chain). */
+  saved: number;
+}
+
+export interface Checkpoint extends RunPosition {
+  sampler: SamplerState;
+}
+
+/** Receives the output of a run; only `io` implementations touch files. */
+export interface RunSink<C> {
+  /** One measurement: values[k][c] for observable k, chain c; configs[c] when this one is stored. */
+  measurement(values: Float64Array[], configs: C[] | null): void;
+  /** A consistent state: everything handed over so far plus how to continue. */
+  checkpoint(cp: Checkpoint): void;
+}
+
+export interface RunControl {
+  /** Polled after every sweep; true stops the run at once (with a checkpoint). */
+  shouldStop?: () => boolean;
+  /** Progress callback, called at most every `progressEvery` sweeps. */
+  progress?: (pos: RunPosition, total: number) => void;
+  /** Seconds between periodic checkpoints (default: 300). */
+  checkpointSeconds?: number;
+  /** Stop after this many sweeps in this session (deterministic interruption, for tests). */
+  stopAfter?: number;
+  /** Clock in milliseconds (injectable for tests). */
+  now?: () => number;
+}
+
+export interface RunResult extends RunPosition {
+  completed: boolean;
+}
+
+/** Number of measurements a plan produces. */
+export function plannedMeasurements(plan: RunPlan): number {
+  return Math.floor(plan.sweeps / plan.every);
+}
+
+/** Validates a plan; throws RangeError naming the bad option. */
+export function checkPlan(plan: RunPlan): void {
+  const int = (name: string, v: number, min: number): void => {
+    if (!Number.isInteger(v) || v < min) throw new RangeError(`--${name} must be an integer >= ${min}, got ${v}`);
+  };
+  int("therm", plan.therm, 0);
+  int("sweeps", plan.sweeps, 1);
+  int("every", plan.every, 1);
+  int("save-every", plan.saveEvery, 0);
+  if (plan.every > plan.sweeps) throw new RangeError(`--every (${plan.every}) exceeds --sweeps (${plan.sweeps}): no measurement would be made`);
+}
+
+/**
+ * Runs (or continues, from `from`) a plan. The sink sees a checkpoint when the run completes, when
+ * it stops, and every `checkpointSeconds`; after a stop, calling again with the last checkpoint
+ * continues exactly as an uninterrupted run would have.
+ */
+export function runChains<C extends Int8Array | Float32Array>(
+  chains: Chains<C>,
+  plan: RunPlan,
+  sink: RunSink<C>,
+  makeConfig: () => C,
+  control: RunControl = {},
+  from?: Checkpoint,
+): RunResult {
+  checkPlan(plan);
+  const now = control.now ?? (() => performance.now());
+  const pos: RunPosition = { sweepsDone: 0, measurements: 0, saved: 0 };
+  if (from) {
+    chains.restore(from.sampler);
+    pos.sweepsDone = from.sweepsDone;
+    pos.measurements = from.measurements;
+    pos.saved = from.saved;
+  }
+  const total = plan.therm + plan.sweeps;
+  const values = chains.observables.map(() => new Float64Array(chains.chains));
+  const configs = Array.from({ length: chains.chains }, makeConfig);
+  const checkpointMs = (control.checkpointSeconds ?? 300) * 1000;
+  let lastCheckpoint = now();
+  let lastProgress = -1;
+  let sessionSweeps = 0;
+  const checkpoint = (): void => {
+    sink.checkpoint({ ...pos, sampler: chains.save() });
+    lastCheckpoint = now();
+  };
+  if (plan.therm === 0 && pos.sweepsDone === 0) chains.endThermalization();
+  while (pos.sweepsDone < total) {
+    chains.sweep();
+    pos.sweepsDone++;
+    sessionSweeps++;
+    if (pos.sweepsDone === plan.therm) chains.endThermalization();
+    const measured = pos.sweepsDone - plan.therm;
+    if (measured > 0 && measured % plan.every === 0) {
+      chains.measure(values);
+      const store = plan.saveEvery > 0 && pos.measurements % plan.saveEvery === 0;
+      if (store) configs.forEach((cfg, c) => chains.config(c, cfg));
+      sink.measurement(values, store ? configs : null);
+      pos.measurements++;
+      if (store) pos.saved++;
+    }
+    if (control.progress && (pos.sweepsDone - lastProgress >= Math.max(1, Math.floor(total / 1000)) || pos.sweepsDone === total)) {
+      control.progress(pos, total);
+      lastProgress = pos.sweepsDone;
+    }
+    if (pos.sweepsDone === total) break;
+    if (control.shouldStop?.() || (control.stopAfter !== undefined && sessionSweeps >= control.stopAfter)) {
+      checkpoint();
+      return { ...pos, completed: false };
+    }
+    if (now() - lastCheckpoint >= checkpointMs) checkpoint();
+  }
+  checkpoint();
+  return { ...pos, completed: true };
+}
