@@ -19,6 +19,7 @@ function find(parent: Int32Array, i: number): number {
  * (Int8Array) are scratch arrays of length V. Union–find with path compression labels clusters;
  * each root draws its flip when first met in site order, so the update is reproducible.
  */
+/** `threshold` is the table entry of `wolffThreshold` (bond active when a 31-bit uniform is <= it). */
 export function swendsenWangSweep(
   nb: Int32Array, dim: number, s: Int8Array, threshold: number, rng: Rng, parent: Int32Array, decision: Int8Array,
 ): number {
@@ -29,7 +30,7 @@ export function swendsenWangSweep(
     const si = s[i]!;
     for (let d = 0; d < dim; d++) {
       const j = nb[i * z + 2 * d]!;
-      if (s[j] === si && rng.u32() < threshold) {
+      if (s[j] === si && rng.u31() <= threshold) {
         const ri = find(parent, i), rj = find(parent, j);
         if (ri !== rj) {
           if (ri < rj) parent[rj] = ri;

@@ -1,16 +1,18 @@
 // Wolff single-cluster update for the Ising model: grow one cluster with bond probability
 // p = 1 − e^{−2β} from a random seed site and flip it. U. Wolff, Phys. Rev. Lett. 62, 361 (1989).
 
-import { type Rng, u32Threshold } from "../lattice/rng.js";
+import { type Rng } from "../lattice/rng.js";
+import { u31Entry } from "./checkerboard.js";
 
-/** u32 threshold of the bond-activation probability 1 − e^{−2β}. */
+/** Table entry (see u31Entry) of the bond-activation probability 1 − e^{−2β}. */
 export function wolffThreshold(beta: number): number {
-  return u32Threshold(-Math.expm1(-2 * beta));
+  return u31Entry(-Math.expm1(-2 * beta));
 }
 
 /**
  * Builds and flips one cluster; returns its size. `nb` is the neighbour table (z entries per site),
  * `stack` scratch space of length V. Spins are flipped as they join, which marks them visited.
+ * The generator is inlined (state in locals) because this loop is the whole cost of the update.
  */
 export function wolffCluster(nb: Int32Array, z: number, s: Int8Array, threshold: number, rng: Rng, stack: Int32Array): number {
   const seed = rng.below(s.length);
@@ -19,17 +21,23 @@ export function wolffCluster(nb: Int32Array, z: number, s: Int8Array, threshold:
   stack[0] = seed;
   let sp = 1;
   let size = 1;
+  let r0 = rng.s0, r1 = rng.s1, r2 = rng.s2, r3 = rng.s3;
   while (sp > 0) {
-    const i = stack[--sp]!;
-    const base = i * z;
+    const base = stack[--sp]! * z;
     for (let k = 0; k < z; k++) {
       const j = nb[base + k]!;
-      if (s[j] === s0 && rng.u32() < threshold) {
+      if (s[j] !== s0) continue;
+      const m = Math.imul(r1, 5);
+      const r = Math.imul((m << 7) | (m >>> 25), 9) >>> 1;
+      const t = r1 << 9;
+      r2 ^= r0; r3 ^= r1; r1 ^= r2; r0 ^= r3; r2 ^= t; r3 = (r3 << 11) | (r3 >>> 21);
+      if (r <= threshold) {
         s[j] = -s0;
         stack[sp++] = j;
         size++;
       }
     }
   }
+  rng.s0 = r0; rng.s1 = r1; rng.s2 = r2; rng.s3 = r3;
   return size;
 }

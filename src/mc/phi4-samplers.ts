@@ -1,0 +1,106 @@
+// The registry of φ⁴ samplers: "local" (Gaussian-proposal sweeps) and "cluster" (a local sweep
+// followed by a fixed number of embedded Wolff clusters, the Brower–Tamayo combination of the seed).
+//
+// Why a fixed number of clusters per sweep: building clusters until about V sites have flipped
+// makes the measurement time depend on the state and biases averages (physics.md §3). The number is
+// calibrated during thermalisation as round(V / ⟨cluster size⟩) and then frozen (and checkpointed).
+
+import { type Lattice, neighbours, requireEven } from "../lattice/geometry.js";
+import { Rng } from "../lattice/rng.js";
+import { checkPhi4, type Phi4Couplings, phi4Sums, randomField } from "../models/phi4.js";
+import { type Chains, type SamplerState } from "./chains.js";
+import { phi4WolffCluster } from "./phi4-cluster.js";
+import { phi4LocalSweep } from "./phi4-local.js";
+
+export const PHI4_ALGORITHMS = ["local", "cluster"] as const;
+export type Phi4Algorithm = (typeof PHI4_ALGORITHMS)[number];
+
+/** Observables in `measure` order (sums over the lattice; see Phi4Sums). */
+export const PHI4_OBSERVABLES = ["action", "magnetization", "phi2", "phi4", "hopping"] as const;
+
+export interface Phi4Sampler extends Chains<Float32Array> {
+  readonly algorithm: Phi4Algorithm;
+  readonly lat: Lattice;
+  readonly couplings: Phi4Couplings;
+  readonly counters: { updates: number; accepted: number; clusters: number; flipped: number };
+  /** The field itself (float64), for code that works on it in place (compatible MC, tests). */
+  readonly field: Float64Array;
+}
+
+export interface Phi4SamplerOptions {
+  algorithm: Phi4Algorithm;
+  lat: Lattice;
+  couplings: Phi4Couplings;
+  rng: Rng;
+  /** Cluster algorithm: clusters per sweep; 0 = calibrate during thermalisation. */
+  clustersPerSweep?: number;
+}
+
+export function isPhi4Algorithm(name: string): name is Phi4Algorithm {
+  return (PHI4_ALGORITHMS as readonly string[]).includes(name);
+}
+
+export function makePhi4Sampler(opt: Phi4SamplerOptions): Phi4Sampler {
+  const { lat, couplings, rng, algorithm } = opt;
+  if (lat.dim !== 2) throw new RangeError("the phi^4 samplers are two-dimensional (use --dim 2)");
+  requireEven(lat, "the checkerboard phi^4 update");
+  checkPhi4(couplings, lat.dim);
+  const phi = randomField(lat.V, rng);
+  const nb = neighbours(lat);
+  const z = 2 * lat.dim;
+  const normals = new Float64Array(lat.L);
+  const stack = new Int32Array(lat.V);
+  const counters = { updates: 0, accepted: 0, clusters: 0, flipped: 0 };
+  const extra: Record<string, number> = { clustersPerSweep: opt.clustersPerSweep ?? 0, calClusters: 0, calSites: 0 };
+  const cluster = (): number => {
+    const n = phi4WolffCluster(nb, z, phi, couplings.kappa, rng, stack);
+    counters.clusters++;
+    counters.flipped += n;
+    return n;
+  };
+  const sampler: Phi4Sampler = {
+    algorithm, lat, couplings, counters, field: phi, chains: 1, observables: PHI4_OBSERVABLES,
+    sweep() {
+      counters.accepted += phi4LocalSweep(lat, phi, couplings, rng, normals);
+      counters.updates += lat.V;
+      if (algorithm === "local") return;
+      const fixed = extra.clustersPerSweep!;
+      if (fixed > 0) {
+        for (let k = 0; k < fixed; k++) cluster();
+        return;
+      }
+      for (let flipped = 0; flipped < lat.V;) {
+        const n = cluster();
+        flipped += n;
+        extra.calClusters!++;
+        extra.calSites! += n;
+      }
+    },
+    endThermalization() {
+      if (algorithm !== "cluster" || extra.clustersPerSweep! > 0) return;
+      while (extra.calClusters! < 100 && extra.calSites! < 10 * lat.V) sampler.sweep();
+      extra.clustersPerSweep = Math.max(1, Math.round(lat.V / (extra.calSites! / extra.calClusters!)));
+    },
+    measure(out) {
+      const s = phi4Sums(lat, nb, phi, couplings);
+      out[0]![0] = s.action;
+      out[1]![0] = s.magnetization;
+      out[2]![0] = s.phi2;
+      out[3]![0] = s.phi4;
+      out[4]![0] = s.hopping;
+    },
+    config(_c, out) {
+      out.set(phi);
+    },
+    save: (): SamplerState => ({ rng: rng.state(), spins: phi.slice(), extra: { ...extra } }),
+    restore(st) {
+      if (!(st.spins instanceof Float64Array) || st.spins.length !== lat.V) throw new RangeError("checkpoint field does not match this lattice");
+      if (st.rng.length !== 4) throw new RangeError("checkpoint RNG state must have 4 words (xoshiro128**)");
+      phi.set(st.spins);
+      const r = new Rng(st.rng);
+      rng.s0 = r.s0; rng.s1 = r.s1; rng.s2 = r.s2; rng.s3 = r.s3;
+      Object.assign(extra, st.extra);
+    },
+  };
+  return sampler;
+}
