@@ -32,9 +32,9 @@ function sampler(algorithm: IsingAlgorithm, seed: number) {
 }
 
 for (const algorithm of ISING_ALGORITHMS) {
-  test(`${algorithm}: stop and resume (three sessions) reproduces one uninterrupted run bit-for-bit`, () => {
+  test(`${algorithm}: stop and resume (three sessions) reproduces one uninterrupted run bit-for-bit`, async () => {
     const full: Record_ = { values: [], configs: [] };
-    const r = runChains(sampler(algorithm, 5), plan, recorder(full), () => new Int8Array(64));
+    const r = await runChains(sampler(algorithm, 5), plan, recorder(full), () => new Int8Array(64));
     assert.ok(r.completed);
     assert.equal(full.values.length, 20);
     assert.equal(full.configs.length, 10);
@@ -45,7 +45,7 @@ for (const algorithm of ISING_ALGORITHMS) {
     for (const stopAfter of [7, 25, 1000]) {
       // Later sessions start from a sampler with another seed: everything must come from the checkpoint.
       const s = sampler(algorithm, cp ? 999 : 5);
-      const res = runChains(s, plan, recorder(parts), () => new Int8Array(64), { stopAfter }, cp);
+      const res = await runChains(s, plan, recorder(parts), () => new Int8Array(64), { stopAfter }, cp);
       cp = parts.last;
       if (stopAfter === 1000) assert.ok(res.completed);
       else assert.ok(!res.completed);

@@ -40,6 +40,12 @@ export interface IsingSamplerOptions {
   rng: Rng;
   /** Wolff only: clusters per sweep; 0 = calibrate to V / ⟨cluster size⟩ during thermalisation. */
   clustersPerSweep?: number;
+  /** Initial state: "hot" (random spins, the default) or "cold" (all +1; local updates need it deep in the ordered phase). */
+  start?: "hot" | "cold";
+}
+
+function initialSpins(opt: IsingSamplerOptions): Int8Array {
+  return opt.start === "cold" ? new Int8Array(opt.lat.V).fill(1) : randomSpins(opt.lat.V, opt.rng);
 }
 
 export function isIsingAlgorithm(name: string): name is IsingAlgorithm {
@@ -86,7 +92,7 @@ function singleChainMeasure(lat: Lattice, s: Int8Array): (out: Float64Array[]) =
 function localSampler(opt: IsingSamplerOptions): IsingSampler {
   const { lat, beta, rng, algorithm } = opt;
   requireEven(lat, `the checkerboard ${algorithm} update`);
-  const s = randomSpins(lat.V, rng);
+  const s = initialSpins(opt);
   const heat = algorithm === "heatbath";
   const table = heat ? heatbathTable(lat.dim, beta) : metropolisTable(lat.dim, beta);
   const c = counters();
@@ -109,7 +115,7 @@ function multispinSampler(opt: IsingSamplerOptions): IsingSampler {
   const { lat, beta, rng } = opt;
   requireEven(lat, "the multi-spin checkerboard update");
   const w = new Int32Array(lat.V);
-  for (let i = 0; i < lat.V; i++) w[i] = rng.u32() | 0;
+  for (let i = 0; i < lat.V; i++) w[i] = opt.start === "cold" ? -1 : rng.u32() | 0;
   const table = multispinTable(lat.dim, beta);
   const nb = neighbours(lat);
   const c = counters();
@@ -129,7 +135,7 @@ function multispinSampler(opt: IsingSamplerOptions): IsingSampler {
 
 function clusterSampler(opt: IsingSamplerOptions): IsingSampler {
   const { lat, beta, rng, algorithm } = opt;
-  const s = randomSpins(lat.V, rng);
+  const s = initialSpins(opt);
   const nb = neighbours(lat);
   const z = 2 * lat.dim;
   const threshold = wolffThreshold(beta);

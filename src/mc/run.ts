@@ -72,19 +72,23 @@ export function checkPlan(plan: RunPlan): void {
   if (plan.every > plan.sweeps) throw new RangeError(`--every (${plan.every}) exceeds --sweeps (${plan.sweeps}): no measurement would be made`);
 }
 
+/** Lets the event loop run (signals, timers) between sweeps. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /**
- * Runs (or continues, from `from`) a plan. The sink sees a checkpoint when the run completes, when
+ * Runs (or continues, from `from`) a plan. Asynchronous only so that Ctrl-C (a signal, delivered
+ * through the event loop) is seen: the loop yields about every 50 ms of work. The sink sees a checkpoint when the run completes, when
  * it stops, and every `checkpointSeconds`; after a stop, calling again with the last checkpoint
  * continues exactly as an uninterrupted run would have.
  */
-export function runChains<C extends Int8Array | Float32Array>(
+export async function runChains<C extends Int8Array | Float32Array>(
   chains: Chains<C>,
   plan: RunPlan,
   sink: RunSink<C>,
   makeConfig: () => C,
   control: RunControl = {},
   from?: Checkpoint,
-): RunResult {
+): Promise<RunResult> {
   checkPlan(plan);
   const now = control.now ?? (() => performance.now());
   const pos: RunPosition = { sweepsDone: 0, measurements: 0, saved: 0 };
@@ -99,6 +103,7 @@ export function runChains<C extends Int8Array | Float32Array>(
   const configs = Array.from({ length: chains.chains }, makeConfig);
   const checkpointMs = (control.checkpointSeconds ?? 300) * 1000;
   let lastCheckpoint = now();
+  let lastYield = performance.now();
   let lastProgress = -1;
   let sessionSweeps = 0;
   const checkpoint = (): void => {
@@ -125,6 +130,10 @@ export function runChains<C extends Int8Array | Float32Array>(
       lastProgress = pos.sweepsDone;
     }
     if (pos.sweepsDone === total) break;
+    if (performance.now() - lastYield > 50) {
+      await yieldToEventLoop();
+      lastYield = performance.now();
+    }
     if (control.shouldStop?.() || (control.stopAfter !== undefined && sessionSweeps >= control.stopAfter)) {
       checkpoint();
       return { ...pos, completed: false };

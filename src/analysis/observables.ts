@@ -1,0 +1,50 @@
+// Standard observables with errors from per-measurement series: ⟨e⟩, ⟨|m|⟩, ⟨m²⟩, ⟨m⁴⟩, Binder
+// U₄ = 1 − ⟨m⁴⟩/(3⟨m²⟩²), χ = V(⟨m²⟩ − ⟨|m|⟩²) (finite-size convention), C = β²V(⟨e²⟩ − ⟨e⟩²).
+
+import { type Estimate, jackknife, type Replicas, uwerr } from "./stats.js";
+
+/** Splits a row-interleaved series (row = t·chains + c) into one series per chain. */
+export function splitChains(x: ArrayLike<number>, chains: number): Float64Array[] {
+  const n = Math.floor(x.length / chains);
+  return Array.from({ length: chains }, (_, c) => Float64Array.from({ length: n }, (_, t) => x[t * chains + c]!));
+}
+
+function map(reps: Replicas, f: (v: number) => number): Float64Array[] {
+  return reps.map((r) => Float64Array.from(r as ArrayLike<number>, f));
+}
+
+/** Magnetic observables from the magnetisation per site m (per chain). */
+export function magneticEstimates(m: Replicas, V: number): Record<string, Estimate> {
+  const am = map(m, Math.abs), m2 = map(m, (v) => v * v), m4 = map(m, (v) => v ** 4);
+  return {
+    abs_m: uwerr(am),
+    m2: uwerr(m2),
+    m4: uwerr(m4),
+    binder: jackknife([m2, m4], ([a, b]) => 1 - b! / (3 * a! * a!)),
+    chi: jackknife([am, m2], ([a, b]) => V * (b! - a! * a!)),
+  };
+}
+
+/** Ising estimates from the energy H and magnetisation M series of an ensemble. */
+export function isingEstimates(E: ArrayLike<number>, M: ArrayLike<number>, opts: { V: number; beta: number; chains: number }): Record<string, Estimate> {
+  const { V, beta, chains } = opts;
+  const e = map(splitChains(E, chains), (v) => v / V);
+  const m = map(splitChains(M, chains), (v) => v / V);
+  const e2 = map(e, (v) => v * v);
+  return {
+    e: uwerr(e),
+    ...magneticEstimates(m, V),
+    c: jackknife([e, e2], ([a, b]) => beta * beta * V * (b! - a! * a!)),
+  };
+}
+
+/** φ⁴ estimates from the action, magnetisation and Σφ² series. */
+export function phi4Estimates(S: ArrayLike<number>, M: ArrayLike<number>, P2: ArrayLike<number>, opts: { V: number; chains: number }): Record<string, Estimate> {
+  const { V, chains } = opts;
+  const m = map(splitChains(M, chains), (v) => v / V);
+  return {
+    action: uwerr(map(splitChains(S, chains), (v) => v / V)),
+    phi2: uwerr(map(splitChains(P2, chains), (v) => v / V)),
+    ...magneticEstimates(m, V),
+  };
+}

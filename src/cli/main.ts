@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// The `irg` command line: simulate, measure, block, … Each command validates its input at the
+// edge and reports bad input as one line with exit code 2 (never a stack trace).
+
+import { Command, CommanderError } from "commander";
+import { UsageError } from "./params.js";
+import { VERSION } from "./version.js";
+
+/** Prints a one-line error and exits 2 for user errors; 1 with a short report otherwise. */
+export function fail(err: unknown): never {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+  const e = err as Error;
+  const user = e instanceof UsageError || e instanceof RangeError || e?.name === "H5Error" || e?.name === "UsageError";
+  if (user) {
+    process.stderr.write(`irg: error: ${e.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`irg: internal error: ${e?.message ?? String(err)}\n`);
+  if (process.env.IRG_DEBUG) process.stderr.write(`${e?.stack ?? ""}\n`);
+  else process.stderr.write("irg: this is a bug; rerun with IRG_DEBUG=1 for details and report it\n");
+  process.exit(1);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command("irg")
+    .description("Lattice Monte Carlo and the inverse renormalization group")
+    .version(VERSION)
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith("error:") ? `irg: ${s}` : s) });
+  // Commands are loaded lazily so that `irg --help` and light commands start fast.
+  const { registerSimulate } = await import("./simulate.js");
+  const { registerMeasure } = await import("./measure.js");
+  const { registerDemo } = await import("./demo.js");
+  registerSimulate(program);
+  registerMeasure(program);
+  registerDemo(program);
+  for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError("(run with --help for usage)");
+  await program.parseAsync(argv);
+}
+
+main(process.argv).catch(fail);

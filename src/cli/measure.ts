@@ -1,0 +1,68 @@
+// `irg measure <file.h5> [--json]`: the standard observables of an ensemble with jackknife errors
+// and integrated autocorrelation times (automatic windowing).
+
+import { type Command } from "commander";
+import { type Estimate } from "../analysis/stats.js";
+import { isingEstimates, phi4Estimates } from "../analysis/observables.js";
+import { h5Ready } from "../io/h5.js";
+import { openEnsemble } from "../io/ensemble.js";
+import { UsageError } from "./params.js";
+
+export interface MeasureResult {
+  model: string;
+  dim: number;
+  L: number;
+  beta?: number;
+  mu2?: number;
+  samples: number;
+  observables: Record<string, { value: number; error: number; tau_int: number }>;
+}
+
+/** Computes the observables of an ensemble file. */
+export function measureFile(path: string): MeasureResult {
+  const r = openEnsemble(path);
+  try {
+    const { meta } = r;
+    const V = meta.L ** meta.dim;
+    let est: Record<string, Estimate>;
+    const E = r.series(meta.model === "ising" ? "energy" : "action");
+    if (E.length < 2 * meta.chains) throw new UsageError(`${path} holds ${E.length} measurements; at least 2 per chain are needed`);
+    if (meta.model === "ising") {
+      est = isingEstimates(E, r.series("magnetization"), { V, beta: Number(meta.params.beta), chains: meta.chains });
+    } else if (meta.model === "phi4") {
+      est = phi4Estimates(E, r.series("magnetization"), r.series("phi2"), { V, chains: meta.chains });
+    } else {
+      throw new UsageError(`${path}: no measurements defined for model "${meta.model}"`);
+    }
+    const out: MeasureResult = { model: meta.model, dim: meta.dim, L: meta.L, samples: E.length, observables: {} };
+    if (meta.model === "ising") out.beta = Number(meta.params.beta);
+    else out.mu2 = Number(meta.params.mu2);
+    for (const [k, v] of Object.entries(est)) out.observables[k] = { value: v.value, error: v.error, tau_int: v.tauInt };
+    return out;
+  } finally {
+    r.close();
+  }
+}
+
+/** Human-readable table. */
+export function formatMeasure(m: MeasureResult): string {
+  const head = `${m.model} ${m.dim}D L=${m.L} ${m.beta !== undefined ? `beta=${m.beta}` : `mu2=${m.mu2}`}  (${m.samples} measurements)`;
+  const rows = Object.entries(m.observables).map(([k, v]) => {
+    const digits = v.error > 0 ? Math.max(0, Math.min(12, 1 - Math.floor(Math.log10(v.error)))) : 6;
+    return `  ${k.padEnd(8)} ${v.value.toFixed(digits).padStart(16)} ± ${v.error.toFixed(digits).padEnd(14)} tau_int ${v.tau_int.toFixed(2)}`;
+  });
+  return [head, ...rows].join("\n");
+}
+
+export function registerMeasure(program: Command): void {
+  program
+    .command("measure")
+    .argument("<file.h5>", "ensemble written by irg simulate")
+    .option("--json", "print one JSON object instead of a table")
+    .description("observables with jackknife errors and autocorrelation times")
+    .action(async (path: string, o: { json?: boolean }) => {
+      await h5Ready();
+      const m = measureFile(path);
+      process.stdout.write(o.json ? `${JSON.stringify(m)}\n` : `${formatMeasure(m)}\n`);
+    });
+}

@@ -1,0 +1,283 @@
+// HDF5 ensembles: configurations and per-measurement observables appended in chunks during a run,
+// parameters and a checkpoint (RNG state included) as attributes; written to `<out>.partial` and
+// renamed on close, so that `<out>` is always a complete file. Layout documented in the README.
+
+import { copyFileSync, existsSync, renameSync, rmSync } from "node:fs";
+import { type Checkpoint, type RunSink } from "../mc/run.js";
+import {
+  appendRows, assertReady, closeFile, createAppendable, createFile, datasetShape, ensureGroup, exists, H5Error, openFile,
+  readAttrs, readDataset, readRows, truncateRows, writeAttrs, writeDataset, type H5File,
+} from "./h5.js";
+
+export const ENSEMBLE_FORMAT = "irg-ensemble";
+export const ENSEMBLE_VERSION = 1;
+/** The random generator whose state checkpoints hold; a file with another one is refused. */
+export const RNG_TYPE = "xoshiro128**";
+
+export interface EnsembleMeta {
+  model: string;
+  dim: number;
+  L: number;
+  /** Independent chains interleaved in row order (row = measurement·chains + chain). */
+  chains: number;
+  observables: string[];
+  configDtype: "int8" | "float32";
+  /** Every physics parameter (stored as root attributes). */
+  params: Record<string, string | number | boolean>;
+  software: string;
+}
+
+export interface EnsembleWriter extends RunSink<Int8Array | Float32Array> {
+  /** Flushes, closes and renames the partial file onto the final path. */
+  close(opts: { completed: boolean }): void;
+  /** Closes and deletes the partial file (after an error). */
+  abort(): void;
+}
+
+/** The partial file a running or crashed run writes to. */
+export function partialPath(out: string): string {
+  return `${out}.partial`;
+}
+
+/** Rows buffered before an append: at least 1, about 4 MB of configurations. */
+function bufferRows(meta: EnsembleMeta): number {
+  const bytes = meta.L ** meta.dim * (meta.configDtype === "int8" ? 1 : 4);
+  return Math.max(1, Math.min(1024, Math.floor((4 << 20) / bytes)));
+}
+
+function shapeOf(meta: EnsembleMeta): number[] {
+  return new Array<number>(meta.dim).fill(meta.L);
+}
+
+/** Creates `<out>.partial` with the layout of `meta`; refuses to overwrite unless `force`. */
+export function createEnsemble(out: string, meta: EnsembleMeta, opts: { force?: boolean } = {}): EnsembleWriter {
+  assertReady();
+  const partial = partialPath(out);
+  if (!opts.force) {
+    if (existsSync(out)) throw new H5Error(`${out} already exists; continue it with --resume or overwrite it with --force`);
+    if (existsSync(partial)) throw new H5Error(`${partial} is left from an interrupted run; continue it with --resume or start over with --force`);
+  }
+  rmSync(partial, { force: true });
+  const f = createFile(partial);
+  writeAttrs(f, "/", {
+    format: ENSEMBLE_FORMAT,
+    format_version: ENSEMBLE_VERSION,
+    software: meta.software,
+    created: new Date().toISOString(),
+    model: meta.model,
+    dim: meta.dim,
+    L: meta.L,
+    chains: meta.chains,
+    observables: meta.observables.join(","),
+    ...meta.params,
+  });
+  const rowShape = shapeOf(meta);
+  createAppendable(f, "/configs", meta.configDtype, rowShape, { compression: meta.configDtype === "int8" ? 1 : 0 });
+  // Series get small chunks: an appendable dataset occupies at least one chunk on disk.
+  for (const name of meta.observables) createAppendable(f, `/${name}`, "float64", [], { chunkRows: 4096 });
+  return writer(f, out, meta);
+}
+
+function writer(f: H5File, out: string, meta: EnsembleMeta): EnsembleWriter {
+  const V = meta.L ** meta.dim;
+  const cap = bufferRows(meta);
+  const cfgBuf = meta.configDtype === "int8" ? new Int8Array(cap * V) : new Float32Array(cap * V);
+  let cfgRows = 0;
+  const obsBuf = meta.observables.map(() => new Float64Array(Math.max(cap, 256) * meta.chains));
+  let obsRows = 0;
+  const flushBuffers = (): void => {
+    if (cfgRows > 0) appendRows(f, "/configs", cfgBuf.subarray(0, cfgRows * V), cfgRows);
+    cfgRows = 0;
+    if (obsRows > 0) meta.observables.forEach((name, k) => appendRows(f, `/${name}`, obsBuf[k]!.subarray(0, obsRows), obsRows));
+    obsRows = 0;
+  };
+  let open = true;
+  return {
+    measurement(values, configs) {
+      for (let c = 0; c < meta.chains; c++) {
+        values.forEach((v, k) => (obsBuf[k]![obsRows] = v[c]!));
+        obsRows++;
+      }
+      if (obsRows + meta.chains > obsBuf[0]!.length) {
+        flushBuffers();
+      }
+      if (configs) {
+        for (const cfg of configs) {
+          cfgBuf.set(cfg as never, cfgRows * V);
+          cfgRows++;
+          if (cfgRows === cap) {
+            appendRows(f, "/configs", cfgBuf, cfgRows);
+            cfgRows = 0;
+          }
+        }
+      }
+    },
+    checkpoint(cp) {
+      flushBuffers();
+      writeCheckpoint(f, cp);
+      f.flush();
+    },
+    close({ completed }) {
+      if (!open) return;
+      flushBuffers();
+      writeAttrs(f, "/", { complete: completed ? 1 : 0 });
+      closeFile(f);
+      open = false;
+      renameSync(partialPath(out), out);
+    },
+    abort() {
+      if (!open) return;
+      try {
+        closeFile(f);
+      } finally {
+        open = false;
+        rmSync(partialPath(out), { force: true });
+      }
+    },
+  };
+}
+
+function writeCheckpoint(f: H5File, cp: Checkpoint): void {
+  const st = cp.sampler;
+  ensureGroup(f, "/checkpoint");
+  writeAttrs(f, "/checkpoint", {
+    rng_type: RNG_TYPE,
+    rng_state: st.rng,
+    sweeps_done: cp.sweepsDone,
+    measurements: cp.measurements,
+    saved: cp.saved,
+    extra: JSON.stringify(st.extra),
+  });
+  writeDataset(f, "/checkpoint/state", st.spins);
+}
+
+function readCheckpoint(f: H5File, path: string): Checkpoint {
+  if (!exists(f, "/checkpoint")) throw new H5Error(`${path} has no checkpoint to resume from`);
+  const a = readAttrs(f, "/checkpoint");
+  if (a.rng_type !== RNG_TYPE) throw new H5Error(`${path} was written with random generator ${String(a.rng_type)}, this version uses ${RNG_TYPE}`);
+  const rng = a.rng_state;
+  if (!(rng instanceof Uint32Array) || rng.length !== 4) throw new H5Error(`${path}: corrupt checkpoint (RNG state)`);
+  const spins = readDataset(f, "/checkpoint/state").data as Checkpoint["sampler"]["spins"];
+  return {
+    sweepsDone: Number(a.sweeps_done),
+    measurements: Number(a.measurements),
+    saved: Number(a.saved),
+    sampler: { rng, spins, extra: JSON.parse(String(a.extra)) as Record<string, number> },
+  };
+}
+
+/** Reads and checks the metadata of an ensemble file (any irg ensemble; refuses foreign files). */
+export function readEnsembleMeta(path: string): EnsembleMeta & { complete: boolean } {
+  assertReady();
+  const f = openFile(path, "r");
+  try {
+    return metaFrom(f, path);
+  } finally {
+    closeFile(f);
+  }
+}
+
+const META_KEYS = new Set(["format", "format_version", "software", "created", "model", "dim", "L", "chains", "observables", "complete"]);
+
+function metaFrom(f: H5File, path: string): EnsembleMeta & { complete: boolean } {
+  const a = readAttrs(f, "/");
+  if (a.format !== ENSEMBLE_FORMAT) throw new H5Error(`${path} is not an irg ensemble (no format="${ENSEMBLE_FORMAT}" attribute)`);
+  if (Number(a.format_version) > ENSEMBLE_VERSION) throw new H5Error(`${path} has ensemble format ${a.format_version}; this irg reads up to ${ENSEMBLE_VERSION}, upgrade irg`);
+  const params: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(a)) {
+    if (!META_KEYS.has(k) && (typeof v === "string" || typeof v === "number")) params[k] = v;
+  }
+  const model = String(a.model);
+  return {
+    model,
+    dim: Number(a.dim),
+    L: Number(a.L),
+    chains: Number(a.chains),
+    observables: String(a.observables).split(",").filter((s) => s.length > 0),
+    configDtype: model === "ising" ? "int8" : "float32",
+    params,
+    software: String(a.software),
+    complete: Number(a.complete) === 1,
+  };
+}
+
+/**
+ * Reopens an ensemble to continue it: prefers `<out>.partial` from a crash when it holds a valid
+ * checkpoint, otherwise copies `<out>` to `<out>.partial` (so `<out>` stays intact until the resumed
+ * run closes). Rows written after the checkpoint are dropped so the file continues exactly.
+ */
+export function resumeEnsemble(out: string, meta: EnsembleMeta, plannedMeasurements: number): { writer: EnsembleWriter; checkpoint: Checkpoint } {
+  assertReady();
+  const partial = partialPath(out);
+  let f: H5File | null = null;
+  if (existsSync(partial)) {
+    try {
+      f = openFile(partial, "r+");
+      readCheckpoint(f, partial);
+    } catch {
+      if (f) closeFile(f);
+      f = null;
+    }
+  }
+  if (!f) {
+    if (!existsSync(out)) throw new H5Error(`cannot resume ${out}: no such file (and no usable ${partial})`);
+    copyFileSync(out, partial);
+    f = openFile(partial, "r+");
+  }
+  try {
+    const stored = metaFrom(f, out);
+    if (stored.model !== meta.model || stored.L !== meta.L || stored.dim !== meta.dim || stored.chains !== meta.chains) {
+      throw new H5Error(`${out} holds ${stored.model} ${stored.dim}D L=${stored.L}, which does not match the requested run`);
+    }
+    const cp = readCheckpoint(f, out);
+    if (cp.measurements >= plannedMeasurements && stored.complete) {
+      throw new H5Error(`${out} is already complete (${cp.measurements} measurements); extend it with a larger --sweeps`);
+    }
+    truncateRows(f, "/configs", cp.saved * meta.chains);
+    for (const name of meta.observables) truncateRows(f, `/${name}`, cp.measurements * meta.chains);
+    writeAttrs(f, "/", { ...meta.params, complete: 0 });
+    return { writer: writer(f, out, meta), checkpoint: cp };
+  } catch (e) {
+    closeFile(f);
+    rmSync(partial, { force: true });
+    throw e;
+  }
+}
+
+/** Read access to an ensemble for analysis: metadata, whole series, and configurations in row ranges. */
+export interface EnsembleReader {
+  meta: EnsembleMeta & { complete: boolean };
+  /** Number of stored configurations. */
+  configRows: number;
+  /** An observable's series, all chains interleaved (row = measurement·chains + chain). */
+  series(name: string): Float64Array;
+  /** Configurations [start, end) as one flat typed array. */
+  configs(start: number, end: number): Int8Array | Float32Array;
+  close(): void;
+}
+
+export function openEnsemble(path: string): EnsembleReader {
+  assertReady();
+  const f = openFile(path, "r");
+  try {
+    const meta = metaFrom(f, path);
+    const configRows = datasetShape(f, "/configs")[0] ?? 0;
+    return {
+      meta,
+      configRows,
+      series(name) {
+        if (!meta.observables.includes(name)) throw new H5Error(`${path} has no observable "${name}" (it has ${meta.observables.join(", ")})`);
+        return Float64Array.from(readDataset(f, `/${name}`).data as ArrayLike<number>);
+      },
+      configs(start, end) {
+        return readRows(f, "/configs", start, end) as Int8Array | Float32Array;
+      },
+      close() {
+        closeFile(f);
+      },
+    };
+  } catch (e) {
+    closeFile(f);
+    throw e;
+  }
+}
