@@ -8,7 +8,9 @@ import { BETA_C_2D } from "../models/ising.js";
 import { kaufman } from "../models/ising-exact.js";
 import { h5Ready } from "../io/h5.js";
 import { formatMeasure, measureFile } from "./measure.js";
-import { runSimulation, simulateOptions } from "./simulate.js";
+import { runSimulation, simulateOptions } from "../jobs/simulation.js";
+import { progressReporter } from "./progress.js";
+import { summaryLine } from "./simulate.js";
 
 export function registerDemo(program: Command): void {
   program
@@ -26,7 +28,10 @@ export function registerDemo(program: Command): void {
         dim: 2, L: o.L, beta: BETA_C_2D, algorithm: "wolff", sweeps: o.sweeps, therm: 1000, every: 1, saveEvery: 20, seed: 1, out,
         checkpointEvery: 5,
       });
-      process.stdout.write(`${await runSimulation("ising", opts, { quiet: o.quiet === true, checkpointEvery: 5 }, false, true)}\n`);
+      const progress = progressReporter({ quiet: o.quiet === true, label: `ising L=${opts.L}` });
+      const r = await runSimulation("ising", opts, { checkpointEvery: 5, progress: progress.update }, false, true);
+      progress.stop();
+      process.stdout.write(`${summaryLine("ising", r)}\n`);
       const m = measureFile(out);
       process.stdout.write(`${formatMeasure(m)}\n`);
       const exact = kaufman(opts.L, BETA_C_2D);

@@ -3,8 +3,8 @@
 // edge and reports bad input as one line with exit code 2 (never a stack trace).
 
 import { Command, CommanderError } from "commander";
-import { UsageError } from "./params.js";
-import { VERSION } from "./version.js";
+import { UsageError } from "../jobs/params.js";
+import { VERSION } from "../version.js";
 
 /** Prints a one-line error and exits 2 for user errors; 1 with a short report otherwise. */
 export function fail(err: unknown): never {
@@ -39,4 +39,9 @@ async function main(argv: string[]): Promise<void> {
   await program.parseAsync(argv);
 }
 
+// A closed pipe (`irg measure f.h5 | head`) is not an error.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
 main(process.argv).catch(fail);

@@ -6,7 +6,7 @@ import { type Estimate } from "../analysis/stats.js";
 import { isingEstimates, phi4Estimates } from "../analysis/observables.js";
 import { h5Ready } from "../io/h5.js";
 import { openEnsemble } from "../io/ensemble.js";
-import { UsageError } from "./params.js";
+import { UsageError } from "../jobs/params.js";
 
 export interface MeasureResult {
   model: string;

@@ -2,182 +2,29 @@
 // bar, Ctrl-C / --max-time stops that checkpoint, and `--resume` that continues bit-for-bit.
 
 import { type Command } from "commander";
-import { lattice } from "../lattice/geometry.js";
-import { rngFor } from "../lattice/rng.js";
-import { BETA_C_2D } from "../models/ising.js";
-import { PHI4_DEFAULTS } from "../models/phi4.js";
-import { type Chains } from "../mc/chains.js";
-import { ISING_ALGORITHMS, makeIsingSampler } from "../mc/ising-samplers.js";
-import { makePhi4Sampler, PHI4_ALGORITHMS } from "../mc/phi4-samplers.js";
-import { checkPlan, plannedMeasurements, runChains, type RunPlan } from "../mc/run.js";
-import { z } from "zod";
 import { h5Ready } from "../io/h5.js";
-import { createEnsemble, readEnsembleMeta, resumeEnsemble, type EnsembleMeta } from "../io/ensemble.js";
-import { addParams, int, num, oneOf, parseParams, physicsParams, UsageError, type ParamSpecs } from "./params.js";
+import { addParams, UsageError } from "../jobs/params.js";
+import { MODELS, type Model, resumedOptions, runSimulation, SIMULATE_SPECS, simulateOptions, type SimulateOptions, type SimulationResult } from "../jobs/simulation.js";
 import { progressReporter } from "./progress.js";
-import { SOFTWARE } from "./version.js";
 
-export const MODELS = ["ising", "phi4"] as const;
-export type Model = (typeof MODELS)[number];
-
-/** Parameters of every model; `models` lists which models accept each one. */
-const SPECS: ParamSpecs = {
-  dim: { flag: "--dim <d>", description: "lattice dimension, 2 or 3 (ising)", schema: int(2, 3), physics: true },
-  L: { flag: "--L <n>", description: "linear lattice size (even, >= 2)", schema: int(2, 65536), physics: true },
-  beta: { flag: "--beta <b>", description: `inverse temperature (ising; 2D critical: ${BETA_C_2D.toFixed(10)})`, schema: num({ positive: true }), physics: true },
-  mu2: { flag: "--mu2 <m>", description: "bare mass squared mu^2 (phi4; critical near -0.95)", schema: num(), physics: true },
-  lambda: { flag: "--lambda <l>", description: `quartic coupling (phi4, default ${PHI4_DEFAULTS.lambda})`, schema: num(), physics: true },
-  kappa: { flag: "--kappa <k>", description: `hopping parameter (phi4, default ${PHI4_DEFAULTS.kappa})`, schema: num(), physics: true },
-  algorithm: { flag: "--algorithm <name>", description: `ising: ${ISING_ALGORITHMS.join("|")} (default wolff); phi4: ${PHI4_ALGORITHMS.join("|")} (default cluster)`, schema: oneOf([...ISING_ALGORITHMS, ...PHI4_ALGORITHMS]), physics: true },
-  sweeps: { flag: "--sweeps <n>", description: "measurement sweeps after thermalisation", schema: int(1), default: 1000, physics: true },
-  therm: { flag: "--therm <n>", description: "thermalisation sweeps", schema: int(0), default: 200, physics: true },
-  every: { flag: "--every <n>", description: "measure every n sweeps", schema: int(1), default: 1, physics: true },
-  saveEvery: { flag: "--save-every <k>", description: "store the configuration of every k-th measurement (0: none)", schema: int(0), default: 1, physics: true },
-  start: { flag: "--start <hot|cold>", description: "initial state (ising): random spins or all +1", schema: oneOf(["hot", "cold"] as const), physics: true },
-  seed: { flag: "--seed <s>", description: "random seed (non-negative integer)", schema: int(0), default: 1, physics: true },
-  out: { flag: "--out <file.h5>", description: "output ensemble (HDF5)", schema: z.string().min(1, { message: "must not be empty" }) },
-  maxTime: { flag: "--max-time <minutes>", description: "stop (with a checkpoint) after this many minutes", schema: num({ positive: true }) },
-  checkpointEvery: { flag: "--checkpoint-every <minutes>", description: "minutes between checkpoints", schema: num({ positive: true }), default: 5 },
-};
-
-const MODEL_PARAMS: Record<Model, string[]> = {
-  ising: ["dim", "beta", "start"],
-  phi4: ["mu2", "lambda", "kappa"],
-};
-
-export interface SimulateOptions {
-  dim: number;
-  L: number;
-  beta?: number;
-  mu2?: number;
-  lambda?: number;
-  kappa?: number;
-  algorithm: string;
-  start?: "hot" | "cold";
-  sweeps: number;
-  therm: number;
-  every: number;
-  saveEvery: number;
-  seed: number;
-  out: string;
-  maxTime?: number;
-  checkpointEvery: number;
-}
-
-/** Validates the options of one model; returns them with model defaults applied. */
-export function simulateOptions(model: string, raw: Record<string, unknown>): SimulateOptions {
-  if (!(MODELS as readonly string[]).includes(model)) throw new UsageError(`unknown model "${model}"; choose one of ${MODELS.join(", ")}`);
-  const m = model as Model;
-  for (const [other, keys] of Object.entries(MODEL_PARAMS)) {
-    if (other === m) continue;
-    for (const k of keys) {
-      if (raw[k] !== undefined && !MODEL_PARAMS[m].includes(k)) throw new UsageError(`${SPECS[k]!.flag.split(" ")[0]} does not apply to ${m}`);
-    }
+/** The line printed when a run ends. */
+export function summaryLine(model: string, r: SimulationResult): string {
+  if (!r.completed) {
+    return `stopped after ${r.sweepsDone} of ${r.totalSweeps} sweeps (${r.seconds.toFixed(1)} s); checkpoint in ${r.out}; continue with: irg simulate ${model} --resume --out ${r.out}`;
   }
-  const o = parseParams<SimulateOptions>(SPECS, raw);
-  if (o.out === undefined) throw new UsageError("--out <file.h5> is required");
-  if (o.L === undefined) throw new UsageError("--L <n> is required");
-  if (o.L % 2 !== 0) throw new UsageError(`--L must be even (checkerboard updates and b = 2 blocks), got ${o.L}`);
-  if (m === "ising") {
-    o.dim ??= 2;
-    if (o.beta === undefined) throw new UsageError(`--beta <b> is required for ising (2D critical point: ${BETA_C_2D})`);
-    o.algorithm ??= "wolff";
-    o.start ??= "hot";
-    if (!(ISING_ALGORITHMS as readonly string[]).includes(o.algorithm)) {
-      throw new UsageError(`--algorithm ${o.algorithm} is not an ising algorithm; choose one of ${ISING_ALGORITHMS.join(", ")}`);
-    }
-  } else {
-    if (o.dim !== undefined && o.dim !== 2) throw new UsageError("phi4 is simulated in 2 dimensions (--dim 2)");
-    o.dim = 2;
-    if (o.mu2 === undefined) throw new UsageError("--mu2 <m> is required for phi4 (the seed works at -0.9515)");
-    o.lambda ??= PHI4_DEFAULTS.lambda;
-    o.kappa ??= PHI4_DEFAULTS.kappa;
-    o.algorithm ??= "cluster";
-    if (!(PHI4_ALGORITHMS as readonly string[]).includes(o.algorithm)) {
-      throw new UsageError(`--algorithm ${o.algorithm} is not a phi4 algorithm; choose one of ${PHI4_ALGORITHMS.join(", ")}`);
-    }
-  }
-  const V = o.L ** o.dim;
-  if (V > 2 ** 30) throw new UsageError(`--L ${o.L} in ${o.dim}D has more than 2^30 sites`);
-  try {
-    checkPlan(planOf(o));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  return o;
+  return `wrote ${r.out}: ${r.measurements} measurements, ${r.configurations} configurations (${r.seconds.toFixed(1)} s)`;
 }
 
-function planOf(o: SimulateOptions): RunPlan {
-  return { therm: o.therm, sweeps: o.sweeps, every: o.every, saveEvery: o.saveEvery };
-}
-
-/** The sampler for a model; stream key (seed, task 0, replica 0). */
-export function makeChains(model: Model, o: SimulateOptions): Chains<Int8Array> | Chains<Float32Array> {
-  const lat = lattice(o.dim, o.L);
-  const rng = rngFor({ seed: o.seed, task: 0, replica: 0 });
-  if (model === "ising") return makeIsingSampler({ algorithm: o.algorithm as never, lat, beta: o.beta!, rng, start: o.start ?? "hot" });
-  return makePhi4Sampler({ algorithm: o.algorithm as never, lat, couplings: { mu2: o.mu2!, lambda: o.lambda!, kappa: o.kappa! }, rng });
-}
-
-export function metaOf(model: Model, o: SimulateOptions, chains: Chains<Int8Array> | Chains<Float32Array>): EnsembleMeta {
-  const params = physicsParams(SPECS, o as never);
-  return {
-    model,
-    dim: o.dim,
-    L: o.L,
-    chains: chains.chains,
-    observables: [...chains.observables],
-    configDtype: model === "ising" ? "int8" : "float32",
-    params,
-    software: SOFTWARE,
-  };
-}
-
-interface SessionOptions {
-  quiet: boolean;
-  maxTime?: number;
-  checkpointEvery: number;
-  stopAfter?: number;
-}
-
-/** Runs (or resumes) a simulation to completion or to a stop; returns a one-line summary. */
-export async function runSimulation(model: Model, o: SimulateOptions, session: SessionOptions, resume: boolean, force: boolean): Promise<string> {
-  const chains = makeChains(model, o);
-  const meta = metaOf(model, o, chains);
-  const plan = planOf(o);
-  const { writer, checkpoint } = resume ? resumeEnsemble(o.out, meta, plannedMeasurements(plan)) : { writer: createEnsemble(o.out, meta, { force }), checkpoint: undefined };
-  let stopRequested = false;
+/** Installs a Ctrl-C handler that asks the run to stop (a second Ctrl-C aborts). */
+export function interruptFlag(): { stop: () => boolean; dispose: () => void } {
+  let requested = false;
   const onSigint = (): void => {
-    if (stopRequested) process.exit(130);
-    stopRequested = true;
+    if (requested) process.exit(130);
+    requested = true;
     process.stderr.write("\nirg: stopping at the next sweep and writing a checkpoint (Ctrl-C again to abort)\n");
   };
   process.on("SIGINT", onSigint);
-  const deadline = session.maxTime !== undefined ? performance.now() + session.maxTime * 60000 : Infinity;
-  const progress = progressReporter({ quiet: session.quiet, label: `${model} L=${o.L}` });
-  const t0 = performance.now();
-  try {
-    const makeConfig = (): never => (model === "ising" ? new Int8Array(o.L ** o.dim) : new Float32Array(o.L ** o.dim)) as never;
-    const res = await runChains(chains as Chains<Int8Array>, plan, writer, makeConfig, {
-      shouldStop: () => stopRequested || performance.now() > deadline,
-      progress: (pos, total) => progress.update(pos.sweepsDone, total),
-      checkpointSeconds: session.checkpointEvery * 60,
-      stopAfter: session.stopAfter,
-    }, checkpoint);
-    progress.stop();
-    writer.close({ completed: res.completed });
-    const secs = ((performance.now() - t0) / 1000).toFixed(1);
-    if (!res.completed) {
-      return `stopped after ${res.sweepsDone} of ${plan.therm + plan.sweeps} sweeps (${secs} s); checkpoint in ${o.out}; continue with: irg simulate ${model} --resume --out ${o.out}`;
-    }
-    return `wrote ${o.out}: ${res.measurements} measurements, ${res.saved * chains.chains} configurations (${secs} s)`;
-  } catch (e) {
-    progress.stop();
-    writer.abort();
-    throw e;
-  } finally {
-    process.off("SIGINT", onSigint);
-  }
+  return { stop: () => requested, dispose: () => process.off("SIGINT", onSigint) };
 }
 
 export function registerSimulate(program: Command): void {
@@ -189,7 +36,7 @@ export function registerSimulate(program: Command): void {
     .option("--force", "overwrite an existing output file")
     .option("--quiet", "no progress bar")
     .addHelpText("after", "\nExamples:\n  irg simulate ising --dim 2 --L 64 --beta 0.4406868 --algorithm wolff --sweeps 10000 --out ising.h5\n  irg simulate phi4 --L 32 --mu2 -0.9515 --sweeps 5000 --out phi4.h5\n  irg simulate ising --resume --out ising.h5");
-  addParams(cmd, SPECS);
+  addParams(cmd, SIMULATE_SPECS);
   cmd.option("--stop-after <sweeps>", "(testing) stop after this many sweeps in this session");
   cmd.action(async (model: string, raw: Record<string, unknown>) => {
     await h5Ready();
@@ -202,34 +49,21 @@ export function registerSimulate(program: Command): void {
     } else {
       o = simulateOptions(model, raw);
     }
-    const line = await runSimulation(model as Model, o, {
-      quiet: raw.quiet === true,
-      maxTime: o.maxTime,
-      checkpointEvery: o.checkpointEvery,
-      stopAfter,
-    }, resume, raw.force === true);
-    process.stdout.write(`${line}\n`);
-  });
-}
-
-/** On --resume the physics comes from the file; only --sweeps (to extend) and session options may be given. */
-function resumedOptions(model: string, raw: Record<string, unknown>): SimulateOptions {
-  const fromFile = readStoredOptions(String(raw.out));
-  if (fromFile.model !== model) throw new UsageError(`${raw.out} holds a ${fromFile.model} ensemble, not ${model}`);
-  const allowed = new Set(["out", "sweeps", "maxTime", "checkpointEvery", "resume", "quiet", "stopAfter", "force"]);
-  for (const [k, v] of Object.entries(raw)) {
-    if (v !== undefined && !allowed.has(k) && SPECS[k] && v !== SPECS[k]!.default) {
-      throw new UsageError(`--resume takes the parameters from ${raw.out}; drop ${SPECS[k]!.flag.split(" ")[0]}`);
+    const progress = progressReporter({ quiet: raw.quiet === true, label: `${model} L=${o.L}` });
+    const interrupt = interruptFlag();
+    try {
+      const r = await runSimulation(model as Model, o, {
+        maxTime: o.maxTime,
+        checkpointEvery: o.checkpointEvery,
+        stopAfter,
+        shouldStop: interrupt.stop,
+        progress: progress.update,
+      }, resume, raw.force === true);
+      progress.stop();
+      process.stdout.write(`${summaryLine(model, r)}\n`);
+    } finally {
+      progress.stop();
+      interrupt.dispose();
     }
-  }
-  const merged: Record<string, unknown> = { ...fromFile.params, out: raw.out, maxTime: raw.maxTime, checkpointEvery: raw.checkpointEvery };
-  if (raw.sweeps !== undefined && raw.sweeps !== SPECS.sweeps!.default) merged.sweeps = raw.sweeps;
-  const o = simulateOptions(model, merged);
-  if (o.sweeps < Number(fromFile.params.sweeps)) throw new UsageError(`--sweeps ${o.sweeps} is fewer than the ${fromFile.params.sweeps} already planned`);
-  return o;
-}
-
-function readStoredOptions(path: string): { model: string; params: Record<string, string | number | boolean> } {
-  const meta = readEnsembleMeta(path);
-  return { model: meta.model, params: { ...meta.params, L: meta.L, dim: meta.dim } };
+  });
 }
