@@ -32,7 +32,9 @@ async function main(argv: string[]): Promise<void> {
   const { registerSimulate } = await import("./simulate.js");
   const { registerMeasure } = await import("./measure.js");
   const { registerDemo } = await import("./demo.js");
+  const { registerScan } = await import("./scan.js");
   registerSimulate(program);
+  registerScan(program);
   registerMeasure(program);
   registerDemo(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError("(run with --help for usage)");

@@ -1,0 +1,28 @@
+// The job kinds a worker (or the main thread) can run, by name. Parameters are plain data so that
+// they cross thread boundaries; each job validates them as the CLI would.
+
+import { h5Ready } from "../io/h5.js";
+import { type Job, type JobRunner } from "../cluster/pool.js";
+import { type Model, runSimulation, type SimulateOptions } from "./simulation.js";
+
+export interface SimulateJobParams {
+  model: Model;
+  options: SimulateOptions;
+  force: boolean;
+  resume: boolean;
+}
+
+export const runJob: JobRunner = async (job: Job, hooks) => {
+  await h5Ready();
+  switch (job.kind) {
+    case "simulate": {
+      const p = job.params as SimulateJobParams;
+      return runSimulation(p.model, p.options, { checkpointEvery: p.options.checkpointEvery, maxTime: p.options.maxTime, progress: hooks.progress, shouldStop: hooks.shouldStop }, p.resume, p.force);
+    }
+    default:
+      throw new Error(`unknown job kind "${job.kind}"`);
+  }
+};
+
+/** The worker entry module for `runPool`. */
+export const WORKER_URL = new URL("./worker.js", import.meta.url);
