@@ -24,19 +24,12 @@ export function nextPow2(n: number): number {
   return m;
 }
 
-const twiddleCache = new Map<number, Float64Array>();
-
-/** cos and sin of 2πk/n for k < n/2, interleaved; tabulated because the butterfly recurrence loses digits. */
+/** cos and sin of 2πk/n for k < n/2, interleaved: tabulated, as the butterfly recurrence would lose digits. */
 function twiddles(n: number): Float64Array {
-  let t = twiddleCache.get(n);
-  if (!t) {
-    t = new Float64Array(n);
-    for (let k = 0; k < n / 2; k++) {
-      t[2 * k] = Math.cos((2 * Math.PI * k) / n);
-      t[2 * k + 1] = Math.sin((2 * Math.PI * k) / n);
-    }
-    if (twiddleCache.size > 8) twiddleCache.clear();
-    twiddleCache.set(n, t);
+  const t = new Float64Array(n);
+  for (let k = 0; k < n / 2; k++) {
+    t[2 * k] = Math.cos((2 * Math.PI * k) / n);
+    t[2 * k + 1] = Math.sin((2 * Math.PI * k) / n);
   }
   return t;
 }
@@ -46,8 +39,15 @@ function twiddles(n: number): Float64Array {
  * `re.length` must be a power of two.
  */
 export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
+  if (im.length !== re.length || (re.length & (re.length - 1)) !== 0) {
+    throw new RangeError(`fft needs two arrays of one power-of-two length, got ${re.length} and ${im.length}`);
+  }
+  transform(re, im, inverse, twiddles(re.length), 1);
+}
+
+/** The FFT proper; `tw` is a twiddle table for a length n·step (a larger table serves a smaller transform). */
+function transform(re: Float64Array, im: Float64Array, inverse: boolean, tw: Float64Array, step: number): void {
   const n = re.length;
-  if (im.length !== n || (n & (n - 1)) !== 0) throw new RangeError(`fft needs two arrays of one power-of-two length, got ${n} and ${im.length}`);
   for (let i = 1, j = 0; i < n; i++) {
     let bit = n >> 1;
     for (; j & bit; bit >>= 1) j ^= bit;
@@ -57,10 +57,9 @@ export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
       t = im[i]!; im[i] = im[j]!; im[j] = t;
     }
   }
-  const tw = twiddles(n);
   const sign = inverse ? 1 : -1;
   for (let len = 2; len <= n; len <<= 1) {
-    const half = len >> 1, stride = n / len;
+    const half = len >> 1, stride = (n / len) * step;
     for (let start = 0; start < n; start += len) {
       for (let k = 0; k < half; k++) {
         const wr = tw[2 * k * stride]!, wi = sign * tw[2 * k * stride + 1]!;
@@ -73,6 +72,34 @@ export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
   }
 }
 
+/**
+ * FFT of a real sequence of power-of-two length M ≥ 2 through one complex FFT of length M/2 (even samples
+ * as real, odd as imaginary parts, then untangled). Returns bins k = 0..M/2; the rest follow from X_{M−k} = X̄_k.
+ */
+export function realFft(x: Float64Array): { re: Float64Array; im: Float64Array } {
+  const M = x.length;
+  if (M < 2 || (M & (M - 1)) !== 0) throw new RangeError(`realFft needs a power-of-two length >= 2, got ${M}`);
+  const h = M / 2;
+  const zr = new Float64Array(h), zi = new Float64Array(h);
+  for (let j = 0; j < h; j++) {
+    zr[j] = x[2 * j]!;
+    zi[j] = x[2 * j + 1]!;
+  }
+  const tw = twiddles(M);
+  transform(zr, zi, false, tw, 2);
+  const re = new Float64Array(h + 1), im = new Float64Array(h + 1);
+  for (let k = 0; k <= h; k++) {
+    const a = k % h, b = (h - k) % h;
+    // Even part E_k = (Z_k + Z̄_{h−k})/2, odd part O_k = (Z_k − Z̄_{h−k})/(2i), X_k = E_k + e^{−2πik/M} O_k.
+    const er = (zr[a]! + zr[b]!) / 2, ei = (zi[a]! - zi[b]!) / 2;
+    const or = (zi[a]! + zi[b]!) / 2, oi = -(zr[a]! - zr[b]!) / 2;
+    const wr = k < h ? tw[2 * k]! : -1, wi = k < h ? -tw[2 * k + 1]! : 0;
+    re[k] = er + wr * or - wi * oi;
+    im[k] = ei + wr * oi + wi * or;
+  }
+  return { re, im };
+}
+
 /** Direct lagged products Σ_r Σ_i d_r(i) d_r(i+t) for t = from..to: O(N) per lag. */
 function directSums(dev: readonly Float64Array[], from: number, to: number, out: Float64Array): void {
   for (let t = from; t <= to; t++) {
@@ -83,29 +110,24 @@ function directSums(dev: readonly Float64Array[], from: number, to: number, out:
 }
 
 /**
- * The same sums for t = 0..maxLag by FFT with zero padding (no wrap-around for lags <= maxLag). Two real
- * replicas share one complex transform (one as real part, one as imaginary part): |A_k|² + |B_k|² =
- * (|X_k|² + |X_{M−k}|²)/2, so the summed power spectrum comes without separating them.
+ * The same sums for t = 0..maxLag by FFT (Wiener–Khinchin), zero-padded so that no product wraps around:
+ * the power spectra of the replicas are added, and since their sum P is real and even, the inverse
+ * transform (1/M) Σ_k P_k e^{+2πikt/M} is a forward real FFT as well.
  */
 function fftSums(dev: readonly Float64Array[], maxLag: number, out: Float64Array): void {
   const longest = Math.max(...dev.map((d) => d.length));
-  const M = nextPow2(longest + maxLag + 1);
-  const re = new Float64Array(M), im = new Float64Array(M), power = new Float64Array(M);
-  for (let r = 0; r < dev.length; r += 2) {
-    re.fill(0);
-    im.fill(0);
-    re.set(dev[r]!);
-    if (r + 1 < dev.length) im.set(dev[r + 1]!);
-    fft(re, im);
-    for (let k = 0; k < M; k++) {
-      const q = (M - k) & (M - 1);
-      power[k]! += 0.5 * (re[k]! * re[k]! + im[k]! * im[k]! + re[q]! * re[q]! + im[q]! * im[q]!);
-    }
+  const M = nextPow2(Math.max(longest + maxLag + 1, 2 * maxLag + 2));
+  const h = M / 2;
+  const buf = new Float64Array(M), power = new Float64Array(h + 1);
+  for (const d of dev) {
+    buf.fill(0);
+    buf.set(d);
+    const { re, im } = realFft(buf);
+    for (let k = 0; k <= h; k++) power[k]! += re[k]! * re[k]! + im[k]! * im[k]!;
   }
-  // The power spectrum is real and even, so its inverse transform is real.
-  im.fill(0);
-  re.set(power);
-  fft(re, im, true);
+  for (let k = 0; k <= h; k++) buf[k] = power[k]!;
+  for (let k = 1; k < h; k++) buf[M - k] = power[k]!;
+  const { re } = realFft(buf);
   for (let t = 0; t <= maxLag; t++) out[t] = re[t]! / M;
 }
 
@@ -123,15 +145,15 @@ export function autocovarianceSums(dev: readonly Float64Array[], maxLag: number,
 }
 
 /**
- * Lag beyond which one FFT over all lags is cheaper than going on with direct sums (N products per lag);
- * FFT_COST is the measured cost of one FFT butterfly pass per element relative to one direct product.
+ * Lag beyond which one FFT over all lags is cheaper than going on with direct sums (N products per lag):
+ * R + 1 real FFTs of length M, each costing FFT_COST direct products per element and halving stage.
  */
 function fftSwitchLag(dev: readonly Float64Array[]): number {
   const n = dev.reduce((a, d) => a + d.length, 0);
   const M = nextPow2(Math.ceil(1.5 * Math.max(...dev.map((d) => d.length))) + 1);
-  return Math.max(16, Math.ceil((FFT_COST * (Math.ceil(dev.length / 2) + 1) * M * Math.log2(M)) / n));
+  return Math.max(16, Math.ceil((FFT_COST * (dev.length + 1) * (M / 2) * Math.log2(M / 2)) / n));
 }
-const FFT_COST = 1;
+const FFT_COST = 4;
 
 export interface UwerrOptions {
   /** Wolff's S = τ/τ_int guess used by the window criterion; 1.5 by default, 0 assumes no autocorrelation. */
@@ -147,7 +169,7 @@ export interface UwerrAnalysis extends Estimate {
   window: number;
   /** False when g(W) never turned negative before t_max = N_max/2 (τ is then unreliable: run longer). */
   windowFound: boolean;
-  /** Bias-corrected normalised autocorrelation ρ(t), t = 0..min(2W, t_max). */
+  /** Bias-corrected normalised autocorrelation ρ(t), t = 0..W, up to 2W when the FFT computed those lags. */
   rho: Float64Array;
   /** Wolff's Q-value for the replica means agreeing within errors (only with two or more replicas). */
   replicaQ?: number;
@@ -178,7 +200,9 @@ export function uwerrAnalysis(data: Series | Replicas, opts: UwerrOptions = {}):
   }
   if (N < 2) throw new RangeError(`uwerr needs at least 2 measurements for an error estimate, got ${N}`);
   const first = reps[0]![0]!;
-  if (reps.every((a) => Array.prototype.every.call(a, (v: number) => v === first))) {
+  let constant = true;
+  for (const a of reps) for (let i = 0; i < a.length && constant; i++) constant = a[i] === first;
+  if (constant) {
     return { value: first, error: 0, tauInt: 0.5, tauIntError: 0, window: 0, windowFound: true, rho: Float64Array.of(1), n: N };
   }
   let abar = sum / N;
@@ -186,7 +210,11 @@ export function uwerrAnalysis(data: Series | Replicas, opts: UwerrOptions = {}):
   let corr = 0;
   for (const a of reps) for (let i = 0; i < a.length; i++) corr += a[i]! - abar;
   abar += corr / N;
-  const dev = reps.map((a) => Float64Array.from(a, (v) => v - abar));
+  const dev = reps.map((a) => {
+    const d = new Float64Array(a.length);
+    for (let i = 0; i < a.length; i++) d[i] = a[i]! - abar;
+    return d;
+  });
   const lens = reps.map((a) => a.length);
   const pairs = (t: number): number => lens.reduce((s, n) => s + Math.max(0, n - t), 0);
   // Replicas shorter than 2t simply stop contributing; the denominator counts the pairs actually summed.
@@ -216,8 +244,9 @@ export function uwerrAnalysis(data: Series | Replicas, opts: UwerrOptions = {}):
     let gint = 0;
     for (let t = 1; t <= tmax; t++) {
       gint += gamma(t) / G0;
-      const tauW = gint <= 0 ? Number.MIN_VALUE : S / Math.log((gint + 1) / gint);
-      if (Math.exp(-t / tauW) - tauW / Math.sqrt(t * N) < 0) {
+      // τ_int(t) <= 1/2 closes the window at once (Wolff's τ = ε): nothing left to sum.
+      const tauW = gint <= 0 ? 0 : S / Math.log((gint + 1) / gint);
+      if (tauW === 0 || Math.exp(-t / tauW) - tauW / Math.sqrt(t * N) < 0) {
         W = t;
         found = true;
         break;
@@ -240,7 +269,8 @@ export function uwerrAnalysis(data: Series | Replicas, opts: UwerrOptions = {}):
   }
   const G0c = G0 + shift;
   const tauInt = CF / (2 * G0c);
-  const last = Math.min(2 * W, tmax);
+  // ρ beyond W comes for free when the FFT has run; direct sums are not extended for it.
+  const last = Math.max(W, Math.min(2 * W, known));
   const rho = new Float64Array(last + 1);
   for (let t = 0; t <= last; t++) rho[t] = (gamma(t) + shift) / G0c;
   const out: UwerrAnalysis = {

@@ -32,6 +32,16 @@ export function variance(x: Series): number {
   return (s - (c * c) / x.length) / (x.length - 1);
 }
 
+/** Variance about `m` of all replicas pooled. */
+function pooledVariance(reps: Replicas, m: number): number {
+  let s = 0, n = 0;
+  for (const a of reps) {
+    for (let i = 0; i < a.length; i++) s += (a[i]! - m) ** 2;
+    n += a.length;
+  }
+  return n > 1 ? s / (n - 1) : 0;
+}
+
 /** Means of consecutive bins of `binSize` measurements; an incomplete last bin is dropped. */
 export function binMeans(x: Series, binSize: number): Float64Array {
   if (!(Number.isInteger(binSize) && binSize >= 1)) throw new RangeError(`bin size must be a positive integer, got ${binSize}`);
@@ -49,7 +59,11 @@ export function binMeans(x: Series, binSize: number): Float64Array {
 export function deinterleave(x: Series, chains: number): Float64Array[] {
   if (!(Number.isInteger(chains) && chains >= 1)) throw new RangeError(`chains must be a positive integer, got ${chains}`);
   const n = Math.floor(x.length / chains);
-  return Array.from({ length: chains }, (_, c) => Float64Array.from({ length: n }, (_, t) => x[t * chains + c]!));
+  return Array.from({ length: chains }, (_, c) => {
+    const out = new Float64Array(n);
+    for (let t = 0; t < n; t++) out[t] = x[t * chains + c]!;
+    return out;
+  });
 }
 
 /**
@@ -90,11 +104,12 @@ export function binReplicas(data: readonly Replicas[], binSize: number): Bins {
       throw new RangeError(`observable ${k} does not have the replica lengths of observable 0 (${layout.join(", ")})`);
     }
   });
+  // ⌊N_r/b⌋ bins (one if the replica is shorter than b, none if empty); the last one ends at N_r.
   const edges: number[][] = layout.map((n) => {
-    const nb = Math.max(1, Math.floor(n / binSize));
+    const nb = n === 0 ? 0 : Math.max(1, Math.floor(n / binSize));
     return Array.from({ length: nb + 1 }, (_, b) => (b === nb ? n : b * binSize));
   });
-  const B = edges.reduce((a, e) => a + (layout[0] === undefined ? 0 : e.length - 1), 0);
+  const B = edges.reduce((a, e) => a + e.length - 1, 0);
   const sizes = new Float64Array(B);
   const sums = data.map(() => new Float64Array(B));
   let j = 0;
@@ -109,7 +124,7 @@ export function binReplicas(data: readonly Replicas[], binSize: number): Bins {
       });
     }
   });
-  return { binSize, sums, sizes: sizes.subarray(0, j) };
+  return { binSize, sums, sizes };
 }
 
 /**
@@ -204,16 +219,23 @@ export function jackknife(data: MultiSeries, f: (means: number[]) => number, opt
   const error = jackknifeError(values);
   const n = reps[0]!.reduce((a, s) => a + s.length, 0);
   const grad = full.map((m, k) => {
-    const h = Math.sqrt(variance(reps[k]!.flatMap((s) => Array.from(s))) / n) / 2;
+    const h = Math.sqrt(pooledVariance(reps[k]!, m) / n) / 2;
     if (!(h > 0)) return 0;
     const up = full.slice(), dn = full.slice();
     up[k] = m + h;
     dn[k] = m - h;
-    return (f(up) - f(dn)) / (2 * h);
+    const g = (f(up) - f(dn)) / (2 * h);
+    // f undefined next to the mean (a ratio at a pole): its τ_int cannot be linearised in this direction.
+    return Number.isFinite(g) ? g : 0;
   });
-  const projected = reps[0]!.map((s0, r) =>
-    Float64Array.from({ length: s0.length }, (_, t) => reps.reduce((acc, o, k) => acc + grad[k]! * (o[r]![t]! - full[k]!), 0)),
-  );
+  const projected = reps[0]!.map((s0, r) => {
+    const p = new Float64Array(s0.length);
+    reps.forEach((o, k) => {
+      const s = o[r]!, g = grad[k]!, m = full[k]!;
+      if (g !== 0) for (let t = 0; t < p.length; t++) p[t]! += g * (s[t]! - m);
+    });
+    return p;
+  });
   const lin = uwerr(projected);
   const corrected = opts.biasCorrected ? B * value - (B - 1) * mean(values) : value;
   return { value: corrected, error, tauInt: lin.tauInt, tauIntError: lin.tauIntError };
