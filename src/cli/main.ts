@@ -33,8 +33,10 @@ async function main(argv: string[]): Promise<void> {
   const { registerMeasure } = await import("./measure.js");
   const { registerDemo } = await import("./demo.js");
   const { registerScan } = await import("./scan.js");
+  const { registerMcrg } = await import("./mcrg.js");
   registerSimulate(program);
   registerScan(program);
+  registerMcrg(program);
   registerMeasure(program);
   registerDemo(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError("(run with --help for usage)");

@@ -88,6 +88,20 @@ export function coarse(lat: Lattice): Lattice {
  * k (bit 0 → x, bit 1 → y, bit 2 → z).
  */
 export function blockSites(lat: Lattice): Int32Array {
+  const key = `${lat.dim}:${lat.L}`;
+  let out = blockCache.get(key);
+  if (!out) {
+    out = computeBlockSites(lat);
+    // Blocking is applied per configuration; the table is shared (and must not be modified).
+    if (blockCache.size > 16) blockCache.clear();
+    blockCache.set(key, out);
+  }
+  return out;
+}
+
+const blockCache = new Map<string, Int32Array>();
+
+function computeBlockSites(lat: Lattice): Int32Array {
   const c = coarse(lat);
   const nb = 1 << lat.dim;
   const out = new Int32Array(c.V * nb);

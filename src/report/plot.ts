@@ -40,8 +40,8 @@ export interface LinePlot {
 
 /** Lines with error bands, points with error bars and vertical rules, one colour per series. */
 export function linePlotSpec(p: LinePlot): TopLevelSpec {
-  const xs = { field: "x", type: "quantitative" as const, title: p.xLabel, scale: { zero: false, ...(p.logX ? { type: "log" as const } : {}) } };
-  const ys = { field: "y", type: "quantitative" as const, title: p.yLabel, scale: { zero: false, ...(p.logY ? { type: "log" as const } : {}) } };
+  const xs = { field: "x", type: "quantitative" as const, title: p.xLabel, scale: p.logX ? { type: "log" as const } : { zero: false } };
+  const ys = { field: "y", type: "quantitative" as const, title: p.yLabel, scale: p.logY ? { type: "log" as const } : { zero: false } };
   const color = { field: "series", type: "nominal" as const, title: null };
   const band = (d: Point[]) => d.map((q) => ({ ...q, lo: q.y - (q.err ?? 0), hi: q.y + (q.err ?? 0) }));
   const layers: unknown[] = [];

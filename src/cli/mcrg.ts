@@ -1,0 +1,47 @@
+// `irg mcrg phi4|ising --scan <dir>`: critical coupling and exponents from a scan by Monte Carlo RG
+// (crossings, coupling map, finite-size scaling), printed and written as an HTML report.
+
+import { type Command } from "commander";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { h5Ready } from "../io/h5.js";
+import { UsageError } from "../jobs/params.js";
+import { readManifest, runMcrg } from "../jobs/mcrg.js";
+import { writeReport } from "../report/html.js";
+import { fmt, mcrgBlocks } from "../report/mcrg-report.js";
+
+export function registerMcrg(program: Command): void {
+  program
+    .command("mcrg")
+    .argument("<model>", "phi4 or ising")
+    .requiredOption("--scan <dir>", "scan directory (irg scan … --out-dir <dir>) with sizes L and 2L, configurations stored")
+    .option("--report <file.html>", "HTML report", "out/mcrg.html")
+    .option("--groups <n>", "jackknife groups per run", "20")
+    .option("--observable <name>", "observable matched for the coupling map: abs_m or binder", "abs_m")
+    .option("--json", "print the results as JSON")
+    .description("critical coupling and exponents by Monte Carlo renormalization group")
+    .action(async (model: string, o: { scan: string; report: string; groups: string; observable: string; json?: boolean }) => {
+      await h5Ready();
+      const man = readManifest(o.scan);
+      if (man.model !== model) throw new UsageError(`${o.scan} holds a ${man.model} scan, not ${model}`);
+      if (o.observable !== "abs_m" && o.observable !== "binder") throw new UsageError(`--observable must be abs_m or binder, got ${o.observable}`);
+      const groups = Number(o.groups);
+      if (!Number.isInteger(groups) || groups < 4) throw new UsageError(`--groups must be an integer >= 4, got ${o.groups}`);
+      const r = runMcrg({ dir: o.scan, groups, matchObservable: o.observable, progress: (m) => process.stderr.write(`irg: ${m}\n`) });
+      mkdirSync(dirname(o.report), { recursive: true });
+      writeReport(o.report, `MCRG of ${model} (${o.scan})`, await mcrgBlocks(r, `MCRG ${model}`));
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify({
+          model: r.model, coupling: r.coupling, sizes: r.sizes, critical: r.critical,
+          crossings: r.crossings.map((c) => ({ kind: c.kind, observable: c.observable, value: c.value })),
+          nu: r.nu.map((n) => ({ L: n.L, observable: n.observable, nu: n.nu })),
+          gamma_over_nu: r.gammaOverNu, beta_over_nu: r.betaOverNu, statistics: r.statistics,
+        })}\n`);
+        return;
+      }
+      const cl = r.coupling;
+      process.stdout.write(`critical ${cl}: ${fmt(r.critical)}\n`);
+      for (const n of r.nu) process.stdout.write(`nu (L=${n.L}, ${n.observable}): ${fmt(n.nu)}\n`);
+      process.stdout.write(`gamma/nu: ${fmt(r.gammaOverNu)}\nbeta/nu: ${fmt(r.betaOverNu)}\nreport: ${o.report}\n`);
+    });
+}
