@@ -65,3 +65,44 @@ test("phi4: reweighting from mu0^2 to mu1^2 agrees with a direct simulation at m
   const unshifted = uwerr(a.am);
   assert.ok(Math.abs(unshifted.value - direct.value) > 4 * Math.hypot(unshifted.error, direct.error), "reweighting test has no power");
 });
+
+test("irg block keeps parent rows and reweighting variables and applies the majority rule", async () => {
+  await h5Ready();
+  const { openEnsemble } = await import("../src/io/ensemble.js");
+  const { blockFile } = await import("../src/jobs/block.js");
+  const { blockSites } = await import("../src/lattice/geometry.js");
+  const dir = mkdtempSync(join(tmpdir(), "irg-block-"));
+  const parent = join(dir, "p.h5");
+  const r = spawnSync(process.execPath, [main, "simulate", "ising", "--L", "8", "--beta", "0.44", "--algorithm", "multispin", "--sweeps", "20",
+    "--therm", "10", "--every", "2", "--save-every", "3", "--out", parent], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const res = blockFile(parent, join(dir, "b.h5"));
+  const p = openEnsemble(parent), b = openEnsemble(join(dir, "b.h5"));
+  try {
+    assert.equal(b.meta.L, 4);
+    assert.equal(b.meta.chains, 32);
+    assert.equal(res.configurations, p.configRows);
+    assert.equal(b.configRows, p.configRows);
+    const E = p.series("energy"), px = b.series("parent_x"), idx = b.series("parent_index"), bm = b.series("magnetization");
+    const sites = blockSites(lattice(2, 8));
+    const pc = p.configs(0, p.configRows), bc = b.configs(0, b.configRows);
+    for (let row = 0; row < b.configRows; row++) {
+      assert.equal(idx[row], row);
+      // Stored row = stored·32 + chain, stored every 3rd of the measurements (taken every 2 sweeps).
+      const chain = row % 32, stored = Math.floor(row / 32);
+      assert.equal(px[row], E[stored * 3 * 32 + chain]);
+      let m = 0;
+      for (let X = 0; X < 16; X++) {
+        let s = 0;
+        for (let k = 0; k < 4; k++) s += pc[row * 64 + sites[X * 4 + k]!]!;
+        const v = bc[row * 16 + X]!;
+        if (s !== 0) assert.equal(v, Math.sign(s));
+        m += v;
+      }
+      assert.equal(bm[row], m);
+    }
+  } finally {
+    p.close();
+    b.close();
+  }
+});

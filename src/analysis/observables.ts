@@ -39,11 +39,12 @@ export function isingEstimates(E: ArrayLike<number>, M: ArrayLike<number>, opts:
 }
 
 /** φ⁴ estimates from the action, magnetisation and Σφ² series. */
-export function phi4Estimates(S: ArrayLike<number>, M: ArrayLike<number>, P2: ArrayLike<number>, opts: { V: number; chains: number }): Record<string, Estimate> {
+export function phi4Estimates(S: ArrayLike<number> | null, M: ArrayLike<number>, P2: ArrayLike<number>, opts: { V: number; chains: number }): Record<string, Estimate> {
   const { V, chains } = opts;
   const m = map(splitChains(M, chains), (v) => v / V);
   return {
-    action: uwerr(map(splitChains(S, chains), (v) => v / V)),
+    // A blocked ensemble has no action (the renormalised action is unknown).
+    ...(S ? { action: uwerr(map(splitChains(S, chains), (v) => v / V)) } : {}),
     phi2: uwerr(map(splitChains(P2, chains), (v) => v / V)),
     ...magneticEstimates(m, V),
   };

@@ -34,9 +34,13 @@ async function main(argv: string[]): Promise<void> {
   const { registerDemo } = await import("./demo.js");
   const { registerScan } = await import("./scan.js");
   const { registerMcrg } = await import("./mcrg.js");
+  const { registerBlock } = await import("./block.js");
+  const { registerReweight } = await import("./reweight.js");
   registerSimulate(program);
   registerScan(program);
   registerMcrg(program);
+  registerBlock(program);
+  registerReweight(program);
   registerMeasure(program);
   registerDemo(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError("(run with --help for usage)");

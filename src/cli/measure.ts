@@ -25,12 +25,13 @@ export function measureFile(path: string): MeasureResult {
     const { meta } = r;
     const V = meta.L ** meta.dim;
     let est: Record<string, Estimate>;
-    const E = r.series(meta.model === "ising" ? "energy" : "action");
+    const main = meta.model === "ising" || !meta.observables.includes("action") ? (meta.model === "ising" ? "energy" : "magnetization") : "action";
+    const E = r.series(main);
     if (E.length < 2 * meta.chains) throw new UsageError(`${path} holds ${E.length} measurements; at least 2 per chain are needed`);
     if (meta.model === "ising") {
       est = isingEstimates(E, r.series("magnetization"), { V, beta: Number(meta.params.beta), chains: meta.chains });
     } else if (meta.model === "phi4") {
-      est = phi4Estimates(E, r.series("magnetization"), r.series("phi2"), { V, chains: meta.chains });
+      est = phi4Estimates(meta.observables.includes("action") ? E : null, r.series("magnetization"), r.series("phi2"), { V, chains: meta.chains });
     } else {
       throw new UsageError(`${path}: no measurements defined for model "${meta.model}"`);
     }

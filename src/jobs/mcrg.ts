@@ -4,13 +4,11 @@
 
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { lattice } from "../lattice/geometry.js";
 import { rngFor } from "../lattice/rng.js";
-import { majorityBlock } from "../rg/majority.js";
-import { phi4Block } from "../rg/phi4-block.js";
+import { conjugateSeries, forEachBlocked } from "./block.js";
 import { buildCurves, crossing, type CurveObservable, type Curves, type CurveRun, fssSlope, nuFromCouplingMap } from "../analysis/mcrg.js";
 import { type Estimate, uwerr } from "../analysis/stats.js";
-import { openEnsemble, type EnsembleReader } from "../io/ensemble.js";
+import { openEnsemble } from "../io/ensemble.js";
 import { UsageError } from "./params.js";
 
 export interface ScanPoint {
@@ -40,65 +38,36 @@ export function readManifest(dir: string): ScanManifest {
   return m;
 }
 
-/** Conjugate variable x with weight e^{−c·x}: Ising c = β, x = E; φ⁴ c = μ², x = Σφ²/2. */
-function conjugate(model: string, r: EnsembleReader): Float64Array {
-  return model === "ising" ? r.series("energy") : r.series("phi2").map((v) => v / 2);
-}
-
 /** A run of original configurations: every measurement of chain-interleaved series. */
-export function originalRun(model: string, file: string): CurveRun & { samples: number } {
+export function originalRun(model: string, file: string): CurveRun & { samples: number; V: number } {
   const r = openEnsemble(file);
   try {
     const V = r.meta.L ** r.meta.dim;
-    const x = conjugate(model, r);
+    const x = conjugateSeries(r);
     const m = r.series("magnetization").map((v) => v / V);
     const coupling = Number(model === "ising" ? r.meta.params.beta : r.meta.params.mu2);
     const tauInt = Math.max(uwerr(x).tauInt, uwerr(m.map(Math.abs)).tauInt);
-    return { coupling, x, m, tauInt, samples: x.length };
+    return { coupling, x, m, tauInt, samples: x.length, V };
   } finally {
     r.close();
   }
 }
 
-/**
- * The stored configurations of a run blocked once (b = 2), each carrying the conjugate variable of
- * the configuration it came from: a renormalised configuration inherits its parent's weight.
- */
-export function blockedRun(model: string, file: string, seed: number, task: number): CurveRun & { samples: number } {
+/** The stored configurations of a run blocked once (b = 2), each with its parent's conjugate variable. */
+export function blockedRun(model: string, file: string, seed: number, task: number): CurveRun & { samples: number; V: number } {
   const r = openEnsemble(file);
   try {
-    const { meta } = r;
-    const lat = lattice(meta.dim, meta.L);
-    const V = lat.V, Vc = V >> meta.dim;
-    const saveEvery = Number(meta.params.saveEvery ?? 1);
-    if (!(saveEvery >= 1) || r.configRows === 0) throw new UsageError(`${file} stores no configurations; rerun the scan with --save-every 1 (or small)`);
-    const xAll = conjugate(model, r);
-    const rng = rngFor({ seed, task, replica: 1 });
     const n = r.configRows;
     const x = new Float64Array(n), m = new Float64Array(n);
-    const chunk = Math.max(1, Math.floor((8 << 20) / V));
-    const outI = new Int8Array(Vc), outF = new Float32Array(Vc);
-    for (let start = 0; start < n; start += chunk) {
-      const end = Math.min(n, start + chunk);
-      const block = r.configs(start, end);
-      for (let row = start; row < end; row++) {
-        const cfg = block.subarray((row - start) * V, (row - start + 1) * V);
-        let s = 0;
-        if (model === "ising") {
-          majorityBlock(lat, cfg as Int8Array, outI, { tie: "random", rng });
-          for (let k = 0; k < Vc; k++) s += outI[k]!;
-        } else {
-          phi4Block(lat, cfg as Float32Array, outF, rng);
-          for (let k = 0; k < Vc; k++) s += outF[k]!;
-        }
-        m[row] = s / Vc;
-        // Row = stored·chains + chain; the parent's measurement is stored·saveEvery.
-        const chain = row % meta.chains, stored = Math.floor(row / meta.chains);
-        x[row] = xAll[stored * saveEvery * meta.chains + chain]!;
-      }
-    }
-    const coupling = Number(model === "ising" ? meta.params.beta : meta.params.mu2);
-    return { coupling, x, m, tauInt: Math.max(uwerr(x).tauInt, uwerr(m.map(Math.abs)).tauInt), samples: n };
+    forEachBlocked(r, rngFor({ seed, task, replica: 1 }), (row, _chain, blocked, parentX) => {
+      let s = 0;
+      for (let k = 0; k < blocked.length; k++) s += blocked[k]!;
+      m[row] = s / blocked.length;
+      x[row] = parentX;
+    });
+    const coupling = Number(model === "ising" ? r.meta.params.beta : r.meta.params.mu2);
+    const V = (r.meta.L / 2) ** r.meta.dim;
+    return { coupling, x, m, tauInt: Math.max(uwerr(x).tauInt, uwerr(m.map(Math.abs)).tauInt), samples: n, V };
   } finally {
     r.close();
   }
@@ -146,14 +115,15 @@ export function runMcrg(opts: McrgOptions): McrgResult {
   for (const L of sizes) {
     say(`original L=${L}: reweighting ${pointsAt(L).length} runs`);
     const runs = pointsAt(L).map((p) => originalRun(man.model, p.file));
-    original.set(L, buildCurves(runs, L ** dimOf(man, p0(pointsAt(L))), groups));
+    if (runs.length === 0) throw new UsageError(`no runs at L = ${L}`);
+    original.set(L, buildCurves(runs, runs[0]!.V, groups));
     statistics.push({ L, kind: "original", runs: runs.length, samples: runs.reduce((a, r) => a + r.samples, 0) });
   }
   for (const L of sizes) {
     if (!sizes.includes(2 * L)) continue;
     say(`blocked ${2 * L} -> ${L}: blocking and reweighting ${pointsAt(2 * L).length} runs`);
     const runs = pointsAt(2 * L).map((p, k) => blockedRun(man.model, p.file, seed, 1000 * L + k));
-    blocked.set(L, buildCurves(runs, L ** dimOf(man, p0(pointsAt(2 * L))), groups));
+    blocked.set(L, buildCurves(runs, runs[0]!.V, groups));
     statistics.push({ L, kind: "blocked", runs: runs.length, samples: runs.reduce((a, r) => a + r.samples, 0) });
   }
   const crossings: McrgResult["crossings"] = [];
@@ -195,20 +165,4 @@ export function runMcrg(opts: McrgOptions): McrgResult {
     fssPoints: [{ observable: "chi", points: chi.points }, { observable: "abs_m", points: am.points }],
     statistics,
   };
-}
-
-function p0(points: ScanPoint[]): ScanPoint {
-  const p = points[0];
-  if (!p) throw new UsageError("a size without runs in the scan manifest");
-  return p;
-}
-
-function dimOf(man: ScanManifest, p: ScanPoint): number {
-  if (man.model === "phi4") return 2;
-  const r = openEnsemble(p.file);
-  try {
-    return r.meta.dim;
-  } finally {
-    r.close();
-  }
 }

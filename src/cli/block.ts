@@ -1,0 +1,24 @@
+// `irg block <in.h5> --out <out.h5>`: the b = 2 block transformation of every stored configuration,
+// keeping each parent's row and reweighting variable.
+
+import { type Command } from "commander";
+import { h5Ready } from "../io/h5.js";
+import { blockFile } from "../jobs/block.js";
+import { UsageError } from "../jobs/params.js";
+
+export function registerBlock(program: Command): void {
+  program
+    .command("block")
+    .argument("<in.h5>", "ensemble with stored configurations")
+    .requiredOption("--out <out.h5>", "blocked ensemble (L/2)")
+    .option("--seed <s>", "seed for tie-breaking (default: the parent's seed)")
+    .option("--force", "overwrite an existing output file")
+    .description("apply the block RG transformation (b = 2): phi4 block rule or Ising majority rule")
+    .action(async (input: string, o: { out: string; seed?: string; force?: boolean }) => {
+      await h5Ready();
+      const seed = o.seed === undefined ? undefined : Number(o.seed);
+      if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0)) throw new UsageError(`--seed must be a non-negative integer, got ${o.seed}`);
+      const r = blockFile(input, o.out, { seed, force: o.force === true });
+      process.stdout.write(`wrote ${r.out}: ${r.configurations} blocked configurations of size ${r.L}\n`);
+    });
+}

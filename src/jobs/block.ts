@@ -1,0 +1,97 @@
+// Blocking ensembles (b = 2): every stored configuration is mapped by the model's rule (φ⁴ block rule,
+// or majority with random ties) and keeps its parent's row and conjugate variable, so that a blocked
+// ensemble reweights with the parent's action (physics.md §4).
+
+import { lattice } from "../lattice/geometry.js";
+import { type Rng, rngFor } from "../lattice/rng.js";
+import { isingEnergy } from "../models/ising.js";
+import { majorityBlock } from "../rg/majority.js";
+import { phi4Block } from "../rg/phi4-block.js";
+import { createEnsemble, type EnsembleReader, openEnsemble } from "../io/ensemble.js";
+import { UsageError } from "./params.js";
+import { SOFTWARE } from "../version.js";
+
+/** Conjugate variable x of the parent with weight e^{−c·x}: Ising c = β, x = E; φ⁴ c = μ², x = Σφ²/2. */
+export function conjugateSeries(r: EnsembleReader): Float64Array {
+  return r.meta.model === "ising" ? r.series("energy") : r.series("phi2").map((v) => v / 2);
+}
+
+/**
+ * Streams the blocked configurations of an ensemble in row order: fn(row, chain, blocked, parentX),
+ * `blocked` reused between calls. Reads configurations in chunks of about 8 MB.
+ */
+export function forEachBlocked(r: EnsembleReader, rng: Rng, fn: (row: number, chain: number, blocked: Int8Array | Float32Array, parentX: number) => void): void {
+  const { meta } = r;
+  if (meta.L % 2 !== 0 || meta.L < 4) throw new UsageError(`an ensemble with L = ${meta.L} cannot be blocked with b = 2 (needs an even L >= 4)`);
+  if (r.configRows === 0) throw new UsageError("the ensemble stores no configurations (written with --save-every 0); rerun with --save-every 1 or small");
+  const lat = lattice(meta.dim, meta.L);
+  const V = lat.V, Vc = V >> meta.dim;
+  const ising = meta.model === "ising";
+  const x = conjugateSeries(r);
+  const saveEvery = Number(meta.params.saveEvery ?? 1);
+  const out = ising ? new Int8Array(Vc) : new Float32Array(Vc);
+  const chunk = Math.max(1, Math.floor((8 << 20) / V));
+  for (let start = 0; start < r.configRows; start += chunk) {
+    const end = Math.min(r.configRows, start + chunk);
+    const block = r.configs(start, end);
+    for (let row = start; row < end; row++) {
+      const cfg = block.subarray((row - start) * V, (row - start + 1) * V);
+      if (ising) majorityBlock(lat, cfg as Int8Array, out as Int8Array, { tie: "random", rng });
+      else phi4Block(lat, cfg as Float32Array, out as Float32Array, rng);
+      // Row = stored·chains + chain; the parent's measurement of a stored row is stored·saveEvery.
+      const chain = row % meta.chains, stored = Math.floor(row / meta.chains);
+      fn(row, chain, out, x[stored * saveEvery * meta.chains + chain]!);
+    }
+  }
+}
+
+export interface BlockResult {
+  out: string;
+  configurations: number;
+  L: number;
+}
+
+/** Blocks `input` into the ensemble file `out` (refusing to overwrite unless `force`). */
+export function blockFile(input: string, out: string, opts: { seed?: number; force?: boolean } = {}): BlockResult {
+  const r = openEnsemble(input);
+  try {
+    const { meta } = r;
+    const Lc = meta.L / 2;
+    const lc = lattice(meta.dim, Math.max(2, Math.floor(Lc)));
+    const ising = meta.model === "ising";
+    const level = Number(meta.params.block_level ?? 0) + 1;
+    const observables = ising ? ["magnetization", "energy", "parent_x", "parent_index"] : ["magnetization", "phi2", "parent_x", "parent_index"];
+    const C = meta.chains;
+    const rng = rngFor({ seed: opts.seed ?? Number(meta.params.seed ?? 1), task: 2000 + level, replica: 0 });
+    const values = observables.map(() => new Float64Array(C));
+    const outs = Array.from({ length: C }, () => (ising ? new Int8Array(lc.V) : new Float32Array(lc.V)));
+    let w: ReturnType<typeof createEnsemble> | null = null;
+    try {
+      forEachBlocked(r, rng, (row, chain, blocked, parentX) => {
+        w ??= createEnsemble(out, {
+          model: meta.model, dim: meta.dim, L: Lc, chains: C, observables, configDtype: meta.configDtype, software: SOFTWARE,
+          params: { ...meta.params, saveEvery: 1, blocked_from: input, block_rule: ising ? "majority, random ties" : "phi4: mean of the majority-sign values", block_level: level, parent_x: ising ? "energy" : "phi2/2" },
+        }, { force: opts.force });
+        let m = 0, second = 0;
+        for (let k = 0; k < blocked.length; k++) {
+          m += blocked[k]!;
+          second += blocked[k]! * blocked[k]!;
+        }
+        outs[chain]!.set(blocked as never);
+        values[0]![chain] = m;
+        values[1]![chain] = ising ? isingEnergy(lc, blocked as Int8Array) : second;
+        values[2]![chain] = parentX;
+        values[3]![chain] = row;
+        // One measurement holds every chain of one stored index, as in the parent.
+        if (chain === C - 1) w.measurement(values, outs);
+      });
+      w!.close({ completed: true });
+    } catch (e) {
+      (w as ReturnType<typeof createEnsemble> | null)?.abort();
+      throw e;
+    }
+    return { out, configurations: r.configRows, L: Lc };
+  } finally {
+    r.close();
+  }
+}
