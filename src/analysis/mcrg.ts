@@ -13,7 +13,11 @@ export interface CurveRun {
   tauInt?: number;
 }
 
-export const CURVE_OBSERVABLES = ["abs_m", "m2", "binder", "chi"] as const;
+/**
+ * chi = V(⟨m²⟩ − ⟨|m|⟩²) (connected, finite-size convention) and chi_full = V⟨m²⟩: both scale as
+ * L^{γ/ν} at criticality; chi_full has much smaller corrections on small lattices.
+ */
+export const CURVE_OBSERVABLES = ["abs_m", "m2", "binder", "chi", "chi_full"] as const;
 export type CurveObservable = (typeof CURVE_OBSERVABLES)[number];
 
 /**
@@ -102,6 +106,8 @@ export function buildCurves(runs: readonly CurveRun[], V: number, groups = 20, g
           const a = am();
           return V * (m2() - a * a);
         }
+        case "chi_full":
+          return V * m2();
       }
     },
   };

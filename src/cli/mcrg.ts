@@ -35,13 +35,13 @@ export function registerMcrg(program: Command): void {
           model: r.model, coupling: r.coupling, sizes: r.sizes, critical: r.critical,
           crossings: r.crossings.map((c) => ({ kind: c.kind, observable: c.observable, value: c.value })),
           nu: r.nu.map((n) => ({ L: n.L, observable: n.observable, nu: n.nu })),
-          gamma_over_nu: r.gammaOverNu, beta_over_nu: r.betaOverNu, statistics: r.statistics,
+          gamma_over_nu: r.gammaOverNu, gamma_over_nu_connected: r.gammaOverNuConnected, beta_over_nu: r.betaOverNu, statistics: r.statistics,
         })}\n`);
         return;
       }
       const cl = r.coupling;
       process.stdout.write(`critical ${cl}: ${fmt(r.critical)}\n`);
       for (const n of r.nu) process.stdout.write(`nu (L=${n.L}, ${n.observable}): ${fmt(n.nu)}\n`);
-      process.stdout.write(`gamma/nu: ${fmt(r.gammaOverNu)}\nbeta/nu: ${fmt(r.betaOverNu)}\nreport: ${o.report}\n`);
+      process.stdout.write(`gamma/nu: ${fmt(r.gammaOverNu)} (connected chi: ${fmt(r.gammaOverNuConnected)})\nbeta/nu: ${fmt(r.betaOverNu)}\nreport: ${o.report}\n`);
     });
 }

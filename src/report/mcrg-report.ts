@@ -36,7 +36,8 @@ export async function mcrgBlocks(r: McrgResult, title = "MCRG"): Promise<Block[]
     [`critical ${cl} (|m| original vs blocked, largest L)`, fmt(r.critical), exactC !== undefined ? exactC.toFixed(7) : "≈ −0.95 (seed: −0.9515)", exactC !== undefined ? sigmas(r.critical, exactC) : "—"],
   ];
   for (const n of r.nu) rows.push([`ν (coupling map, ${n.observable}, L = ${n.L} from ${2 * n.L})`, fmt(n.nu), ISING_2D.nu, sigmas(n.nu, ISING_2D.nu)]);
-  rows.push([`γ/ν (FSS of χ at ${cl}_c, L = ${r.sizes.join(", ")})`, fmt(r.gammaOverNu), ISING_2D.gammaOverNu, sigmas(r.gammaOverNu, ISING_2D.gammaOverNu)]);
+  rows.push([`γ/ν (FSS of χ = V⟨m²⟩ at ${cl}_c, L = ${r.sizes.join(", ")})`, fmt(r.gammaOverNu), ISING_2D.gammaOverNu, sigmas(r.gammaOverNu, ISING_2D.gammaOverNu)]);
+  rows.push([`γ/ν (FSS of connected χ = V(⟨m²⟩ − ⟨|m|⟩²))`, fmt(r.gammaOverNuConnected), ISING_2D.gammaOverNu, sigmas(r.gammaOverNuConnected, ISING_2D.gammaOverNu)]);
   rows.push([`β/ν (FSS of ⟨|m|⟩ at ${cl}_c)`, fmt(r.betaOverNu), ISING_2D.betaOverNu, sigmas(r.betaOverNu, ISING_2D.betaOverNu)]);
   blocks.push({ kind: "h2", text: `${title}: critical point and exponents` });
   blocks.push({ kind: "table", head: ["quantity", "estimate", "2D Ising class (exact)", "deviation / σ"], rows, caption: "Errors: jackknife over 20 groups of every run (multiple-histogram reweighting redone per group)." });
@@ -60,7 +61,8 @@ export async function mcrgBlocks(r: McrgResult, title = "MCRG"): Promise<Block[]
   }
   for (const f of r.fssPoints) {
     const pts = f.points.map((p) => ({ x: p.L, y: p.value.value, err: p.value.error, series: f.observable }));
-    blocks.push({ kind: "svg", svg: await renderSvg(linePlotSpec({ title: `${f.observable === "chi" ? "χ" : "⟨|m|⟩"} at the critical coupling`, xLabel: "L", yLabel: f.observable, points: pts, logX: true, logY: true })), caption: "Log–log slopes give γ/ν and −β/ν." });
+    const name = { chi_full: "χ = V⟨m²⟩", chi: "connected χ", abs_m: "⟨|m|⟩" }[f.observable as string] ?? f.observable;
+    blocks.push({ kind: "svg", svg: await renderSvg(linePlotSpec({ title: `${name} at the critical coupling`, xLabel: "L", yLabel: f.observable, points: pts, logX: true, logY: true })), caption: "Log–log slopes give γ/ν and −β/ν." });
   }
   blocks.push({
     kind: "table",
