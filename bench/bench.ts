@@ -3,13 +3,17 @@
 //
 // Options: --quick (fewer sizes, shorter timings), --out <file.json>. Writes bench/results/<name>.json.
 
-import { writeFileSync, mkdirSync, renameSync } from "node:fs";
-import { cpus, hostname } from "node:os";
+import { writeFileSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { cpus, hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { lattice } from "../src/lattice/geometry.js";
 import { Rng, rngFor } from "../src/lattice/rng.js";
 import { BETA_C_2D, BETA_C_3D, randomSpins } from "../src/models/ising.js";
 import { ISING_ALGORITHMS, makeIsingSampler } from "../src/mc/ising-samplers.js";
+import { runPool, type Job } from "../src/cluster/pool.js";
+import { h5Ready } from "../src/io/h5.js";
+import { runJob, WORKER_URL, type SimulateJobParams } from "../src/jobs/registry.js";
+import { simulateOptions } from "../src/jobs/simulation.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -79,12 +83,39 @@ for (const dim of [2, 3] as const) {
   }
 }
 
+/** Wall time of the same batch of independent simulation jobs on 1 and on 2 worker threads. */
+async function workerScaling(): Promise<{ jobs: number; seconds1: number; seconds2: number; speedup: number }> {
+  await h5Ready();
+  const dir = mkdtempSync(join(tmpdir(), "irg-bench-"));
+  const jobs = (tag: string): Job<SimulateJobParams>[] =>
+    [0, 1, 2, 3].map((k) => ({
+      id: k,
+      kind: "simulate",
+      params: {
+        model: "ising", force: true, resume: false,
+        options: simulateOptions("ising", { L: 128, beta: BETA_C_2D, algorithm: "metropolis", sweeps: quick ? 300 : 1500, therm: 10, saveEvery: 0, seed: 1, task: k, out: join(dir, `${tag}${k}.h5`) }),
+      },
+    }));
+  const time = async (workers: number): Promise<number> => {
+    const t0 = performance.now();
+    await runPool(jobs(`w${workers}-`), { workers, workerUrl: WORKER_URL }, runJob);
+    return (performance.now() - t0) / 1000;
+  };
+  const seconds1 = await time(1);
+  const seconds2 = await time(2);
+  rmSync(dir, { recursive: true, force: true });
+  return { jobs: 4, seconds1, seconds2, speedup: seconds1 / seconds2 };
+}
+
+const scaling = await workerScaling();
 const pad = (s: string, n: number): string => s.padEnd(n);
 console.log(`baseline: plain 2D Metropolis, one spin per byte, L = ${baselineL}: ${baselineNs.toFixed(2)} ns/spin update`);
 console.log(`${pad("dim", 4)}${pad("L", 6)}${pad("algorithm", 12)}${pad("cost", 10)}${pad("unit", 18)}speed-up vs baseline`);
 for (const r of rows) {
   console.log(`${pad(String(r.dim), 4)}${pad(String(r.L), 6)}${pad(r.algorithm, 12)}${pad(r.ns.toFixed(3), 10)}${pad(r.unit, 18)}${r.ratioToBaseline.toFixed(2)}×`);
 }
+
+console.log(`worker threads: 4 independent L=128 Metropolis runs take ${scaling.seconds1.toFixed(2)} s on 1 worker, ${scaling.seconds2.toFixed(2)} s on 2: speed-up ${scaling.speedup.toFixed(2)}×`);
 
 const result = {
   benchmark: "ising-samplers",
@@ -93,6 +124,7 @@ const result = {
   machine: { host: hostname(), cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length },
   baseline: { description: "plain 2D Metropolis, one spin per byte, Math.exp per update", L: baselineL, nsPerUpdate: baselineNs },
   rows,
+  workerScaling: scaling,
 };
 const out = outArg >= 0 ? args[outArg + 1]! : join("bench", "results", `ising-${result.date.slice(0, 10)}.json`);
 mkdirSync(join(out, ".."), { recursive: true });
