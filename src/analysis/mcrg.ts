@@ -11,6 +11,8 @@ export interface CurveRun {
   x: Float64Array;
   m: Float64Array;
   tauInt?: number;
+  /** Further per-sample series whose reweighted means are wanted (e.g. G(r), nearest-neighbour correlation). */
+  extra?: Record<string, Float64Array>;
 }
 
 /**
@@ -30,11 +32,16 @@ export interface Curves {
   groups: number;
   /** O(c) for the full data (g = -1) or jackknife sample g. */
   value(o: CurveObservable, c: number, g?: number): number;
+  /** Reweighted mean of an `extra` series. */
+  mean(name: string, c: number, g?: number): number;
+  /** Names of the extra series. */
+  extras: string[];
 }
 
 /** Cubic Hermite interpolation on a uniform grid with finite-difference tangents (Catmull–Rom). */
 function interpolate(ys: Float64Array, a: number, h: number, c: number): number {
   const n = ys.length;
+  if (h === 0) return ys[0]!;
   const t = Math.min(Math.max((c - a) / h, 0), n - 1);
   const k = Math.min(Math.floor(t), n - 2);
   const u = t - k;
@@ -45,26 +52,26 @@ function interpolate(ys: Float64Array, a: number, h: number, c: number): number 
   return (2 * u3 - 3 * u2 + 1) * y0 + (u3 - 2 * u2 + u) * m0 + (-2 * u3 + 3 * u2) * y1 + (u3 - u2) * m1;
 }
 
-/** Moments ⟨|m|⟩, ⟨m²⟩, ⟨m⁴⟩ of every solution (full, then each jackknife sample) on a coupling grid. */
-function momentTables(solutions: readonly MultiHistogram[], m: Float64Array, cs: readonly number[]): Float64Array[][] {
+/**
+ * Reweighted means of every series (⟨|m|⟩, ⟨m²⟩, ⟨m⁴⟩, then the extras) for every solution (full,
+ * then each jackknife sample) on a coupling grid: tables[solution][series][grid point].
+ */
+function meanTables(solutions: readonly MultiHistogram[], series: readonly Float64Array[], cs: readonly number[]): Float64Array[][] {
   return solutions.map((mh) => {
-    const t = [new Float64Array(cs.length), new Float64Array(cs.length), new Float64Array(cs.length)];
+    const t = series.map(() => new Float64Array(cs.length));
+    const acc = new Float64Array(series.length);
     cs.forEach((c, k) => {
       const lw = mh.logWeights(c);
-      let s1 = 0, s2 = 0, s4 = 0, z = 0;
-      for (let i = 0; i < m.length; i++) {
+      acc.fill(0);
+      let z = 0;
+      for (let i = 0; i < lw.length; i++) {
         const l = lw[i]!;
         if (l === -Infinity) continue;
         const w = Math.exp(l);
-        const v = m[i]!, v2 = v * v;
         z += w;
-        s1 += w * Math.abs(v);
-        s2 += w * v2;
-        s4 += w * v2 * v2;
+        for (let j = 0; j < series.length; j++) acc[j]! += w * series[j]![i]!;
       }
-      t[0]![k] = s1 / z;
-      t[1]![k] = s2 / z;
-      t[2]![k] = s4 / z;
+      for (let j = 0; j < series.length; j++) t[j]![k] = acc[j]! / z;
     });
     return t;
   });
@@ -76,19 +83,31 @@ function momentTables(solutions: readonly MultiHistogram[], m: Float64Array, cs:
  * sample and interpolated in between: root finding then costs nothing, and on a grid much finer than
  * the curves' structure the interpolation error is far below the statistical one.
  */
-export function buildCurves(runs: readonly CurveRun[], V: number, groups = 20, gridPoints = 41): Curves {
+export function buildCurves(runs: readonly CurveRun[], V: number, groups = 20, gridPoints = 41, range?: [number, number]): Curves {
   if (runs.length === 0) throw new RangeError("no runs to build curves from");
   const hist: HistogramRun[] = runs.map((r) => ({ coupling: r.coupling, x: r.x, tauInt: r.tauInt }));
   const mhj: MultiHistogramJackknife = multiHistogramJackknife(hist, { groups });
-  const m = Float64Array.from(runs.flatMap((r) => Array.from(r.m)));
-  const cs = runs.map((r) => r.coupling);
-  const lo = Math.min(...cs), hi = Math.max(...cs);
+  const concat = (f: (r: CurveRun) => Float64Array): Float64Array => Float64Array.from(runs.flatMap((r) => Array.from(f(r))));
+  const m = concat((r) => r.m);
+  const extras = Object.keys(runs[0]!.extra ?? {});
+  for (const r of runs) {
+    const have = Object.keys(r.extra ?? {});
+    if (have.length !== extras.length || extras.some((e) => !have.includes(e))) throw new RangeError("every run must carry the same extra series");
+  }
+  const series = [m.map(Math.abs), m.map((v) => v * v), m.map((v) => v ** 4), ...extras.map((e) => concat((r) => r.extra![e]!))];
+  const [lo, hi] = range ?? defaultRange(runs);
   const h = (hi - lo) / (gridPoints - 1 || 1);
-  const tables = momentTables([mhj.full, ...mhj.samples], m, grid(lo, hi, gridPoints));
+  const tables = meanTables([mhj.full, ...mhj.samples], series, grid(lo, hi, gridPoints));
   return {
     V,
     range: [lo, hi],
     groups,
+    extras,
+    mean(name, c, g = -1) {
+      const j = extras.indexOf(name);
+      if (j < 0) throw new RangeError(`no series "${name}" (have ${extras.join(", ") || "none"})`);
+      return interpolate(tables[g + 1]![3 + j]!, lo, h, c);
+    },
     value(o, c, g = -1) {
       const t = tables[g + 1]!;
       const am = (): number => interpolate(t[0]!, lo, h, c);
@@ -111,6 +130,23 @@ export function buildCurves(runs: readonly CurveRun[], V: number, groups = 20, g
       }
     },
   };
+}
+
+/**
+ * The scanned couplings; for a single run the window where single-histogram reweighting is
+ * trustworthy, |Δc|·σ_x ≤ 2 (weights then vary by at most e^{±2} per standard deviation of x).
+ */
+export function defaultRange(runs: readonly CurveRun[]): [number, number] {
+  const cs = runs.map((r) => r.coupling);
+  if (runs.length > 1) return [Math.min(...cs), Math.max(...cs)];
+  const x = runs[0]!.x;
+  let s = 0, s2 = 0;
+  for (let i = 0; i < x.length; i++) {
+    s += x[i]!;
+    s2 += x[i]! * x[i]!;
+  }
+  const sd = Math.sqrt(Math.max(0, s2 / x.length - (s / x.length) ** 2)) || 1;
+  return [cs[0]! - 2 / sd, cs[0]! + 2 / sd];
 }
 
 /** Estimate of f(g) over full data (g = -1) and the jackknife samples g = 0…G−1. */
