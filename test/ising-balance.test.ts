@@ -77,3 +77,20 @@ for (const algorithm of ISING_ALGORITHMS) {
     });
   }
 }
+
+test("Wolff on power-of-two lattices (mask neighbours) draws the same clusters as the table version", async () => {
+  const { neighbours } = await import("../src/lattice/geometry.js");
+  const { wolffCluster, wolffClusterPow2, wolffThreshold } = await import("../src/mc/wolff.js");
+  const { randomSpins } = await import("../src/models/ising.js");
+  for (const [dim, L] of [[2, 16], [3, 8], [2, 2]] as const) {
+    const lat = lattice(dim, L);
+    const a = randomSpins(lat.V, rngFor({ seed: 1 })), b = a.slice();
+    const ra = rngFor({ seed: 2 }), rb = rngFor({ seed: 2 });
+    const nb = neighbours(lat), st = new Int32Array(lat.V), nbr = new Int32Array(6);
+    const thr = wolffThreshold(dim === 2 ? 0.44 : 0.22);
+    for (let k = 0; k < 200; k++) {
+      assert.equal(wolffCluster(nb, 2 * dim, a, thr, ra, st), wolffClusterPow2(dim, L, b, thr, rb, st, nbr));
+    }
+    assert.deepEqual(Array.from(a), Array.from(b));
+  }
+});

@@ -9,7 +9,7 @@ import { heatbathSweep, heatbathTable } from "./heatbath.js";
 import { metropolisSweep, metropolisTable } from "./metropolis.js";
 import { LANES, laneSpins, multispinMeasure, multispinSweep, multispinTable } from "./multispin.js";
 import { swendsenWangSweep } from "./swendsen-wang.js";
-import { wolffCluster, wolffThreshold } from "./wolff.js";
+import { wolffCluster, wolffClusterPow2, wolffThreshold } from "./wolff.js";
 
 export const ISING_ALGORITHMS = ["metropolis", "heatbath", "multispin", "wolff", "sw"] as const;
 export type IsingAlgorithm = (typeof ISING_ALGORITHMS)[number];
@@ -144,8 +144,10 @@ function clusterSampler(opt: IsingSamplerOptions): IsingSampler {
   const c = counters();
   // Wolff calibration: sums over the thermalisation clusters, then a fixed count per sweep.
   const extra: Record<string, number> = { clustersPerSweep: opt.clustersPerSweep ?? 0, calClusters: 0, calSites: 0 };
+  const pow2 = (lat.L & (lat.L - 1)) === 0 && lat.L >= 2;
+  const nbr = new Int32Array(6);
   const wolffOne = (): number => {
-    const n = wolffCluster(nb, z, s, threshold, rng, scratch);
+    const n = pow2 ? wolffClusterPow2(lat.dim, lat.L, s, threshold, rng, scratch, nbr) : wolffCluster(nb, z, s, threshold, rng, scratch);
     c.clusters++;
     c.flipped += n;
     c.updates += n;
