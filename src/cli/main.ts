@@ -36,11 +36,13 @@ async function main(argv: string[]): Promise<void> {
   const { registerMcrg } = await import("./mcrg.js");
   const { registerBlock } = await import("./block.js");
   const { registerReweight } = await import("./reweight.js");
+  const { registerValidate } = await import("./validate.js");
   registerSimulate(program);
   registerScan(program);
   registerMcrg(program);
   registerBlock(program);
   registerReweight(program);
+  registerValidate(program);
   registerMeasure(program);
   registerDemo(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError("(run with --help for usage)");
