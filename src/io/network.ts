@@ -1,0 +1,60 @@
+// Networks on disk as JSON: format stamp, model and dimension, architecture, head, weights (base64 of
+// float32, exact) and training provenance. Written atomically; loading names every problem in one line.
+
+import { existsSync, readFileSync } from "node:fs";
+import { type Network } from "../irg/network.js";
+import { type NetSpec, paramLayout, checkSpec } from "../irg/net/model.js";
+import { type Head, headChannels } from "../irg/net/heads.js";
+import { writeFileAtomic } from "./files.js";
+import { H5Error } from "./h5.js";
+
+export const NETWORK_FORMAT = "irg-network";
+export const NETWORK_VERSION = 1;
+
+export function networkJson(net: Network, software: string): string {
+  return JSON.stringify({
+    format: NETWORK_FORMAT,
+    format_version: NETWORK_VERSION,
+    software,
+    model: net.model,
+    dim: net.dim,
+    head: net.head,
+    spec: net.spec,
+    parameters: net.params.length,
+    weights_float32_base64: Buffer.from(net.params.buffer, net.params.byteOffset, net.params.byteLength).toString("base64"),
+    training: net.training,
+  }, null, 1);
+}
+
+export function saveNetwork(path: string, net: Network, software: string): void {
+  writeFileAtomic(path, networkJson(net, software));
+}
+
+/** Loads and checks a network; `expect` refuses one trained for another model or dimension. */
+export function loadNetwork(path: string, expect: { model?: string; dim?: number } = {}): Network {
+  if (!existsSync(path)) throw new H5Error(`cannot open ${path}: no such file; train one with irg train`);
+  let j: Record<string, unknown>;
+  try {
+    j = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+  } catch {
+    throw new H5Error(`${path} is not a network file (not JSON); train one with irg train`);
+  }
+  if (j.format !== NETWORK_FORMAT) throw new H5Error(`${path} is not an irg network (no format "${NETWORK_FORMAT}")`);
+  if (Number(j.format_version) > NETWORK_VERSION) throw new H5Error(`${path} has network format ${String(j.format_version)}; upgrade irg`);
+  const model = j.model as Network["model"], dim = Number(j.dim) as 2 | 3;
+  if (expect.model && model !== expect.model) throw new H5Error(`${path} was trained for ${model}, not ${expect.model}; train a network for ${expect.model}`);
+  if (expect.dim && dim !== expect.dim) throw new H5Error(`${path} is a ${dim}D network, but the data are ${expect.dim}D`);
+  const spec = j.spec as NetSpec, head = j.head as Head;
+  try {
+    const out = checkSpec(spec);
+    if (out !== headChannels(head)) throw new RangeError("output channels do not match the head");
+  } catch (e) {
+    throw new H5Error(`${path}: corrupt architecture (${(e as Error).message})`);
+  }
+  const bytes = Buffer.from(String(j.weights_float32_base64 ?? ""), "base64");
+  const want = paramLayout(spec).total;
+  if (bytes.length !== 4 * want) throw new H5Error(`${path}: ${bytes.length / 4} weights stored, the architecture needs ${want}`);
+  const params = new Float32Array(want);
+  new Uint8Array(params.buffer).set(bytes);
+  return { model, dim, spec, head, params, training: (j.training ?? {}) as Record<string, string | number> };
+}

@@ -1,0 +1,197 @@
+// Training an inverse-RG network on (blocked → original) pairs from ensemble files: Adam on the mean
+// negative log-likelihood per site, random lattice symmetries as augmentation, early stopping on a
+// validation set, and a checkpoint after every epoch from which training resumes bit-for-bit.
+
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { lattice } from "../lattice/geometry.js";
+import { rngFor } from "../lattice/rng.js";
+import { majorityBlock } from "../rg/majority.js";
+import { phi4Block } from "../rg/phi4-block.js";
+import { type PairSet, shuffle, splitIndices } from "../irg/dataset.js";
+import { adamInit, adamStep, type AdamState } from "../irg/net/model.js";
+import { batchGradient, defaultNetwork, type Network, scratchFor } from "../irg/network.js";
+import { openEnsemble } from "../io/ensemble.js";
+import { writeFileAtomic } from "../io/files.js";
+import { saveNetwork } from "../io/network.js";
+import { UsageError } from "./params.js";
+import { SOFTWARE } from "../version.js";
+
+export interface TrainOptions {
+  data: string[];
+  model: "phi4" | "ising";
+  out: string;
+  epochs?: number;
+  batch?: number;
+  lr?: number;
+  validation?: number;
+  patience?: number;
+  seed?: number;
+  hidden?: number;
+  kernel?: number;
+  components?: number;
+  /** Use at most this many pairs. */
+  maxPairs?: number;
+  force?: boolean;
+  progress?: (epoch: number, done: number, total: number, loss: number) => void;
+  shouldStop?: () => boolean;
+}
+
+export interface TrainResult {
+  out: string;
+  epochs: number;
+  bestEpoch: number;
+  /** Negative log-likelihood per fine site on the validation set, per epoch. */
+  validation: number[];
+  training: number[];
+  pairs: number;
+  L: number;
+  seconds: number;
+  stopped: boolean;
+}
+
+/** Pairs from every stored configuration of the files (all of one model, dimension and size). */
+export function loadPairs(files: string[], model: string, seed: number, maxPairs = Infinity): PairSet & { couplings: string } {
+  const parts: { coarse: Float32Array; fine: Float32Array }[] = [];
+  let L = 0, dim: 2 | 3 = 2;
+  const couplings: string[] = [];
+  files.forEach((file, fi) => {
+    const r = openEnsemble(file);
+    try {
+      const { meta } = r;
+      if (meta.model !== model) throw new UsageError(`${file} holds ${meta.model} configurations, not ${model}`);
+      if (L && meta.L !== L) throw new UsageError(`training files must have one lattice size: ${file} has L = ${meta.L}, others ${L}`);
+      if (meta.L % 2 !== 0 || meta.L < 4) throw new UsageError(`${file}: L = ${meta.L} cannot be blocked with b = 2`);
+      L = meta.L;
+      dim = meta.dim as 2 | 3;
+      couplings.push(String(model === "ising" ? meta.params.beta : meta.params.mu2));
+      const lat = lattice(dim, L), Vc = lat.V >> dim;
+      const rng = rngFor({ seed, task: 8000 + fi });
+      const n = Math.min(r.configRows, Math.max(0, maxPairs - parts.reduce((a, p) => a + p.fine.length / lat.V, 0)));
+      if (n === 0) return;
+      const cfg = r.configs(0, n);
+      const fine = Float32Array.from(cfg as ArrayLike<number>);
+      const coarse = new Float32Array(n * Vc);
+      const outI = new Int8Array(Vc), outF = new Float32Array(Vc);
+      for (let k = 0; k < n; k++) {
+        if (model === "ising") {
+          majorityBlock(lat, (cfg as Int8Array).subarray(k * lat.V, (k + 1) * lat.V), outI, { tie: "random", rng });
+          coarse.set(outI, k * Vc);
+        } else {
+          phi4Block(lat, fine.subarray(k * lat.V, (k + 1) * lat.V), outF, rng);
+          coarse.set(outF, k * Vc);
+        }
+      }
+      parts.push({ coarse, fine });
+    } finally {
+      r.close();
+    }
+  });
+  const n = parts.reduce((a, p) => a + p.fine.length, 0) / L ** dim;
+  if (n < 10) throw new UsageError(`only ${n} stored configurations in ${files.join(", ")}; training needs at least 10 (simulate with --save-every small)`);
+  const cat = (f: (p: (typeof parts)[number]) => Float32Array): Float32Array => {
+    const out = new Float32Array(parts.reduce((a, p) => a + f(p).length, 0));
+    let o = 0;
+    for (const p of parts) {
+      out.set(f(p), o);
+      o += f(p).length;
+    }
+    return out;
+  };
+  return { dim, L, n, coarse: cat((p) => p.coarse), fine: cat((p) => p.fine), couplings: [...new Set(couplings)].join(",") };
+}
+
+interface TrainCheckpoint {
+  epoch: number;
+  params: number[];
+  best: number[];
+  bestLoss: number;
+  bestEpoch: number;
+  bad: number;
+  adam: { m: number[]; v: number[]; step: number };
+  validation: number[];
+  training: number[];
+  settings: string;
+}
+
+function checkpointPath(out: string): string {
+  return `${out}.checkpoint.json`;
+}
+
+export async function train(o: TrainOptions): Promise<TrainResult> {
+  const t0 = performance.now();
+  const epochs = o.epochs ?? 30, batch = o.batch ?? 32, lr = o.lr ?? 3e-3, patience = o.patience ?? 5, seed = o.seed ?? 1;
+  for (const [name, v, min] of [["epochs", epochs, 1], ["batch", batch, 1], ["patience", patience, 1]] as const) {
+    if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
+  }
+  if (!(lr > 0)) throw new UsageError(`--lr must be > 0, got ${lr}`);
+  if (existsSync(o.out) && !o.force) throw new UsageError(`${o.out} already exists; use --force to overwrite it`);
+  const set = loadPairs(o.data, o.model, seed, o.maxPairs);
+  const net: Network = defaultNetwork({ dim: set.dim, model: o.model, hidden: o.hidden, kernel: o.kernel, components: o.components }, seed);
+  const { train: trainIdx, validation: valIdx } = splitIndices(set.n, o.validation ?? 0.1, rngFor({ seed, task: 8100 }));
+  const settings = JSON.stringify({ data: o.data, model: o.model, epochs, batch, lr, patience, seed, hidden: o.hidden, kernel: o.kernel, components: o.components, maxPairs: o.maxPairs, n: set.n });
+  const sc = scratchFor(set);
+  const V = set.L ** set.dim;
+  let adam: AdamState = adamInit(net.params.length);
+  let best = net.params.slice(), bestLoss = Infinity, bestEpoch = 0, bad = 0, start = 0;
+  const validation: number[] = [], trainingLoss: number[] = [];
+  const cpPath = checkpointPath(o.out);
+  if (existsSync(cpPath) && !o.force) {
+    const cp = JSON.parse(readFileSync(cpPath, "utf8")) as TrainCheckpoint;
+    if (cp.settings !== settings) throw new UsageError(`${cpPath} belongs to a training with other settings; remove it or use --force`);
+    net.params.set(cp.params);
+    best = Float32Array.from(cp.best);
+    adam = { m: Float64Array.from(cp.adam.m), v: Float64Array.from(cp.adam.v), step: cp.adam.step };
+    ({ bestLoss, bestEpoch, bad } = cp);
+    start = cp.epoch;
+    validation.push(...cp.validation);
+    trainingLoss.push(...cp.training);
+  }
+  const grad = new Float32Array(net.params.length);
+  let stopped = false;
+  const steps = Math.ceil(trainIdx.length / batch);
+  let epoch = start;
+  for (; epoch < epochs && bad < patience; epoch++) {
+    // Every epoch's order and augmentation derive from (seed, epoch): a resumed run repeats them exactly.
+    const order = trainIdx.slice();
+    shuffle(order, rngFor({ seed, task: 8200, replica: epoch }));
+    const aug = rngFor({ seed, task: 8300, replica: epoch });
+    let sum = 0;
+    for (let s = 0; s < steps; s++) {
+      const idx = order.subarray(s * batch, Math.min(order.length, (s + 1) * batch));
+      grad.fill(0);
+      sum += batchGradient(net, set, idx, grad, 1 / (idx.length * V), aug, sc);
+      adamStep(net.params, grad, adam, lr);
+      o.progress?.(epoch, s + 1, steps, sum / ((s * batch + idx.length) * V));
+      if (s % 4 === 3) await new Promise((res) => setImmediate(res));
+      if (o.shouldStop?.()) {
+        stopped = true;
+        break;
+      }
+    }
+    if (stopped) break;
+    trainingLoss.push(sum / (trainIdx.length * V));
+    const vl = batchGradient(net, set, valIdx, null, 0, null, sc) / (valIdx.length * V);
+    validation.push(vl);
+    if (vl < bestLoss - 1e-6) {
+      bestLoss = vl;
+      bestEpoch = epoch + 1;
+      best = net.params.slice();
+      bad = 0;
+    } else bad++;
+    const cp: TrainCheckpoint = {
+      epoch: epoch + 1, params: Array.from(net.params), best: Array.from(best), bestLoss, bestEpoch, bad,
+      adam: { m: Array.from(adam.m), v: Array.from(adam.v), step: adam.step }, validation, training: trainingLoss, settings,
+    };
+    writeFileAtomic(cpPath, JSON.stringify(cp));
+  }
+  const result: TrainResult = { out: o.out, epochs: epoch, bestEpoch, validation, training: trainingLoss, pairs: set.n, L: set.L, seconds: (performance.now() - t0) / 1000, stopped };
+  if (stopped) return result;
+  net.params.set(best);
+  net.training = {
+    data: o.data.join(","), couplings: set.couplings, L: set.L, pairs: set.n, epochs: epoch, best_epoch: bestEpoch,
+    validation_nll_per_site: bestLoss, batch, lr, seed, date: new Date().toISOString(),
+  };
+  saveNetwork(o.out, net, SOFTWARE);
+  rmSync(cpPath, { force: true });
+  return result;
+}
