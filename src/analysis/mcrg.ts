@@ -158,6 +158,7 @@ export function jackknifed(groups: number, f: (g: number) => number): Estimate {
 
 /** Sorted grid of n points spanning [a, b]. */
 export function grid(a: number, b: number, n: number): number[] {
+  if (n === 1) return [(a + b) / 2];
   return Array.from({ length: n }, (_, k) => a + ((b - a) * k) / (n - 1));
 }
 

@@ -37,12 +37,16 @@ async function main(argv: string[]): Promise<void> {
   const { registerBlock } = await import("./block.js");
   const { registerReweight } = await import("./reweight.js");
   const { registerValidate } = await import("./validate.js");
+  const { registerTrain } = await import("./train.js");
+  const { registerGenerate } = await import("./generate.js");
   registerSimulate(program);
   registerScan(program);
   registerMcrg(program);
   registerBlock(program);
   registerReweight(program);
   registerValidate(program);
+  registerTrain(program);
+  registerGenerate(program);
   registerMeasure(program);
   registerDemo(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError("(run with --help for usage)");

@@ -1,0 +1,44 @@
+// `irg generate --net net.json --from small.h5 --steps 4 --out big`: apply the inverse map repeatedly
+// (L → 2L → …), writing big_L<size>.h5 for every size; each configuration keeps its ancestor's weight.
+
+import { type Command } from "commander";
+import { h5Ready } from "../io/h5.js";
+import { loadNetwork } from "../io/network.js";
+import { readEnsembleMeta } from "../io/ensemble.js";
+import { networkMap } from "../irg/network.js";
+import { generate } from "../jobs/generate.js";
+import { UsageError } from "../jobs/params.js";
+import { progressReporter } from "./progress.js";
+import { interruptFlag } from "./simulate.js";
+
+export function registerGenerate(program: Command): void {
+  program
+    .command("generate")
+    .requiredOption("--net <net.json>", "network from irg train")
+    .requiredOption("--from <small.h5>", "ensemble whose stored configurations are the starting points")
+    .requiredOption("--out <prefix>", "output prefix: <prefix>_L<size>.h5 per size")
+    .option("--steps <n>", "number of doublings", "1")
+    .option("--seed <s>", "seed of the generation streams", "1")
+    .option("--limit <n>", "use only the first n configurations")
+    .option("--force", "overwrite existing outputs")
+    .option("--quiet", "no progress bar")
+    .description("generate configurations of growing size with a trained inverse RG network")
+    .action(async (o: { net: string; from: string; out: string; steps: string; seed: string; limit?: string; force?: boolean; quiet?: boolean }) => {
+      await h5Ready();
+      const meta = readEnsembleMeta(o.from);
+      const net = loadNetwork(o.net, { model: meta.model, dim: meta.dim });
+      const steps = Number(o.steps), seed = Number(o.seed), limit = o.limit === undefined ? undefined : Number(o.limit);
+      if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${o.seed}`);
+      if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new UsageError(`--limit must be a positive integer, got ${o.limit}`);
+      const progress = progressReporter({ quiet: o.quiet === true, label: "generate", unit: "configurations" });
+      const interrupt = interruptFlag();
+      try {
+        const r = await generate(networkMap(net), { from: o.from, prefix: o.out, steps, seed, limit, force: o.force === true, progress: progress.update, shouldStop: interrupt.stop });
+        progress.stop();
+        process.stdout.write(`generated ${r.configurations} configurations per size in ${r.seconds.toFixed(1)} s: ${r.files.map((f) => f.path).join(", ")}\n`);
+      } finally {
+        progress.stop();
+        interrupt.dispose();
+      }
+    });
+}
