@@ -39,6 +39,7 @@ async function main(argv: string[]): Promise<void> {
   const { registerValidate } = await import("./validate.js");
   const { registerTrain } = await import("./train.js");
   const { registerGenerate } = await import("./generate.js");
+  const { registerPipeline } = await import("./pipeline.js");
   registerSimulate(program);
   registerScan(program);
   registerMcrg(program);
@@ -47,6 +48,7 @@ async function main(argv: string[]): Promise<void> {
   registerValidate(program);
   registerTrain(program);
   registerGenerate(program);
+  registerPipeline(program);
   registerMeasure(program);
   registerDemo(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError("(run with --help for usage)");

@@ -1,0 +1,94 @@
+// `irg pipeline phi4|ising`: the seed's inverse-RG study end to end (simulate, train, generate,
+// validate, critical point and exponents) with an HTML report. `npm start` runs it at a small size.
+
+import { type Command } from "commander";
+import { join } from "node:path";
+import { h5Ready } from "../io/h5.js";
+import { UsageError } from "../jobs/params.js";
+import { runPipeline, type PipelineOptions } from "../jobs/pipeline.js";
+import { writeReport } from "../report/html.js";
+import { pipelineBlocks } from "../report/pipeline-report.js";
+import { fmt } from "../report/mcrg-report.js";
+import { BETA_C_2D } from "../models/ising.js";
+import { parseGrid } from "./scan.js";
+import { progressReporter } from "./progress.js";
+import { interruptFlag } from "./simulate.js";
+
+/** Defaults: small enough for minutes on two cores; --target 512 is the seed's full study. */
+export function pipelineDefaults(model: string, target: number): Omit<PipelineOptions, "outDir" | "log" | "progress" | "shouldStop"> {
+  if (model === "ising") {
+    return { model: "ising", L0: 32, target, directSizes: [64, 128].filter((L) => L <= target), couplings: [BETA_C_2D - 0.01, BETA_C_2D, BETA_C_2D + 0.01].map((b) => Number(b.toFixed(6))),
+      sweeps: 4000, therm: 500, saveEvery: 2, directSweeps: 2000, epochs: 8, maxPairs: 1500, seed: 1 };
+  }
+  return { model: "phi4", L0: 32, target, directSizes: [64, 128].filter((L) => L <= target), couplings: [-0.97, -0.96, -0.95, -0.94, -0.93],
+    sweeps: 4000, therm: 500, saveEvery: 4, directSweeps: 3000, epochs: 8, maxPairs: 1500, seed: 1 };
+}
+
+export function registerPipeline(program: Command): void {
+  program
+    .command("pipeline")
+    .argument("<model>", "phi4 or ising")
+    .option("--target <L>", "largest generated size", "128")
+    .option("--L0 <L>", "size of the simulated starting lattices", "32")
+    .option("--couplings <grid>", "couplings (mu2 for phi4, beta for ising): a,b,c or start:stop:step")
+    .option("--direct <sizes>", "sizes simulated directly for validation, e.g. 64,128")
+    .option("--sweeps <n>", "sweeps of the starting ensembles")
+    .option("--direct-sweeps <n>", "sweeps of the direct ensembles")
+    .option("--epochs <n>", "training epochs")
+    .option("--seed <s>", "seed", "1")
+    .option("--out-dir <dir>", "output directory (ensembles, network, report)", "out")
+    .option("--workers <n>", "worker threads for the Monte Carlo (default: all cores)")
+    .option("--quiet", "no progress bar")
+    .description("inverse RG study: simulate, train, generate, validate, critical point and exponents, report")
+    .action(async (model: string, o: Record<string, string | boolean | undefined>) => {
+      await h5Ready();
+      if (model !== "phi4" && model !== "ising") throw new UsageError(`unknown model "${model}"; choose phi4 or ising`);
+      const target = Number(o.target);
+      const d = pipelineDefaults(model, target);
+      const num = (k: string, min: number): number | undefined => {
+        if (o[k] === undefined) return undefined;
+        const v = Number(o[k]);
+        if (!Number.isInteger(v) || v < min) throw new UsageError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be an integer >= ${min}, got ${String(o[k])}`);
+        return v;
+      };
+      const opts: PipelineOptions = {
+        ...d,
+        L0: num("L0", 8) ?? d.L0,
+        couplings: o.couplings ? parseGrid("--couplings", String(o.couplings)) : d.couplings,
+        directSizes: o.direct ? parseGrid("--direct", String(o.direct)) : d.directSizes,
+        sweeps: num("sweeps", 100) ?? d.sweeps,
+        directSweeps: num("directSweeps", 100) ?? d.directSweeps,
+        epochs: num("epochs", 1) ?? d.epochs,
+        seed: num("seed", 0) ?? d.seed,
+        workers: num("workers", 0),
+        outDir: String(o.outDir),
+      };
+      const progress = progressReporter({ quiet: o.quiet === true, label: "pipeline", unit: "" });
+      const interrupt = interruptFlag();
+      try {
+        const r = await runPipeline({
+          ...opts,
+          log: (m) => {
+            progress.stop();
+            process.stderr.write(`irg: ${m}\n`);
+          },
+          progress: (_label, done, total) => progress.update(done, total),
+          shouldStop: interrupt.stop,
+        });
+        progress.stop();
+        const report = join(opts.outDir, "report.html");
+        writeReport(report, `Inverse RG of ${model}: L = ${opts.L0} → ${opts.target}`, await pipelineBlocks(r));
+        for (const c of r.crossings) process.stdout.write(`critical ${model === "ising" ? "beta" : "mu2"} (${c.label}): ${fmt(c.value)}\n`);
+        process.stdout.write(`beta/nu = ${fmt(r.betaOverNu)} (exact 0.125), gamma/nu = ${fmt(r.gammaOverNu)} (exact 1.75) over L = ${r.fssSizes.join(", ")}\n`);
+        for (const v of r.validations) {
+          const worst = v.rows.reduce((a, x) => (Math.abs(x.z) > Math.abs(a.z) ? x : a));
+          process.stdout.write(`validation L=${v.L}: largest deviation ${worst.z.toFixed(1)} sigma (${worst.quantity})\n`);
+        }
+        if (r.cost) process.stdout.write(`cost at L=${r.cost.L}: MC needs ${r.cost.ratio.toFixed(1)}x the time of IRG per independent configuration\n`);
+        process.stdout.write(`report: ${report} (${r.seconds.toFixed(0)} s)\n`);
+      } finally {
+        progress.stop();
+        interrupt.dispose();
+      }
+    });
+}

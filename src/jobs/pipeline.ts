@@ -1,0 +1,192 @@
+// The inverse-RG study of the seed, end to end: simulate a small lattice at a few couplings, train a
+// network on (blocked → original) pairs, generate ever larger lattices, simulate direct Monte Carlo at
+// the sizes where that is affordable, validate, locate the critical coupling from the crossing of
+// generated and direct ⟨|m|⟩ curves (seed Fig. 3), and extract exponents by finite-size scaling.
+
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { runPool, type Job } from "../cluster/pool.js";
+import { readEnsembleMeta } from "../io/ensemble.js";
+import { loadNetwork } from "../io/network.js";
+import { networkMap } from "../irg/network.js";
+import { buildCurves, crossing, type Curves, fssSlope } from "../analysis/mcrg.js";
+import { type Estimate, uwerr } from "../analysis/stats.js";
+import { generate } from "./generate.js";
+import { blockedRun, originalRun } from "./mcrg.js";
+import { runJob, WORKER_URL, type SimulateJobParams } from "./registry.js";
+import { type Model, simulateOptions, type SimulationResult } from "./simulation.js";
+import { train, type TrainResult } from "./train.js";
+import { configRun, validate, type Validation } from "./validate.js";
+import { UsageError } from "./params.js";
+
+export interface PipelineOptions {
+  model: Model;
+  outDir: string;
+  /** Size of the simulated starting lattices. */
+  L0: number;
+  /** Largest generated size (a power-of-two multiple of L0). */
+  target: number;
+  /** Sizes simulated directly for validation (each a multiple of L0 up to target). */
+  directSizes: number[];
+  /** Couplings (μ² for phi4, β for ising). */
+  couplings: number[];
+  sweeps: number;
+  therm: number;
+  saveEvery: number;
+  directSweeps: number;
+  epochs: number;
+  maxPairs: number;
+  seed: number;
+  workers?: number;
+  log?: (msg: string) => void;
+  progress?: (label: string, done: number, total: number) => void;
+  shouldStop?: () => boolean;
+}
+
+export interface SizeResult {
+  L: number;
+  kind: "original" | "generated" | "direct";
+  curves: Curves;
+  files: string[];
+  samples: number;
+}
+
+export interface PipelineResult {
+  options: PipelineOptions;
+  training: TrainResult;
+  families: SizeResult[];
+  validations: Validation[];
+  /** Crossings of ⟨|m|⟩ (generated vs direct) per size, and the toolkit's MCRG crossing (original vs blocked). */
+  crossings: { label: string; L: number; value: Estimate }[];
+  critical: Estimate;
+  betaOverNu: Estimate;
+  gammaOverNu: Estimate;
+  fssSizes: number[];
+  cost: { L: number; generatedSeconds: number; directSweepSeconds: number; tauInt: number; directSecondsPerIndependent: number; ratio: number } | null;
+  snapshots: { L: number; kind: string; file: string }[];
+  seconds: number;
+}
+
+const file = (dir: string, model: string, L: number, c: number): string => join(dir, `${model}_L${L}_${model === "ising" ? "beta" : "mu2"}${c.toFixed(6)}.h5`);
+
+/** Checks the sizes and returns the generated sizes. */
+export function pipelineSizes(o: Pick<PipelineOptions, "L0" | "target" | "directSizes">): number[] {
+  const steps = Math.log2(o.target / o.L0);
+  if (!Number.isInteger(steps) || steps < 1) throw new UsageError(`--target (${o.target}) must be L0 (${o.L0}) times a power of two`);
+  for (const L of o.directSizes) if (!(L > o.L0 && L <= o.target && Number.isInteger(Math.log2(L / o.L0)))) throw new UsageError(`direct size ${L} must be one of the generated sizes ${o.L0 * 2}…${o.target}`);
+  return Array.from({ length: steps }, (_, k) => o.L0 * 2 ** (k + 1));
+}
+
+export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
+  const t0 = performance.now();
+  const say = o.log ?? (() => {});
+  const sizes = pipelineSizes(o);
+  mkdirSync(o.outDir, { recursive: true });
+  const simDir = join(o.outDir, "mc"), genDir = join(o.outDir, "generated");
+  mkdirSync(simDir, { recursive: true });
+  mkdirSync(genDir, { recursive: true });
+  const coupling = o.model === "ising" ? "beta" : "mu2";
+
+  // 1. Monte Carlo: the starting ensembles and the direct ensembles, all in one pool.
+  const jobs: Job<SimulateJobParams>[] = [];
+  let task = 0;
+  for (const L of [o.L0, ...o.directSizes]) {
+    for (const c of o.couplings) {
+      const out = file(simDir, o.model, L, c);
+      const t = task++;
+      if (existsSync(out) && readEnsembleMeta(out).complete) continue;
+      const options = simulateOptions(o.model, {
+        L, [coupling]: c, out, task: t, seed: o.seed, therm: o.therm, sweeps: L === o.L0 ? o.sweeps : o.directSweeps,
+        saveEvery: o.saveEvery, ...(o.model === "ising" ? { algorithm: "wolff" } : { algorithm: "cluster" }),
+      });
+      jobs.push({ id: jobs.length, kind: "simulate", params: { model: o.model, options, force: true, resume: false } });
+    }
+  }
+  say(`Monte Carlo: ${jobs.length} runs (L = ${[o.L0, ...o.directSizes].join(", ")}; ${coupling} = ${o.couplings.join(", ")})`);
+  const timing = new Map<number, number>();
+  const sims = (await runPool(jobs, {
+    workers: o.workers, workerUrl: WORKER_URL, shouldStop: o.shouldStop,
+    onProgress: (id, d, t) => o.progress?.(`simulate ${jobs[id]!.params.options.L}`, d, t),
+  }, runJob)) as SimulationResult[];
+  sims.forEach((r, k) => timing.set(k, r.seconds));
+  if (sims.some((r) => !r.completed)) throw new UsageError("interrupted during the Monte Carlo runs; rerun the same command to continue");
+
+  // 2. Training on every starting ensemble.
+  const startFiles = o.couplings.map((c) => file(simDir, o.model, o.L0, c));
+  const netPath = join(o.outDir, "network.json");
+  say(`training on ${startFiles.length} ensembles of L = ${o.L0}`);
+  const training = await train({
+    data: startFiles, model: o.model, out: netPath, epochs: o.epochs, maxPairs: o.maxPairs, seed: o.seed, force: true, patience: 3,
+    shouldStop: o.shouldStop, progress: (e, d, t) => o.progress?.(`train epoch ${e + 1}`, d, t),
+  });
+  if (training.stopped) throw new UsageError("interrupted during training; rerun the same command to continue");
+
+  // 3. Generation from every starting ensemble.
+  const map = networkMap(loadNetwork(netPath, { model: o.model }));
+  const genFiles = new Map<number, string[]>(sizes.map((L) => [L, []]));
+  const genStart = performance.now();
+  let generated = 0;
+  for (const c of o.couplings) {
+    const prefix = join(genDir, `${o.model}_from${o.L0}_${coupling}${c.toFixed(6)}`);
+    const r = await generate(map, { from: file(simDir, o.model, o.L0, c), prefix, steps: sizes.length, seed: o.seed, force: true, shouldStop: o.shouldStop, progress: (d, t) => o.progress?.(`generate from ${coupling}=${c}`, d, t) });
+    r.files.forEach((f) => genFiles.get(f.L)!.push(f.path));
+    generated += r.configurations;
+  }
+  const genSeconds = (performance.now() - genStart) / 1000;
+  say(`generated ${generated} configurations per size (${sizes.join(", ")}) in ${genSeconds.toFixed(1)} s`);
+
+  // 4. Curves of every family; validation where direct data exist.
+  const families: SizeResult[] = [];
+  const groups = 16;
+  const runsOf = (files: string[]) => files.map(configRun);
+  const orig = runsOf(startFiles);
+  families.push({ L: o.L0, kind: "original", curves: buildCurves(orig, o.L0 ** orig[0]!.dim, groups), files: startFiles, samples: orig.reduce((a, r) => a + r.samples, 0) });
+  for (const L of sizes) {
+    const g = runsOf(genFiles.get(L)!);
+    families.push({ L, kind: "generated", curves: buildCurves(g, L ** g[0]!.dim, groups), files: genFiles.get(L)!, samples: g.reduce((a, r) => a + r.samples, 0) });
+  }
+  for (const L of o.directSizes) {
+    const files = o.couplings.map((c) => file(simDir, o.model, L, c));
+    const d = runsOf(files);
+    families.push({ L, kind: "direct", curves: buildCurves(d, L ** d[0]!.dim, groups), files, samples: d.reduce((a, r) => a + r.samples, 0) });
+  }
+  const fam = (L: number, kind: SizeResult["kind"]): SizeResult | undefined => families.find((f) => f.L === L && f.kind === kind);
+  const validations = o.directSizes.map((L) => validate(fam(L, "generated")!.files, fam(L, "direct")!.files, { groups, points: 3 }));
+
+  // 5. Critical coupling: generated vs direct |m| at each direct size (seed Fig. 3); MCRG cross-check.
+  const crossings: PipelineResult["crossings"] = [];
+  for (const L of o.directSizes) crossings.push({ label: `generated ${L} vs direct ${L}`, L, value: crossing(fam(L, "generated")!.curves, fam(L, "direct")!.curves, "abs_m") });
+  if (o.couplings.length > 1 && o.directSizes.includes(2 * o.L0)) {
+    const blocked = o.couplings.map((c, k) => blockedRun(o.model, file(simDir, o.model, 2 * o.L0, c), o.seed, 5000 + k));
+    const orig0 = o.couplings.map((c) => originalRun(o.model, file(simDir, o.model, o.L0, c)));
+    crossings.push({ label: `MCRG: original ${o.L0} vs blocked ${2 * o.L0}→${o.L0}`, L: o.L0, value: crossing(buildCurves(orig0, orig0[0]!.V, groups), buildCurves(blocked, blocked[0]!.V, groups), "abs_m") });
+  }
+  const irgCross = crossings.filter((c) => c.label.startsWith("generated") && Number.isFinite(c.value.value)).sort((a, b) => b.L - a.L)[0];
+  const critical: Estimate = irgCross?.value ?? { value: o.couplings[Math.floor(o.couplings.length / 2)]!, error: Number.NaN, tauInt: Number.NaN };
+
+  // 6. Exponents by finite-size scaling over the original and generated sizes at the critical coupling.
+  const fssFamilies = [fam(o.L0, "original")!, ...sizes.map((L) => fam(L, "generated")!)].map((f) => ({ L: f.L, curves: f.curves }));
+  const am = fssSlope(fssFamilies, "abs_m", critical.value);
+  const chi = fssSlope(fssFamilies, "chi_full", critical.value);
+
+  // 7. Cost per configuration at the largest direct size: generation vs direct MC with τ_int.
+  let cost: PipelineResult["cost"] = null;
+  const Ld = Math.max(...o.directSizes, 0);
+  if (Ld > 0) {
+    const idx = jobs.findIndex((j) => j.params.options.L === Ld);
+    const dFiles = fam(Ld, "direct")!.files;
+    const tau = Math.max(...dFiles.map((f) => uwerr(originalRun(o.model, f).m.map(Math.abs)).tauInt));
+    const sweepSeconds = idx >= 0 ? timing.get(idx)! / (o.directSweeps + o.therm) : Number.NaN;
+    // Generation time splits evenly over the sizes in proportion to their volumes.
+    const vol = sizes.map((L) => L ** (o.model === "phi4" ? 2 : map.dim));
+    const genPer = (genSeconds / generated) * (vol[sizes.indexOf(Ld)]! / vol.reduce((a, b) => a + b, 0));
+    const directPer = sweepSeconds * 2 * tau;
+    cost = { L: Ld, generatedSeconds: genPer, directSweepSeconds: sweepSeconds, tauInt: tau, directSecondsPerIndependent: directPer, ratio: directPer / genPer };
+  }
+  const snapshots = [{ L: o.L0, kind: "original", file: startFiles[Math.floor(startFiles.length / 2)]! }, ...sizes.map((L) => ({ L, kind: "generated", file: genFiles.get(L)![Math.floor(o.couplings.length / 2)]! }))];
+  return {
+    options: o, training, families, validations, crossings, critical,
+    betaOverNu: { ...am.slope, value: -am.slope.value }, gammaOverNu: chi.slope, fssSizes: fssFamilies.map((f) => f.L),
+    cost, snapshots, seconds: (performance.now() - t0) / 1000,
+  };
+}
