@@ -21,6 +21,7 @@ export function networkJson(net: Network, software: string): string {
     head: net.head,
     spec: net.spec,
     parameters: net.params.length,
+    input_scale: net.inputScale,
     weights_float32_base64: Buffer.from(net.params.buffer, net.params.byteOffset, net.params.byteLength).toString("base64"),
     training: net.training,
   }, null, 1);
@@ -56,5 +57,7 @@ export function loadNetwork(path: string, expect: { model?: string; dim?: number
   if (bytes.length !== 4 * want) throw new H5Error(`${path}: ${bytes.length / 4} weights stored, the architecture needs ${want}`);
   const params = new Float32Array(want);
   new Uint8Array(params.buffer).set(bytes);
-  return { model, dim, spec, head, params, training: (j.training ?? {}) as Record<string, string | number> };
+  const inputScale = j.input_scale === undefined ? 1 : Number(j.input_scale);
+  if (!(inputScale > 0)) throw new H5Error(`${path}: corrupt input_scale ${String(j.input_scale)}`);
+  return { model, dim, spec, head, params, inputScale, training: (j.training ?? {}) as Record<string, string | number> };
 }

@@ -14,6 +14,13 @@ export interface Network {
   spec: NetSpec;
   head: Head;
   params: Float32Array;
+  /**
+   * Factor applied to an input configuration before the network sees it: rms(blocked)/rms(original)
+   * of the training data. Training inputs are blocked configurations, but generation feeds originals
+   * (and then generated ones, which imitate originals); without it the mismatch of field normalisation
+   * between blocked and original configurations compounds at every step.
+   */
+  inputScale: number;
   /** Provenance: data, couplings, training settings and results. */
   training: Record<string, string | number>;
 }
@@ -47,7 +54,7 @@ export function defaultNetwork(a: ArchOptions, seed: number): Network {
     ],
   };
   checkSpec(spec);
-  return { model: a.model, dim: a.dim, spec, head, params: initParams(spec, rngFor({ seed, task: 9000 })), training: {} };
+  return { model: a.model, dim: a.dim, spec, head, params: initParams(spec, rngFor({ seed, task: 9000 })), inputScale: 1, training: {} };
 }
 
 function coarseShape(dim: number, Lc: number): Shape {
@@ -102,11 +109,11 @@ export function networkMap(net: Network): InverseMap {
     model: net.model,
     dim: net.dim,
     sample(coarse, L, rng, out) {
-      const c = coarse instanceof Float32Array ? coarse : Float32Array.from(coarse);
+      const c = Float32Array.from(coarse as ArrayLike<number>, (v) => v * net.inputScale);
       const o = output(forward(net.spec, net.params, c, coarseShape(net.dim, L), false)).value;
       return sampleHead(net.head, o, (2 * L) ** net.dim, rng, out);
     },
-    describe: () => ({ generator: "network", network_head: net.head.type === "gmm" ? `gmm K=${net.head.K}` : "bernoulli", network_params: net.params.length, ...prefixed(net.training) }),
+    describe: () => ({ generator: "network", network_input_scale: net.inputScale, network_head: net.head.type === "gmm" ? `gmm K=${net.head.K}` : "bernoulli", network_params: net.params.length, ...prefixed(net.training) }),
   };
 }
 

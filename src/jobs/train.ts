@@ -130,6 +130,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const { train: trainIdx, validation: valIdx } = splitIndices(set.n, o.validation ?? 0.1, rngFor({ seed, task: 8100 }));
   const settings = JSON.stringify({ data: o.data, model: o.model, epochs, batch, lr, patience, seed, hidden: o.hidden, kernel: o.kernel, components: o.components, maxPairs: o.maxPairs, n: set.n });
   const sc = scratchFor(set);
+  const rms = (a: Float32Array): number => Math.sqrt(a.reduce((acc, v) => acc + v * v, 0) / a.length);
+  net.inputScale = o.model === "ising" ? 1 : rms(set.coarse) / rms(set.fine);
   const V = set.L ** set.dim;
   let adam: AdamState = adamInit(net.params.length);
   let best = net.params.slice(), bestLoss = Infinity, bestEpoch = 0, bad = 0, start = 0;
@@ -189,7 +191,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   net.params.set(best);
   net.training = {
     data: o.data.join(","), couplings: set.couplings, L: set.L, pairs: set.n, epochs: epoch, best_epoch: bestEpoch,
-    validation_nll_per_site: bestLoss, batch, lr, seed, date: new Date().toISOString(),
+    validation_nll_per_site: bestLoss, batch, lr, seed, input_scale: net.inputScale, date: new Date().toISOString(),
   };
   saveNetwork(o.out, net, SOFTWARE);
   rmSync(cpPath, { force: true });
