@@ -86,7 +86,10 @@ test("Ctrl-C stops at the next sweep with a checkpoint identical to a determinis
   const child = spawn(process.execPath, [main, ...args, "--out", out], { env: { ...process.env, IRG_TEST: "1" } });
   let stdout = "";
   child.stdout.on("data", (d) => (stdout += d));
-  await new Promise((res) => setTimeout(res, 1500));
+  // Interrupt only once the run is under way (the handler is installed before the partial file
+  // appears); a signal during start-up would meet Node's default handler on a loaded machine.
+  for (let k = 0; k < 300 && !existsSync(`${out}.partial`); k++) await new Promise((res) => setTimeout(res, 50));
+  await new Promise((res) => setTimeout(res, 500));
   child.kill("SIGINT");
   const code = await new Promise((res) => child.on("exit", res));
   assert.equal(code, 0);
