@@ -14,22 +14,28 @@ import { parseGrid } from "./scan.js";
 import { progressReporter } from "./progress.js";
 import { interruptFlag } from "./simulate.js";
 
-/** Defaults: small enough for minutes on two cores; --target 512 is the seed's full study. */
-export function pipelineDefaults(model: string, target: number): Omit<PipelineOptions, "outDir" | "log" | "progress" | "shouldStop"> {
+/**
+ * Defaults: the quick study (L = 16 → 64, a few minutes on two cores) unless a larger target is
+ * asked for; `--L0 32 --target 512` is the seed's full study.
+ */
+export function pipelineDefaults(model: string, target: number, L0: number): Omit<PipelineOptions, "outDir" | "log" | "progress" | "shouldStop"> {
+  const quick = target <= 64;
+  const directSizes = [2 * L0, 4 * L0].filter((L) => L <= Math.min(target, 128));
+  const common = { L0, target, directSizes, therm: 500, epochs: quick ? 8 : 20, maxPairs: quick ? 1500 : 4000, seed: 1, genLimit: quick ? 400 : undefined };
   if (model === "ising") {
-    return { model: "ising", L0: 32, target, directSizes: [64, 128].filter((L) => L <= target), couplings: [BETA_C_2D - 0.01, BETA_C_2D, BETA_C_2D + 0.01].map((b) => Number(b.toFixed(6))),
-      sweeps: 4000, therm: 500, saveEvery: 2, directSweeps: 2000, epochs: 8, maxPairs: 1500, seed: 1 };
+    return { ...common, model: "ising", couplings: [BETA_C_2D - 0.01, BETA_C_2D, BETA_C_2D + 0.01].map((b) => Number(b.toFixed(6))),
+      sweeps: quick ? 4000 : 10000, saveEvery: 2, directSweeps: quick ? 2000 : 5000 };
   }
-  return { model: "phi4", L0: 32, target, directSizes: [64, 128].filter((L) => L <= target), couplings: [-0.97, -0.96, -0.95, -0.94, -0.93],
-    sweeps: 4000, therm: 500, saveEvery: 4, directSweeps: 3000, epochs: 8, maxPairs: 1500, seed: 1 };
+  return { ...common, model: "phi4", couplings: [-0.97, -0.96, -0.95, -0.94, -0.93], sweeps: quick ? 4000 : 20000, saveEvery: 4, directSweeps: quick ? 3000 : 10000 };
 }
 
 export function registerPipeline(program: Command): void {
   program
     .command("pipeline")
     .argument("<model>", "phi4 or ising")
-    .option("--target <L>", "largest generated size", "128")
-    .option("--L0 <L>", "size of the simulated starting lattices", "32")
+    .option("--target <L>", "largest generated size (64: quick study; 512 with --L0 32: the seed's)", "64")
+    .option("--L0 <L>", "size of the simulated starting lattices", "16")
+    .option("--gen-limit <n>", "starting configurations used per coupling for generation")
     .option("--couplings <grid>", "couplings (mu2 for phi4, beta for ising): a,b,c or start:stop:step")
     .option("--direct <sizes>", "sizes simulated directly for validation, e.g. 64,128")
     .option("--sweeps <n>", "sweeps of the starting ensembles")
@@ -43,8 +49,9 @@ export function registerPipeline(program: Command): void {
     .action(async (model: string, o: Record<string, string | boolean | undefined>) => {
       await h5Ready();
       if (model !== "phi4" && model !== "ising") throw new UsageError(`unknown model "${model}"; choose phi4 or ising`);
-      const target = Number(o.target);
-      const d = pipelineDefaults(model, target);
+      const target = Number(o.target), L0 = Number(o.L0);
+      if (!Number.isInteger(L0) || L0 < 8 || L0 % 2 !== 0) throw new UsageError(`--L0 must be an even integer >= 8, got ${String(o.L0)}`);
+      const d = pipelineDefaults(model, target, L0);
       const num = (k: string, min: number): number | undefined => {
         if (o[k] === undefined) return undefined;
         const v = Number(o[k]);
@@ -53,7 +60,7 @@ export function registerPipeline(program: Command): void {
       };
       const opts: PipelineOptions = {
         ...d,
-        L0: num("L0", 8) ?? d.L0,
+        genLimit: num("genLimit", 10) ?? d.genLimit,
         couplings: o.couplings ? parseGrid("--couplings", String(o.couplings)) : d.couplings,
         directSizes: o.direct ? parseGrid("--direct", String(o.direct)) : d.directSizes,
         sweeps: num("sweeps", 100) ?? d.sweeps,

@@ -36,6 +36,8 @@ export interface PipelineOptions {
   directSweeps: number;
   epochs: number;
   maxPairs: number;
+  /** Starting configurations used for generation per coupling (default: all stored). */
+  genLimit?: number;
   seed: number;
   workers?: number;
   log?: (msg: string) => void;
@@ -128,7 +130,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   let generated = 0;
   for (const c of o.couplings) {
     const prefix = join(genDir, `${o.model}_from${o.L0}_${coupling}${c.toFixed(6)}`);
-    const r = await generate(map, { from: file(simDir, o.model, o.L0, c), prefix, steps: sizes.length, seed: o.seed, force: true, shouldStop: o.shouldStop, progress: (d, t) => o.progress?.(`generate from ${coupling}=${c}`, d, t) });
+    const r = await generate(map, { from: file(simDir, o.model, o.L0, c), prefix, steps: sizes.length, seed: o.seed, force: true, limit: o.genLimit, shouldStop: o.shouldStop, progress: (d, t) => o.progress?.(`generate from ${coupling}=${c}`, d, t) });
     r.files.forEach((f) => genFiles.get(f.L)!.push(f.path));
     generated += r.configurations;
   }
