@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { h5Ready } from "../src/io/h5.js";
 import { openEnsemble } from "../src/io/ensemble.js";
 import { noisyCopy } from "../src/irg/generator.js";
+import { type Rng } from "../src/lattice/rng.js";
 import { generate, generatedPath } from "../src/jobs/generate.js";
 import { runSimulation, simulateOptions } from "../src/jobs/simulation.js";
 import { twoPoint, validate } from "../src/jobs/validate.js";
@@ -72,16 +73,18 @@ test("G(r) of a hand-made configuration", () => {
   assert.deepEqual(Array.from(g), [0, 1]);
 });
 
-test("validation: two independent direct ensembles agree, a noisy copy is rejected", async () => {
+test("validation: two independent direct ensembles agree, a wrongly normalised generator is rejected", async () => {
   await h5Ready();
   const a = await direct(16, 11), b = await direct(16, 12);
   const ok = validate([a], [b], { groups: 16 });
   const worst = Math.max(...ok.rows.map((r) => Math.abs(r.z)));
   assert.ok(worst < 4.5, `independent ensembles differ by ${worst.toFixed(2)} sigma`);
   const small = await direct(8, 13, 3000);
-  // A copy with strong independent noise destroys the short-range correlations.
-  const gen = await generate(noisyCopy(2, 1.0), { from: small, prefix: join(dir, "bad"), steps: 1, seed: 5 });
+  // A generator with a 30% too large field normalisation must be rejected on |m|.
+  const base = noisyCopy(2, 0.3);
+  const wrong = { ...base, sample: (c: ArrayLike<number>, L: number, r: Rng, out: Float32Array | Int8Array) => base.sample(Array.from(c, (v) => 1.3 * v), L, r, out) };
+  const gen = await generate(wrong, { from: small, prefix: join(dir, "bad"), steps: 1, seed: 5 });
   const bad = validate([gen.files[0]!.path], [b], { groups: 16 });
-  const mid = bad.rows.filter((r) => r.quantity === "G1").sort((p, q) => Math.abs(p.coupling + 0.9515) - Math.abs(q.coupling + 0.9515))[0]!;
-  assert.ok(Math.abs(mid.z) > 5, `a noisy copy must fail on the nearest-neighbour correlation (z = ${mid.z})`);
+  const mid = bad.rows.filter((r) => r.quantity === "abs_m").sort((p, q) => Math.abs(p.coupling + 0.9515) - Math.abs(q.coupling + 0.9515))[0]!;
+  assert.ok(Math.abs(mid.z) > 5, `a wrongly normalised generator must fail on <|m|> (z = ${mid.z})`);
 });

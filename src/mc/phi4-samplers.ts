@@ -9,7 +9,7 @@ import { type Lattice, neighbours, requireEven } from "../lattice/geometry.js";
 import { Rng } from "../lattice/rng.js";
 import { checkPhi4, type Phi4Couplings, phi4Sums, randomField } from "../models/phi4.js";
 import { type Chains, type SamplerState } from "./chains.js";
-import { phi4WolffCluster } from "./phi4-cluster.js";
+import { phi4WolffCluster, phi4WolffClusterPow2 } from "./phi4-cluster.js";
 import { phi4LocalSweep } from "./phi4-local.js";
 
 export const PHI4_ALGORITHMS = ["local", "cluster"] as const;
@@ -48,12 +48,12 @@ export function makePhi4Sampler(opt: Phi4SamplerOptions): Phi4Sampler {
   const phi = randomField(lat.V, rng);
   const nb = neighbours(lat);
   const z = 2 * lat.dim;
-  const normals = new Float64Array(lat.L);
   const stack = new Int32Array(lat.V);
+  const pow2 = (lat.L & (lat.L - 1)) === 0; // the same clusters as with the table, neighbours by masks
   const counters = { updates: 0, accepted: 0, clusters: 0, flipped: 0 };
   const extra: Record<string, number> = { clustersPerSweep: opt.clustersPerSweep ?? 0, calClusters: 0, calSites: 0 };
   const cluster = (): number => {
-    const n = phi4WolffCluster(nb, z, phi, couplings.kappa, rng, stack);
+    const n = pow2 ? phi4WolffClusterPow2(lat.L, phi, couplings.kappa, rng, stack) : phi4WolffCluster(nb, z, phi, couplings.kappa, rng, stack);
     counters.clusters++;
     counters.flipped += n;
     return n;
@@ -61,7 +61,7 @@ export function makePhi4Sampler(opt: Phi4SamplerOptions): Phi4Sampler {
   const sampler: Phi4Sampler = {
     algorithm, lat, couplings, counters, field: phi, chains: 1, observables: PHI4_OBSERVABLES,
     sweep() {
-      counters.accepted += phi4LocalSweep(lat, phi, couplings, rng, normals);
+      counters.accepted += phi4LocalSweep(lat, phi, couplings, rng);
       counters.updates += lat.V;
       if (algorithm === "local") return;
       const fixed = extra.clustersPerSweep!;
