@@ -3,8 +3,7 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { type Network } from "../irg/network.js";
-import { type NetSpec, paramLayout, checkSpec } from "../irg/net/model.js";
-import { type Head, headChannels } from "../irg/net/heads.js";
+import { checkSpec, type ModelSpec, paramCount } from "../irg/nn/model.js";
 import { writeFileAtomic } from "./files.js";
 import { H5Error } from "./h5.js";
 
@@ -18,7 +17,6 @@ export function networkJson(net: Network, software: string): string {
     software,
     model: net.model,
     dim: net.dim,
-    head: net.head,
     spec: net.spec,
     parameters: net.params.length,
     input_scale: net.inputScale,
@@ -45,19 +43,20 @@ export function loadNetwork(path: string, expect: { model?: string; dim?: number
   const model = j.model as Network["model"], dim = Number(j.dim) as 2 | 3;
   if (expect.model && model !== expect.model) throw new H5Error(`${path} was trained for ${model}, not ${expect.model}; train a network for ${expect.model}`);
   if (expect.dim && dim !== expect.dim) throw new H5Error(`${path} is a ${dim}D network, but the data are ${expect.dim}D`);
-  const spec = j.spec as NetSpec, head = j.head as Head;
+  const spec = j.spec as ModelSpec;
   try {
-    const out = checkSpec(spec);
-    if (out !== headChannels(head)) throw new RangeError("output channels do not match the head");
+    checkSpec(spec);
+    if (!spec.head) throw new RangeError("no output head");
+    if (spec.dim !== dim) throw new RangeError("dimension mismatch");
   } catch (e) {
     throw new H5Error(`${path}: corrupt architecture (${(e as Error).message})`);
   }
   const bytes = Buffer.from(String(j.weights_float32_base64 ?? ""), "base64");
-  const want = paramLayout(spec).total;
+  const want = paramCount(spec);
   if (bytes.length !== 4 * want) throw new H5Error(`${path}: ${bytes.length / 4} weights stored, the architecture needs ${want}`);
   const params = new Float32Array(want);
   new Uint8Array(params.buffer).set(bytes);
   const inputScale = j.input_scale === undefined ? 1 : Number(j.input_scale);
   if (!(inputScale > 0)) throw new H5Error(`${path}: corrupt input_scale ${String(j.input_scale)}`);
-  return { model, dim, spec, head, params, inputScale, training: (j.training ?? {}) as Record<string, string | number> };
+  return { model, dim, spec, params, inputScale, training: (j.training ?? {}) as Record<string, string | number> };
 }

@@ -1,18 +1,19 @@
-// An inverse-RG network: architecture, head and weights plus what it was trained on; the gradient of
-// the training loss over a batch of pairs; and the InverseMap that samples fine configurations with it.
+// An inverse-RG network: architecture (with its output head), weights, input normalisation and what
+// it was trained on; the gradient of the training loss over a batch of pairs; and the InverseMap that
+// samples fine configurations with it. The engine is src/irg/nn (periodic convolutions, exact heads).
 
 import { type Rng, rngFor } from "../lattice/rng.js";
-import { type Shape } from "./net/layers.js";
-import { backward, checkSpec, forward, initParams, type NetSpec, output } from "./net/model.js";
-import { type Head, headChannels, logProb, sampleHead } from "./net/heads.js";
+import { backward, forward, initParams, type ModelSpec, predict } from "./nn/model.js";
+import { type HeadSpec, headLoss, headSample } from "./nn/heads.js";
+import { irgNetSpec } from "./nn/irgnet.js";
 import { type InverseMap } from "./generator.js";
 import { augmentPair, cubeSymmetries, type PairSet } from "./dataset.js";
 
 export interface Network {
   model: "phi4" | "ising";
   dim: 2 | 3;
-  spec: NetSpec;
-  head: Head;
+  /** Architecture including the output head. */
+  spec: ModelSpec;
   params: Float32Array;
   /**
    * Factor applied to an input configuration before the network sees it: rms(blocked)/rms(original)
@@ -33,90 +34,94 @@ export interface ArchOptions {
   components?: number;
 }
 
+export function headOf(net: Network): HeadSpec {
+  if (!net.spec.head) throw new RangeError("the network has no output head");
+  return net.spec.head;
+}
+
 /**
- * The default generator: ×2 nearest upsampling, a k^d convolution (hidden channels), ReLU, a 1×1
- * convolution, ReLU, and a 3^d convolution to the head's channels — Efthymiou et al.'s architecture
- * narrowed (8 instead of 64/32 channels) so that training and generation run in minutes on a laptop.
+ * The default generator: two hidden layers on the coarse lattice (a k^d convolution, then 1×1, ReLU)
+ * and a stride-2 transposed convolution to the head's channels — a Bernoulli per site for spins, a
+ * mixture of Gaussians per site for fields. Hidden 16, k = 5 by default: a fine site sees a 5^d
+ * coarse neighbourhood.
  */
 export function defaultNetwork(a: ArchOptions, seed: number): Network {
-  const head: Head = a.model === "ising" ? { type: "bernoulli" } : { type: "gmm", K: a.components ?? 2 };
-  const h = a.hidden ?? 8, k = a.kernel ?? 5;
-  const spec: NetSpec = {
+  const h = a.hidden ?? 16;
+  const spec = irgNetSpec({
     dim: a.dim,
-    cin: 1,
-    layers: [
-      { type: "upsample" },
-      { type: "conv", cin: 1, cout: h, k },
-      { type: "act", fn: "relu" },
-      { type: "conv", cin: h, cout: h, k: 1 },
-      { type: "act", fn: "relu" },
-      { type: "conv", cin: h, cout: headChannels(head), k: 3 },
-    ],
-  };
-  checkSpec(spec);
-  return { model: a.model, dim: a.dim, spec, head, params: initParams(spec, rngFor({ seed, task: 9000 })), inputScale: 1, training: {} };
+    head: a.model === "ising" ? "bernoulli" : "gaussian-mixture",
+    components: a.components ?? 2,
+    hidden: [h, h],
+    kernel: a.kernel ?? 5,
+  });
+  return { model: a.model, dim: a.dim, spec, params: initParams(spec, rngFor({ seed, task: 9000 })) as Float32Array, inputScale: 1, training: {} };
 }
 
-function coarseShape(dim: number, Lc: number): Shape {
-  return { D: dim === 3 ? Lc : 1, H: Lc, W: Lc };
+function coarseShape(dim: number, n: number, Lc: number): number[] {
+  return dim === 3 ? [n, 1, Lc, Lc, Lc] : [n, 1, Lc, Lc];
 }
 
-/** Scratch buffers for augmented pairs of one set. */
+/** Scratch buffers for augmented batches of one set. */
 export interface Scratch {
-  coarse: Float32Array;
-  fine: Float32Array;
   symC: Int32Array[];
   symF: Int32Array[];
 }
 
 export function scratchFor(set: PairSet): Scratch {
-  const Lc = set.L / 2;
-  return { coarse: new Float32Array(Lc ** set.dim), fine: new Float32Array(set.L ** set.dim), symC: cubeSymmetries(Lc, set.dim), symF: cubeSymmetries(set.L, set.dim) };
+  return { symC: cubeSymmetries(set.L / 2, set.dim), symF: cubeSymmetries(set.L, set.dim) };
 }
 
 /**
- * Adds the gradient of the mean negative log-likelihood per site over `indices` into `grad` and
- * returns the summed negative log-likelihood. With `rng` every pair is augmented by a random lattice
- * symmetry and sign flip; without, pairs are used as they are (validation).
+ * The mean negative log-likelihood per fine site over the pairs `indices` (returned as the sum over
+ * sites); with `grad` its gradient is added there, scaled by `weight` (the batch's share of the step).
+ * With `rng` every pair is augmented by a random lattice symmetry and sign flip.
  */
-export function batchGradient(net: Network, set: PairSet, indices: ArrayLike<number>, grad: Float32Array | null, scale: number, rng: Rng | null, sc: Scratch): number {
+export function batchGradient(net: Network, set: PairSet, indices: ArrayLike<number>, grad: Float32Array | null, weight: number, rng: Rng | null, sc: Scratch): number {
+  const n = indices.length;
+  if (n === 0) return 0;
   const Lc = set.L / 2, V = set.L ** set.dim, Vc = Lc ** set.dim;
-  const s = coarseShape(set.dim, Lc);
-  let nll = 0;
-  for (let b = 0; b < indices.length; b++) {
+  const coarse = new Float32Array(n * Vc), fine = new Float32Array(n * V);
+  for (let b = 0; b < n; b++) {
     const k = indices[b]!;
-    if (rng) augmentPair(set, k, sc.symC, sc.symF, rng, sc.coarse, sc.fine);
+    const c = coarse.subarray(b * Vc, (b + 1) * Vc), f = fine.subarray(b * V, (b + 1) * V);
+    if (rng) augmentPair(set, k, sc.symC, sc.symF, rng, c, f);
     else {
-      sc.coarse.set(set.coarse.subarray(k * Vc, (k + 1) * Vc));
-      sc.fine.set(set.fine.subarray(k * V, (k + 1) * V));
+      c.set(set.coarse.subarray(k * Vc, (k + 1) * Vc));
+      f.set(set.fine.subarray(k * V, (k + 1) * V));
     }
-    const t = forward(net.spec, net.params, sc.coarse, s, grad !== null);
-    const o = output(t).value;
-    if (!grad) {
-      nll -= logProb(net.head, o, sc.fine, V);
-      continue;
-    }
-    const g = new Float32Array(o.length);
-    nll -= logProb(net.head, o, sc.fine, V, g, -scale);
-    backward(net.spec, net.params, t, g, grad);
   }
-  return nll;
+  const input = { shape: coarseShape(set.dim, n, Lc), data: coarse };
+  const head = headOf(net);
+  if (!grad) {
+    const out = predict(net.spec, net.params, input);
+    return headLoss(head, out, fine).loss * n * V;
+  }
+  const { output, cache } = forward(net.spec, net.params, input);
+  const { loss, grad: gOut } = headLoss(head, output, fine);
+  const { gradParams } = backward(net.spec, net.params, cache, gOut, { inputGrad: false });
+  for (let i = 0; i < grad.length; i++) grad[i]! += weight * gradParams[i]!;
+  return loss * n * V;
 }
 
 /** The network as an inverse map: fine sites drawn independently from the head given the coarse configuration. */
 export function networkMap(net: Network): InverseMap {
+  const head = headOf(net);
   return {
     model: net.model,
     dim: net.dim,
     sample(coarse, L, rng, out) {
       const c = Float32Array.from(coarse as ArrayLike<number>, (v) => v * net.inputScale);
-      const o = output(forward(net.spec, net.params, c, coarseShape(net.dim, L), false)).value;
-      return sampleHead(net.head, o, (2 * L) ** net.dim, rng, out);
+      const o = predict(net.spec, net.params, { shape: coarseShape(net.dim, 1, L), data: c });
+      const { sample, logProb } = headSample(head, o, rng);
+      out.set(sample as never);
+      return logProb[0]!;
     },
-    describe: () => ({ generator: "network", network_input_scale: net.inputScale, network_head: net.head.type === "gmm" ? `gmm K=${net.head.K}` : "bernoulli", network_params: net.params.length, ...prefixed(net.training) }),
+    describe: () => ({
+      generator: "network",
+      network_input_scale: net.inputScale,
+      network_head: head.type === "gaussian-mixture" ? `gaussian-mixture K=${head.components}` : "bernoulli",
+      network_params: net.params.length,
+      ...Object.fromEntries(Object.entries(net.training).map(([k, v]) => [`network_${k}`, v])),
+    }),
   };
-}
-
-function prefixed(r: Record<string, string | number>): Record<string, string | number> {
-  return Object.fromEntries(Object.entries(r).map(([k, v]) => [`network_${k}`, v]));
 }

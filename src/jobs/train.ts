@@ -8,7 +8,7 @@ import { rngFor } from "../lattice/rng.js";
 import { majorityBlock } from "../rg/majority.js";
 import { phi4Block } from "../rg/phi4-block.js";
 import { type PairSet, shuffle, splitIndices } from "../irg/dataset.js";
-import { adamInit, adamStep, type AdamState } from "../irg/net/model.js";
+import { adamInit, adamStep, type AdamState } from "../irg/nn/adam.js";
 import { batchGradient, defaultNetwork, type Network, scratchFor } from "../irg/network.js";
 import { openEnsemble } from "../io/ensemble.js";
 import { writeFileAtomic } from "../io/files.js";
@@ -161,8 +161,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     for (let s = 0; s < steps; s++) {
       const idx = order.subarray(s * batch, Math.min(order.length, (s + 1) * batch));
       grad.fill(0);
-      sum += batchGradient(net, set, idx, grad, 1 / (idx.length * V), aug, sc);
-      adamStep(net.params, grad, adam, lr);
+      sum += batchGradient(net, set, idx, grad, 1, aug, sc);
+      adamStep(net.params, grad, adam, { lr });
       o.progress?.(epoch, s + 1, steps, sum / ((s * batch + idx.length) * V));
       if (s % 4 === 3) await new Promise((res) => setImmediate(res));
       if (o.shouldStop?.()) {
