@@ -20,20 +20,23 @@ export function registerGenerate(program: Command): void {
     .option("--steps <n>", "number of doublings", "1")
     .option("--seed <s>", "seed of the generation streams", "1")
     .option("--limit <n>", "use only the first n configurations")
+    .option("--refine <sweeps>", "local Monte Carlo sweeps at the parent's coupling after every doubling (0: the network's draw alone)", "0")
     .option("--force", "overwrite existing outputs")
     .option("--quiet", "no progress bar")
     .description("generate configurations of growing size with a trained inverse RG network")
-    .action(async (o: { net: string; from: string; out: string; steps: string; seed: string; limit?: string; force?: boolean; quiet?: boolean }) => {
+    .action(async (o: { net: string; from: string; out: string; steps: string; seed: string; limit?: string; refine: string; force?: boolean; quiet?: boolean }) => {
       await h5Ready();
       const meta = readEnsembleMeta(o.from);
       const net = loadNetwork(o.net, { model: meta.model, dim: meta.dim });
       const steps = Number(o.steps), seed = Number(o.seed), limit = o.limit === undefined ? undefined : Number(o.limit);
       if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${o.seed}`);
       if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new UsageError(`--limit must be a positive integer, got ${o.limit}`);
+      const refine = Number(o.refine);
+      if (!Number.isInteger(refine) || refine < 0) throw new UsageError(`--refine must be a non-negative integer, got ${o.refine}`);
       const progress = progressReporter({ quiet: o.quiet === true, label: "generate", unit: "configurations" });
       const interrupt = interruptFlag();
       try {
-        const r = await generate(networkMap(net), { from: o.from, prefix: o.out, steps, seed, limit, force: o.force === true, progress: progress.update, shouldStop: interrupt.stop });
+        const r = await generate(networkMap(net), { from: o.from, prefix: o.out, steps, seed, limit, refine, force: o.force === true, progress: progress.update, shouldStop: interrupt.stop });
         progress.stop();
         process.stdout.write(`generated ${r.configurations} configurations per size in ${r.seconds.toFixed(1)} s: ${r.files.map((f) => f.path).join(", ")}\n`);
       } finally {

@@ -40,6 +40,7 @@ async function main(argv: string[]): Promise<void> {
   const { registerTrain } = await import("./train.js");
   const { registerGenerate } = await import("./generate.js");
   const { registerPipeline } = await import("./pipeline.js");
+  const { registerExport } = await import("./export.js");
   registerSimulate(program);
   registerScan(program);
   registerMcrg(program);
@@ -49,6 +50,7 @@ async function main(argv: string[]): Promise<void> {
   registerTrain(program);
   registerGenerate(program);
   registerPipeline(program);
+  registerExport(program);
   registerMeasure(program);
   registerDemo(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError("(run with --help for usage)");

@@ -8,6 +8,7 @@ import { UsageError } from "../jobs/params.js";
 import { runPipeline, type PipelineOptions } from "../jobs/pipeline.js";
 import { writeReport } from "../report/html.js";
 import { pipelineBlocks } from "../report/pipeline-report.js";
+import { verdict } from "../report/validation-report.js";
 import { fmt } from "../report/mcrg-report.js";
 import { BETA_C_2D } from "../models/ising.js";
 import { parseGrid } from "./scan.js";
@@ -15,32 +16,34 @@ import { progressReporter } from "./progress.js";
 import { interruptFlag } from "./simulate.js";
 
 /**
- * Defaults: the quick study (L = 16 → 64, a few minutes on two cores) unless a larger target is
- * asked for; `--L0 32 --target 512` is the seed's full study.
+ * Defaults: the quick study (L = 32 → 128, a few minutes on two cores) unless a larger target is
+ * asked for; `--target 512` is the seed's full study.
  */
 export function pipelineDefaults(model: string, target: number, L0: number): Omit<PipelineOptions, "outDir" | "log" | "progress" | "shouldStop"> {
-  const quick = target <= 64;
-  const directSizes = [2 * L0, 4 * L0].filter((L) => L <= Math.min(target, 128));
-  const common = { L0, target, directSizes, therm: 500, epochs: quick ? 8 : 20, maxPairs: quick ? 1500 : 4000, seed: 1, genLimit: quick ? 400 : undefined };
+  const quick = target <= 128;
+  // Quick: direct Monte Carlo at 2·L0 and 4·L0; full: at every generated size (the seed compares at 512).
+  const directSizes = quick ? [2 * L0, 4 * L0].filter((L) => L <= target) : Array.from({ length: Math.log2(target / L0) }, (_, k) => L0 * 2 ** (k + 1));
+  const common = { L0, target, directSizes, therm: 500, epochs: quick ? 10 : 20, maxPairs: quick ? 2000 : 4000, seed: 1, genLimit: quick ? 500 : 500, refine: 4 };
   if (model === "ising") {
     return { ...common, model: "ising", couplings: [BETA_C_2D - 0.01, BETA_C_2D, BETA_C_2D + 0.01].map((b) => Number(b.toFixed(6))),
       sweeps: quick ? 4000 : 10000, saveEvery: 2, directSweeps: quick ? 2000 : 5000 };
   }
-  return { ...common, model: "phi4", couplings: [-0.97, -0.96, -0.95, -0.94, -0.93], sweeps: quick ? 4000 : 20000, saveEvery: 4, directSweeps: quick ? 3000 : 10000 };
+  return { ...common, model: "phi4", couplings: [-0.97, -0.96, -0.9515, -0.94, -0.93], sweeps: quick ? 4000 : 20000, saveEvery: 4, directSweeps: quick ? 3000 : 10000 };
 }
 
 export function registerPipeline(program: Command): void {
   program
     .command("pipeline")
     .argument("<model>", "phi4 or ising")
-    .option("--target <L>", "largest generated size (64: quick study; 512 with --L0 32: the seed's)", "64")
-    .option("--L0 <L>", "size of the simulated starting lattices", "16")
+    .option("--target <L>", "largest generated size (128: quick study; 512: the seed's)", "128")
+    .option("--L0 <L>", "size of the simulated starting lattices", "32")
     .option("--gen-limit <n>", "starting configurations used per coupling for generation")
     .option("--couplings <grid>", "couplings (mu2 for phi4, beta for ising): a,b,c or start:stop:step")
     .option("--direct <sizes>", "sizes simulated directly for validation, e.g. 64,128")
     .option("--sweeps <n>", "sweeps of the starting ensembles")
     .option("--direct-sweeps <n>", "sweeps of the direct ensembles")
     .option("--epochs <n>", "training epochs")
+    .option("--refine <sweeps>", "local Monte Carlo sweeps after every generated doubling (default 4)")
     .option("--seed <s>", "seed", "1")
     .option("--out-dir <dir>", "output directory (ensembles, network, report)", "out")
     .option("--workers <n>", "worker threads for the Monte Carlo (default: all cores)")
@@ -66,6 +69,7 @@ export function registerPipeline(program: Command): void {
         sweeps: num("sweeps", 100) ?? d.sweeps,
         directSweeps: num("directSweeps", 100) ?? d.directSweeps,
         epochs: num("epochs", 1) ?? d.epochs,
+        refine: num("refine", 0) ?? d.refine,
         seed: num("seed", 0) ?? d.seed,
         workers: num("workers", 0),
         outDir: String(o.outDir),
@@ -88,8 +92,8 @@ export function registerPipeline(program: Command): void {
         for (const c of r.crossings) process.stdout.write(`critical ${model === "ising" ? "beta" : "mu2"} (${c.label}): ${fmt(c.value)}\n`);
         process.stdout.write(`beta/nu = ${fmt(r.betaOverNu)} (exact 0.125), gamma/nu = ${fmt(r.gammaOverNu)} (exact 1.75) over L = ${r.fssSizes.join(", ")}\n`);
         for (const v of r.validations) {
-          const worst = v.rows.reduce((a, x) => (Math.abs(x.z) > Math.abs(a.z) ? x : a));
-          process.stdout.write(`validation L=${v.L}: largest deviation ${worst.z.toFixed(1)} sigma (${worst.quantity})\n`);
+          const vd = verdict(v);
+          process.stdout.write(`validation L=${v.L} at ${v.at?.toFixed(4) ?? "all couplings"}: ${vd.pass ? "agree" : "disagree"} (largest deviation ${vd.worst.z.toFixed(1)} sigma, ${(100 * vd.worst.relative).toFixed(1)}%, ${vd.worst.quantity})\n`);
         }
         if (r.cost) process.stdout.write(`cost at L=${r.cost.L}: MC needs ${r.cost.ratio.toFixed(1)}x the time of IRG per independent configuration\n`);
         process.stdout.write(`report: ${report} (${r.seconds.toFixed(0)} s)\n`);

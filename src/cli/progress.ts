@@ -4,7 +4,8 @@
 import cliProgress from "cli-progress";
 
 export interface Progress {
-  update(done: number, total: number): void;
+  /** `status` is shown after the counts (e.g. the epoch and the current loss). */
+  update(done: number, total: number, status?: string): void;
   stop(): void;
 }
 
@@ -13,23 +14,23 @@ export function progressReporter(opts: { quiet: boolean; label: string; unit?: s
   const start = performance.now();
   let bar: cliProgress.SingleBar | null = null;
   return {
-    update(done, total) {
+    update(done, total, status) {
       if (!enabled) return;
       if (!bar) {
         if (performance.now() - start < 2000) return;
         bar = new cliProgress.SingleBar(
           {
             stream: process.stderr,
-            format: `${opts.label} [{bar}] {percentage}% | {value}/{total} ${opts.unit ?? "sweeps"} | ETA {eta_formatted}`,
+            format: `${opts.label} [{bar}] {percentage}% | {value}/{total} ${opts.unit ?? "sweeps"} | ETA {eta_formatted}{status}`,
             hideCursor: true,
             etaBuffer: 50,
           },
           cliProgress.Presets.shades_classic,
         );
-        bar.start(total, done);
+        bar.start(total, done, { status: "" });
       }
       bar.setTotal(total);
-      bar.update(done);
+      bar.update(done, { status: status ? ` | ${status}` : "" });
     },
     stop() {
       bar?.stop();

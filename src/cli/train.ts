@@ -26,11 +26,12 @@ export function registerTrain(program: Command): void {
     .option("--lr <x>", "Adam learning rate", "0.003")
     .option("--patience <n>", "stop after this many epochs without validation improvement", "5")
     .option("--validation <f>", "fraction of pairs held out for validation", "0.1")
-    .option("--hidden <n>", "hidden channels", "8")
+    .option("--hidden <n>", "hidden channels", "16")
     .option("--kernel <k>", "first convolution's kernel size (odd)", "5")
     .option("--components <K>", "Gaussian mixture components (phi4)", "2")
     .option("--max-pairs <n>", "use at most this many configurations")
     .option("--seed <s>", "seed (initial weights, split, order, augmentation)", "1")
+    .option("--workers <n>", "worker threads for the gradients (default: all cores; the result does not depend on it)")
     .option("--force", "overwrite an existing network and ignore a checkpoint")
     .option("--quiet", "no progress bar")
     .description("train a network that maps blocked configurations back to originals (stochastically)")
@@ -45,19 +46,15 @@ export function registerTrain(program: Command): void {
       if (kernel % 2 === 0) throw new UsageError(`--kernel must be odd, got ${kernel}`);
       const progress = progressReporter({ quiet: o.quiet === true, label: "train", unit: "steps" });
       const interrupt = interruptFlag();
-      let lastEpoch = -1;
       try {
         const r = await train({
           data: o.data as string[], model, out: String(o.out), lr, validation, kernel, force: o.force === true,
           epochs: int("epochs", o.epochs as string, 1), batch: int("batch", o.batch as string, 1), patience: int("patience", o.patience as string, 1),
           hidden: int("hidden", o.hidden as string, 1), components: int("components", o.components as string, 1),
           maxPairs: int("max-pairs", o.maxPairs as string, 10), seed: int("seed", o.seed as string, 0),
+          workers: int("workers", o.workers as string, 0),
           shouldStop: interrupt.stop,
-          progress: (epoch, done, total, loss) => {
-            if (epoch !== lastEpoch) lastEpoch = epoch;
-            progress.update(done, total);
-            void loss;
-          },
+          progress: (epoch, done, total, loss) => progress.update(done, total, `epoch ${epoch + 1} | NLL/site ${loss.toFixed(4)}`),
         });
         progress.stop();
         if (r.stopped) {
