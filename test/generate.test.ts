@@ -79,6 +79,18 @@ test("validation: two independent direct ensembles agree, a wrongly normalised g
   const ok = validate([a], [b], { groups: 16 });
   const worst = Math.max(...ok.rows.map((r) => Math.abs(r.z)));
   assert.ok(worst < 4.5, `independent ensembles differ by ${worst.toFixed(2)} sigma`);
+  // The action density of the validation, at the run's own coupling, is the mean of the action the
+  // sampler recorded for the stored configurations.
+  const all = validate([a], [a], { groups: 16, at: -0.9515 }).rows.find((r) => r.quantity === "energy" && r.coupling === -0.9515)!;
+  const ra = openEnsemble(a);
+  try {
+    const action = ra.series("action");
+    let sum = 0, n = 0;
+    for (let k = 0; k < action.length; k += 5, n++) sum += action[k]! / 256;
+    assert.ok(Math.abs(all.direct.value - sum / n) < 1e-9, `action density ${all.direct.value} vs recorded ${sum / n}`);
+  } finally {
+    ra.close();
+  }
   const small = await direct(8, 13, 3000);
   // A generator with a 30% too large field normalisation must be rejected on |m|.
   const base = noisyCopy(2, 0.3);

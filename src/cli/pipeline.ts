@@ -90,7 +90,9 @@ export function registerPipeline(program: Command): void {
         const report = join(opts.outDir, "report.html");
         writeReport(report, `Inverse RG of ${model}: L = ${opts.L0} → ${opts.target}`, await pipelineBlocks(r));
         for (const c of r.crossings) process.stdout.write(`critical ${model === "ising" ? "beta" : "mu2"} (${c.label}): ${fmt(c.value)}\n`);
-        process.stdout.write(`beta/nu = ${fmt(r.betaOverNu)} (exact 0.125), gamma/nu = ${fmt(r.gammaOverNu)} (exact 1.75) over L = ${r.fssSizes.join(", ")}\n`);
+        for (const sc of r.scaling) {
+          process.stdout.write(`at ${sc.label} (${sc.coupling.toFixed(5)}): beta/nu = ${fmt(sc.betaOverNu)} (exact 0.125), gamma/nu = ${fmt(sc.gammaOverNu)} (exact 1.75), U4 = ${sc.binder.map((b) => `${fmt(b.value)} (L=${b.L})`).join(", ")} over L = ${r.fssSizes.join(", ")}\n`);
+        }
         for (const v of r.validations) {
           const vd = verdict(v);
           process.stdout.write(`validation L=${v.L} at ${v.at?.toFixed(4) ?? "all couplings"}: ${vd.pass ? "agree" : "disagree"} (largest deviation ${vd.worst.z.toFixed(1)} sigma, ${(100 * vd.worst.relative).toFixed(1)}%, ${vd.worst.quantity})\n`);

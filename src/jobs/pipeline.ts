@@ -9,11 +9,12 @@ import { runPool, type Job } from "../cluster/pool.js";
 import { readEnsembleMeta } from "../io/ensemble.js";
 import { loadNetwork } from "../io/network.js";
 import { networkMap } from "../irg/network.js";
-import { buildCurves, crossing, type Curves, fssSlope } from "../analysis/mcrg.js";
+import { buildCurves, crossing, type Curves, fssSlope, jackknifed } from "../analysis/mcrg.js";
+import { BETA_C_2D } from "../models/ising.js";
 import { type Estimate, uwerr } from "../analysis/stats.js";
-import { generate } from "./generate.js";
+import { type GenerateResult } from "./generate.js";
 import { blockedRun, originalRun } from "./mcrg.js";
-import { runJob, WORKER_URL, type SimulateJobParams } from "./registry.js";
+import { type GenerateJobParams, runJob, WORKER_URL, type SimulateJobParams } from "./registry.js";
 import { type Model, simulateOptions, type SimulationResult } from "./simulation.js";
 import { train, type TrainResult } from "./train.js";
 import { configRun, validate, type Validation } from "./validate.js";
@@ -66,6 +67,8 @@ export interface PipelineResult {
   betaOverNu: Estimate;
   gammaOverNu: Estimate;
   fssSizes: number[];
+  /** Exponents and U₄ per size at the IRG crossing and at an independent reference coupling. */
+  scaling: ScalingAt[];
   cost: { L: number; generatedSeconds: number; directSweepSeconds: number; tauInt: number; directSecondsPerIndependent: number; ratio: number } | null;
   snapshots: { L: number; kind: string; file: string }[];
   seconds: number;
@@ -83,6 +86,29 @@ async function timeSweeps(o: PipelineOptions, L: number, out: string): Promise<n
   const r = (await runJob({ id: 0, kind: "simulate", params: { model: o.model, options, force: true, resume: false } }, { progress: () => {}, shouldStop: () => false })) as SimulationResult;
   rmSync(out, { force: true });
   return r.seconds / (sweeps + therm);
+}
+
+/** Finite-size scaling of the original and generated sizes at one coupling. */
+export interface ScalingAt {
+  label: string;
+  coupling: number;
+  betaOverNu: Estimate;
+  gammaOverNu: Estimate;
+  binder: { L: number; value: Estimate }[];
+}
+
+function scalingAt(families: readonly { L: number; curves: Curves }[], label: string, c: number): ScalingAt {
+  const am = fssSlope(families, "abs_m", c), chi = fssSlope(families, "chi_full", c);
+  const binder = families.map((f) => ({ L: f.L, value: jackknifed(f.curves.groups, (g) => f.curves.value("binder", c, g)) }));
+  return { label, coupling: c, betaOverNu: { ...am.slope, value: -am.slope.value }, gammaOverNu: chi.slope, binder };
+}
+
+/**
+ * Direct ensembles store at most ~600 configurations (they are needed for G(r) and the curves, and a
+ * 512² φ⁴ configuration is 1 MB); the measured series keep every sweep.
+ */
+export function directSaveEvery(o: Pick<PipelineOptions, "saveEvery" | "directSweeps">): number {
+  return Math.max(o.saveEvery, Math.ceil(o.directSweeps / 600));
 }
 
 const file = (dir: string, model: string, L: number, c: number): string => join(dir, `${model}_L${L}_${model === "ising" ? "beta" : "mu2"}${c.toFixed(6)}.h5`);
@@ -115,7 +141,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       if (existsSync(out) && readEnsembleMeta(out).complete) continue;
       const options = simulateOptions(o.model, {
         L, [coupling]: c, out, task: t, seed: o.seed, therm: o.therm, sweeps: L === o.L0 ? o.sweeps : o.directSweeps,
-        saveEvery: o.saveEvery, ...(o.model === "ising" ? { algorithm: "wolff" } : { algorithm: "cluster" }),
+        saveEvery: L === o.L0 ? o.saveEvery : directSaveEvery(o), ...(o.model === "ising" ? { algorithm: "wolff" } : { algorithm: "cluster" }),
       });
       jobs.push({ id: jobs.length, kind: "simulate", params: { model: o.model, options, force: true, resume: false } });
     }
@@ -139,19 +165,28 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   });
   if (training.stopped) throw new UsageError("interrupted during training; rerun the same command to continue");
 
-  // 3. Generation from every starting ensemble.
+  // 3. Generation from every starting ensemble, one job per coupling on all cores (every
+  // configuration's stream is keyed by its row, so the split does not change the result).
   const map = networkMap(loadNetwork(netPath, { model: o.model }));
   const genFiles = new Map<number, string[]>(sizes.map((L) => [L, []]));
   const genStart = performance.now();
+  const genJobs: Job<GenerateJobParams>[] = o.couplings.map((c, id) => ({
+    id, kind: "generate",
+    params: { net: netPath, model: o.model, options: { from: file(simDir, o.model, o.L0, c), prefix: join(genDir, `${o.model}_from${o.L0}_${coupling}${c.toFixed(6)}`), steps: sizes.length, seed: o.seed, force: true, limit: o.genLimit, refine: o.refine } },
+  }));
+  const gens = (await runPool(genJobs, {
+    workers: o.workers, workerUrl: WORKER_URL, shouldStop: o.shouldStop,
+    onProgress: (id, d, t) => o.progress?.(`generate from ${coupling}=${o.couplings[id]}`, d, t),
+  }, runJob)) as GenerateResult[];
   let generated = 0;
-  for (const c of o.couplings) {
-    const prefix = join(genDir, `${o.model}_from${o.L0}_${coupling}${c.toFixed(6)}`);
-    const r = await generate(map, { from: file(simDir, o.model, o.L0, c), prefix, steps: sizes.length, seed: o.seed, force: true, limit: o.genLimit, refine: o.refine, shouldStop: o.shouldStop, progress: (d, t) => o.progress?.(`generate from ${coupling}=${c}`, d, t) });
+  for (const r of gens) {
     r.files.forEach((f) => genFiles.get(f.L)!.push(f.path));
     generated += r.configurations;
   }
-  const genSeconds = (performance.now() - genStart) / 1000;
-  say(`generated ${generated} configurations per size (${sizes.join(", ")}) in ${genSeconds.toFixed(1)} s`);
+  if (o.shouldStop?.()) throw new UsageError("interrupted during generation; rerun the same command to continue");
+  // Cost on one core (the jobs' own times), comparable with the single-threaded Monte Carlo runs.
+  const genSeconds = gens.reduce((a, r) => a + r.seconds, 0);
+  say(`generated ${generated} configurations per size (${sizes.join(", ")}) in ${((performance.now() - genStart) / 1000).toFixed(1)} s (${genSeconds.toFixed(1)} s on one core)`);
 
   // 4. Curves of every family; validation where direct data exist.
   const families: SizeResult[] = [];
@@ -190,6 +225,11 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const fssFamilies = [fam(o.L0, "original")!, ...sizes.map((L) => fam(L, "generated")!)].map((f) => ({ L: f.L, curves: f.curves }));
   const am = fssSlope(fssFamilies, "abs_m", critical.value);
   const chi = fssSlope(fssFamilies, "chi_full", critical.value);
+  // Also at a coupling that does not come from the generated data: the exact β_c of the 2D Ising
+  // model, or this run's MCRG crossing (original L0 vs blocked 2·L0) for φ⁴.
+  const scaling = [scalingAt(fssFamilies, "IRG crossing", critical.value)];
+  if (o.model === "ising" && map.dim === 2) scaling.push(scalingAt(fssFamilies, "exact β_c", BETA_C_2D));
+  else if (mcrg) scaling.push(scalingAt(fssFamilies, "MCRG crossing", mcrg.value.value));
 
   // 7. Cost per configuration at the largest direct size: generation vs direct MC with τ_int.
   let cost: PipelineResult["cost"] = null;
@@ -210,7 +250,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const snapshots = [{ L: o.L0, kind: "original", file: startFiles[Math.floor(startFiles.length / 2)]! }, ...sizes.map((L) => ({ L, kind: "generated", file: genFiles.get(L)![Math.floor(o.couplings.length / 2)]! }))];
   return {
     options: o, training, families, validations, crossings, critical,
-    betaOverNu: { ...am.slope, value: -am.slope.value }, gammaOverNu: chi.slope, fssSizes: fssFamilies.map((f) => f.L),
+    betaOverNu: { ...am.slope, value: -am.slope.value }, gammaOverNu: chi.slope, fssSizes: fssFamilies.map((f) => f.L), scaling,
     cost, snapshots, seconds: (performance.now() - t0) / 1000,
   };
 }

@@ -4,6 +4,16 @@
 import { h5Ready } from "../io/h5.js";
 import { type Job, type JobRunner } from "../cluster/pool.js";
 import { type Model, runSimulation, type SimulateOptions } from "./simulation.js";
+import { generate, type GenerateOptions } from "./generate.js";
+import { loadNetwork } from "../io/network.js";
+import { networkMap } from "../irg/network.js";
+
+/** Generation from one ensemble with a saved network (the pipeline runs one job per coupling). */
+export interface GenerateJobParams {
+  net: string;
+  model: "phi4" | "ising";
+  options: Omit<GenerateOptions, "progress" | "shouldStop">;
+}
 
 export interface SimulateJobParams {
   model: Model;
@@ -18,6 +28,11 @@ export const runJob: JobRunner = async (job: Job, hooks) => {
     case "simulate": {
       const p = job.params as SimulateJobParams;
       return runSimulation(p.model, p.options, { checkpointEvery: p.options.checkpointEvery, maxTime: p.options.maxTime, progress: hooks.progress, shouldStop: hooks.shouldStop }, p.resume, p.force);
+    }
+    case "generate": {
+      const p = job.params as GenerateJobParams;
+      const map = networkMap(loadNetwork(p.net, { model: p.model }));
+      return generate(map, { ...p.options, progress: hooks.progress, shouldStop: hooks.shouldStop });
     }
     default:
       throw new Error(`unknown job kind "${job.kind}"`);

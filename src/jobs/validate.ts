@@ -44,6 +44,10 @@ export function twoPoint(cfg: ArrayLike<number>, L: number, dim: number, rs: rea
 export interface ConfigRun extends CurveRun {
   L: number;
   dim: number;
+  model: string;
+  /** φ⁴ λ and κ (NaN for Ising), for the action density. */
+  lambda: number;
+  kappa: number;
   file: string;
   samples: number;
 }
@@ -66,20 +70,36 @@ export function configRun(file: string): ConfigRun {
     }
     const m = new Float64Array(n);
     const extra: Record<string, Float64Array> = Object.fromEntries(rs.map((d) => [`G${d}`, new Float64Array(n)]));
+    // φ⁴: the local moments, so that the action density can be formed at any reweighted μ².
+    const phi4 = meta.model === "phi4";
+    if (phi4) extra.p2 = new Float64Array(n);
+    if (phi4) extra.p4 = new Float64Array(n);
     const chunk = Math.max(1, Math.floor((8 << 20) / (V * 4)));
     for (let start = 0; start < n; start += chunk) {
       const end = Math.min(n, start + chunk);
       const block = r.configs(start, end);
       for (let row = start; row < end; row++) {
         const cfg = block.subarray((row - start) * V, (row - start + 1) * V);
-        let s = 0;
-        for (let i = 0; i < V; i++) s += cfg[i]!;
+        let s = 0, q2 = 0, q4 = 0;
+        for (let i = 0; i < V; i++) {
+          const v = cfg[i]!, v2 = v * v;
+          s += v;
+          q2 += v2;
+          q4 += v2 * v2;
+        }
         m[row] = s / V;
+        if (phi4) {
+          extra.p2![row] = q2 / V;
+          extra.p4![row] = q4 / V;
+        }
         twoPoint(cfg, meta.L, meta.dim, rs).forEach((g, k) => (extra[`G${rs[k]}`]![row] = g));
       }
     }
     const coupling = Number(meta.model === "ising" ? meta.params.beta : meta.params.mu2);
-    return { coupling, x, m, extra, tauInt: Math.max(uwerr(x).tauInt, uwerr(m.map(Math.abs)).tauInt), L: meta.L, dim: meta.dim, file, samples: n };
+    return {
+      coupling, x, m, extra, tauInt: Math.max(uwerr(x).tauInt, uwerr(m.map(Math.abs)).tauInt), L: meta.L, dim: meta.dim, file, samples: n,
+      model: meta.model, lambda: phi4 ? Number(meta.params.lambda) : Number.NaN, kappa: phi4 ? Number(meta.params.kappa) : Number.NaN,
+    };
   } finally {
     r.close();
   }
@@ -129,10 +149,16 @@ export function validate(generatedFiles: string[], directFiles: string[], opts: 
   const inside = opts.at !== undefined && opts.at >= range[0] && opts.at <= range[1];
   const cs = [...grid(range[0], range[1], opts.points ?? 5), ...(inside ? [opts.at!] : [])].sort((a, b) => a - b);
   const rows: Comparison[] = [];
-  const names = [...QUANTITIES, ...g.extras] as string[];
+  const names = [...QUANTITIES, "energy", ...g.extras.filter((e) => e.startsWith("G"))] as string[];
+  const { dim, model, lambda, kappa } = gen[0]!;
+  // Energy per site: Ising −Σ⟨ij⟩ s_i s_j / V = −d·G(1); φ⁴ the action density at the coupling c.
+  const energy = (cv: Curves, c: number, k: number): number =>
+    model === "phi4"
+      ? -kappa * dim * cv.mean("G1", c, k) + ((c + 2 * dim * kappa) / 2) * cv.mean("p2", c, k) + (lambda / 4) * cv.mean("p4", c, k)
+      : -dim * cv.mean("G1", c, k);
   for (const c of cs) {
     for (const q of names) {
-      const val = (cv: Curves) => (k: number): number => (q.startsWith("G") ? cv.mean(q, c, k) : cv.value(q as CurveObservable, c, k));
+      const val = (cv: Curves) => (k: number): number => (q === "energy" ? energy(cv, c, k) : q.startsWith("G") ? cv.mean(q, c, k) : cv.value(q as CurveObservable, c, k));
       const ge = jackknifed(groups, val(g)), de = jackknifed(groups, val(d));
       const z = (ge.value - de.value) / Math.hypot(ge.error, de.error);
       rows.push({ quantity: q, coupling: c, generated: ge, direct: de, z, relative: (ge.value - de.value) / Math.abs(de.value) });
