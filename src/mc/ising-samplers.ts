@@ -1,6 +1,7 @@
 // The registry of Ising samplers behind one small interface: the run loop, tests and benchmarks
 // iterate over `ISING_ALGORITHMS`, so a sampler added here is tested and benchmarked everywhere.
 
+import { calibrationAdd, calibrationFreeze, calibrationInit, calibrationSweep, calibrationTotals } from "./calibration.js";
 import { type Lattice, neighbours, requireEven } from "../lattice/geometry.js";
 import { Rng } from "../lattice/rng.js";
 import { type Chains, type SamplerState } from "./chains.js";
@@ -143,7 +144,7 @@ function clusterSampler(opt: IsingSamplerOptions): IsingSampler {
   const decision = algorithm === "sw" ? new Int8Array(lat.V) : new Int8Array(0);
   const c = counters();
   // Wolff calibration: sums over the thermalisation clusters, then a fixed count per sweep.
-  const extra: Record<string, number> = { clustersPerSweep: opt.clustersPerSweep ?? 0, calClusters: 0, calSites: 0 };
+  const extra = calibrationInit(opt.clustersPerSweep ?? 0);
   const pow2 = (lat.L & (lat.L - 1)) === 0 && lat.L >= 2;
   const nbr = new Int32Array(6);
   const wolffOne = (): number => {
@@ -167,19 +168,18 @@ function clusterSampler(opt: IsingSamplerOptions): IsingSampler {
         return;
       }
       // Calibration sweeps (thermalisation only): flip about V sites.
+      calibrationSweep(extra);
       for (let flipped = 0; flipped < lat.V;) {
         const n = wolffOne();
         flipped += n;
-        extra.calClusters!++;
-        extra.calSites! += n;
+        calibrationAdd(extra, n);
       }
     },
     endThermalization() {
       if (algorithm === "wolff" && extra.clustersPerSweep === 0) {
         // Too short a thermalisation for a mean cluster size: measure one now.
-        while (extra.calClusters! < 100 && extra.calSites! < 10 * lat.V) this.sweep();
-        const mean = extra.calClusters! > 0 ? extra.calSites! / extra.calClusters! : 1;
-        extra.clustersPerSweep = Math.max(1, Math.round(lat.V / mean));
+        for (let t = calibrationTotals(extra); t.clusters < 100 && t.sites < 10 * lat.V; t = calibrationTotals(extra)) this.sweep();
+        calibrationFreeze(extra, lat.V);
       }
     },
     measure: singleChainMeasure(lat, s),

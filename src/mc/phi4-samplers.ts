@@ -5,6 +5,7 @@
 // makes the measurement time depend on the state and biases averages (physics.md §3). The number is
 // calibrated during thermalisation as round(V / ⟨cluster size⟩) and then frozen (and checkpointed).
 
+import { calibrationAdd, calibrationFreeze, calibrationInit, calibrationSweep, calibrationTotals } from "./calibration.js";
 import { type Lattice, neighbours, requireEven } from "../lattice/geometry.js";
 import { Rng } from "../lattice/rng.js";
 import { checkPhi4, type Phi4Couplings, phi4Sums, randomField } from "../models/phi4.js";
@@ -51,7 +52,7 @@ export function makePhi4Sampler(opt: Phi4SamplerOptions): Phi4Sampler {
   const stack = new Int32Array(lat.V);
   const pow2 = (lat.L & (lat.L - 1)) === 0; // the same clusters as with the table, neighbours by masks
   const counters = { updates: 0, accepted: 0, clusters: 0, flipped: 0 };
-  const extra: Record<string, number> = { clustersPerSweep: opt.clustersPerSweep ?? 0, calClusters: 0, calSites: 0 };
+  const extra = calibrationInit(opt.clustersPerSweep ?? 0);
   const cluster = (): number => {
     const n = pow2 ? phi4WolffClusterPow2(lat.L, phi, couplings.kappa, rng, stack) : phi4WolffCluster(nb, z, phi, couplings.kappa, rng, stack);
     counters.clusters++;
@@ -69,17 +70,17 @@ export function makePhi4Sampler(opt: Phi4SamplerOptions): Phi4Sampler {
         for (let k = 0; k < fixed; k++) cluster();
         return;
       }
+      calibrationSweep(extra);
       for (let flipped = 0; flipped < lat.V;) {
         const n = cluster();
         flipped += n;
-        extra.calClusters!++;
-        extra.calSites! += n;
+        calibrationAdd(extra, n);
       }
     },
     endThermalization() {
       if (algorithm !== "cluster" || extra.clustersPerSweep! > 0) return;
-      while (extra.calClusters! < 100 && extra.calSites! < 10 * lat.V) sampler.sweep();
-      extra.clustersPerSweep = Math.max(1, Math.round(lat.V / (extra.calSites! / extra.calClusters!)));
+      for (let t = calibrationTotals(extra); t.clusters < 100 && t.sites < 10 * lat.V; t = calibrationTotals(extra)) sampler.sweep();
+      calibrationFreeze(extra, lat.V);
     },
     measure(out) {
       const s = phi4Sums(lat, nb, phi, couplings);
