@@ -40,6 +40,7 @@ async function main(argv: string[]): Promise<void> {
   const { registerTrain } = await import("./train.js");
   const { registerGenerate } = await import("./generate.js");
   const { registerPipeline } = await import("./pipeline.js");
+  const { registerCompatible } = await import("./compatible.js");
   const { registerExport } = await import("./export.js");
   registerSimulate(program);
   registerScan(program);
@@ -50,6 +51,7 @@ async function main(argv: string[]): Promise<void> {
   registerTrain(program);
   registerGenerate(program);
   registerPipeline(program);
+  registerCompatible(program);
   registerExport(program);
   registerMeasure(program);
   registerDemo(program);

@@ -14,6 +14,7 @@ import { BETA_C_2D } from "../models/ising.js";
 import { parseGrid } from "./scan.js";
 import { progressReporter } from "./progress.js";
 import { interruptFlag } from "./simulate.js";
+import { compatiblePipeline } from "./compatible.js";
 
 /**
  * Defaults: the quick study (L = 32 → 128, a few minutes on two cores) unless a larger target is
@@ -34,7 +35,7 @@ export function pipelineDefaults(model: string, target: number, L0: number): Omi
 export function registerPipeline(program: Command): void {
   program
     .command("pipeline")
-    .argument("<model>", "phi4 or ising")
+    .argument("<model>", "phi4, ising or compatible (3D Ising compatible Monte Carlo, out dir default out/compatible)")
     .option("--target <L>", "largest generated size (128: quick study; 512: the seed's)", "128")
     .option("--L0 <L>", "size of the simulated starting lattices", "32")
     .option("--gen-limit <n>", "starting configurations used per coupling for generation")
@@ -48,10 +49,15 @@ export function registerPipeline(program: Command): void {
     .option("--out-dir <dir>", "output directory (ensembles, network, report)", "out")
     .option("--workers <n>", "worker threads for the Monte Carlo (default: all cores)")
     .option("--quiet", "no progress bar")
+    .option("--from <L>", "compatible: size of the equilibrated starting lattices (default 4)")
+    .option("--to <L>", "compatible: largest generated size (default 64; 128 is the full study)")
+    .option("--chains <n>", "compatible: independent chains")
+    .option("--unconstrained <n>", "compatible: unconstrained sweeps per level of the second ensemble (default 20, 0: none)")
     .description("inverse RG study: simulate, train, generate, validate, critical point and exponents, report")
-    .action(async (model: string, o: Record<string, string | boolean | undefined>) => {
+    .action(async (model: string, o: Record<string, string | boolean | undefined>, cmd: Command) => {
+      if (model === "compatible") return compatiblePipeline(o, cmd);
       await h5Ready();
-      if (model !== "phi4" && model !== "ising") throw new UsageError(`unknown model "${model}"; choose phi4 or ising`);
+      if (model !== "phi4" && model !== "ising") throw new UsageError(`unknown model "${model}"; choose phi4, ising or compatible`);
       const target = Number(o.target), L0 = Number(o.L0);
       if (!Number.isInteger(L0) || L0 < 8 || L0 % 2 !== 0) throw new UsageError(`--L0 must be an even integer >= 8, got ${String(o.L0)}`);
       const d = pipelineDefaults(model, target, L0);

@@ -1,0 +1,126 @@
+// `irg compatible` (Ron, Swendsen & Brandt, PRL 89, 275701 (2002)): compatible Monte Carlo L0 → 2L0 → … → L
+// into one HDF5 file, and `irg pipeline compatible`: the 3D Ising study with its HTML report.
+
+import { type Command } from "commander";
+import { join } from "node:path";
+import { h5Ready } from "../io/h5.js";
+import { writeFileAtomic } from "../io/files.js";
+import { addParams, UsageError } from "../jobs/params.js";
+import { type CompatibleRun, compatibleOptions, COMPATIBLE_SPECS, levelSizes, runCompatible, runCompatibleStudy, type StudyOptions } from "../jobs/compatible.js";
+import { type Estimate, jackknife } from "../analysis/stats.js";
+import { relaxationTime } from "../irg/compatible.js";
+import { writeReport } from "../report/html.js";
+import { compatibleBlocks, studyJson } from "../report/compatible-report.js";
+import { fmt } from "../report/mcrg-report.js";
+import { progressReporter } from "./progress.js";
+import { interruptFlag } from "./simulate.js";
+
+/** One line per size: ⟨e⟩, ⟨|m|⟩, U₄ over the chains and the relaxation time of the energy. */
+export function levelLines(r: CompatibleRun, dim: number): string[] {
+  return r.sizes.map((L, k) => {
+    const V = L ** dim;
+    const lv = r.chains.map((c) => c.levels[k]!);
+    const e = lv.map((l) => l.H / V), m = lv.map((l) => Math.abs(l.M) / V);
+    const est = (x: number[]): Estimate => jackknife([x], ([a]) => a!, { binSize: 1 });
+    const u4 = lv.length > 1 ? fmt(jackknife([m.map((x) => x * x), m.map((x) => x ** 4)], ([a, b]) => 1 - b! / (3 * a! * a!), { binSize: 1 })) : "—";
+    const series = lv.flatMap((l) => (l.relaxEnergy ? [l.relaxEnergy] : []));
+    const tau = series.length > 0 && series[0]!.length >= 4 ? relaxationTime(series).toFixed(2) : "—";
+    const many = lv.length > 1;
+    return `L=${L}${k === 0 ? " (start)" : ""}: <e> = ${many ? fmt(est(e)) : e[0]!.toFixed(5)}, <|m|> = ${many ? fmt(est(m)) : m[0]!.toFixed(5)}, U4 = ${u4}` +
+      (k > 0 ? `, relaxation time of e = ${tau} sweeps, changed ${(100 * lv.reduce((a, l) => a + l.changedFraction, 0) / lv.length).toFixed(1)}% of site visits` : "");
+  });
+}
+
+export function registerCompatible(program: Command): void {
+  const cmd = program
+    .command("compatible")
+    .description("compatible Monte Carlo (Ron-Swendsen-Brandt): equilibrated L0 configurations → 2L0 → … → L, every size into one HDF5 file")
+    .option("--force", "overwrite an existing output file")
+    .option("--quiet", "no progress bar")
+    .addHelpText("after", "\nExamples:\n  irg compatible --dim 3 --beta 0.221654626 --from 4 --to 128 --sweeps 10 --chains 32 --out c.h5\n  irg compatible --dim 2 --from 8 --to 256 --chains 100 --unconstrained 5 --out c2d.h5");
+  addParams(cmd, COMPATIBLE_SPECS);
+  cmd.action(async (raw: Record<string, unknown>) => {
+    await h5Ready();
+    const o = compatibleOptions(raw);
+    const progress = progressReporter({ quiet: raw.quiet === true, label: `compatible ${o.from}→${o.to}`, unit: "chains" });
+    const interrupt = interruptFlag();
+    try {
+      const r = await runCompatible(o, raw.force === true, { progress: progress.update, shouldStop: interrupt.stop });
+      progress.stop();
+      for (const line of levelLines(r, o.dim)) process.stdout.write(`${line}\n`);
+      process.stdout.write(`wrote ${r.out}: sizes ${r.sizes.join(", ")}, ${o.chains} chains (${r.seconds.toFixed(1)} s)\n`);
+    } finally {
+      progress.stop();
+      interrupt.dispose();
+    }
+  });
+}
+
+/** Defaults of `irg pipeline compatible`: a few minutes to 64³, the full study with --to 128. */
+export function studyDefaults(to: number): Omit<StudyOptions, "outDir" | "workers"> {
+  const full = to >= 128;
+  return {
+    from: 4, to, chains: full ? 200 : 256, sweeps: 10, unconstrained: 20, refinedChains: full ? 100 : 128, therm: 100, seed: 1,
+    metropolisMax: full ? 64 : 32, refinePoints: [0, 1, 2, 4, 8, 16, 32, 64, 128],
+  };
+}
+
+const NOT_FOR_COMPATIBLE = ["target", "L0", "genLimit", "couplings", "direct", "epochs"];
+
+/** `irg pipeline compatible` (dispatched from src/cli/pipeline.ts with that command's parsed options). */
+export async function compatiblePipeline(o: Record<string, string | boolean | undefined>, cmd: Command): Promise<void> {
+  await h5Ready();
+  const given = (k: string): boolean => o[k] !== undefined && cmd.getOptionValueSource(k) !== "default";
+  for (const k of NOT_FOR_COMPATIBLE) {
+    if (given(k)) throw new UsageError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} does not apply to pipeline compatible`);
+  }
+  const num = (k: string, min: number, max = 1e9): number | undefined => {
+    if (o[k] === undefined) return undefined;
+    const v = Number(o[k]);
+    if (!Number.isInteger(v) || v < min || v > max) throw new UsageError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be an integer between ${min} and ${max}, got ${String(o[k])}`);
+    return v;
+  };
+  const to = num("to", 8, 512) ?? 64;
+  const d = studyDefaults(to);
+  const from = num("from", 2, 256) ?? d.from;
+  levelSizes(from, to);
+  if (!(to / from >= 4)) throw new UsageError(`pipeline compatible needs at least two doublings (--to >= 4 × --from), got ${from} → ${to}`);
+  const opts: StudyOptions = {
+    ...d, from, to,
+    chains: num("chains", 20) ?? d.chains,
+    sweeps: num("sweeps", 2) ?? d.sweeps,
+    unconstrained: num("unconstrained", 0) ?? d.unconstrained,
+    seed: num("seed", 0) ?? d.seed,
+    ...(o.directSweeps !== undefined ? { directSweeps: num("directSweeps", 100) } : {}),
+    outDir: given("outDir") ? String(o.outDir) : join(String(o.outDir), "compatible"),
+    ...(o.workers !== undefined ? { workers: num("workers", 0, 256) } : {}),
+  };
+  opts.refinedChains = Math.max(20, Math.round(opts.chains / 2));
+  const progress = progressReporter({ quiet: o.quiet === true, label: `compatible ${from}→${to}`, unit: "‰" });
+  const interrupt = interruptFlag();
+  try {
+    const r = await runCompatibleStudy(opts, {
+      progress: progress.update, shouldStop: interrupt.stop,
+      log: (m) => {
+        progress.stop();
+        process.stderr.write(`irg: ${m}\n`);
+      },
+    });
+    progress.stop();
+    const report = join(opts.outDir, "report.html");
+    writeReport(report, `Compatible Monte Carlo, 3D Ising at K_c: L = ${from} → ${to}`, await compatibleBlocks(r));
+    writeFileAtomic(join(opts.outDir, "results.json"), JSON.stringify(studyJson(r), null, 1));
+    for (const e of r.ensembles) {
+      for (const m of e.mcrg) process.stdout.write(`${e.label}, ${m.Lfine}->${m.Lfine / 2}${m.step ? ` (step ${m.step + 1})` : ""}: nu = ${fmt({ ...m.nu.at(-1)!, tauInt: NaN })}, eta = ${fmt({ ...m.eta.at(-1)!, tauInt: NaN })} (bootstrap 0.629971, 0.0362978)\n`);
+      for (const f of e.fss) process.stdout.write(`${e.label}, FSS L=${f.sizes.join(",")}: gamma/nu = ${fmt(f.gammaOverNu)} (1.96370), beta/nu = ${fmt(f.betaOverNu)} (0.51815)\n`);
+    }
+    for (const v of r.validation) {
+      for (const row of v.rows) process.stdout.write(`validation L=${v.L} ${row.quantity}: direct ${fmt(row.direct)}; ${row.generated.map((g) => `${g.label} ${fmt(g.value)} (${g.z.toFixed(1)} sigma)`).join("; ")}\n`);
+    }
+    if (r.cost.wolff) process.stdout.write(`cost at L=${r.cost.L}: compatible ${r.cost.compatible.toFixed(3)} s per configuration, Wolff ${r.cost.wolff.perIndependent.toFixed(3)} s per independent configuration (tau_int ${r.cost.wolff.tau.toFixed(2)} sweeps)\n`);
+    process.stdout.write(`report: ${report} (${r.seconds.toFixed(0)} s)\n`);
+  } finally {
+    progress.stop();
+    interrupt.dispose();
+  }
+}

@@ -1,0 +1,146 @@
+// `irg compatible` and `irg pipeline compatible` end to end at tiny sizes: the majority-rule constraint holds
+// in the written file (blocking every level returns the previous one, chain by chain), the file does not
+// depend on the number of workers, bad input is one line with exit code 2, and the report is written.
+// Each CLI start costs about a second, so most input checks run in-process against `compatibleOptions`.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { closeFile, h5Ready, openFile, readAttrs, readDataset } from "../src/io/h5.js";
+import { lattice } from "../src/lattice/geometry.js";
+import { rngFor } from "../src/lattice/rng.js";
+import { blockSpinsFirst, nnEnergy } from "../src/irg/compatible.js";
+import { isingEnergy, magnetization, randomSpins } from "../src/models/ising.js";
+import { compatibleOptions } from "../src/jobs/compatible.js";
+import { UsageError } from "../src/jobs/params.js";
+
+const main = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "irg-compatible-"));
+
+function irg(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [main, ...args], { encoding: "utf8", env: { ...process.env, IRG_TEST: "1" } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface Level { L: number; configs: Int8Array; shape: number[]; energy: Float64Array; magnetization: Float64Array; relax?: number[] }
+
+function readLevels(path: string): { attrs: Record<string, unknown>; levels: Level[] } {
+  const f = openFile(path, "r");
+  try {
+    const attrs = readAttrs(f, "/") as Record<string, unknown>;
+    const sizes = Array.from(attrs.sizes as number[]);
+    const levels = sizes.map((L) => {
+      const c = readDataset(f, `/L${L}/configs`);
+      const lv: Level = { L, configs: c.data as Int8Array, shape: c.shape, energy: readDataset(f, `/L${L}/energy`).data as Float64Array, magnetization: readDataset(f, `/L${L}/magnetization`).data as Float64Array };
+      if (L > sizes[0]!) lv.relax = readDataset(f, `/L${L}/relax_energy`).shape;
+      return lv;
+    });
+    return { attrs, levels };
+  } finally {
+    closeFile(f);
+  }
+}
+
+test("nnEnergy equals isingEnergy in 2D and 3D (L = 2 included)", () => {
+  const rng = rngFor({ seed: 5 });
+  for (const [dim, L] of [[2, 2], [2, 6], [3, 2], [3, 4], [3, 6]] as const) {
+    const lat = lattice(dim, L);
+    for (let k = 0; k < 5; k++) {
+      const s = randomSpins(lat.V, rng);
+      assert.equal(nnEnergy(lat, s), isingEnergy(lat, s));
+    }
+  }
+});
+
+for (const [dim, from, to, workers] of [[3, 2, 16, "2"], [2, 4, 32, "0"]] as const) {
+  test(`${dim}D ${from} → ${to}: every level blocks (tie → first spin) to the previous one, chain by chain`, async () => {
+    await h5Ready();
+    const out = join(dir, `c${dim}.h5`);
+    const args = ["compatible", "--dim", String(dim), "--from", String(from), "--to", String(to), "--chains", "3", "--sweeps", "3", "--therm", "20", "--seed", "4", "--out", out];
+    const r = irg(...args, "--workers", workers);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`wrote .*c${dim}\\.h5: sizes`));
+    assert.ok(!readdirSync(dir).some((n) => n.endsWith(".tmp")), "temporary file left behind");
+    const { attrs, levels } = readLevels(out);
+    assert.equal(attrs.format, "irg-compatible");
+    assert.equal(attrs.dim, dim);
+    assert.equal(attrs.chains, 3);
+    assert.equal(attrs.complete, 1);
+    assert.equal(attrs.algorithm, "heatbath");
+    assert.deepEqual(levels.map((l) => l.L), Array.from({ length: Math.log2(to / from) + 1 }, (_, k) => from << k));
+    for (const [k, lv] of levels.entries()) {
+      const lat = lattice(dim, lv.L);
+      assert.deepEqual(lv.shape, [3, ...new Array<number>(dim).fill(lv.L)]);
+      assert.ok(lv.configs.every((v) => v === 1 || v === -1));
+      for (let c = 0; c < 3; c++) {
+        const s = lv.configs.subarray(c * lat.V, (c + 1) * lat.V);
+        assert.equal(lv.energy[c], isingEnergy(lat, s));
+        assert.equal(lv.magnetization[c], magnetization(s));
+        if (k === 0) continue;
+        const prev = levels[k - 1]!;
+        const parent = prev.configs.subarray(c * prev.L ** dim, (c + 1) * prev.L ** dim);
+        assert.deepEqual(Array.from(blockSpinsFirst(lat, s)), Array.from(parent), `L=${lv.L} chain ${c} does not block to its parent`);
+      }
+      if (k > 0) assert.deepEqual(lv.relax, [3, 4]);
+    }
+    // The chains are independent: the largest lattices differ.
+    const top = levels.at(-1)!, V = top.L ** dim;
+    assert.notDeepEqual(Array.from(top.configs.subarray(0, V)), Array.from(top.configs.subarray(V, 2 * V)));
+    if (dim === 2) return;
+    // An existing file is refused; --force overwrites it, and the result does not depend on the number of workers.
+    const again = irg(...args);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /already exists/);
+    assert.equal(irg(...args, "--workers", "0", "--force").code, 0);
+    readLevels(out).levels.forEach((l, k) => assert.deepEqual(Array.from(l.configs), Array.from(levels[k]!.configs)));
+  });
+}
+
+test("bad input: one line on stderr, exit code 2, no file", () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ to: "24" }, /power of two/],
+    [{ from: "8", to: "8" }, /must be larger/],
+    [{ from: "16", to: "8" }, /must be larger/],
+    [{ to: "16", beta: "0" }, /--beta must be > 0/],
+    [{ to: "16", beta: "-0.2" }, /--beta must be > 0/],
+    [{ to: "16", dim: "4" }, /--dim/],
+    [{ to: "16", algorithm: "wolff" }, /--algorithm/],
+    [{ to: "16", chains: "0" }, /--chains/],
+    [{ to: "16", sweeps: "x" }, /--sweeps/],
+    [{ to: "16", unconstrained: "-1" }, /--unconstrained/],
+    [{ from: "1", to: "16" }, /--from/],
+    [{ dim: "3" }, /--to <L> is required/],
+    [{ to: "16", out: undefined as unknown as string }, /--out/],
+  ];
+  for (const [raw, msg] of cases) assert.throws(() => compatibleOptions({ out: "x.h5", ...raw }), (e: Error) => e instanceof UsageError && msg.test(e.message), JSON.stringify(raw));
+  const out = join(dir, "bad.h5");
+  const r = irg("compatible", "--to", "16", "--beta=-0.2", "--out", out);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  assert.match(r.stderr, /^irg: error: --beta must be > 0/);
+  assert.ok(!existsSync(out));
+  const p = irg("pipeline", "compatible", "--to", "12", "--out-dir", join(dir, "never"));
+  assert.equal(p.code, 2, p.stderr);
+  assert.equal(p.stderr.trim().split("\n").length, 1, p.stderr);
+  assert.match(p.stderr, /power of two/);
+});
+
+test("pipeline compatible writes the report, its results and both ensembles", async () => {
+  await h5Ready();
+  const out = join(dir, "study");
+  const r = irg("pipeline", "compatible", "--to", "16", "--chains", "20", "--unconstrained", "2", "--direct-sweeps", "300", "--out-dir", out, "--quiet");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /report: .*report\.html/);
+  assert.match(r.stdout, /validation L=16 U₄/);
+  const html = readFileSync(join(out, "report.html"), "utf8");
+  for (const s of ["Swendsen", "0.629971", "0.0362978", "Finite-size scaling", "Metropolis", "Wolff", "What limits the accuracy", "Cost per 16³", "data:image/png;base64", "<svg"]) assert.ok(html.includes(s), `report lacks ${s}`);
+  const j = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
+  assert.deepEqual(j.sizes, [4, 8, 16]);
+  assert.equal(j.ensembles.length, 2);
+  assert.ok(j.ensembles[0].mcrg.length >= 2 && Number.isFinite(j.ensembles[0].mcrg[0].nu[0].value));
+  assert.equal(readLevels(join(out, "compatible.h5")).attrs.chains, 20);
+  assert.equal(readLevels(join(out, "compatible_u2.h5")).attrs.unconstrained, 2);
+});
