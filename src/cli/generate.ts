@@ -20,11 +20,12 @@ export function registerGenerate(program: Command): void {
     .option("--steps <n>", "number of doublings", "1")
     .option("--seed <s>", "seed of the generation streams", "1")
     .option("--limit <n>", "use only the first n configurations")
-    .option("--refine <sweeps>", "local Monte Carlo sweeps at the parent's coupling after every doubling (0: the network's draw alone)", "0")
+    .option("--refine <sweeps>", "local Monte Carlo sweeps after every doubling (0: the network's draw alone)", "0")
+    .option("--refine-at <coupling>", "coupling (beta or mu2) of the refinement sweeps (default: the input's; use one value for every ensemble you will reweight together)")
     .option("--force", "overwrite existing outputs")
     .option("--quiet", "no progress bar")
     .description("generate configurations of growing size with a trained inverse RG network")
-    .action(async (o: { net: string; from: string; out: string; steps: string; seed: string; limit?: string; refine: string; force?: boolean; quiet?: boolean }) => {
+    .action(async (o: { net: string; from: string; out: string; steps: string; seed: string; limit?: string; refine: string; refineAt?: string; force?: boolean; quiet?: boolean }) => {
       await h5Ready();
       const meta = readEnsembleMeta(o.from);
       const net = loadNetwork(o.net, { model: meta.model, dim: meta.dim });
@@ -36,7 +37,7 @@ export function registerGenerate(program: Command): void {
       const progress = progressReporter({ quiet: o.quiet === true, label: "generate", unit: "configurations" });
       const interrupt = interruptFlag();
       try {
-        const r = await generate(networkMap(net), { from: o.from, prefix: o.out, steps, seed, limit, refine, force: o.force === true, progress: progress.update, shouldStop: interrupt.stop });
+        const r = await generate(networkMap(net), { from: o.from, prefix: o.out, steps, seed, limit, refine, refineAt: o.refineAt === undefined ? undefined : Number(o.refineAt), force: o.force === true, progress: progress.update, shouldStop: interrupt.stop });
         progress.stop();
         process.stdout.write(`generated ${r.configurations} configurations per size in ${r.seconds.toFixed(1)} s: ${r.files.map((f) => f.path).join(", ")}\n`);
       } finally {

@@ -24,7 +24,7 @@ export function pipelineDefaults(model: string, target: number, L0: number): Omi
   const quick = target <= 128;
   // Quick: direct Monte Carlo at 2·L0 and 4·L0; full: at every generated size (the seed compares at 512).
   const directSizes = quick ? [2 * L0, 4 * L0].filter((L) => L <= target) : Array.from({ length: Math.log2(target / L0) }, (_, k) => L0 * 2 ** (k + 1));
-  const common = { L0, target, directSizes, therm: 500, epochs: quick ? 10 : 20, maxPairs: quick ? 2000 : 4000, seed: 1, genLimit: quick ? 500 : 500, refine: 4 };
+  const common = { L0, target, directSizes, therm: 500, epochs: quick ? 10 : 20, maxPairs: quick ? 2000 : 4000, seed: 1, genLimit: 500, refine: model === "ising" ? 20 : 4 };
   if (model === "ising") {
     return { ...common, model: "ising", couplings: [BETA_C_2D - 0.01, BETA_C_2D, BETA_C_2D + 0.01].map((b) => Number(b.toFixed(6))),
       sweeps: quick ? 4000 : 10000, saveEvery: 2, directSweeps: quick ? 2000 : 5000 };
@@ -44,7 +44,7 @@ export function registerPipeline(program: Command): void {
     .option("--sweeps <n>", "sweeps of the starting ensembles")
     .option("--direct-sweeps <n>", "sweeps of the direct ensembles")
     .option("--epochs <n>", "training epochs")
-    .option("--refine <sweeps>", "local Monte Carlo sweeps after every generated doubling (default 4)")
+    .option("--refine <sweeps>", "local Monte Carlo sweeps after every generated doubling at the central coupling (default: 4 phi4, 20 ising)")
     .option("--seed <s>", "seed", "1")
     .option("--out-dir <dir>", "output directory (ensembles, network, report)", "out")
     .option("--workers <n>", "worker threads for the Monte Carlo (default: all cores)")

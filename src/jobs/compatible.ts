@@ -9,7 +9,6 @@
 
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { parentPort } from "node:worker_threads";
 import { type Dim, lattice, type Lattice } from "../lattice/geometry.js";
 import { rngFor } from "../lattice/rng.js";
 import { BETA_C_2D, BETA_C_3D, isingEnergy, magnetization } from "../models/ising.js";
@@ -23,7 +22,8 @@ import {
 } from "../analysis/rg-matrix.js";
 import { type Estimate, jackknife, jackknifeError, uwerr } from "../analysis/stats.js";
 import { fitLine } from "../analysis/mcrg.js";
-import { defaultWorkers, type Job, type JobRunner, runPool, type WorkerMessage } from "../cluster/pool.js";
+import { defaultWorkers, type Job, type JobRunner, runPool } from "../cluster/pool.js";
+import { WORKER_URL } from "./registry.js";
 import { appendRows, assertWritable, closeFile, commitTemp, createAppendable, createFile, tempPathFor, writeAttrs, writeDataset, type H5File } from "../io/h5.js";
 import { int, num, oneOf, parseParams, UsageError, type ParamSpecs } from "./params.js";
 import { SOFTWARE } from "../version.js";
@@ -307,8 +307,7 @@ export function runDirect(p: DirectParams, plans: Plans, progress: (done: number
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Worker plumbing. The pool's own worker (src/jobs/worker.ts) runs the registry's job kinds; these jobs
-// bring their own entry, an inline module that imports this file and serves the pool's messages.
+// Worker plumbing: the pool's worker (src/jobs/worker.ts) runs these kinds through the registry.
 
 export type CompatibleJob = Job<{ chain: ChainParams; first: number; count: number } | DirectParams>;
 
@@ -328,42 +327,6 @@ export const runCompatibleJob: JobRunner = async (job, hooks) => {
   if (job.kind === "direct") return runDirect(job.params as DirectParams, workerPlans, hooks.progress, hooks.shouldStop);
   throw new Error(`unknown compatible job kind "${job.kind}"`);
 };
-
-/** Installs the message handler of a pool worker running `runCompatibleJob` (mirrors worker.ts). */
-export function serveCompatibleWorker(): void {
-  const port = parentPort;
-  if (!port) throw new Error("serveCompatibleWorker must run in a worker thread");
-  let stop = false;
-  port.on("message", async (m: { type: "job"; job: Job; stop: boolean } | { type: "stop" }) => {
-    if (m.type === "stop") {
-      stop = true;
-      return;
-    }
-    stop ||= m.stop;
-    const send = (msg: WorkerMessage): void => port.postMessage(msg);
-    try {
-      let last = 0;
-      const result = await runCompatibleJob(m.job, {
-        progress: (done, total) => {
-          const now = performance.now();
-          if (now - last > 200 || done === total) {
-            last = now;
-            send({ type: "progress", id: m.job.id, done, total });
-          }
-        },
-        shouldStop: () => stop,
-      });
-      send({ type: "result", id: m.job.id, result });
-    } catch (e) {
-      const err = e as Error;
-      send({ type: "error", id: m.job.id, message: err.message, name: err.name });
-    }
-  });
-}
-
-export const COMPATIBLE_WORKER_URL = new URL(
-  `data:text/javascript,${encodeURIComponent(`import { serveCompatibleWorker } from ${JSON.stringify(import.meta.url)}; serveCompatibleWorker();`)}`,
-);
 
 /** Chain batches: small enough to balance the workers and keep messages of large lattices modest. */
 export function chainJobs(p: ChainParams, chains: number, workers: number, firstId: number): CompatibleJob[] {
@@ -512,7 +475,7 @@ export async function runCompatible(o: CompatibleOptions, force: boolean, hooks:
       chains.push(r);
     });
     await runPool(jobs, {
-      workers: o.workers, workerUrl: COMPATIBLE_WORKER_URL, shouldStop: hooks.shouldStop,
+      workers: o.workers, workerUrl: WORKER_URL, shouldStop: hooks.shouldStop,
       onProgress: (id, d) => {
         done.set(id, d);
         hooks.progress?.([...done.values()].reduce((a, b) => a + b, 0), o.chains);
@@ -926,7 +889,7 @@ export async function runCompatibleStudy(o: StudyOptions, hooks: RunHooks & { lo
   let results: unknown[];
   try {
     results = await runPool(jobs, {
-      workers, workerUrl: COMPATIBLE_WORKER_URL, shouldStop: hooks.shouldStop,
+      workers, workerUrl: WORKER_URL, shouldStop: hooks.shouldStop,
       onProgress: (id, d, t) => {
         frac[id] = t > 0 ? d / t : 0;
         hooks.progress?.(Math.round((1000 * weight.reduce((a, w, k) => a + w * frac[k]!, 0)) / total), 1000);

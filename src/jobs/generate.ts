@@ -29,6 +29,12 @@ export interface GenerateOptions {
    * structure in a few sweeps while the long-wavelength modes drawn by the network stay.
    */
   refine?: number;
+  /**
+   * Coupling of the refinement sweeps (β or μ²; default: the input ensemble's). Ensembles generated
+   * from parents at several couplings are combined by reweighting with the parents' weights, which is
+   * exact only if the map parent → child is the same for all of them: give them all one coupling.
+   */
+  refineAt?: number;
   progress?: (done: number, total: number) => void;
   shouldStop?: () => boolean;
 }
@@ -67,11 +73,13 @@ export async function generate(map: InverseMap, opts: GenerateOptions): Promise<
     const n = Math.min(r.configRows, opts.limit ?? Infinity);
     const refine = opts.refine ?? 0;
     if (!Number.isInteger(refine) || refine < 0) throw new UsageError(`--refine must be an integer >= 0, got ${refine}`);
-    const refiners = sizes.map((L) => refiner(meta.model, meta.dim as 2 | 3, L, meta.params, refine));
+    if (opts.refineAt !== undefined && !Number.isFinite(opts.refineAt)) throw new UsageError(`--refine-at must be a number, got ${opts.refineAt}`);
+    const refineParams = opts.refineAt === undefined ? meta.params : { ...meta.params, [meta.model === "ising" ? "beta" : "mu2"]: opts.refineAt };
+    const refiners = sizes.map((L) => refiner(meta.model, meta.dim as 2 | 3, L, refineParams, refine));
     for (const L of sizes) {
       writers.push(createEnsemble(generatedPath(opts.prefix, L), {
         model: meta.model, dim: meta.dim, L, chains: 1, observables: obs, configDtype: meta.configDtype, software: SOFTWARE,
-        params: { ...meta.params, saveEvery: 1, generated_from: opts.from, generated_from_L: meta.L, generation_step: Math.log2(L / meta.L), generation_seed: opts.seed, refine_sweeps: refine, ...map.describe() },
+        params: { ...meta.params, saveEvery: 1, generated_from: opts.from, generated_from_L: meta.L, generation_step: Math.log2(L / meta.L), generation_seed: opts.seed, refine_sweeps: refine, refine_coupling: Number(refineParams[meta.model === "ising" ? "beta" : "mu2"]), ...map.describe() },
       }, { force: opts.force }));
     }
     const bufs = sizes.map((L) => (ising ? new Int8Array(L ** meta.dim) : new Float32Array(L ** meta.dim)));
@@ -120,7 +128,7 @@ export async function generate(map: InverseMap, opts: GenerateOptions): Promise<
   }
 }
 
-/** `sweeps` local Metropolis sweeps at the ensemble's coupling, in place (a no-op for 0). */
+/** `sweeps` local Metropolis sweeps at the coupling in `params`, in place (a no-op for 0). */
 function refiner(model: string, dim: 2 | 3, L: number, params: Record<string, unknown>, sweeps: number): (cfg: Int8Array | Float32Array, rng: Rng) => void {
   if (sweeps === 0) return () => {};
   const lat = lattice(dim, L);

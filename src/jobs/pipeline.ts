@@ -17,7 +17,7 @@ import { blockedRun, originalRun } from "./mcrg.js";
 import { type GenerateJobParams, runJob, WORKER_URL, type SimulateJobParams } from "./registry.js";
 import { type Model, simulateOptions, type SimulationResult } from "./simulation.js";
 import { train, type TrainResult } from "./train.js";
-import { configRun, validate, type Validation } from "./validate.js";
+import { type ConfigRun, configRun, validate, type Validation } from "./validate.js";
 import { UsageError } from "./params.js";
 
 export interface PipelineOptions {
@@ -170,9 +170,12 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const map = networkMap(loadNetwork(netPath, { model: o.model }));
   const genFiles = new Map<number, string[]>(sizes.map((L) => [L, []]));
   const genStart = performance.now();
+  // One refinement coupling for every parent coupling (the central one), so that the map parent →
+  // child is the same for all and the generated ensembles can be combined by reweighting.
+  const refineAt = o.couplings[Math.floor(o.couplings.length / 2)]!;
   const genJobs: Job<GenerateJobParams>[] = o.couplings.map((c, id) => ({
     id, kind: "generate",
-    params: { net: netPath, model: o.model, options: { from: file(simDir, o.model, o.L0, c), prefix: join(genDir, `${o.model}_from${o.L0}_${coupling}${c.toFixed(6)}`), steps: sizes.length, seed: o.seed, force: true, limit: o.genLimit, refine: o.refine } },
+    params: { net: netPath, model: o.model, options: { from: file(simDir, o.model, o.L0, c), prefix: join(genDir, `${o.model}_from${o.L0}_${coupling}${c.toFixed(6)}`), steps: sizes.length, seed: o.seed, force: true, limit: o.genLimit, refine: o.refine, refineAt } },
   }));
   const gens = (await runPool(genJobs, {
     workers: o.workers, workerUrl: WORKER_URL, shouldStop: o.shouldStop,
@@ -191,7 +194,9 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   // 4. Curves of every family; validation where direct data exist.
   const families: SizeResult[] = [];
   const groups = 16;
-  const runsOf = (files: string[]) => files.map(configRun);
+  // Each file is read once (configurations are the expensive part) and shared with the validation.
+  const cache = new Map<string, ConfigRun>();
+  const runsOf = (files: string[]): ConfigRun[] => files.map((f) => cache.get(f) ?? cache.set(f, configRun(f)).get(f)!);
   const orig = runsOf(startFiles);
   families.push({ L: o.L0, kind: "original", curves: buildCurves(orig, o.L0 ** orig[0]!.dim, groups), files: startFiles, samples: orig.reduce((a, r) => a + r.samples, 0) });
   for (const L of sizes) {
@@ -217,7 +222,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   // data; the IRG crossing itself would make |m| agree by construction), else the central coupling.
   const mcrg = crossings.find((c) => c.label.startsWith("MCRG") && Number.isFinite(c.value.value));
   const at = mcrg?.value.value ?? o.couplings[Math.floor(o.couplings.length / 2)]!;
-  const validations = o.directSizes.map((L) => validate(fam(L, "generated")!.files, fam(L, "direct")!.files, { groups, points: 3, at }));
+  const validations = o.directSizes.map((L) => validate(runsOf(fam(L, "generated")!.files), runsOf(fam(L, "direct")!.files), { groups, points: 3, at }));
   const irgCross = crossings.filter((c) => c.label.startsWith("generated") && Number.isFinite(c.value.value)).sort((a, b) => b.L - a.L)[0];
   const critical: Estimate = irgCross?.value ?? { value: o.couplings[Math.floor(o.couplings.length / 2)]!, error: Number.NaN, tauInt: Number.NaN };
 

@@ -34,6 +34,12 @@ export const runJob: JobRunner = async (job: Job, hooks) => {
       const map = networkMap(loadNetwork(p.net, { model: p.model }));
       return generate(map, { ...p.options, progress: hooks.progress, shouldStop: hooks.shouldStop });
     }
+    case "chains":
+    case "direct": {
+      // Compatible Monte Carlo (imported on demand: compatible.ts itself imports this module).
+      const { runCompatibleJob } = await import("./compatible.js");
+      return runCompatibleJob(job, hooks);
+    }
     default:
       throw new Error(`unknown job kind "${job.kind}"`);
   }

@@ -136,9 +136,10 @@ const QUANTITIES: (CurveObservable | `G${number}`)[] = ["abs_m", "binder", "chi_
  * the inverse RG drives a generated system towards the fixed point, so at a coupling off μ_c it
  * resembles a direct system at a coupling closer to μ_c (the seed's Fig. 3 relies on exactly this).
  */
-export function validate(generatedFiles: string[], directFiles: string[], opts: { groups?: number; points?: number; at?: number } = {}): Validation {
+export function validate(generatedFiles: (string | ConfigRun)[], directFiles: (string | ConfigRun)[], opts: { groups?: number; points?: number; at?: number } = {}): Validation {
   if (generatedFiles.length === 0 || directFiles.length === 0) throw new UsageError("validation needs generated and direct ensembles");
-  const gen = generatedFiles.map(configRun), dir = directFiles.map(configRun);
+  const load = (f: string | ConfigRun): ConfigRun => (typeof f === "string" ? configRun(f) : f);
+  const gen = generatedFiles.map(load), dir = directFiles.map(load);
   const L = gen[0]!.L;
   for (const r of [...gen, ...dir]) if (r.L !== L) throw new UsageError(`${r.file} has L = ${r.L}, but ${gen[0]!.file} has L = ${L}; compare ensembles of one size`);
   const groups = opts.groups ?? 20;
