@@ -100,3 +100,32 @@ test("validation: two independent direct ensembles agree, a wrongly normalised g
   const mid = bad.rows.filter((r) => r.quantity === "abs_m").sort((p, q) => Math.abs(p.coupling + 0.9515) - Math.abs(q.coupling + 0.9515))[0]!;
   assert.ok(Math.abs(mid.z) > 5, `a wrongly normalised generator must fail on <|m|> (z = ${mid.z})`);
 });
+
+test("refinement: sweeps at --refine-at (default the input's coupling), recorded in the file", async () => {
+  await h5Ready();
+  const small = await direct(8, 21, 400);
+  const map = noisyCopy(2, 0.3);
+  const read = (prefix: string): { cfg: number[]; at: unknown; sweeps: unknown } => {
+    const r = openEnsemble(generatedPath(prefix, 16));
+    try {
+      return { cfg: Array.from(r.configs(0, r.configRows)), at: r.meta.params.refine_coupling, sweeps: r.meta.params.refine_sweeps };
+    } finally {
+      r.close();
+    }
+  };
+  const p = (name: string): string => join(dir, name);
+  await generate(map, { from: small, prefix: p("r0"), steps: 1, seed: 2 });
+  await generate(map, { from: small, prefix: p("rd"), steps: 1, seed: 2, refine: 3 });
+  await generate(map, { from: small, prefix: p("rs"), steps: 1, seed: 2, refine: 3, refineAt: -0.9515 });
+  await generate(map, { from: small, prefix: p("ro"), steps: 1, seed: 2, refine: 3, refineAt: -0.5 });
+  const [r0, rd, rs, ro] = [read(p("r0")), read(p("rd")), read(p("rs")), read(p("ro"))];
+  assert.notDeepEqual(rd.cfg, r0.cfg, "refinement must change the configurations");
+  assert.deepEqual(rs.cfg, rd.cfg, "--refine-at equal to the input's coupling is the default");
+  assert.notDeepEqual(ro.cfg, rd.cfg, "another refinement coupling gives other configurations");
+  assert.equal(rd.at, -0.9515);
+  assert.equal(ro.at, -0.5);
+  assert.equal(rd.sweeps, 3);
+  // Local sweeps at μ² = −0.5 (disordered side) shrink the field: ⟨φ²⟩ drops.
+  const phi2 = (c: number[]): number => c.reduce((a, v) => a + v * v, 0) / c.length;
+  assert.ok(phi2(ro.cfg) < phi2(rd.cfg), `phi2 ${phi2(ro.cfg)} vs ${phi2(rd.cfg)}`);
+});
