@@ -8,7 +8,7 @@ import { UsageError } from "../jobs/params.js";
 import { runPipeline, type PipelineOptions } from "../jobs/pipeline.js";
 import { writeReport } from "../report/html.js";
 import { pipelineBlocks } from "../report/pipeline-report.js";
-import { verdict } from "../report/validation-report.js";
+import { verdictSummary } from "../report/validation-report.js";
 import { fmt } from "../report/mcrg-report.js";
 import { BETA_C_2D } from "../models/ising.js";
 import { parseGrid } from "./scan.js";
@@ -100,8 +100,7 @@ export function registerPipeline(program: Command): void {
           process.stdout.write(`at ${sc.label} (${sc.coupling.toFixed(5)}): beta/nu = ${fmt(sc.betaOverNu)} (exact 0.125), gamma/nu = ${fmt(sc.gammaOverNu)} (exact 1.75), U4 = ${sc.binder.map((b) => `${fmt(b.value)} (L=${b.L})`).join(", ")} over L = ${r.fssSizes.join(", ")}\n`);
         }
         for (const v of r.validations) {
-          const vd = verdict(v);
-          process.stdout.write(`validation L=${v.L} at ${v.at?.toFixed(4) ?? "all couplings"}: ${vd.pass ? "agree" : "disagree"} (largest deviation ${vd.worst.z.toFixed(1)} sigma, ${(100 * vd.worst.relative).toFixed(1)}%, ${vd.worst.quantity})\n`);
+          process.stdout.write(`validation L=${v.L} at ${v.at?.toFixed(4) ?? "all couplings"}: ${verdictSummary(v)}\n`);
         }
         if (r.cost) process.stdout.write(`cost at L=${r.cost.L}: MC needs ${r.cost.ratio.toFixed(1)}x the time of IRG per independent configuration\n`);
         process.stdout.write(`report: ${report} (${r.seconds.toFixed(0)} s)\n`);
