@@ -24,7 +24,7 @@ export interface GenerateOptions {
   /** Use at most this many configurations of the input (default: all). */
   limit?: number;
   /**
-   * Monte Carlo refinement: local sweeps of the original action at the parent's coupling applied to
+   * Monte Carlo refinement: local sweeps of the original action (at `refineAt`) applied to
    * every generated configuration at every level (0: none). Local updates relax the short-range
    * structure in a few sweeps while the long-wavelength modes drawn by the network stay.
    */
@@ -74,12 +74,13 @@ export async function generate(map: InverseMap, opts: GenerateOptions): Promise<
     const refine = opts.refine ?? 0;
     if (!Number.isInteger(refine) || refine < 0) throw new UsageError(`--refine must be an integer >= 0, got ${refine}`);
     if (opts.refineAt !== undefined && !Number.isFinite(opts.refineAt)) throw new UsageError(`--refine-at must be a number, got ${opts.refineAt}`);
-    const refineParams = opts.refineAt === undefined ? meta.params : { ...meta.params, [meta.model === "ising" ? "beta" : "mu2"]: opts.refineAt };
+    const key = meta.model === "ising" ? "beta" : "mu2";
+    const refineParams = opts.refineAt === undefined ? meta.params : { ...meta.params, [key]: opts.refineAt };
     const refiners = sizes.map((L) => refiner(meta.model, meta.dim as 2 | 3, L, refineParams, refine));
     for (const L of sizes) {
       writers.push(createEnsemble(generatedPath(opts.prefix, L), {
         model: meta.model, dim: meta.dim, L, chains: 1, observables: obs, configDtype: meta.configDtype, software: SOFTWARE,
-        params: { ...meta.params, saveEvery: 1, generated_from: opts.from, generated_from_L: meta.L, generation_step: Math.log2(L / meta.L), generation_seed: opts.seed, refine_sweeps: refine, refine_coupling: Number(refineParams[meta.model === "ising" ? "beta" : "mu2"]), ...map.describe() },
+        params: { ...meta.params, saveEvery: 1, generated_from: opts.from, generated_from_L: meta.L, generation_step: Math.log2(L / meta.L), generation_seed: opts.seed, refine_sweeps: refine, refine_coupling: Number(refineParams[key]), ...map.describe() },
       }, { force: opts.force }));
     }
     const bufs = sizes.map((L) => (ising ? new Int8Array(L ** meta.dim) : new Float32Array(L ** meta.dim)));

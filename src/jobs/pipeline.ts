@@ -7,8 +7,6 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { runPool, type Job } from "../cluster/pool.js";
 import { readEnsembleMeta } from "../io/ensemble.js";
-import { loadNetwork } from "../io/network.js";
-import { networkMap } from "../irg/network.js";
 import { buildCurves, crossing, type Curves, fssSlope, jackknifed } from "../analysis/mcrg.js";
 import { BETA_C_2D } from "../models/ising.js";
 import { type Estimate, uwerr } from "../analysis/stats.js";
@@ -64,10 +62,8 @@ export interface PipelineResult {
   /** Crossings of ⟨|m|⟩ (generated vs direct) per size, and the toolkit's MCRG crossing (original vs blocked). */
   crossings: { label: string; L: number; value: Estimate }[];
   critical: Estimate;
-  betaOverNu: Estimate;
-  gammaOverNu: Estimate;
   fssSizes: number[];
-  /** Exponents and U₄ per size at the IRG crossing and at an independent reference coupling. */
+  /** Exponents and U₄ per size at the IRG crossing (first) and at an independent reference coupling. */
   scaling: ScalingAt[];
   cost: { L: number; generatedSeconds: number; directSweepSeconds: number; tauInt: number; directSecondsPerIndependent: number; ratio: number } | null;
   snapshots: { L: number; kind: string; file: string }[];
@@ -75,13 +71,11 @@ export interface PipelineResult {
 }
 
 /** Seconds per sweep of the direct algorithm at size L, from a short run (the file is removed). */
-async function timeSweeps(o: PipelineOptions, L: number, out: string): Promise<number> {
+async function timeSweeps(o: PipelineOptions, L: number, c: number, out: string): Promise<number> {
   // Thermalisation is included (the cluster algorithm calibrates its clusters per sweep there).
   const sweeps = 200, therm = 100;
-  const c = o.couplings[Math.floor(o.couplings.length / 2)]!;
   const options = simulateOptions(o.model, {
-    L, [o.model === "ising" ? "beta" : "mu2"]: c, out, task: 999, seed: o.seed, therm, sweeps, saveEvery: sweeps,
-    ...(o.model === "ising" ? { algorithm: "wolff" } : { algorithm: "cluster" }),
+    L, [couplingName(o.model)]: c, out, task: 999, seed: o.seed, therm, sweeps, saveEvery: sweeps, algorithm: directAlgorithm(o.model),
   });
   const r = (await runJob({ id: 0, kind: "simulate", params: { model: o.model, options, force: true, resume: false } }, { progress: () => {}, shouldStop: () => false })) as SimulationResult;
   rmSync(out, { force: true });
@@ -111,7 +105,11 @@ export function directSaveEvery(o: Pick<PipelineOptions, "saveEvery" | "directSw
   return Math.max(o.saveEvery, Math.ceil(o.directSweeps / 600));
 }
 
-const file = (dir: string, model: string, L: number, c: number): string => join(dir, `${model}_L${L}_${model === "ising" ? "beta" : "mu2"}${c.toFixed(6)}.h5`);
+const couplingName = (model: Model): "beta" | "mu2" => (model === "ising" ? "beta" : "mu2");
+/** Every Monte Carlo run of the pipeline uses the model's cluster algorithm. */
+const directAlgorithm = (model: Model): string => (model === "ising" ? "wolff" : "cluster");
+
+const file = (dir: string, model: Model, L: number, c: number): string => join(dir, `${model}_L${L}_${couplingName(model)}${c.toFixed(6)}.h5`);
 
 /** Checks the sizes and returns the generated sizes. */
 export function pipelineSizes(o: Pick<PipelineOptions, "L0" | "target" | "directSizes">): number[] {
@@ -129,7 +127,9 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const simDir = join(o.outDir, "mc"), genDir = join(o.outDir, "generated");
   mkdirSync(simDir, { recursive: true });
   mkdirSync(genDir, { recursive: true });
-  const coupling = o.model === "ising" ? "beta" : "mu2";
+  const coupling = couplingName(o.model);
+  // The central coupling: refinement, and the fallback for the critical one.
+  const central = o.couplings[Math.floor(o.couplings.length / 2)]!;
 
   // 1. Monte Carlo: the starting ensembles and the direct ensembles, all in one pool.
   const jobs: Job<SimulateJobParams>[] = [];
@@ -141,7 +141,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       if (existsSync(out) && readEnsembleMeta(out).complete) continue;
       const options = simulateOptions(o.model, {
         L, [coupling]: c, out, task: t, seed: o.seed, therm: o.therm, sweeps: L === o.L0 ? o.sweeps : o.directSweeps,
-        saveEvery: L === o.L0 ? o.saveEvery : directSaveEvery(o), ...(o.model === "ising" ? { algorithm: "wolff" } : { algorithm: "cluster" }),
+        saveEvery: L === o.L0 ? o.saveEvery : directSaveEvery(o), algorithm: directAlgorithm(o.model),
       });
       jobs.push({ id: jobs.length, kind: "simulate", params: { model: o.model, options, force: true, resume: false } });
     }
@@ -167,12 +167,11 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
 
   // 3. Generation from every starting ensemble, one job per coupling on all cores (every
   // configuration's stream is keyed by its row, so the split does not change the result).
-  const map = networkMap(loadNetwork(netPath, { model: o.model }));
   const genFiles = new Map<number, string[]>(sizes.map((L) => [L, []]));
   const genStart = performance.now();
   // One refinement coupling for every parent coupling (the central one), so that the map parent →
   // child is the same for all and the generated ensembles can be combined by reweighting.
-  const refineAt = o.couplings[Math.floor(o.couplings.length / 2)]!;
+  const refineAt = central;
   const genJobs: Job<GenerateJobParams>[] = o.couplings.map((c, id) => ({
     id, kind: "generate",
     params: { net: netPath, model: o.model, options: { from: file(simDir, o.model, o.L0, c), prefix: join(genDir, `${o.model}_from${o.L0}_${coupling}${c.toFixed(6)}`), steps: sizes.length, seed: o.seed, force: true, limit: o.genLimit, refine: o.refine, refineAt } },
@@ -221,19 +220,18 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   // Validation at the toolkit's own MCRG estimate of the critical point (independent of the generated
   // data; the IRG crossing itself would make |m| agree by construction), else the central coupling.
   const mcrg = crossings.find((c) => c.label.startsWith("MCRG") && Number.isFinite(c.value.value));
-  const at = mcrg?.value.value ?? o.couplings[Math.floor(o.couplings.length / 2)]!;
+  const at = mcrg?.value.value ?? central;
   const validations = o.directSizes.map((L) => validate(runsOf(fam(L, "generated")!.files), runsOf(fam(L, "direct")!.files), { groups, points: 3, at }));
   const irgCross = crossings.filter((c) => c.label.startsWith("generated") && Number.isFinite(c.value.value)).sort((a, b) => b.L - a.L)[0];
-  const critical: Estimate = irgCross?.value ?? { value: o.couplings[Math.floor(o.couplings.length / 2)]!, error: Number.NaN, tauInt: Number.NaN };
+  const critical: Estimate = irgCross?.value ?? { value: central, error: Number.NaN, tauInt: Number.NaN };
 
   // 6. Exponents by finite-size scaling over the original and generated sizes at the critical coupling.
   const fssFamilies = [fam(o.L0, "original")!, ...sizes.map((L) => fam(L, "generated")!)].map((f) => ({ L: f.L, curves: f.curves }));
-  const am = fssSlope(fssFamilies, "abs_m", critical.value);
-  const chi = fssSlope(fssFamilies, "chi_full", critical.value);
+  const dim = orig[0]!.dim;
   // Also at a coupling that does not come from the generated data: the exact β_c of the 2D Ising
   // model, or this run's MCRG crossing (original L0 vs blocked 2·L0) for φ⁴.
   const scaling = [scalingAt(fssFamilies, "IRG crossing", critical.value)];
-  if (o.model === "ising" && map.dim === 2) scaling.push(scalingAt(fssFamilies, "exact β_c", BETA_C_2D));
+  if (o.model === "ising" && dim === 2) scaling.push(scalingAt(fssFamilies, "exact β_c", BETA_C_2D));
   else if (mcrg) scaling.push(scalingAt(fssFamilies, "MCRG crossing", mcrg.value.value));
 
   // 7. Cost per configuration at the largest direct size: generation vs direct MC with τ_int.
@@ -245,9 +243,9 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     const tau = Math.max(...dFiles.map((f) => uwerr(originalRun(o.model, f).m.map(Math.abs)).tauInt));
     let sweepSeconds = idx >= 0 ? timing.get(idx)! / (o.directSweeps + o.therm) : Number.NaN;
     // Direct ensembles reused from an earlier run carry no timing: time a short run of the same kind.
-    if (!Number.isFinite(sweepSeconds)) sweepSeconds = await timeSweeps(o, Ld, join(simDir, "timing.h5"));
+    if (!Number.isFinite(sweepSeconds)) sweepSeconds = await timeSweeps(o, Ld, central, join(simDir, "timing.h5"));
     // Generation time splits evenly over the sizes in proportion to their volumes.
-    const vol = sizes.map((L) => L ** (o.model === "phi4" ? 2 : map.dim));
+    const vol = sizes.map((L) => L ** dim);
     const genPer = (genSeconds / generated) * (vol[sizes.indexOf(Ld)]! / vol.reduce((a, b) => a + b, 0));
     const directPer = sweepSeconds * 2 * tau;
     cost = { L: Ld, generatedSeconds: genPer, directSweepSeconds: sweepSeconds, tauInt: tau, directSecondsPerIndependent: directPer, ratio: directPer / genPer };
@@ -255,7 +253,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const snapshots = [{ L: o.L0, kind: "original", file: startFiles[Math.floor(startFiles.length / 2)]! }, ...sizes.map((L) => ({ L, kind: "generated", file: genFiles.get(L)![Math.floor(o.couplings.length / 2)]! }))];
   return {
     options: o, training, families, validations, crossings, critical,
-    betaOverNu: { ...am.slope, value: -am.slope.value }, gammaOverNu: chi.slope, fssSizes: fssFamilies.map((f) => f.L), scaling,
+    fssSizes: fssFamilies.map((f) => f.L), scaling,
     cost, snapshots, seconds: (performance.now() - t0) / 1000,
   };
 }

@@ -39,6 +39,16 @@ function shardGradient(net: Network, set: PairSet, sh: Shard, sc: Scratch, withG
   return { loss, grad };
 }
 
+/** The shards' losses and gradients added in shard order (the order fixes the rounding). */
+function sumInOrder(results: readonly { loss: number; grad: Float32Array | null }[], grad: Float32Array | null): number {
+  let loss = 0;
+  for (const r of results) {
+    loss += r.loss;
+    if (grad && r.grad) for (let i = 0; i < grad.length; i++) grad[i]! += r.grad[i]!;
+  }
+  return loss;
+}
+
 export interface GradientEngine {
   /** Sum of the shards' losses (per-site NLL summed over sites and pairs); adds the weighted gradient to `grad`. */
   run(params: Float32Array, shards: Shard[], grad: Float32Array | null): Promise<number>;
@@ -53,13 +63,7 @@ export function inlineEngine(net: Network, set: PairSet): GradientEngine {
     workers: 0,
     async run(params, shards, grad) {
       net.params.set(params);
-      let loss = 0;
-      for (const sh of shards) {
-        const r = shardGradient(net, set, sh, sc, grad !== null);
-        loss += r.loss;
-        if (grad && r.grad) for (let i = 0; i < grad.length; i++) grad[i]! += r.grad[i]!;
-      }
-      return loss;
+      return sumInOrder(shards.map((sh) => shardGradient(net, set, sh, sc, grad !== null)), grad);
     },
     close: async () => {},
   };
@@ -107,13 +111,7 @@ export function threadedEngine(net: Network, set: PairSet, workers: number): Gra
         for (const sh of perWorker[k]!) out.push(await call(w, { params, shard: sh, withGrad: grad !== null }));
         return out;
       }));
-      let loss = 0;
-      for (let s = 0; s < shards.length; s++) {
-        const r = results[s % workers]![Math.floor(s / workers)]!;
-        loss += r.loss;
-        if (grad && r.grad) for (let i = 0; i < grad.length; i++) grad[i]! += r.grad[i]!;
-      }
-      return loss;
+      return sumInOrder(shards.map((_, s) => results[s % workers]![Math.floor(s / workers)]!), grad);
     },
     async close() {
       await Promise.all(pool.map((w) => w.terminate()));

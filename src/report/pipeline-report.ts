@@ -21,8 +21,9 @@ export async function pipelineBlocks(r: PipelineResult): Promise<Block[]> {
   blocks.push({ kind: "p", text: `${o.model}: Monte Carlo at L = ${o.L0} (${o.sweeps} sweeps, ${cl} = ${o.couplings.join(", ")}), a network trained on ${r.training.pairs} (blocked → original) pairs, configurations generated up to L = ${o.target}, direct Monte Carlo at L = ${o.directSizes.join(", ")} (${o.directSweeps} sweeps) for validation. Total ${r.seconds.toFixed(0)} s.` });
   const rows: (string | number)[][] = [];
   for (const c of r.crossings) rows.push([`${cl}_c from ⟨|m|⟩: ${c.label}`, fmt(c.value), o.model === "ising" ? ISING_2D.betaC.toFixed(6) : "seed: −0.9515", o.model === "ising" ? sig(c.value, ISING_2D.betaC) : "—"]);
-  rows.push([`β/ν (FSS of ⟨|m|⟩ over L = ${r.fssSizes.join(", ")})`, fmt(r.betaOverNu), ISING_2D.betaOverNu, sig(r.betaOverNu, ISING_2D.betaOverNu)]);
-  rows.push([`γ/ν (FSS of χ = V⟨m²⟩ over L = ${r.fssSizes.join(", ")})`, fmt(r.gammaOverNu), ISING_2D.gammaOverNu, sig(r.gammaOverNu, ISING_2D.gammaOverNu)]);
+  const atCrossing = r.scaling[0]!;
+  rows.push([`β/ν (FSS of ⟨|m|⟩ over L = ${r.fssSizes.join(", ")})`, fmt(atCrossing.betaOverNu), ISING_2D.betaOverNu, sig(atCrossing.betaOverNu, ISING_2D.betaOverNu)]);
+  rows.push([`γ/ν (FSS of χ = V⟨m²⟩ over L = ${r.fssSizes.join(", ")})`, fmt(atCrossing.gammaOverNu), ISING_2D.gammaOverNu, sig(atCrossing.gammaOverNu, ISING_2D.gammaOverNu)]);
   for (const sc of r.scaling.slice(1)) {
     rows.push([`β/ν at ${sc.label} ${cl} = ${sc.coupling.toFixed(5)}`, fmt(sc.betaOverNu), ISING_2D.betaOverNu, sig(sc.betaOverNu, ISING_2D.betaOverNu)]);
     rows.push([`γ/ν at ${sc.label} ${cl} = ${sc.coupling.toFixed(5)}`, fmt(sc.gammaOverNu), ISING_2D.gammaOverNu, sig(sc.gammaOverNu, ISING_2D.gammaOverNu)]);
