@@ -102,12 +102,26 @@ export function im2col(x: Arr, xo: number, cin: number, sp: Spatial, taps: Taps,
 }
 
 /**
+ * The input as im2col columns, a chunk of whole rows at a time (sized to stay in cache): calls
+ * `use(columns, first site, sites)` for every chunk. `cols` is scratch from colsBuffer or null.
+ */
+function columnChunks(x: Arr, xo: number, cin: number, sp: Spatial, taps: Taps, cols: Arr | null, use: (buf: Arr, s0: number, len: number) => void): void {
+  const J = cin * taps.n, rowsAll = sp.D * sp.H, rows = chunkRows(sp, J);
+  const buf = cols !== null && cols.length >= colsLength(J, sp) ? cols : colsBuffer(x, sp, J);
+  for (let r0 = 0; r0 < rowsAll; r0 += rows) {
+    const r1 = Math.min(rowsAll, r0 + rows), len = (r1 - r0) * sp.W;
+    im2col(x, xo, cin, sp, taps, r0, r1, buf);
+    use(buf, r0 * sp.W, len);
+  }
+}
+
+/**
  * out[oo + co·S + s] += Σ_ci Σ_t w[wo + (co·cin + ci)·taps.n + t] · x[xo + ci·S + (s + shift_t mod L)]
  * for one sample (periodic), then applies `act` to each finished chunk while it is still in cache.
  * `cols` is scratch from colsBuffer (unused for a pointwise conv).
  */
 export function convAccSample(x: Arr, xo: number, cin: number, sp: Spatial, taps: Taps, w: Arr, wo: number, cout: number, out: Arr, oo: number, cols: Arr | null, act: Activation = "identity"): void {
-  const S = sitesOf(sp), rowsAll = sp.D * sp.H, J = cin * taps.n;
+  const S = sitesOf(sp), J = cin * taps.n;
   const finish = (s0: number, len: number): void => {
     if (act !== "identity") for (let co = 0; co < cout; co++) activateInPlace(act, out, oo + co * S + s0, oo + co * S + s0 + len);
   };
@@ -121,30 +135,20 @@ export function convAccSample(x: Arr, xo: number, cin: number, sp: Spatial, taps
     }
     return;
   }
-  const rows = chunkRows(sp, J);
-  const buf = cols !== null && cols.length >= colsLength(J, sp) ? cols : colsBuffer(x, sp, J);
-  for (let r0 = 0; r0 < rowsAll; r0 += rows) {
-    const r1 = Math.min(rowsAll, r0 + rows), len = (r1 - r0) * sp.W;
-    im2col(x, xo, cin, sp, taps, r0, r1, buf);
-    gemmAcc(cout, J, len, w, wo, J, buf, 0, len, out, oo + r0 * sp.W, S);
-    finish(r0 * sp.W, len);
-  }
+  columnChunks(x, xo, cin, sp, taps, cols, (buf, s0, len) => {
+    gemmAcc(cout, J, len, w, wo, J, buf, 0, len, out, oo + s0, S);
+    finish(s0, len);
+  });
 }
 
 /** gw[gwo + (co·cin + ci)·n + t] += Σ_s e[eo + co·S + s] · x[xo + ci·S + (s + shift_t)] for one sample. */
 export function convGradWeightsSample(x: Arr, xo: number, cin: number, sp: Spatial, taps: Taps, e: Arr, eo: number, cout: number, gw: Arr, gwo: number, cols: Arr | null): void {
-  const S = sitesOf(sp), rowsAll = sp.D * sp.H, J = cin * taps.n;
+  const S = sitesOf(sp), J = cin * taps.n;
   if (isPointwise(taps)) {
     gemmNT(cout, J, S, e, eo, S, x, xo, S, gw, gwo, J);
     return;
   }
-  const rows = chunkRows(sp, J);
-  const buf = cols !== null && cols.length >= colsLength(J, sp) ? cols : colsBuffer(x, sp, J);
-  for (let r0 = 0; r0 < rowsAll; r0 += rows) {
-    const r1 = Math.min(rowsAll, r0 + rows), len = (r1 - r0) * sp.W;
-    im2col(x, xo, cin, sp, taps, r0, r1, buf);
-    gemmNT(cout, J, len, e, eo + r0 * sp.W, S, buf, 0, len, gw, gwo, J);
-  }
+  columnChunks(x, xo, cin, sp, taps, cols, (buf, s0, len) => gemmNT(cout, J, len, e, eo + s0, S, buf, 0, len, gw, gwo, J));
 }
 
 /**
