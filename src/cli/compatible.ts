@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { h5Ready } from "../io/h5.js";
 import { writeFileAtomic } from "../io/files.js";
 import { addParams, UsageError } from "../jobs/params.js";
-import { type CompatibleRun, compatibleOptions, COMPATIBLE_SPECS, levelSizes, runCompatible, runCompatibleStudy, type StudyOptions } from "../jobs/compatible.js";
+import { type CompatibleRun, compatibleOptions, COMPATIBLE_SPECS, levelSizes, runCompatible } from "../jobs/compatible.js";
+import { runCompatibleStudy, type StudyOptions } from "../jobs/compatible-study.js";
 import { type Estimate, jackknife } from "../analysis/stats.js";
 import { relaxationTime } from "../irg/compatible.js";
 import { writeReport } from "../report/html.js";
@@ -95,7 +96,7 @@ export async function compatiblePipeline(o: Record<string, string | boolean | un
     outDir: given("outDir") ? String(o.outDir) : join(String(o.outDir), "compatible"),
     ...(o.workers !== undefined ? { workers: num("workers", 0, 256) } : {}),
   };
-  opts.refinedChains = Math.max(20, Math.round(opts.chains / 2));
+  opts.refinedChains = num("refinedChains", 20) ?? Math.max(20, Math.round(opts.chains / 2));
   const progress = progressReporter({ quiet: o.quiet === true, label: `compatible ${from}→${to}`, unit: "‰" });
   const interrupt = interruptFlag();
   try {

@@ -22,9 +22,11 @@ import { compatiblePipeline } from "./compatible.js";
  */
 export function pipelineDefaults(model: string, target: number, L0: number): Omit<PipelineOptions, "outDir" | "log" | "progress" | "shouldStop"> {
   const quick = target <= 128;
+  // The φ⁴ full study trains on (and starts from) L0 = 64: the L = 32 system's corrections to scaling
+  // would otherwise be carried to every generated size (README, "What this means").
   // Quick: direct Monte Carlo at 2·L0 and 4·L0; full: at every generated size (the seed compares at 512).
   const directSizes = quick ? [2 * L0, 4 * L0].filter((L) => L <= target) : Array.from({ length: Math.log2(target / L0) }, (_, k) => L0 * 2 ** (k + 1));
-  const common = { L0, target, directSizes, therm: 500, epochs: quick ? 10 : 20, maxPairs: quick ? 2000 : 4000, seed: 1, genLimit: 500, refine: model === "ising" ? 20 : 4 };
+  const common = { L0, target, directSizes, therm: 500, epochs: quick ? 10 : model === "phi4" ? 8 : 20, maxPairs: quick ? 2000 : 4000, seed: 1, genLimit: 500, refine: model === "ising" ? 20 : 4 };
   if (model === "ising") {
     return { ...common, model: "ising", couplings: [BETA_C_2D - 0.01, BETA_C_2D, BETA_C_2D + 0.01].map((b) => Number(b.toFixed(6))),
       sweeps: quick ? 4000 : 10000, saveEvery: 2, directSweeps: quick ? 2000 : 5000 };
@@ -32,12 +34,17 @@ export function pipelineDefaults(model: string, target: number, L0: number): Omi
   return { ...common, model: "phi4", couplings: [-0.97, -0.96, -0.9515, -0.94, -0.93], sweeps: quick ? 4000 : 20000, saveEvery: 4, directSweeps: quick ? 3000 : 10000 };
 }
 
+/** The starting size: 32, except the φ⁴ full study (target ≥ 512), which starts from 64. */
+export function defaultL0(model: string, target: number): number {
+  return model === "phi4" && target >= 512 ? 64 : 32;
+}
+
 export function registerPipeline(program: Command): void {
   program
     .command("pipeline")
     .argument("<model>", "phi4, ising or compatible (3D Ising compatible Monte Carlo, out dir default out/compatible)")
     .option("--target <L>", "largest generated size (128: quick study; 512: the seed's)", "128")
-    .option("--L0 <L>", "size of the simulated starting lattices", "32")
+    .option("--L0 <L>", "size of the simulated starting lattices (default 32; 64 for phi4 with --target >= 512)")
     .option("--gen-limit <n>", "starting configurations used per coupling for generation")
     .option("--couplings <grid>", "couplings (mu2 for phi4, beta for ising): a,b,c or start:stop:step")
     .option("--direct <sizes>", "sizes simulated directly for validation, e.g. 64,128")
@@ -53,12 +60,14 @@ export function registerPipeline(program: Command): void {
     .option("--to <L>", "compatible: largest generated size (default 64; 128 is the full study)")
     .option("--chains <n>", "compatible: independent chains")
     .option("--unconstrained <n>", "compatible: unconstrained sweeps per level of the second ensemble (default 20, 0: none)")
+    .option("--refined-chains <n>", "compatible: chains of the second ensemble (default: half of --chains)")
     .description("inverse RG study: simulate, train, generate, validate, critical point and exponents, report")
     .action(async (model: string, o: Record<string, string | boolean | undefined>, cmd: Command) => {
       if (model === "compatible") return compatiblePipeline(o, cmd);
       await h5Ready();
       if (model !== "phi4" && model !== "ising") throw new UsageError(`unknown model "${model}"; choose phi4, ising or compatible`);
-      const target = Number(o.target), L0 = Number(o.L0);
+      const target = Number(o.target);
+      const L0 = o.L0 === undefined ? defaultL0(model, target) : Number(o.L0);
       if (!Number.isInteger(L0) || L0 < 8 || L0 % 2 !== 0) throw new UsageError(`--L0 must be an even integer >= 8, got ${String(o.L0)}`);
       const d = pipelineDefaults(model, target, L0);
       const num = (k: string, min: number): number | undefined => {

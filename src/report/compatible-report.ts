@@ -1,7 +1,7 @@
 // The compatible Monte Carlo report (Ron, Swendsen & Brandt, PRL 89, 275701 (2002)): Swendsen's RG-matrix
 // exponents (PRL 42, 859 (1979)) per size, FSS, relaxation against Metropolis and Wolff, validation, cost.
 
-import { type CompatibleStudy, type EnsembleSummary, type McrgRow } from "../jobs/compatible.js";
+import { type CompatibleStudy, type EnsembleSummary, type McrgRow } from "../jobs/compatible-study.js";
 import { type Estimate } from "../analysis/stats.js";
 import { type ValueError } from "../analysis/rg-matrix.js";
 import { type Block } from "./html.js";
