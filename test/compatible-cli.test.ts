@@ -63,7 +63,7 @@ for (const [dim, from, to, workers] of [[3, 2, 16, "2"], [2, 4, 32, "0"]] as con
     const r = irg(...args, "--workers", workers);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`wrote .*c${dim}\\.h5: sizes`));
-    assert.ok(!readdirSync(dir).some((n) => n.endsWith(".tmp")), "temporary file left behind");
+    assert.ok(!readdirSync(dir).some((n) => n.endsWith(".partial")), "checkpoint file left behind");
     const { attrs, levels } = readLevels(out);
     assert.equal(attrs.format, "irg-compatible");
     assert.equal(attrs.dim, dim);
@@ -98,6 +98,42 @@ for (const [dim, from, to, workers] of [[3, 2, 16, "2"], [2, 4, 32, "0"]] as con
     readLevels(out).levels.forEach((l, k) => assert.deepEqual(Array.from(l.configs), Array.from(levels[k]!.configs)));
   });
 }
+
+test("a stopped run resumes from its checkpoint and writes the file of an uninterrupted run", async () => {
+  await h5Ready();
+  const whole = join(dir, "whole.h5"), parts = join(dir, "parts.h5");
+  const args = ["compatible", "--dim", "2", "--from", "4", "--to", "16", "--chains", "7", "--sweeps", "3", "--therm", "20", "--seed", "9", "--quiet"];
+  assert.equal(irg(...args, "--out", whole).code, 0);
+  const stop = irg(...args, "--out", parts, "--stop-after", "3", "--workers", "2");
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.match(stop.stdout, /stopped after 3 of 7 chains.*--resume/);
+  assert.ok(existsSync(`${parts}.partial`) && !existsSync(parts));
+  // A fresh start over a checkpoint, or a resume with other physics, is refused in one line.
+  const sweeps4 = args.map((a, k) => (args[k - 1] === "--sweeps" ? "4" : a));
+  for (const [run, msg] of [[[...args, "--out", parts], /--resume or start over with --force/], [[...sweeps4, "--out", parts, "--resume"], /--sweeps 4 does not match the checkpoint's 3/]] as const) {
+    const r = irg(...run);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.match(r.stderr, msg);
+  }
+  // Resumed twice (the second stop is in the middle again), on another number of workers.
+  assert.match(irg(...args, "--out", parts, "--resume", "--stop-after", "2", "--workers", "0").stdout, /stopped after 5 of 7 chains/);
+  const done = irg(...args, "--out", parts, "--resume");
+  assert.equal(done.code, 0, done.stderr);
+  assert.match(done.stdout, /resumed at chain 5/);
+  assert.match(done.stdout, /L=16: <e> = /);
+  assert.ok(!existsSync(`${parts}.partial`));
+  const a = readLevels(whole), b = readLevels(parts);
+  assert.equal(b.attrs.complete, 1);
+  a.levels.forEach((l, k) => {
+    assert.deepEqual(Array.from(b.levels[k]!.configs), Array.from(l.configs), `L=${l.L} configurations`);
+    assert.deepEqual(Array.from(b.levels[k]!.energy), Array.from(l.energy));
+    assert.deepEqual(b.levels[k]!.relax, l.relax);
+  });
+  const again = irg(...args, "--out", parts, "--resume");
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /already complete/);
+});
 
 test("bad input: one line on stderr, exit code 2, no file", () => {
   const cases: [Record<string, string>, RegExp][] = [

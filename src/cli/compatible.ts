@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { h5Ready } from "../io/h5.js";
 import { writeFileAtomic } from "../io/files.js";
 import { addParams, UsageError } from "../jobs/params.js";
-import { type CompatibleRun, compatibleOptions, COMPATIBLE_SPECS, levelSizes, runCompatible } from "../jobs/compatible.js";
+import { type CompatibleLevelData, compatibleOptions, compatiblePartial, COMPATIBLE_SPECS, levelSizes, readCompatibleFile, runCompatible } from "../jobs/compatible.js";
 import { runCompatibleStudy, type StudyOptions } from "../jobs/compatible-study.js";
 import { type Estimate, jackknife } from "../analysis/stats.js";
 import { relaxationTime } from "../irg/compatible.js";
@@ -17,18 +17,17 @@ import { progressReporter } from "./progress.js";
 import { interruptFlag } from "./simulate.js";
 
 /** One line per size: ⟨e⟩, ⟨|m|⟩, U₄ over the chains and the relaxation time of the energy. */
-export function levelLines(r: CompatibleRun, dim: number): string[] {
-  return r.sizes.map((L, k) => {
-    const V = L ** dim;
-    const lv = r.chains.map((c) => c.levels[k]!);
-    const e = lv.map((l) => l.H / V), m = lv.map((l) => Math.abs(l.M) / V);
+export function levelLines(levels: readonly CompatibleLevelData[], dim: number): string[] {
+  return levels.map((lv, k) => {
+    const V = lv.L ** dim;
+    const e = lv.H.map((h) => h / V), m = lv.M.map((x) => Math.abs(x) / V);
     const est = (x: number[]): Estimate => jackknife([x], ([a]) => a!, { binSize: 1 });
-    const u4 = lv.length > 1 ? fmt(jackknife([m.map((x) => x * x), m.map((x) => x ** 4)], ([a, b]) => 1 - b! / (3 * a! * a!), { binSize: 1 })) : "—";
-    const series = lv.flatMap((l) => (l.relaxEnergy ? [l.relaxEnergy] : []));
-    const tau = series.length > 0 && series[0]!.length >= 4 ? relaxationTime(series).toFixed(2) : "—";
-    const many = lv.length > 1;
-    return `L=${L}${k === 0 ? " (start)" : ""}: <e> = ${many ? fmt(est(e)) : e[0]!.toFixed(5)}, <|m|> = ${many ? fmt(est(m)) : m[0]!.toFixed(5)}, U4 = ${u4}` +
-      (k > 0 ? `, relaxation time of e = ${tau} sweeps, changed ${(100 * lv.reduce((a, l) => a + l.changedFraction, 0) / lv.length).toFixed(1)}% of site visits` : "");
+    const many = e.length > 1;
+    const u4 = many ? fmt(jackknife([m.map((x) => x * x), m.map((x) => x ** 4)], ([a, b]) => 1 - b! / (3 * a! * a!), { binSize: 1 })) : "—";
+    const tau = lv.relax.length > 0 && lv.relax[0]!.length >= 4 ? relaxationTime(lv.relax).toFixed(2) : "—";
+    const changed = lv.changed.reduce((a, b) => a + b, 0) / Math.max(1, lv.changed.length);
+    return `L=${lv.L}${k === 0 ? " (start)" : ""}: <e> = ${many ? fmt(est(e)) : e[0]!.toFixed(5)}, <|m|> = ${many ? fmt(est(m)) : m[0]!.toFixed(5)}, U4 = ${u4}` +
+      (k > 0 ? `, relaxation time of e = ${tau} sweeps, changed ${(100 * changed).toFixed(1)}% of site visits` : "");
   });
 }
 
@@ -36,19 +35,29 @@ export function registerCompatible(program: Command): void {
   const cmd = program
     .command("compatible")
     .description("compatible Monte Carlo (Ron-Swendsen-Brandt): equilibrated L0 configurations → 2L0 → … → L, every size into one HDF5 file")
-    .option("--force", "overwrite an existing output file")
+    .option("--force", "overwrite an existing output file (and any checkpoint of it)")
+    .option("--resume", "continue an interrupted run from its checkpoint <out>.partial (same options; --chains may grow); the file is the same as without the interruption")
     .option("--quiet", "no progress bar")
-    .addHelpText("after", "\nExamples:\n  irg compatible --dim 3 --beta 0.221654626 --from 4 --to 128 --sweeps 10 --chains 32 --out c.h5\n  irg compatible --dim 2 --from 8 --to 256 --chains 100 --unconstrained 5 --out c2d.h5");
+    .addHelpText("after", "\nExamples:\n  irg compatible --dim 3 --beta 0.221654626 --from 4 --to 128 --sweeps 10 --chains 32 --out c.h5\n  irg compatible --dim 2 --from 8 --to 256 --chains 100 --unconstrained 5 --out c2d.h5\n  irg compatible --dim 3 --from 4 --to 128 --chains 32 --out c.h5 --resume   (after Ctrl-C)");
   addParams(cmd, COMPATIBLE_SPECS);
+  cmd.option("--stop-after <chains>", "(testing) stop after this many chains in this session");
   cmd.action(async (raw: Record<string, unknown>) => {
     await h5Ready();
     const o = compatibleOptions(raw);
     const progress = progressReporter({ quiet: raw.quiet === true, label: `compatible ${o.from}→${o.to}`, unit: "chains" });
     const interrupt = interruptFlag();
     try {
-      const r = await runCompatible(o, raw.force === true, { progress: progress.update, shouldStop: interrupt.stop });
+      if (raw.resume === true && raw.force === true) throw new UsageError("--resume and --force exclude each other: --force starts over");
+      const stopAfter = raw.stopAfter === undefined ? undefined : Number(raw.stopAfter);
+      if (stopAfter !== undefined && !(Number.isInteger(stopAfter) && stopAfter >= 1)) throw new UsageError(`--stop-after must be an integer >= 1, got ${String(raw.stopAfter)}`);
+      const r = await runCompatible(o, { force: raw.force === true, resume: raw.resume === true, stopAfter }, { progress: progress.update, shouldStop: interrupt.stop });
       progress.stop();
-      for (const line of levelLines(r, o.dim)) process.stdout.write(`${line}\n`);
+      if (!r.completed) {
+        process.stdout.write(`stopped after ${r.written} of ${o.chains} chains (${r.seconds.toFixed(1)} s); checkpoint in ${compatiblePartial(o.out)}; continue with the same command and --resume\n`);
+        return;
+      }
+      if (r.written > r.chains.length) process.stdout.write(`resumed at chain ${r.written - r.chains.length}\n`);
+      for (const line of levelLines(readCompatibleFile(r.out).levels, o.dim)) process.stdout.write(`${line}\n`);
       process.stdout.write(`wrote ${r.out}: sizes ${r.sizes.join(", ")}, ${o.chains} chains (${r.seconds.toFixed(1)} s)\n`);
     } finally {
       progress.stop();

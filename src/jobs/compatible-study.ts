@@ -376,7 +376,7 @@ export async function runCompatibleStudy(o: StudyOptions, hooks: RunHooks & { lo
   const snapshots: CompatibleStudy["snapshots"] = [];
   const deliver = studies.map((s, k) => {
     const opts = { ...base, chains: s.chains, unconstrained: s.u };
-    const file = compatibleFile(s.file, opts, true);
+    const file = compatibleFile(s.file, { ...opts, recordChains: 64 }, { force: true });
     files.push(file);
     return inOrder((r) => {
       file.add(r);

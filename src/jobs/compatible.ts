@@ -22,7 +22,7 @@ import {
 } from "../analysis/rg-matrix.js";
 import { type Job, type JobRunner, runPool } from "../cluster/pool.js";
 import { WORKER_URL } from "./registry.js";
-import { appendRows, assertWritable, closeFile, commitTemp, createAppendable, createFile, tempPathFor, writeAttrs, writeDataset, type H5File } from "../io/h5.js";
+import { appendRows, assertWritable, closeFile, commitTemp, createAppendable, createFile, exists, openFile, readAttrs, readDataset, truncateRows, writeAttrs, type H5File } from "../io/h5.js";
 import { int, num, oneOf, parseParams, UsageError, type ParamSpecs } from "./params.js";
 import { SOFTWARE } from "../version.js";
 import { z } from "zod";
@@ -327,16 +327,16 @@ export const runCompatibleJob: JobRunner = async (job, hooks) => {
 };
 
 /** Chain batches: small enough to balance the workers and keep messages of large lattices modest. */
-export function chainJobs(p: ChainParams, chains: number, workers: number, firstId: number): CompatibleJob[] {
-  const size = Math.max(1, Math.min(16, Math.ceil(chains / (8 * Math.max(1, workers)))));
+export function chainJobs(p: ChainParams, chains: number, workers: number, firstId: number, start = 0): CompatibleJob[] {
+  const size = Math.max(1, Math.min(16, Math.ceil((chains - start) / (8 * Math.max(1, workers)))));
   const jobs: CompatibleJob[] = [];
-  for (let c = 0; c < chains; c += size) jobs.push({ id: firstId + jobs.length, kind: "chains", params: { chain: p, first: c, count: Math.min(size, chains - c) } });
+  for (let c = start; c < chains; c += size) jobs.push({ id: firstId + jobs.length, kind: "chains", params: { chain: p, first: c, count: Math.min(size, chains - c) } });
   return jobs;
 }
 
 /** Delivers chain results in chain order whatever order their batches finish in. */
-export function inOrder(deliver: (r: ChainResult) => void): (batch: ChainResult[]) => void {
-  let next = 0;
+export function inOrder(deliver: (r: ChainResult) => void, start = 0): (batch: ChainResult[]) => void {
+  let next = start;
   const held = new Map<number, ChainResult>();
   return (batch) => {
     for (const r of batch) held.set(r.chain, r);
@@ -348,92 +348,185 @@ export function inOrder(deliver: (r: ChainResult) => void): (batch: ChainResult[
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The HDF5 file: one group per size, written to a temporary file and renamed when complete.
+// The HDF5 file: one group per size, written to <out>.partial (which is also the checkpoint: every
+// dataset grows by one row per chain, in chain order) and renamed to <out> when complete.
 //
 //   /            attrs format="irg-compatible", format_version, software, created, model="ising", dim, beta,
-//                from, to, sizes, sweeps, chains, unconstrained, algorithm, therm, seed, complete, seconds
+//                from, to, sizes, sweeps, chains, unconstrained, algorithm, therm, seed, chains_written,
+//                complete, seconds
 //   /L<n>        attrs L, level (0 = the Wolff start), changed_fraction (mean over chains)
 //   /L<n>/configs                 int8 [chains, n, n(, n)]   row = chain
 //   /L<n>/energy, /magnetization  float64 [chains]           H and M = Σ s of every configuration
+//   /L<n>/changed_fraction        float64 [chains]           fraction of site visits that flipped a spin
 //   /L<n>/relax_energy            float64 [recorded chains, sweeps + 1]   H/V after each constrained sweep
 //   /L<n>/relax_block_corr        float64 [recorded chains, sweeps + 1]   block correlation, same sweeps
 //   /L<n>/operators(_blocked)     float64 [chains, operators]  block operators (pipeline only), attr names
 
 export interface CompatibleFile {
+  /** Chains already in the file: 0, or those of the interrupted run being resumed. */
+  readonly start: number;
   add(r: ChainResult): void;
   finish(extra: Record<string, number>): void;
+  /** Closes the partial file with the chains written so far (for --resume); returns their number. */
+  checkpoint(): number;
+  /** Removes the partial file (a failure, not a stop). */
   abort(): void;
 }
 
-export function compatibleFile(out: string, o: Omit<CompatibleOptions, "out" | "workers">, force: boolean): CompatibleFile {
+/** The in-progress file of `out`: the checkpoint that --resume continues. */
+export const compatiblePartial = (out: string): string => `${out}.partial`;
+
+/** Attributes that a resumed run must share with its checkpoint (chains may grow). */
+const RESUME_KEYS = ["dim", "beta", "from", "to", "sweeps", "unconstrained", "algorithm", "therm", "seed"] as const;
+
+type FileOptions = Omit<CompatibleOptions, "out" | "workers"> & { recordChains: number };
+
+function openForResume(out: string, partial: string, o: FileOptions): { f: H5File; start: number } {
+  if (!existsSync(partial)) {
+    throw new UsageError(existsSync(out) ? `${out} is already complete; nothing to resume (use --force to start over)` : `cannot resume ${out}: no checkpoint ${partial}; run without --resume`);
+  }
+  let f: H5File;
+  try {
+    f = openFile(partial, "r+");
+  } catch {
+    throw new UsageError(`${partial} is not a readable HDF5 checkpoint; delete it and run without --resume`);
+  }
+  try {
+    const a = readAttrs(f, "/");
+    if (a.format !== COMPATIBLE_FORMAT) throw new UsageError(`${partial} is not an irg compatible checkpoint; delete it and run without --resume`);
+    for (const k of RESUME_KEYS) {
+      if (String(a[k]) !== String(o[k])) throw new UsageError(`--${k} ${String(o[k])} does not match the checkpoint's ${String(a[k])}; resume with the options of the interrupted run`);
+    }
+    const start = Number(a.chains_written);
+    if (!(start <= o.chains)) throw new UsageError(`the checkpoint already holds ${start} chains; --chains must be at least that`);
+    for (const L of levelSizes(o.from, o.to)) {
+      const g = `/L${L}`;
+      for (const name of ["configs", "energy", "magnetization", "changed_fraction", "operators", "operators_blocked"]) if (exists(f, `${g}/${name}`)) truncateRows(f, `${g}/${name}`, start);
+      for (const name of ["relax_energy", "relax_block_corr"]) if (exists(f, `${g}/${name}`)) truncateRows(f, `${g}/${name}`, Math.min(start, o.recordChains));
+    }
+    writeAttrs(f, "/", { chains: o.chains });
+    return { f, start };
+  } catch (e) {
+    closeFile(f);
+    throw e;
+  }
+}
+
+export function compatibleFile(out: string, o: FileOptions, how: { force: boolean; resume?: boolean }): CompatibleFile {
   assertWritable(out);
-  if (existsSync(out) && !force) throw new UsageError(`${out} already exists; overwrite it with --force`);
+  const partial = compatiblePartial(out);
   const sizes = levelSizes(o.from, o.to);
-  const tmp = tempPathFor(out);
-  rmSync(tmp, { force: true });
-  const f: H5File = createFile(tmp);
-  writeAttrs(f, "/", {
-    format: COMPATIBLE_FORMAT, format_version: COMPATIBLE_VERSION, software: SOFTWARE, created: new Date().toISOString(), model: "ising",
-    dim: o.dim, beta: o.beta, from: o.from, to: o.to, sizes, sweeps: o.sweeps, chains: o.chains, unconstrained: o.unconstrained,
-    algorithm: o.algorithm, therm: o.therm, seed: o.seed, complete: 0,
-  });
-  for (const L of sizes) createAppendable(f, `/L${L}/configs`, "int8", new Array<number>(o.dim).fill(L), { compression: 1 });
-  const acc = sizes.map(() => ({ H: [] as number[], M: [] as number[], rE: [] as Float64Array[], rG: [] as Float64Array[], ops: [] as Float64Array[], opsB: [] as Float64Array[], changed: 0 }));
-  let n = 0, open = true;
+  let f: H5File, n: number;
+  if (how.resume) {
+    ({ f, start: n } = openForResume(out, partial, o));
+  } else {
+    if (existsSync(out) && !how.force) throw new UsageError(`${out} already exists; overwrite it with --force`);
+    if (existsSync(partial) && !how.force) throw new UsageError(`${partial} holds an interrupted run; continue it with --resume or start over with --force`);
+    rmSync(partial, { force: true });
+    f = createFile(partial);
+    n = 0;
+    writeAttrs(f, "/", {
+      format: COMPATIBLE_FORMAT, format_version: COMPATIBLE_VERSION, software: SOFTWARE, created: new Date().toISOString(), model: "ising",
+      dim: o.dim, beta: o.beta, from: o.from, to: o.to, sizes, sweeps: o.sweeps, chains: o.chains, unconstrained: o.unconstrained,
+      algorithm: o.algorithm, therm: o.therm, seed: o.seed, chains_written: 0, complete: 0,
+    });
+    for (const L of sizes) {
+      createAppendable(f, `/L${L}/configs`, "int8", new Array<number>(o.dim).fill(L), { compression: 1 });
+      for (const name of ["energy", "magnetization", "changed_fraction"]) createAppendable(f, `/L${L}/${name}`, "float64", []);
+    }
+  }
+  const start = n;
+  let open = true;
   const { even, odd } = studyOperators(o.dim);
-  const rows = (a: Float64Array[]): Float64Array => {
-    const w = a[0]!.length, d = new Float64Array(a.length * w);
-    a.forEach((r, k) => d.set(r, k * w));
-    return d;
+  const append = (path: string, row: Float64Array): void => {
+    if (!exists(f, path)) createAppendable(f, path, "float64", [row.length]);
+    appendRows(f, path, row, 1);
+  };
+  const close = (): void => {
+    open = false;
+    closeFile(f);
   };
   return {
+    start,
     add(r) {
       if (r.chain !== n) throw new Error(`chain ${r.chain} arrived out of order (expected ${n})`);
-      r.levels.forEach((l, k) => {
+      for (const l of r.levels) {
         if (!l.config) throw new Error("chain results for the file must keep their configurations");
-        appendRows(f, `/L${l.L}/configs`, l.config, 1);
-        const a = acc[k]!;
-        a.H.push(l.H);
-        a.M.push(l.M);
-        a.changed += l.changedFraction;
-        if (l.relaxEnergy && l.relaxBlock) { a.rE.push(l.relaxEnergy); a.rG.push(l.relaxBlock); }
-        if (l.ops?.[1]) { a.ops.push(l.ops[0]!); a.opsB.push(l.ops[1]); }
-      });
+        const g = `/L${l.L}`;
+        appendRows(f, `${g}/configs`, l.config, 1);
+        appendRows(f, `${g}/energy`, Float64Array.of(l.H), 1);
+        appendRows(f, `${g}/magnetization`, Float64Array.of(l.M), 1);
+        appendRows(f, `${g}/changed_fraction`, Float64Array.of(l.changedFraction), 1);
+        if (l.relaxEnergy && l.relaxBlock) {
+          append(`${g}/relax_energy`, l.relaxEnergy);
+          append(`${g}/relax_block_corr`, l.relaxBlock);
+        }
+        if (l.ops?.[1]) {
+          append(`${g}/operators`, l.ops[0]!);
+          append(`${g}/operators_blocked`, l.ops[1]);
+        }
+      }
       n++;
+      writeAttrs(f, "/", { chains_written: n });
     },
     finish(extra) {
       if (n !== o.chains) throw new Error(`only ${n} of ${o.chains} chains were written`);
       sizes.forEach((L, k) => {
-        const a = acc[k]!, g = `/L${L}`;
-        writeAttrs(f, g, { L, level: k, changed_fraction: a.changed / n });
-        writeDataset(f, `${g}/energy`, Float64Array.from(a.H));
-        writeDataset(f, `${g}/magnetization`, Float64Array.from(a.M));
-        if (a.rE.length) {
-          writeDataset(f, `${g}/relax_energy`, rows(a.rE), [a.rE.length, a.rE[0]!.length]);
-          writeDataset(f, `${g}/relax_block_corr`, rows(a.rG), [a.rG.length, a.rG[0]!.length]);
-        }
-        if (a.ops.length === n) {
-          for (const [name, data] of [["operators", a.ops], ["operators_blocked", a.opsB]] as const) {
-            writeDataset(f, `${g}/${name}`, rows(data), [n, data[0]!.length]);
-            writeAttrs(f, `${g}/${name}`, { names: [...even, ...odd].map((x) => x.name).join(",") });
-          }
-        }
+        const g = `/L${L}`;
+        const changed = Array.from(readDataset(f, `${g}/changed_fraction`).data);
+        writeAttrs(f, g, { L, level: k, changed_fraction: changed.reduce((a, b) => a + b, 0) / n });
+        for (const name of ["operators", "operators_blocked"]) if (exists(f, `${g}/${name}`)) writeAttrs(f, `${g}/${name}`, { names: [...even, ...odd].map((x) => x.name).join(",") });
       });
       writeAttrs(f, "/", { ...extra, complete: 1 });
-      closeFile(f);
-      open = false;
-      commitTemp(tmp, out);
+      close();
+      commitTemp(partial, out);
+    },
+    checkpoint() {
+      if (open) close();
+      return n;
     },
     abort() {
       if (!open) return;
-      open = false;
       try {
-        closeFile(f);
+        close();
       } finally {
-        rmSync(tmp, { force: true });
+        rmSync(partial, { force: true });
       }
     },
   };
+}
+
+/** Per-level data of a complete compatible file (what `irg compatible` and `irg measure` print). */
+export interface CompatibleLevelData {
+  L: number;
+  H: number[];
+  M: number[];
+  changed: number[];
+  /** Energy per site after each constrained sweep of the recorded chains. */
+  relax: Float64Array[];
+}
+
+export function readCompatibleFile(path: string): { dim: Dim; chains: number; levels: CompatibleLevelData[] } {
+  const f = openFile(path, "r");
+  try {
+    const a = readAttrs(f, "/");
+    if (a.format !== COMPATIBLE_FORMAT) throw new UsageError(`${path} is not an irg compatible file (format ${String(a.format)})`);
+    if (Number(a.complete) !== 1) throw new UsageError(`${path} is incomplete; finish it with irg compatible --resume`);
+    const dim = Number(a.dim) as Dim;
+    const col = (p: string): number[] => (exists(f, p) ? Array.from(readDataset(f, p).data) : []);
+    const levels = levelSizes(Number(a.from), Number(a.to)).map((L) => {
+      const g = `/L${L}`;
+      const relax: Float64Array[] = [];
+      if (exists(f, `${g}/relax_energy`)) {
+        const { data, shape } = readDataset(f, `${g}/relax_energy`);
+        for (let r = 0; r < shape[0]!; r++) relax.push(Float64Array.from(data.subarray(r * shape[1]!, (r + 1) * shape[1]!)));
+      }
+      return { L, H: col(`${g}/energy`), M: col(`${g}/magnetization`), changed: col(`${g}/changed_fraction`), relax };
+    });
+    return { dim, chains: Number(a.chains), levels };
+  } finally {
+    closeFile(f);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -448,7 +541,11 @@ export interface CompatibleRun {
   out: string;
   sizes: number[];
   seconds: number;
-  /** Chains in chain order, configurations dropped after writing. */
+  /** False when stopped: the chains so far are in the checkpoint <out>.partial. */
+  completed: boolean;
+  /** Chains in the file (all of them once completed). */
+  written: number;
+  /** Chains of this session in chain order, configurations dropped after writing (a resumed run starts at its checkpoint). */
   chains: ChainResult[];
 }
 
@@ -459,31 +556,48 @@ export function chainParams(o: Omit<CompatibleOptions, "out">, extra: Partial<Ch
   };
 }
 
-export async function runCompatible(o: CompatibleOptions, force: boolean, hooks: RunHooks = {}): Promise<CompatibleRun> {
+/**
+ * Runs the chains into `o.out`. Every chain's streams are keyed by its index, so a run stopped (Ctrl-C,
+ * `stopAfter`) and resumed writes the same file as one that was not.
+ */
+export async function runCompatible(o: CompatibleOptions, how: { force: boolean; resume?: boolean; stopAfter?: number }, hooks: RunHooks = {}): Promise<CompatibleRun> {
   const t0 = performance.now();
-  const file = compatibleFile(o.out, o, force);
+  const p = chainParams(o);
+  const file = compatibleFile(o.out, { ...o, recordChains: p.recordChains }, how);
   const chains: ChainResult[] = [];
+  let stopped = false;
+  const shouldStop = (): boolean => stopped || (hooks.shouldStop?.() ?? false);
+  const result = (completed: boolean): CompatibleRun => ({ out: o.out, sizes: levelSizes(o.from, o.to), seconds: (performance.now() - t0) / 1000, completed, written: file.start + chains.length, chains });
   try {
-    const p = chainParams(o);
-    const jobs = chainJobs(p, o.chains, o.workers ?? 2, 0);
+    const jobs = chainJobs(p, o.chains, o.workers ?? 2, 0, file.start);
     const done = new Map<number, number>();
     const put = inOrder((r) => {
+      if (stopped) return;
       file.add(r);
       for (const l of r.levels) delete l.config;
       chains.push(r);
-    });
+      if (how.stopAfter !== undefined && chains.length >= how.stopAfter) stopped = true;
+    }, file.start);
     await runPool(jobs, {
-      workers: o.workers, workerUrl: WORKER_URL, shouldStop: hooks.shouldStop,
+      workers: o.workers, workerUrl: WORKER_URL, shouldStop,
       onProgress: (id, d) => {
         done.set(id, d);
-        hooks.progress?.([...done.values()].reduce((a, b) => a + b, 0), o.chains);
+        hooks.progress?.(file.start + [...done.values()].reduce((a, b) => a + b, 0), o.chains);
       },
       onResult: (_id, r) => put(r as ChainResult[]),
     }, runCompatibleJob);
-    const seconds = (performance.now() - t0) / 1000;
-    file.finish({ seconds });
-    return { out: o.out, sizes: levelSizes(o.from, o.to), seconds, chains };
+    if (stopped) {
+      file.checkpoint();
+      return result(false);
+    }
+    const r = result(true);
+    file.finish({ seconds: r.seconds });
+    return r;
   } catch (e) {
+    if (shouldStop()) {
+      file.checkpoint();
+      return result(false);
+    }
     file.abort();
     throw e;
   }
