@@ -130,6 +130,11 @@ test("a stopped run resumes from its checkpoint and writes the file of an uninte
     assert.deepEqual(Array.from(b.levels[k]!.energy), Array.from(l.energy));
     assert.deepEqual(b.levels[k]!.relax, l.relax);
   });
+  // irg measure reads the layout: one line per level over all 7 chains.
+  const m = irg("measure", parts);
+  assert.equal(m.code, 0, m.stderr);
+  assert.match(m.stdout, /7 chains/);
+  assert.match(m.stdout, /L=16: <e> = -?\d/);
   const again = irg(...args, "--out", parts, "--resume");
   assert.equal(again.code, 2);
   assert.match(again.stderr, /already complete/);

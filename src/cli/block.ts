@@ -12,13 +12,14 @@ export function registerBlock(program: Command): void {
     .argument("<in.h5>", "ensemble with stored configurations")
     .requiredOption("--out <out.h5>", "blocked ensemble (L/2)")
     .option("--seed <s>", "seed for tie-breaking (default: the parent's seed)")
+    .option("--rule <name>", "majority (ising), phi4 (phi4) or overlap (ea: majority of rho = s*t); default: the model's")
     .option("--force", "overwrite an existing output file")
-    .description("apply the block RG transformation (b = 2): phi4 block rule or Ising majority rule")
-    .action(async (input: string, o: { out: string; seed?: string; force?: boolean }) => {
+    .description("apply the block RG transformation (b = 2): phi4 block rule, Ising majority rule, or the overlap rule (ea)")
+    .action(async (input: string, o: { out: string; seed?: string; force?: boolean; rule?: string }) => {
       await h5Ready();
       const seed = o.seed === undefined ? undefined : Number(o.seed);
       if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0)) throw new UsageError(`--seed must be a non-negative integer, got ${o.seed}`);
-      const r = blockFile(input, o.out, { seed, force: o.force === true });
+      const r = blockFile(input, o.out, { seed, force: o.force === true, rule: o.rule });
       process.stdout.write(`wrote ${r.out}: ${r.configurations} blocked configurations of size ${r.L}\n`);
     });
 }

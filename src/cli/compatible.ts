@@ -16,18 +16,36 @@ import { fmt } from "../report/mcrg-report.js";
 import { progressReporter } from "./progress.js";
 import { interruptFlag } from "./simulate.js";
 
-/** One line per size: ⟨e⟩, ⟨|m|⟩, U₄ over the chains and the relaxation time of the energy. */
-export function levelLines(levels: readonly CompatibleLevelData[], dim: number): string[] {
-  return levels.map((lv, k) => {
+export interface LevelEstimates {
+  L: number;
+  chains: number;
+  e: Estimate;
+  absM: Estimate;
+  binder: Estimate | null;
+  /** Relaxation time of e in constrained sweeps (recorded chains), NaN at the start level. */
+  relaxation: number;
+  changedFraction: number;
+}
+
+/** ⟨e⟩, ⟨|m|⟩, U₄ over the chains (independent: jackknife with bins of 1), relaxation time, changed fraction. */
+export function levelEstimates(levels: readonly CompatibleLevelData[], dim: number): LevelEstimates[] {
+  return levels.map((lv) => {
     const V = lv.L ** dim;
     const e = lv.H.map((h) => h / V), m = lv.M.map((x) => Math.abs(x) / V);
     const est = (x: number[]): Estimate => jackknife([x], ([a]) => a!, { binSize: 1 });
-    const many = e.length > 1;
-    const u4 = many ? fmt(jackknife([m.map((x) => x * x), m.map((x) => x ** 4)], ([a, b]) => 1 - b! / (3 * a! * a!), { binSize: 1 })) : "—";
-    const tau = lv.relax.length > 0 && lv.relax[0]!.length >= 4 ? relaxationTime(lv.relax).toFixed(2) : "—";
-    const changed = lv.changed.reduce((a, b) => a + b, 0) / Math.max(1, lv.changed.length);
-    return `L=${lv.L}${k === 0 ? " (start)" : ""}: <e> = ${many ? fmt(est(e)) : e[0]!.toFixed(5)}, <|m|> = ${many ? fmt(est(m)) : m[0]!.toFixed(5)}, U4 = ${u4}` +
-      (k > 0 ? `, relaxation time of e = ${tau} sweeps, changed ${(100 * changed).toFixed(1)}% of site visits` : "");
+    const binder = e.length > 1 ? jackknife([m.map((x) => x * x), m.map((x) => x ** 4)], ([a, b]) => 1 - b! / (3 * a! * a!), { binSize: 1 }) : null;
+    const relaxation = lv.relax.length > 0 && lv.relax[0]!.length >= 4 ? relaxationTime(lv.relax) : Number.NaN;
+    return { L: lv.L, chains: e.length, e: est(e), absM: est(m), binder, relaxation, changedFraction: lv.changed.reduce((a, b) => a + b, 0) / Math.max(1, lv.changed.length) };
+  });
+}
+
+/** One line per size: ⟨e⟩, ⟨|m|⟩, U₄ over the chains and the relaxation time of the energy. */
+export function levelLines(levels: readonly CompatibleLevelData[], dim: number): string[] {
+  return levelEstimates(levels, dim).map((x, k) => {
+    const many = x.chains > 1;
+    const show = (v: Estimate): string => (many ? fmt(v) : v.value.toFixed(5));
+    return `L=${x.L}${k === 0 ? " (start)" : ""}: <e> = ${show(x.e)}, <|m|> = ${show(x.absM)}, U4 = ${x.binder ? fmt(x.binder) : "—"}` +
+      (k > 0 ? `, relaxation time of e = ${Number.isFinite(x.relaxation) ? x.relaxation.toFixed(2) : "—"} sweeps, changed ${(100 * x.changedFraction).toFixed(1)}% of site visits` : "");
   });
 }
 

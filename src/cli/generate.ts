@@ -6,6 +6,7 @@ import { h5Ready } from "../io/h5.js";
 import { loadNetwork } from "../io/network.js";
 import { readEnsembleMeta } from "../io/ensemble.js";
 import { networkMap } from "../irg/network.js";
+import { networkModelOf } from "../irg/generator.js";
 import { generate } from "../jobs/generate.js";
 import { UsageError } from "../jobs/params.js";
 import { progressReporter } from "./progress.js";
@@ -28,7 +29,8 @@ export function registerGenerate(program: Command): void {
     .action(async (o: { net: string; from: string; out: string; steps: string; seed: string; limit?: string; refine: string; refineAt?: string; force?: boolean; quiet?: boolean }) => {
       await h5Ready();
       const meta = readEnsembleMeta(o.from);
-      const net = loadNetwork(o.net, { model: meta.model, dim: meta.dim });
+      // An ea ensemble holds overlap fields: it needs a network trained with --model overlap.
+      const net = loadNetwork(o.net, { model: networkModelOf(meta.model), dim: meta.dim });
       const steps = Number(o.steps), seed = Number(o.seed), limit = o.limit === undefined ? undefined : Number(o.limit);
       if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${o.seed}`);
       if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new UsageError(`--limit must be a positive integer, got ${o.limit}`);

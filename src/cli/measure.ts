@@ -4,9 +4,12 @@
 import { type Command } from "commander";
 import { type Estimate } from "../analysis/stats.js";
 import { isingEstimates, phi4Estimates } from "../analysis/observables.js";
-import { h5Ready } from "../io/h5.js";
+import { closeFile, h5Ready, openFile, readAttrs } from "../io/h5.js";
 import { openEnsemble } from "../io/ensemble.js";
 import { UsageError } from "../jobs/params.js";
+import { spinGlassOfFile } from "../jobs/spin-glass.js";
+import { COMPATIBLE_FORMAT, readCompatibleFile } from "../jobs/compatible.js";
+import { levelEstimates, levelLines } from "./compatible.js";
 
 export interface MeasureResult {
   model: string;
@@ -15,6 +18,8 @@ export interface MeasureResult {
   beta?: number;
   mu2?: number;
   samples: number;
+  /** ea: disorder samples (errors are jackknifed over them). */
+  disorder_samples?: number;
   observables: Record<string, { value: number; error: number; tau_int: number }>;
 }
 
@@ -24,6 +29,12 @@ export function measureFile(path: string): MeasureResult {
   try {
     const { meta } = r;
     const V = meta.L ** meta.dim;
+    if (meta.model === "ea") {
+      const sg = spinGlassOfFile(r, path);
+      const out: MeasureResult = { model: meta.model, dim: meta.dim, L: meta.L, beta: Number(meta.params.beta), samples: sg.measurements, disorder_samples: sg.samples, observables: {} };
+      for (const [k, v] of Object.entries(sg.estimates)) out.observables[k] = { value: v.value, error: v.error, tau_int: v.tauInt };
+      return out;
+    }
     let est: Record<string, Estimate>;
     const main = meta.model === "ising" || !meta.observables.includes("action") ? (meta.model === "ising" ? "energy" : "magnetization") : "action";
     const E = r.series(main);
@@ -45,9 +56,24 @@ export function measureFile(path: string): MeasureResult {
   }
 }
 
+/** The root `format` attribute, or undefined when the file cannot be read (measureFile then says why). */
+function rootFormat(path: string): string | undefined {
+  try {
+    const f = openFile(path, "r");
+    try {
+      return String(readAttrs(f, "/").format);
+    } finally {
+      closeFile(f);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 /** Human-readable table. */
 export function formatMeasure(m: MeasureResult): string {
-  const head = `${m.model} ${m.dim}D L=${m.L} ${m.beta !== undefined ? `beta=${m.beta}` : `mu2=${m.mu2}`}  (${m.samples} measurements)`;
+  const disorder = m.disorder_samples !== undefined ? `, ${m.disorder_samples} disorder samples; errors: jackknife over samples` : "";
+  const head = `${m.model} ${m.dim}D L=${m.L} ${m.beta !== undefined ? `beta=${m.beta}` : `mu2=${m.mu2}`}  (${m.samples} measurements${disorder})`;
   const rows = Object.entries(m.observables).map(([k, v]) => {
     const digits = v.error > 0 ? Math.max(0, Math.min(12, 1 - Math.floor(Math.log10(v.error)))) : 6;
     return `  ${k.padEnd(8)} ${v.value.toFixed(digits).padStart(16)} ± ${v.error.toFixed(digits).padEnd(14)} tau_int ${v.tau_int.toFixed(2)}`;
@@ -58,11 +84,17 @@ export function formatMeasure(m: MeasureResult): string {
 export function registerMeasure(program: Command): void {
   program
     .command("measure")
-    .argument("<file.h5>", "ensemble written by irg simulate")
+    .argument("<file.h5>", "ensemble written by irg simulate (or block, generate), or a file of irg compatible")
     .option("--json", "print one JSON object instead of a table")
     .description("observables with jackknife errors and autocorrelation times")
     .action(async (path: string, o: { json?: boolean }) => {
       await h5Ready();
+      if (rootFormat(path) === COMPATIBLE_FORMAT) {
+        const c = readCompatibleFile(path);
+        const json = { format: COMPATIBLE_FORMAT, dim: c.dim, chains: c.chains, levels: levelEstimates(c.levels, c.dim) };
+        process.stdout.write(o.json ? `${JSON.stringify(json)}\n` : `compatible Monte Carlo, ${c.dim}D, ${c.chains} chains (errors: jackknife over chains)\n${levelLines(c.levels, c.dim).join("\n")}\n`);
+        return;
+      }
       const m = measureFile(path);
       process.stdout.write(o.json ? `${JSON.stringify(m)}\n` : `${formatMeasure(m)}\n`);
     });

@@ -61,6 +61,7 @@ export function registerScan(program: Command): void {
   cmd.action(async (modelName: string, raw: Record<string, unknown>) => {
     await h5Ready();
     if (!(MODELS as readonly string[]).includes(modelName)) throw new UsageError(`unknown model "${modelName}"; choose one of ${MODELS.join(", ")}`);
+    if (modelName === "ea") throw new UsageError("irg scan does not run ea: a spin-glass run covers its temperatures with one parallel-tempering ladder (irg simulate ea --beta-min … --beta-max … --temps n)");
     const model = modelName as Model;
     const coupling = model === "ising" ? "beta" : "mu2";
     if (raw.L === undefined) throw new UsageError("--L <list> is required");

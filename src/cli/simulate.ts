@@ -1,10 +1,11 @@
-// `irg simulate ising|phi4 …`: run a Monte Carlo simulation into an HDF5 ensemble, with a progress
+// `irg simulate ising|phi4|ea …`: run a Monte Carlo simulation into an HDF5 ensemble, with a progress
 // bar, Ctrl-C / --max-time stops that checkpoint, and `--resume` that continues bit-for-bit.
 
 import { type Command } from "commander";
 import { h5Ready } from "../io/h5.js";
 import { addParams, UsageError } from "../jobs/params.js";
 import { MODELS, type Model, resumedOptions, runSimulation, SIMULATE_SPECS, simulateOptions, type SimulateOptions, type SimulationResult } from "../jobs/simulation.js";
+import { equilibrationReport } from "../jobs/spin-glass.js";
 import { progressReporter } from "./progress.js";
 
 /** The line printed when a run ends. */
@@ -35,7 +36,7 @@ export function registerSimulate(program: Command): void {
     .option("--resume", "continue the run stored in --out from its checkpoint (bit-for-bit); --sweeps may extend it")
     .option("--force", "overwrite an existing output file")
     .option("--quiet", "no progress bar")
-    .addHelpText("after", "\nExamples:\n  irg simulate ising --dim 2 --L 64 --beta 0.4406868 --algorithm wolff --sweeps 10000 --out ising.h5\n  irg simulate phi4 --L 32 --mu2 -0.9515 --sweeps 5000 --out phi4.h5\n  irg simulate ising --resume --out ising.h5");
+    .addHelpText("after", "\nExamples:\n  irg simulate ising --dim 2 --L 64 --beta 0.4406868 --algorithm wolff --sweeps 10000 --out ising.h5\n  irg simulate phi4 --L 32 --mu2 -0.9515 --sweeps 5000 --out phi4.h5\n  irg simulate ea --dim 3 --L 6 --beta 0.9 --beta-min 0.4 --temps 10 --samples 16 --sweeps 4000 --therm 2000 --save-every 10 --out ea.h5\n  irg simulate ising --resume --out ising.h5");
   addParams(cmd, SIMULATE_SPECS);
   cmd.option("--stop-after <sweeps>", "(testing) stop after this many sweeps in this session");
   cmd.action(async (model: string, raw: Record<string, unknown>) => {
@@ -61,6 +62,10 @@ export function registerSimulate(program: Command): void {
       }, resume, raw.force === true);
       progress.stop();
       process.stdout.write(`${summaryLine(model, r)}\n`);
+      if (model === "ea") {
+        for (const line of r.notes ?? []) process.stdout.write(`${line}\n`);
+        if (r.completed) for (const line of equilibrationReport(r.out)) process.stdout.write(`${line}\n`);
+      }
     } finally {
       progress.stop();
       interrupt.dispose();

@@ -194,7 +194,8 @@ function metaFrom(f: H5File, path: string): EnsembleMeta & { complete: boolean }
     L: Number(a.L),
     chains: Number(a.chains),
     observables: String(a.observables).split(",").filter((s) => s.length > 0),
-    configDtype: model === "ising" ? "int8" : "float32",
+    // Spin-glass ensembles store overlap fields ρ = ±1 as int8, like Ising spins.
+    configDtype: model === "ising" || model === "ea" ? "int8" : "float32",
     params,
     software: String(a.software),
     complete: Number(a.complete) === 1,

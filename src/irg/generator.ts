@@ -4,8 +4,21 @@
 
 import { type Rng } from "../lattice/rng.js";
 
+/** What a map generates: φ⁴ fields, Ising spins, or spin-glass overlap fields ρ = ±1 (from "ea" ensembles). */
+export type NetworkModel = "phi4" | "ising" | "overlap";
+
+/** The ensemble model whose configurations a network of `model` maps (overlap fields live in "ea" files). */
+export function ensembleModelOf(model: NetworkModel): string {
+  return model === "overlap" ? "ea" : model;
+}
+
+/** The network model for configurations of an ensemble model. */
+export function networkModelOf(ensembleModel: string): string {
+  return ensembleModel === "ea" ? "overlap" : ensembleModel;
+}
+
 export interface InverseMap {
-  readonly model: "phi4" | "ising";
+  readonly model: NetworkModel;
   readonly dim: 2 | 3;
   /**
    * Draws a fine configuration of linear size 2L given the coarse one of size L into `out`

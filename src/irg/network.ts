@@ -6,11 +6,12 @@ import { type Rng, rngFor } from "../lattice/rng.js";
 import { backward, forward, initParams, type ModelSpec, predict } from "./nn/model.js";
 import { type HeadSpec, headLoss, headSample } from "./nn/heads.js";
 import { irgNetSpec } from "./nn/irgnet.js";
-import { type InverseMap } from "./generator.js";
+import { type InverseMap, type NetworkModel } from "./generator.js";
 import { augmentPair, cubeSymmetries, type PairSet } from "./dataset.js";
 
 export interface Network {
-  model: "phi4" | "ising";
+  /** overlap: a ±1 field like Ising spins (Bernoulli head), trained on blocked → original overlap fields of "ea" ensembles. */
+  model: NetworkModel;
   dim: 2 | 3;
   /** Architecture including the output head. */
   spec: ModelSpec;
@@ -28,7 +29,7 @@ export interface Network {
 
 export interface ArchOptions {
   dim: 2 | 3;
-  model: "phi4" | "ising";
+  model: NetworkModel;
   hidden?: number;
   kernel?: number;
   components?: number;
@@ -49,7 +50,7 @@ export function defaultNetwork(a: ArchOptions, seed: number): Network {
   const h = a.hidden ?? 16;
   const spec = irgNetSpec({
     dim: a.dim,
-    head: a.model === "ising" ? "bernoulli" : "gaussian-mixture",
+    head: a.model === "phi4" ? "gaussian-mixture" : "bernoulli",
     components: a.components ?? 2,
     hidden: [h, h],
     kernel: a.kernel ?? 5,

@@ -1,5 +1,5 @@
 // Blocking ensembles (b = 2): every stored configuration is mapped by the model's rule (φ⁴ block rule,
-// or majority with random ties) and keeps its parent's row and conjugate variable, so that a blocked
+// majority with random ties, or the overlap rule for spin-glass overlap fields) and keeps its parent's row and conjugate variable, so that a blocked
 // ensemble reweights with the parent's action (physics.md §4).
 
 import { lattice } from "../lattice/geometry.js";
@@ -7,13 +7,31 @@ import { type Rng, rngFor } from "../lattice/rng.js";
 import { isingEnergy } from "../models/ising.js";
 import { majorityBlock } from "../rg/majority.js";
 import { phi4Block } from "../rg/phi4-block.js";
+import { overlapBlock } from "../rg/overlap.js";
+import { minWaves, overlapQ, overlapQk2 } from "../models/ea.js";
 import { createEnsemble, type EnsembleReader, openEnsemble } from "../io/ensemble.js";
 import { UsageError } from "./params.js";
 import { SOFTWARE } from "../version.js";
 
-/** Conjugate variable x of the parent with weight e^{−c·x}: Ising c = β, x = E; φ⁴ c = μ², x = Σφ²/2. */
+/** Conjugate variable x of the parent with weight e^{−c·x}: Ising c = β, x = E; φ⁴ c = μ², x = Σφ²/2;
+ * spin glass c = β, x = E(s) + E(t) (a blocked or generated ea file carries its ancestor's as parent_x). */
 export function conjugateSeries(r: EnsembleReader): Float64Array {
+  if (r.meta.model === "ea") return r.series(r.meta.observables.includes("energy") ? "energy" : "parent_x");
   return r.meta.model === "ising" ? r.series("energy") : r.series("phi2").map((v) => v / 2);
+}
+
+/** The block rules and the model each one applies to. */
+export const BLOCK_RULES = { majority: "ising", phi4: "phi4", overlap: "ea" } as const;
+export type BlockRule = keyof typeof BLOCK_RULES;
+
+/** The rule for a model: `requested` if it fits, else a one-line UsageError. */
+export function blockRuleFor(model: string, requested?: string): BlockRule {
+  const fits = (Object.keys(BLOCK_RULES) as BlockRule[]).find((k) => BLOCK_RULES[k] === model);
+  if (!fits) throw new UsageError(`no block rule for model "${model}"`);
+  if (requested === undefined) return fits;
+  if (!(requested in BLOCK_RULES)) throw new UsageError(`--rule must be one of ${Object.keys(BLOCK_RULES).join(", ")}, got ${requested}`);
+  if (requested !== fits) throw new UsageError(`--rule ${requested} applies to ${BLOCK_RULES[requested as BlockRule]} ensembles; this one holds ${model} (use --rule ${fits})`);
+  return fits;
 }
 
 /**
@@ -26,7 +44,8 @@ export function forEachBlocked(r: EnsembleReader, rng: Rng, fn: (row: number, ch
   if (r.configRows === 0) throw new UsageError("the ensemble stores no configurations (written with --save-every 0); rerun with --save-every 1 or small");
   const lat = lattice(meta.dim, meta.L);
   const V = lat.V, Vc = V >> meta.dim;
-  const ising = meta.model === "ising";
+  const ising = meta.configDtype === "int8";
+  const rule = blockRuleFor(meta.model);
   const x = conjugateSeries(r);
   const saveEvery = Number(meta.params.saveEvery ?? 1);
   const out = ising ? new Int8Array(Vc) : new Float32Array(Vc);
@@ -36,7 +55,8 @@ export function forEachBlocked(r: EnsembleReader, rng: Rng, fn: (row: number, ch
     const block = r.configs(start, end);
     for (let row = start; row < end; row++) {
       const cfg = block.subarray((row - start) * V, (row - start + 1) * V);
-      if (ising) majorityBlock(lat, cfg as Int8Array, out as Int8Array, { tie: "random", rng });
+      if (rule === "overlap") overlapBlock(lat, cfg as Int8Array, out as Int8Array, rng);
+      else if (ising) majorityBlock(lat, cfg as Int8Array, out as Int8Array, { tie: "random", rng });
       else phi4Block(lat, cfg as Float32Array, out as Float32Array, rng);
       // Row = stored·chains + chain; the parent's measurement of a stored row is stored·saveEvery.
       const chain = row % meta.chains, stored = Math.floor(row / meta.chains);
@@ -52,12 +72,14 @@ export interface BlockResult {
 }
 
 /** Blocks `input` into the ensemble file `out` (refusing to overwrite unless `force`). */
-export function blockFile(input: string, out: string, opts: { seed?: number; force?: boolean } = {}): BlockResult {
+export function blockFile(input: string, out: string, opts: { seed?: number; force?: boolean; rule?: string } = {}): BlockResult {
   const r = openEnsemble(input);
   try {
     const { meta } = r;
     const Lc = meta.L / 2;
     const lc = lattice(meta.dim, Math.max(2, Math.floor(Lc)));
+    const rule = blockRuleFor(meta.model, opts.rule);
+    if (rule === "overlap") return blockOverlapFile(r, input, out, opts);
     const ising = meta.model === "ising";
     const level = Number(meta.params.block_level ?? 0) + 1;
     const observables = ising ? ["magnetization", "energy", "parent_x", "parent_index"] : ["magnetization", "phi2", "parent_x", "parent_index"];
@@ -94,4 +116,45 @@ export function blockFile(input: string, out: string, opts: { seed?: number; for
   } finally {
     r.close();
   }
+}
+
+/**
+ * Blocks a spin-glass ensemble with the overlap rule. Each blocked field keeps its parent's row, disorder
+ * sample and E(s) + E(t); q and |q(k_min)|² are those of the blocked field, so `irg measure` reads the file.
+ */
+function blockOverlapFile(r: EnsembleReader, input: string, out: string, opts: { seed?: number; force?: boolean }): BlockResult {
+  const { meta } = r;
+  const Lc = meta.L / 2;
+  const lc = lattice(meta.dim, Math.max(2, Math.floor(Lc)));
+  const level = Number(meta.params.block_level ?? 0) + 1;
+  const observables = ["q", "qk2", "sample", "parent_x", "parent_index"];
+  const C = meta.chains;
+  const saveEvery = Number(meta.params.saveEvery ?? 1);
+  const parentSample = r.meta.observables.includes("sample") ? r.series("sample") : null;
+  const rng = rngFor({ seed: opts.seed ?? Number(meta.params.seed ?? 1), task: 2000 + level, replica: 0 });
+  const values = observables.map(() => new Float64Array(C));
+  const outs = Array.from({ length: C }, () => new Int8Array(lc.V));
+  const waves = minWaves(lc);
+  let w: ReturnType<typeof createEnsemble> | null = null;
+  try {
+    forEachBlocked(r, rng, (row, chain, blocked, parentX) => {
+      w ??= createEnsemble(out, {
+        model: meta.model, dim: meta.dim, L: Lc, chains: C, observables, configDtype: "int8", software: SOFTWARE,
+        params: { ...meta.params, saveEvery: 1, blocked_from: input, block_rule: "overlap: majority of rho = s*t, random ties", block_level: level, parent_x: "energy E(s) + E(t)" },
+      }, { force: opts.force });
+      const stored = Math.floor(row / C);
+      outs[chain]!.set(blocked as Int8Array);
+      values[0]![chain] = overlapQ(blocked);
+      values[1]![chain] = overlapQk2(blocked, waves);
+      values[2]![chain] = parentSample ? parentSample[stored * saveEvery * C + chain]! : chain;
+      values[3]![chain] = parentX;
+      values[4]![chain] = row;
+      if (chain === C - 1) w.measurement(values, outs);
+    });
+    w!.close({ completed: true });
+  } catch (e) {
+    (w as ReturnType<typeof createEnsemble> | null)?.abort();
+    throw e;
+  }
+  return { out, configurations: r.configRows, L: Lc };
 }

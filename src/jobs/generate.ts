@@ -8,7 +8,9 @@ import { isingEnergyWith } from "../models/ising.js";
 import { checkerboardSweep, Rule } from "../mc/checkerboard.js";
 import { metropolisTable } from "../mc/metropolis.js";
 import { phi4LocalSweep } from "../mc/phi4-local.js";
-import { type InverseMap } from "../irg/generator.js";
+import { type InverseMap, networkModelOf } from "../irg/generator.js";
+import { minWaves, type MinWaves, overlapQ, overlapQk2 } from "../models/ea.js";
+import { sampleSeries } from "./spin-glass.js";
 import { createEnsemble, type EnsembleWriter, openEnsemble } from "../io/ensemble.js";
 import { conjugateSeries } from "./block.js";
 import { UsageError } from "./params.js";
@@ -52,6 +54,8 @@ export function generatedPath(prefix: string, L: number): string {
 /** Observables of a generated configuration: φ⁴ sums, or Ising E and M. */
 const PHI4_OBS = ["magnetization", "phi2", "phi4", "hopping", "parent_x", "parent_index", "log_q"];
 const ISING_OBS = ["magnetization", "energy", "parent_x", "parent_index", "log_q"];
+/** Overlap fields: q, |q(k_min)|², the ancestor's disorder sample (the network itself knows no couplings). */
+const EA_OBS = ["q", "qk2", "sample", "parent_x", "parent_index", "log_q"];
 
 export async function generate(map: InverseMap, opts: GenerateOptions): Promise<GenerateResult> {
   const t0 = performance.now();
@@ -59,22 +63,28 @@ export async function generate(map: InverseMap, opts: GenerateOptions): Promise<
   const writers: EnsembleWriter[] = [];
   try {
     const { meta } = r;
-    if (meta.model !== map.model) throw new UsageError(`the network generates ${map.model} configurations but ${opts.from} holds ${meta.model}; train a network for ${meta.model}`);
+    const x = conjugateSeries(r);
+    if (networkModelOf(meta.model) !== map.model) throw new UsageError(`the network generates ${map.model} configurations but ${opts.from} holds ${meta.model}; train a network for ${networkModelOf(meta.model)}`);
     if (meta.dim !== map.dim) throw new UsageError(`the network is ${map.dim}-dimensional but ${opts.from} is ${meta.dim}-dimensional`);
     if (r.configRows === 0) throw new UsageError(`${opts.from} stores no configurations`);
     if (!Number.isInteger(opts.steps) || opts.steps < 1 || opts.steps > 8) throw new UsageError(`--steps must be between 1 and 8, got ${opts.steps}`);
     const sizes = Array.from({ length: opts.steps }, (_, k) => meta.L * 2 ** (k + 1));
     const Vmax = sizes[sizes.length - 1]! ** meta.dim;
     if (Vmax > 2 ** 28) throw new UsageError(`${opts.steps} steps from L = ${meta.L} give ${sizes.at(-1)}^${meta.dim} sites, more than this tool generates in memory`);
-    const ising = meta.model === "ising";
-    const obs = ising ? ISING_OBS : PHI4_OBS;
-    const x = conjugateSeries(r);
+    const ea = meta.model === "ea";
+    // Spins and overlap fields are ±1 (int8); φ⁴ fields are float32.
+    const ising = meta.model === "ising" || ea;
+    const obs = ea ? EA_OBS : ising ? ISING_OBS : PHI4_OBS;
+    const parentSample = ea ? sampleSeries(r, x.length) : null;
     const saveEvery = Number(meta.params.saveEvery ?? 1);
     const n = Math.min(r.configRows, opts.limit ?? Infinity);
     const refine = opts.refine ?? 0;
     if (!Number.isInteger(refine) || refine < 0) throw new UsageError(`--refine must be an integer >= 0, got ${refine}`);
+    // The overlap field has no local Hamiltonian of its own (its weight is a disorder average over two
+    // replicas, physics.md §2), so there is no Monte Carlo sweep to refine it with.
+    if (ea && (refine > 0 || opts.refineAt !== undefined)) throw new UsageError("--refine is not defined for overlap fields (they have no local Hamiltonian to sweep); generate without --refine");
     if (opts.refineAt !== undefined && !Number.isFinite(opts.refineAt)) throw new UsageError(`--refine-at must be a number, got ${opts.refineAt}`);
-    const key = meta.model === "ising" ? "beta" : "mu2";
+    const key = meta.model === "phi4" ? "mu2" : "beta";
     const refineParams = opts.refineAt === undefined ? meta.params : { ...meta.params, [key]: opts.refineAt };
     const refiners = sizes.map((L) => refiner(meta.model, meta.dim as 2 | 3, L, refineParams, refine));
     for (const L of sizes) {
@@ -85,6 +95,7 @@ export async function generate(map: InverseMap, opts: GenerateOptions): Promise<
     }
     const bufs = sizes.map((L) => (ising ? new Int8Array(L ** meta.dim) : new Float32Array(L ** meta.dim)));
     const nbs = sizes.map((L) => neighbours(lattice(meta.dim, L)));
+    const waves = ea ? sizes.map((L) => minWaves(lattice(meta.dim, L))) : null;
     const values = obs.map(() => new Float64Array(1));
     const V0 = meta.L ** meta.dim;
     const chunk = Math.max(1, Math.floor((8 << 20) / V0));
@@ -104,7 +115,8 @@ export async function generate(map: InverseMap, opts: GenerateOptions): Promise<
           const out = bufs[k]!;
           lq += map.sample(coarse, Lc, rng, out);
           refiners[k]!(out, rng);
-          summarise(out, nbs[k]!, meta.dim, ising, values);
+          if (waves) summariseOverlap(out as Int8Array, waves[k]!, parentSample![stored * saveEvery * meta.chains + chain]!, values);
+          else summarise(out, nbs[k]!, meta.dim, ising, values);
           const j = obs.indexOf("parent_x");
           values[j]![0] = parentX;
           values[j + 1]![0] = row;
@@ -146,6 +158,13 @@ function refiner(model: string, dim: 2 | 3, L: number, params: Record<string, un
     for (let k = 0; k < sweeps; k++) phi4LocalSweep(lat, phi, c, rng);
     (cfg as Float32Array).set(phi);
   };
+}
+
+/** Overlap field: q, |q(k_min)|², and the disorder sample of the ancestor. */
+function summariseOverlap(rho: Int8Array, w: MinWaves, sample: number, out: Float64Array[]): void {
+  out[0]![0] = overlapQ(rho);
+  out[1]![0] = overlapQk2(rho, w);
+  out[2]![0] = sample;
 }
 
 /** Per-configuration sums: Ising M, E; φ⁴ M, Σφ², Σφ⁴, Σ_{x,μ} φ_x φ_{x+μ}. */

@@ -3,20 +3,21 @@
 
 import { h5Ready } from "../io/h5.js";
 import { type Job, type JobRunner } from "../cluster/pool.js";
-import { type Model, runSimulation, type SimulateOptions } from "./simulation.js";
+import { type SimulationModel, runSimulation, type SimulateOptions } from "./simulation.js";
 import { generate, type GenerateOptions } from "./generate.js";
 import { loadNetwork } from "../io/network.js";
 import { networkMap } from "../irg/network.js";
+import { type NetworkModel } from "../irg/generator.js";
 
 /** Generation from one ensemble with a saved network (the pipeline runs one job per coupling). */
 export interface GenerateJobParams {
   net: string;
-  model: "phi4" | "ising";
+  model: NetworkModel;
   options: Omit<GenerateOptions, "progress" | "shouldStop">;
 }
 
 export interface SimulateJobParams {
-  model: Model;
+  model: SimulationModel;
   options: SimulateOptions;
   force: boolean;
   resume: boolean;

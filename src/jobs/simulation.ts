@@ -5,6 +5,9 @@ import { lattice } from "../lattice/geometry.js";
 import { rngFor } from "../lattice/rng.js";
 import { BETA_C_2D } from "../models/ising.js";
 import { PHI4_DEFAULTS } from "../models/phi4.js";
+import { EA_BETA_C_3D } from "../models/ea.js";
+import { makeEaSampler, type EaSampler } from "../mc/ea-samplers.js";
+import { betaLadder, nearestIndex } from "../mc/parallel-tempering.js";
 import { type Chains } from "../mc/chains.js";
 import { ISING_ALGORITHMS, makeIsingSampler } from "../mc/ising-samplers.js";
 import { makePhi4Sampler, PHI4_ALGORITHMS } from "../mc/phi4-samplers.js";
@@ -15,18 +18,29 @@ import { createEnsemble, readEnsembleMeta, resumeEnsemble, type EnsembleMeta } f
 import { int, num, oneOf, parseParams, physicsParams, UsageError, type ParamSpecs } from "./params.js";
 import { SOFTWARE } from "../version.js";
 
-export const MODELS = ["ising", "phi4"] as const;
-export type Model = (typeof MODELS)[number];
+export const MODELS = ["ising", "phi4", "ea"] as const;
+/** Local algorithms of the spin glass (inside parallel tempering). */
+export const EA_ALGORITHMS = ["metropolis"] as const;
+/** Every model `irg simulate` runs. */
+export type SimulationModel = (typeof MODELS)[number];
+/** The lattice field models of the inverse-RG pipelines (a spin-glass ensemble is made of overlaps, not fields). */
+export type Model = Exclude<SimulationModel, "ea">;
 
 /** Parameters of every model; `models` lists which models accept each one. */
 export const SIMULATE_SPECS: ParamSpecs = {
   dim: { flag: "--dim <d>", description: "lattice dimension, 2 or 3 (ising)", schema: int(2, 3), physics: true },
   L: { flag: "--L <n>", description: "linear lattice size (even, >= 2)", schema: int(2, 65536), physics: true },
-  beta: { flag: "--beta <b>", description: `inverse temperature (ising; 2D critical: ${BETA_C_2D.toFixed(10)})`, schema: num({ positive: true }), physics: true },
+  beta: { flag: "--beta <b>", description: `inverse temperature (ising; 2D critical: ${BETA_C_2D.toFixed(10)}); ea: the measured and stored temperature of the ladder (3D critical: ${EA_BETA_C_3D.toFixed(4)})`, schema: num({ positive: true }), physics: true },
+  betaMin: { flag: "--beta-min <b>", description: "ea: hottest inverse temperature of the parallel-tempering ladder (default 0.4)", schema: num({ positive: true }), physics: true },
+  betaMax: { flag: "--beta-max <b>", description: "ea: coldest inverse temperature of the ladder (default: --beta)", schema: num({ positive: true }), physics: true },
+  temps: { flag: "--temps <n>", description: "ea: temperatures of the ladder, evenly spaced in T; the one nearest --beta is moved onto it (default 8)", schema: int(1, 256), physics: true },
+  samples: { flag: "--samples <n>", description: "ea: disorder samples (couplings from (disorder seed, sample) only)", schema: int(1, 1000000), physics: true },
+  firstSample: { flag: "--first-sample <k>", description: "ea: index of the first disorder sample (split samples over runs)", schema: int(0, 2 ** 40), physics: true },
+  disorderSeed: { flag: "--disorder-seed <s>", description: "ea: seed of the couplings (default: --seed)", schema: int(0), physics: true },
   mu2: { flag: "--mu2 <m>", description: "bare mass squared mu^2 (phi4; critical near -0.95)", schema: num(), physics: true },
   lambda: { flag: "--lambda <l>", description: `quartic coupling (phi4, default ${PHI4_DEFAULTS.lambda})`, schema: num(), physics: true },
   kappa: { flag: "--kappa <k>", description: `hopping parameter (phi4, default ${PHI4_DEFAULTS.kappa})`, schema: num(), physics: true },
-  algorithm: { flag: "--algorithm <name>", description: `ising: ${ISING_ALGORITHMS.join("|")} (default wolff); phi4: ${PHI4_ALGORITHMS.join("|")} (default cluster)`, schema: oneOf([...ISING_ALGORITHMS, ...PHI4_ALGORITHMS]), physics: true },
+  algorithm: { flag: "--algorithm <name>", description: `ising: ${ISING_ALGORITHMS.join("|")} (default wolff); phi4: ${PHI4_ALGORITHMS.join("|")} (default cluster); ea: ${EA_ALGORITHMS.join("|")} with parallel tempering`, schema: oneOf([...ISING_ALGORITHMS, ...PHI4_ALGORITHMS]), physics: true },
   sweeps: { flag: "--sweeps <n>", description: "measurement sweeps after thermalisation", schema: int(1), default: 1000, physics: true },
   therm: { flag: "--therm <n>", description: "thermalisation sweeps", schema: int(0), default: 200, physics: true },
   every: { flag: "--every <n>", description: "measure every n sweeps", schema: int(1), default: 1, physics: true },
@@ -39,9 +53,10 @@ export const SIMULATE_SPECS: ParamSpecs = {
   checkpointEvery: { flag: "--checkpoint-every <minutes>", description: "minutes between checkpoints", schema: num({ positive: true }), default: 5 },
 };
 
-const MODEL_PARAMS: Record<Model, string[]> = {
+const MODEL_PARAMS: Record<SimulationModel, string[]> = {
   ising: ["dim", "beta", "start"],
   phi4: ["mu2", "lambda", "kappa"],
+  ea: ["dim", "beta", "betaMin", "betaMax", "temps", "samples", "firstSample", "disorderSeed"],
 };
 
 export interface SimulateOptions {
@@ -51,6 +66,12 @@ export interface SimulateOptions {
   mu2?: number;
   lambda?: number;
   kappa?: number;
+  betaMin?: number;
+  betaMax?: number;
+  temps?: number;
+  samples?: number;
+  firstSample?: number;
+  disorderSeed?: number;
   algorithm: string;
   start?: "hot" | "cold";
   sweeps: number;
@@ -67,7 +88,7 @@ export interface SimulateOptions {
 /** Validates the options of one model; returns them with model defaults applied. */
 export function simulateOptions(model: string, raw: Record<string, unknown>): SimulateOptions {
   if (!(MODELS as readonly string[]).includes(model)) throw new UsageError(`unknown model "${model}"; choose one of ${MODELS.join(", ")}`);
-  const m = model as Model;
+  const m = model as SimulationModel;
   for (const [other, keys] of Object.entries(MODEL_PARAMS)) {
     if (other === m) continue;
     for (const k of keys) {
@@ -86,6 +107,8 @@ export function simulateOptions(model: string, raw: Record<string, unknown>): Si
     if (!(ISING_ALGORITHMS as readonly string[]).includes(o.algorithm)) {
       throw new UsageError(`--algorithm ${o.algorithm} is not an ising algorithm; choose one of ${ISING_ALGORITHMS.join(", ")}`);
     }
+  } else if (m === "ea") {
+    eaDefaults(o);
   } else {
     if (o.dim !== undefined && o.dim !== 2) throw new UsageError("phi4 is simulated in 2 dimensions (--dim 2)");
     o.dim = 2;
@@ -107,19 +130,46 @@ export function simulateOptions(model: string, raw: Record<string, unknown>): Si
   return o;
 }
 
+/** Spin-glass options: the ladder must contain --beta; every sample index must fit its stream key. */
+function eaDefaults(o: SimulateOptions): void {
+  o.dim ??= 3;
+  if (o.beta === undefined) throw new UsageError(`--beta <b> is required for ea: the temperature that is measured and stored (3D critical point: ${EA_BETA_C_3D.toFixed(4)})`);
+  o.algorithm ??= "metropolis";
+  if (!(EA_ALGORITHMS as readonly string[]).includes(o.algorithm)) throw new UsageError(`--algorithm ${o.algorithm} is not an ea algorithm; choose ${EA_ALGORITHMS.join(", ")} (with parallel tempering)`);
+  o.betaMin ??= Math.min(0.4, o.beta);
+  o.betaMax ??= o.beta;
+  o.temps ??= 8;
+  o.samples ??= 1;
+  o.firstSample ??= 0;
+  o.disorderSeed ??= o.seed;
+  if (!(o.betaMin < o.betaMax) && o.temps > 1) throw new UsageError(`--beta-min (${o.betaMin}) must be below --beta-max (${o.betaMax})`);
+  if (o.beta < o.betaMin || o.beta > o.betaMax) throw new UsageError(`--beta ${o.beta} lies outside the ladder [--beta-min ${o.betaMin}, --beta-max ${o.betaMax}]`);
+  if (o.temps === 1 && o.betaMin !== o.betaMax) throw new UsageError("--temps 1 needs --beta-min = --beta-max = --beta (no tempering)");
+}
+
+/** The β ladder of an ea run and the index of the measured temperature on it. */
+export function eaLadder(o: SimulateOptions): { betas: Float64Array; target: number } {
+  const betas = betaLadder(o.betaMin!, o.betaMax!, o.temps!, o.beta!);
+  return { betas, target: nearestIndex(betas, o.beta!) };
+}
+
 function planOf(o: SimulateOptions): RunPlan {
   return { therm: o.therm, sweeps: o.sweeps, every: o.every, saveEvery: o.saveEvery };
 }
 
 /** The sampler for a model; stream key (seed, task 0, replica 0). */
-export function makeChains(model: Model, o: SimulateOptions): Chains<Int8Array> | Chains<Float32Array> {
+export function makeChains(model: SimulationModel, o: SimulateOptions): Chains<Int8Array> | Chains<Float32Array> {
   const lat = lattice(o.dim, o.L);
   const rng = rngFor({ seed: o.seed, task: o.task ?? 0, replica: 0 });
   if (model === "ising") return makeIsingSampler({ algorithm: o.algorithm as never, lat, beta: o.beta!, rng, start: o.start ?? "hot" });
+  if (model === "ea") {
+    // Every stream of the spin glass is keyed by (seed, sample, replica); --task does not enter.
+    return makeEaSampler({ lat, ...eaLadder(o), samples: o.samples!, firstSample: o.firstSample!, seed: o.seed, disorderSeed: o.disorderSeed! });
+  }
   return makePhi4Sampler({ algorithm: o.algorithm as never, lat, couplings: { mu2: o.mu2!, lambda: o.lambda!, kappa: o.kappa! }, rng });
 }
 
-export function metaOf(model: Model, o: SimulateOptions, chains: Chains<Int8Array> | Chains<Float32Array>): EnsembleMeta {
+export function metaOf(model: SimulationModel, o: SimulateOptions, chains: Chains<Int8Array> | Chains<Float32Array>): EnsembleMeta {
   const params = physicsParams(SIMULATE_SPECS, o as never);
   return {
     model,
@@ -127,9 +177,21 @@ export function metaOf(model: Model, o: SimulateOptions, chains: Chains<Int8Arra
     L: o.L,
     chains: chains.chains,
     observables: [...chains.observables],
-    configDtype: model === "ising" ? "int8" : "float32",
-    params,
+    configDtype: model === "phi4" ? "float32" : "int8",
+    params: model === "ea" ? { ...params, ...eaMeta(o) } : params,
     software: SOFTWARE,
+  };
+}
+
+/** What an ea file says beyond its options: the ladder, and what the stored rows are. */
+function eaMeta(o: SimulateOptions): Record<string, string | number> {
+  const { betas, target } = eaLadder(o);
+  return {
+    betas: Array.from(betas).join(","),
+    target_index: target,
+    couplings: "J = +-1 per bond (site, +direction), stream (disorderSeed, task 2^32 + sample, replica 0)",
+    couplings_seed: o.disorderSeed!,
+    stored: "overlap field rho = s*t of the two replicas at beta; row = stored*samples + (sample - firstSample)",
   };
 }
 
@@ -150,10 +212,12 @@ export interface SimulationResult {
   measurements: number;
   configurations: number;
   seconds: number;
+  /** Lines the model adds to the summary (ea: acceptance rates and round trips of parallel tempering). */
+  notes?: string[];
 }
 
 /** Runs (or resumes) a simulation to completion or to a stop. */
-export async function runSimulation(model: Model, o: SimulateOptions, session: SessionOptions, resume: boolean, force: boolean): Promise<SimulationResult> {
+export async function runSimulation(model: SimulationModel, o: SimulateOptions, session: SessionOptions, resume: boolean, force: boolean): Promise<SimulationResult> {
   const chains = makeChains(model, o);
   const meta = metaOf(model, o, chains);
   const plan = planOf(o);
@@ -161,7 +225,7 @@ export async function runSimulation(model: Model, o: SimulateOptions, session: S
   const deadline = session.maxTime !== undefined ? performance.now() + session.maxTime * 60000 : Infinity;
   const t0 = performance.now();
   try {
-    const makeConfig = (): never => (model === "ising" ? new Int8Array(o.L ** o.dim) : new Float32Array(o.L ** o.dim)) as never;
+    const makeConfig = (): never => (model === "phi4" ? new Float32Array(o.L ** o.dim) : new Int8Array(o.L ** o.dim)) as never;
     const res = await runChains(chains as Chains<Int8Array>, plan, writer, makeConfig, {
       shouldStop: () => (session.shouldStop?.() ?? false) || performance.now() > deadline,
       progress: session.progress ? (pos, total) => session.progress!(pos.sweepsDone, total) : undefined,
@@ -177,11 +241,26 @@ export async function runSimulation(model: Model, o: SimulateOptions, session: S
       measurements: res.measurements,
       configurations: res.saved * chains.chains,
       seconds: (performance.now() - t0) / 1000,
+      ...(model === "ea" ? { notes: temperingNotes(chains as EaSampler) } : {}),
     };
   } catch (e) {
     writer.abort();
     throw e;
   }
+}
+
+/** Acceptance per ladder pair and round trips per sample, as printed after a spin-glass run. */
+export function temperingNotes(smp: EaSampler): string[] {
+  const acc = Array.from(smp.acceptance(), (a) => a.toFixed(2));
+  const trips = smp.roundTrips();
+  const min = trips.length ? Math.min(...trips) : 0;
+  const total = trips.reduce((a, t) => a + t, 0);
+  const betas = Array.from(smp.betas, (b) => b.toFixed(4)).join(", ");
+  return [
+    `parallel tempering: ${smp.betas.length} temperatures, beta = ${betas} (measured: ${smp.betas[smp.target]!.toFixed(4)})`,
+    `swap acceptance per pair (hot -> cold): ${acc.join(" ") || "-"}`,
+    `ladder round trips: ${total} in total over ${trips.length} samples (2 x ${smp.betas.length} copies each), fewest in one sample ${min}${min < 10 && smp.betas.length > 1 ? " — fewer than 10: run longer before trusting the averages" : ""}`,
+  ];
 }
 
 /** On resume the physics comes from the file; only --sweeps (to extend) and session options may be given. */

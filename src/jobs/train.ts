@@ -7,6 +7,8 @@ import { lattice } from "../lattice/geometry.js";
 import { rngFor } from "../lattice/rng.js";
 import { majorityBlock } from "../rg/majority.js";
 import { phi4Block } from "../rg/phi4-block.js";
+import { overlapBlock } from "../rg/overlap.js";
+import { ensembleModelOf, type NetworkModel } from "../irg/generator.js";
 import { type PairSet, shuffle, splitIndices } from "../irg/dataset.js";
 import { adamInit, adamStep, type AdamState } from "../irg/nn/adam.js";
 import { defaultNetwork, type Network } from "../irg/network.js";
@@ -20,7 +22,8 @@ import { SOFTWARE } from "../version.js";
 
 export interface TrainOptions {
   data: string[];
-  model: "phi4" | "ising";
+  /** overlap: pairs (overlap-rule blocked ρ → ρ) from "ea" ensembles, Bernoulli head as for Ising. */
+  model: NetworkModel;
   out: string;
   epochs?: number;
   batch?: number;
@@ -56,7 +59,7 @@ export interface TrainResult {
 }
 
 /** Pairs from every stored configuration of the files (all of one model, dimension and size). */
-export function loadPairs(files: string[], model: string, seed: number, maxPairs = Infinity): PairSet & { couplings: string } {
+export function loadPairs(files: string[], model: NetworkModel, seed: number, maxPairs = Infinity): PairSet & { couplings: string } {
   const parts: { coarse: Float32Array; fine: Float32Array }[] = [];
   let L = 0, dim: 2 | 3 = 2;
   const couplings: string[] = [];
@@ -64,12 +67,13 @@ export function loadPairs(files: string[], model: string, seed: number, maxPairs
     const r = openEnsemble(file);
     try {
       const { meta } = r;
-      if (meta.model !== model) throw new UsageError(`${file} holds ${meta.model} configurations, not ${model}`);
+      const want = ensembleModelOf(model);
+      if (meta.model !== want) throw new UsageError(`${file} holds ${meta.model} configurations, not ${want}${model === "overlap" ? " (overlap networks train on ea ensembles)" : ""}`);
       if (L && meta.L !== L) throw new UsageError(`training files must have one lattice size: ${file} has L = ${meta.L}, others ${L}`);
       if (meta.L % 2 !== 0 || meta.L < 4) throw new UsageError(`${file}: L = ${meta.L} cannot be blocked with b = 2`);
       L = meta.L;
       dim = meta.dim as 2 | 3;
-      couplings.push(String(model === "ising" ? meta.params.beta : meta.params.mu2));
+      couplings.push(String(model === "phi4" ? meta.params.mu2 : meta.params.beta));
       const lat = lattice(dim, L), Vc = lat.V >> dim;
       const rng = rngFor({ seed, task: 8000 + fi });
       const n = Math.min(r.configRows, Math.max(0, maxPairs - parts.reduce((a, p) => a + p.fine.length / lat.V, 0)));
@@ -79,7 +83,10 @@ export function loadPairs(files: string[], model: string, seed: number, maxPairs
       const coarse = new Float32Array(n * Vc);
       const outI = new Int8Array(Vc), outF = new Float32Array(Vc);
       for (let k = 0; k < n; k++) {
-        if (model === "ising") {
+        if (model === "overlap") {
+          overlapBlock(lat, (cfg as Int8Array).subarray(k * lat.V, (k + 1) * lat.V), outI, rng);
+          coarse.set(outI, k * Vc);
+        } else if (model === "ising") {
           majorityBlock(lat, (cfg as Int8Array).subarray(k * lat.V, (k + 1) * lat.V), outI, { tie: "random", rng });
           coarse.set(outI, k * Vc);
         } else {

@@ -1,0 +1,117 @@
+// Parallel tempering (replica exchange) over a β ladder: after every sweep, neighbouring temperatures
+// swap configurations with probability min(1, e^{(β_{k+1}−β_k)(E_{k+1}−E_k)}). Hukushima & Nemoto, JPSJ 65, 1604 (1996).
+//
+// Model-agnostic: a ladder holds `copies` configurations that the caller owns and sweeps; this file
+// only moves copies between temperatures (a permutation, so no configuration is ever copied) and keeps
+// the books: acceptance per neighbouring pair and round trips of every copy's temperature random walk,
+// the standard evidence (with log binning) that a spin-glass run is equilibrated (physics.md §3).
+
+import { type Rng } from "../lattice/rng.js";
+
+/** Where the copies of `sets` independent ladders of `temps` temperatures stand. */
+export interface Tempering {
+  readonly temps: number;
+  /** Independent ladders (2 for the two real replicas of a spin glass); copy c belongs to set ⌊c / temps⌋. */
+  readonly sets: number;
+  /** at[a·temps + k] = the copy at temperature k in set a. */
+  at: Int32Array;
+  /** temp[c] = temperature index of copy c (inverse of `at`). */
+  temp: Int32Array;
+  /** Energy of every copy, kept current by the caller after each sweep. */
+  energy: Float64Array;
+  /** 1 when copy c has reached the coldest temperature since it last left the hottest one. */
+  cold: Uint8Array;
+  /** Completed round trips hottest → coldest → hottest, per copy. */
+  trips: Int32Array;
+  /** Proposed and accepted swaps per neighbouring pair (k, k+1), all sets together. */
+  attempted: Float64Array;
+  accepted: Float64Array;
+}
+
+/** Copy c starts at temperature c mod temps of its set. */
+export function makeTempering(temps: number, sets: number): Tempering {
+  if (!Number.isInteger(temps) || temps < 1) throw new RangeError(`a ladder needs at least one temperature, got ${temps}`);
+  const n = temps * sets;
+  const at = Int32Array.from({ length: n }, (_, c) => c);
+  return {
+    temps, sets, at, temp: at.map((c) => c % temps), energy: new Float64Array(n), cold: new Uint8Array(n),
+    trips: new Int32Array(n), attempted: new Float64Array(Math.max(0, temps - 1)), accepted: new Float64Array(Math.max(0, temps - 1)),
+  };
+}
+
+/** Probability of swapping the copies at β_k (energy e_k) and β_{k+1} (energy e_{k+1}). */
+export function exchangeProbability(betaK: number, betaK1: number, eK: number, eK1: number): number {
+  const x = (betaK1 - betaK) * (eK1 - eK);
+  return x >= 0 ? 1 : Math.exp(x);
+}
+
+/**
+ * One exchange pass: for every set, pairs (0,1), (1,2), … in turn. Each proposal satisfies detailed
+ * balance with respect to Π_k e^{−β_k E(x_k)} on its own, so the pass does too.
+ */
+export function exchangePass(t: Tempering, betas: ArrayLike<number>, rng: Rng): void {
+  const T = t.temps;
+  if (betas.length !== T) throw new RangeError(`the ladder has ${T} temperatures but ${betas.length} betas were given`);
+  for (let a = 0; a < t.sets; a++) {
+    const o = a * T;
+    for (let k = 0; k + 1 < T; k++) {
+      const c0 = t.at[o + k]!, c1 = t.at[o + k + 1]!;
+      const p = exchangeProbability(betas[k]!, betas[k + 1]!, t.energy[c0]!, t.energy[c1]!);
+      t.attempted[k]!++;
+      if (p >= 1 || rng.double() < p) {
+        t.at[o + k] = c1;
+        t.at[o + k + 1] = c0;
+        t.temp[c1] = k;
+        t.temp[c0] = k + 1;
+        t.accepted[k]!++;
+      }
+    }
+  }
+  countTrips(t);
+}
+
+/** Round-trip bookkeeping after the copies have moved (temperature 0 is the hottest, the ladder ascends in β). */
+function countTrips(t: Tempering): void {
+  if (t.temps < 2) return;
+  for (let c = 0; c < t.temp.length; c++) {
+    const k = t.temp[c]!;
+    if (k === t.temps - 1) t.cold[c] = 1;
+    else if (k === 0 && t.cold[c] === 1) {
+      t.trips[c]!++;
+      t.cold[c] = 0;
+    }
+  }
+}
+
+/** Round trips of all copies together. */
+export function totalTrips(t: Tempering): number {
+  let n = 0;
+  for (let c = 0; c < t.trips.length; c++) n += t.trips[c]!;
+  return n;
+}
+
+/**
+ * A ladder of `n` inverse temperatures from betaMin to betaMax, evenly spaced in T = 1/β (geometric
+ * spacing in T keeps the acceptance roughly flat where the specific heat is smooth). The point nearest
+ * to `target` is moved onto it, so that the temperature one measures at is on the ladder exactly.
+ */
+export function betaLadder(betaMin: number, betaMax: number, n: number, target?: number): Float64Array {
+  if (!(betaMin > 0 && betaMax >= betaMin && Number.isFinite(betaMax))) throw new RangeError(`need 0 < beta-min <= beta-max, got ${betaMin}, ${betaMax}`);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`need at least one temperature, got ${n}`);
+  if (n > 1 && betaMin === betaMax) throw new RangeError(`${n} temperatures need beta-min < beta-max`);
+  const out = new Float64Array(n);
+  const tHot = 1 / betaMin, tCold = 1 / betaMax;
+  for (let k = 0; k < n; k++) out[k] = n === 1 ? betaMin : 1 / (tHot * (tCold / tHot) ** (k / (n - 1)));
+  if (target !== undefined) {
+    if (!(target >= betaMin - 1e-12 && target <= betaMax + 1e-12)) throw new RangeError(`--beta ${target} lies outside the ladder [${betaMin}, ${betaMax}]`);
+    out[nearestIndex(out, target)] = target;
+  }
+  return out;
+}
+
+/** Index of the ladder point nearest to β. */
+export function nearestIndex(betas: ArrayLike<number>, beta: number): number {
+  let best = 0;
+  for (let k = 1; k < betas.length; k++) if (Math.abs(betas[k]! - beta) < Math.abs(betas[best]! - beta)) best = k;
+  return best;
+}
