@@ -71,6 +71,48 @@ export interface BlockResult {
   L: number;
 }
 
+/** What a blocked file of one model records per configuration besides parent_x and parent_index. */
+interface BlockedRecord {
+  observables: string[];
+  rule: string;
+  parentX: string;
+  /** Fills values[k][chain] for the observables from the blocked configuration of `row`. */
+  fill: (blocked: Int8Array | Float32Array, chain: number, row: number, values: Float64Array[]) => void;
+}
+
+function blockedRecord(r: EnsembleReader, lc: ReturnType<typeof lattice>): BlockedRecord {
+  const { meta } = r;
+  if (meta.model === "ea") {
+    // q and |q(k_min)|² of the blocked field, so that `irg measure` reads the file; the disorder sample is the parent's.
+    const waves = minWaves(lc);
+    const saveEvery = Number(meta.params.saveEvery ?? 1);
+    const parentSample = meta.observables.includes("sample") ? r.series("sample") : null;
+    return {
+      observables: ["q", "qk2", "sample"], rule: "overlap: majority of rho = s*t, random ties", parentX: "energy E(s) + E(t)",
+      fill(b, chain, row, v) {
+        v[0]![chain] = overlapQ(b as Int8Array);
+        v[1]![chain] = overlapQk2(b as Int8Array, waves);
+        v[2]![chain] = parentSample ? parentSample[Math.floor(row / meta.chains) * saveEvery * meta.chains + chain]! : chain;
+      },
+    };
+  }
+  const ising = meta.model === "ising";
+  return {
+    observables: ising ? ["magnetization", "energy"] : ["magnetization", "phi2"],
+    rule: ising ? "majority, random ties" : "phi4: mean of the majority-sign values",
+    parentX: ising ? "energy" : "phi2/2",
+    fill(b, chain, _row, v) {
+      let m = 0, second = 0;
+      for (let k = 0; k < b.length; k++) {
+        m += b[k]!;
+        second += b[k]! * b[k]!;
+      }
+      v[0]![chain] = m;
+      v[1]![chain] = ising ? isingEnergy(lc, b as Int8Array) : second;
+    },
+  };
+}
+
 /** Blocks `input` into the ensemble file `out` (refusing to overwrite unless `force`). */
 export function blockFile(input: string, out: string, opts: { seed?: number; force?: boolean; rule?: string } = {}): BlockResult {
   const r = openEnsemble(input);
@@ -78,32 +120,26 @@ export function blockFile(input: string, out: string, opts: { seed?: number; for
     const { meta } = r;
     const Lc = meta.L / 2;
     const lc = lattice(meta.dim, Math.max(2, Math.floor(Lc)));
-    const rule = blockRuleFor(meta.model, opts.rule);
-    if (rule === "overlap") return blockOverlapFile(r, input, out, opts);
-    const ising = meta.model === "ising";
+    blockRuleFor(meta.model, opts.rule);
+    const rec = blockedRecord(r, lc);
     const level = Number(meta.params.block_level ?? 0) + 1;
-    const observables = ising ? ["magnetization", "energy", "parent_x", "parent_index"] : ["magnetization", "phi2", "parent_x", "parent_index"];
+    const observables = [...rec.observables, "parent_x", "parent_index"];
     const C = meta.chains;
     const rng = rngFor({ seed: opts.seed ?? Number(meta.params.seed ?? 1), task: 2000 + level, replica: 0 });
     const values = observables.map(() => new Float64Array(C));
-    const outs = Array.from({ length: C }, () => (ising ? new Int8Array(lc.V) : new Float32Array(lc.V)));
+    const outs = Array.from({ length: C }, () => (meta.configDtype === "int8" ? new Int8Array(lc.V) : new Float32Array(lc.V)));
+    const ix = rec.observables.length;
     let w: ReturnType<typeof createEnsemble> | null = null;
     try {
       forEachBlocked(r, rng, (row, chain, blocked, parentX) => {
         w ??= createEnsemble(out, {
           model: meta.model, dim: meta.dim, L: Lc, chains: C, observables, configDtype: meta.configDtype, software: SOFTWARE,
-          params: { ...meta.params, saveEvery: 1, blocked_from: input, block_rule: ising ? "majority, random ties" : "phi4: mean of the majority-sign values", block_level: level, parent_x: ising ? "energy" : "phi2/2" },
+          params: { ...meta.params, saveEvery: 1, blocked_from: input, block_rule: rec.rule, block_level: level, parent_x: rec.parentX },
         }, { force: opts.force });
-        let m = 0, second = 0;
-        for (let k = 0; k < blocked.length; k++) {
-          m += blocked[k]!;
-          second += blocked[k]! * blocked[k]!;
-        }
         outs[chain]!.set(blocked as never);
-        values[0]![chain] = m;
-        values[1]![chain] = ising ? isingEnergy(lc, blocked as Int8Array) : second;
-        values[2]![chain] = parentX;
-        values[3]![chain] = row;
+        rec.fill(blocked, chain, row, values);
+        values[ix]![chain] = parentX;
+        values[ix + 1]![chain] = row;
         // One measurement holds every chain of one stored index, as in the parent.
         if (chain === C - 1) w.measurement(values, outs);
       });
@@ -116,45 +152,4 @@ export function blockFile(input: string, out: string, opts: { seed?: number; for
   } finally {
     r.close();
   }
-}
-
-/**
- * Blocks a spin-glass ensemble with the overlap rule. Each blocked field keeps its parent's row, disorder
- * sample and E(s) + E(t); q and |q(k_min)|² are those of the blocked field, so `irg measure` reads the file.
- */
-function blockOverlapFile(r: EnsembleReader, input: string, out: string, opts: { seed?: number; force?: boolean }): BlockResult {
-  const { meta } = r;
-  const Lc = meta.L / 2;
-  const lc = lattice(meta.dim, Math.max(2, Math.floor(Lc)));
-  const level = Number(meta.params.block_level ?? 0) + 1;
-  const observables = ["q", "qk2", "sample", "parent_x", "parent_index"];
-  const C = meta.chains;
-  const saveEvery = Number(meta.params.saveEvery ?? 1);
-  const parentSample = r.meta.observables.includes("sample") ? r.series("sample") : null;
-  const rng = rngFor({ seed: opts.seed ?? Number(meta.params.seed ?? 1), task: 2000 + level, replica: 0 });
-  const values = observables.map(() => new Float64Array(C));
-  const outs = Array.from({ length: C }, () => new Int8Array(lc.V));
-  const waves = minWaves(lc);
-  let w: ReturnType<typeof createEnsemble> | null = null;
-  try {
-    forEachBlocked(r, rng, (row, chain, blocked, parentX) => {
-      w ??= createEnsemble(out, {
-        model: meta.model, dim: meta.dim, L: Lc, chains: C, observables, configDtype: "int8", software: SOFTWARE,
-        params: { ...meta.params, saveEvery: 1, blocked_from: input, block_rule: "overlap: majority of rho = s*t, random ties", block_level: level, parent_x: "energy E(s) + E(t)" },
-      }, { force: opts.force });
-      const stored = Math.floor(row / C);
-      outs[chain]!.set(blocked as Int8Array);
-      values[0]![chain] = overlapQ(blocked);
-      values[1]![chain] = overlapQk2(blocked, waves);
-      values[2]![chain] = parentSample ? parentSample[stored * saveEvery * C + chain]! : chain;
-      values[3]![chain] = parentX;
-      values[4]![chain] = row;
-      if (chain === C - 1) w.measurement(values, outs);
-    });
-    w!.close({ completed: true });
-  } catch (e) {
-    (w as ReturnType<typeof createEnsemble> | null)?.abort();
-    throw e;
-  }
-  return { out, configurations: r.configRows, L: Lc };
 }
