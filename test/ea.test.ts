@@ -178,3 +178,14 @@ test("beta ladder: ascending, evenly spaced in T, the measured beta on it exactl
   assert.ok(Array.from(b).includes(0.9075));
   assert.throws(() => betaLadder(0.4, 1.2, 9, 1.5), /outside the ladder/);
 });
+
+test("the energies that parallel tempering exchanges on are kept exactly by the sweeps (3D, 2 samples)", () => {
+  const lat = lattice(3, 6);
+  const betas = betaLadder(0.4, 0.9, 5);
+  const smp = makeEaSampler({ lat, betas, target: 4, samples: 2, seed: 12 });
+  for (let k = 0; k < 30; k++) smp.sweep();
+  for (let c = 0; c < 2; c++) {
+    const bonds = eaBonds(lat, eaCouplings(lat, 12, c));
+    for (let copy = 0; copy < 2 * betas.length; copy++) assert.equal(smp.tempering(c).energy[copy], eaEnergy(bonds, smp.copySpins(c, copy)), `sample ${c} copy ${copy}`);
+  }
+});

@@ -95,8 +95,7 @@ export function makeEaSampler(o: EaOptions): EaSampler {
       for (const smp of samples) {
         const { pt } = smp;
         for (let c = 0; c < copies; c++) {
-          eaMetropolisSweep(smp.bonds, colours, smp.spins[c]!, tables[pt.temp[c]!]!, smp.rngs[c]!);
-          pt.energy[c] = eaEnergy(smp.bonds, smp.spins[c]!);
+          pt.energy[c]! += eaMetropolisSweep(smp.bonds, colours, smp.spins[c]!, tables[pt.temp[c]!]!, smp.rngs[c]!);
         }
         exchangePass(pt, betas, smp.exchange);
       }
