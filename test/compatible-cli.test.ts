@@ -152,6 +152,7 @@ test("bad input: one line on stderr, exit code 2, no file", () => {
     [{ to: "16", chains: "0" }, /--chains/],
     [{ to: "16", sweeps: "x" }, /--sweeps/],
     [{ to: "16", unconstrained: "-1" }, /--unconstrained/],
+    [{ to: "16", unconstrainedAlgorithm: "sw" }, /--unconstrained-algorithm/],
     [{ from: "1", to: "16" }, /--from/],
     [{ dim: "3" }, /--to <L> is required/],
     [{ to: "16", out: undefined as unknown as string }, /--out/],

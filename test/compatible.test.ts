@@ -325,3 +325,31 @@ test("relaxationTime of a pure exponential approach is its decay time", () => {
     assert.ok(Math.abs(est - tau) < 0.1 * tau + 0.05, `τ = ${tau}: got ${est}`);
   }
 });
+
+test("Wolff unconstrained sweeps after the compatible step: 2D 4x4 samples the full Boltzmann distribution of E (chi-square)", (t) => {
+  // The cluster sweeps use a fixed number of clusters (calibrated once per level); stopping each sweep
+  // when V spins have flipped would make the stopping time depend on the state and bias it.
+  const lat = lattice(2, 4), beta = BETA_C_2D;
+  const p = boltzmannProbabilities(lat, beta);
+  const bins = (b: number): Float64Array => {
+    const q = new Float64Array(17), s = new Int8Array(lat.V);
+    const pb = b === beta ? p : boltzmannProbabilities(lat, b);
+    for (let k = 0; k < pb.length; k++) {
+      for (let i = 0; i < lat.V; i++) s[i] = (k >>> i) & 1 ? -1 : 1;
+      q[(isingEnergy(lat, s) + 32) / 4]! += pb[k]!;
+    }
+    return q;
+  };
+  const rng = rngFor({ seed: 71 });
+  const hist = new Float64Array(17);
+  const samples = 20000;
+  for (let k = 0; k < samples; k++) {
+    const coarse = randomSpins(4, rng);
+    const [lv] = inverseLevels({ dim: 2, beta, coarse, L0: 2, levels: 1, sweepsPerLevel: 2, rng, record: false, unconstrainedSweeps: 4, unconstrainedAlgorithm: "wolff" });
+    hist[(isingEnergy(lat, lv!.config) + 32) / 4]!++;
+  }
+  const res = chiSquareTest(hist, bins(beta)), wrong = chiSquareTest(hist, bins(beta * 1.1));
+  t.diagnostic(`χ² = ${res.chi2.toFixed(1)} / ${res.dof} dof, p = ${res.pValue.toFixed(4)}; 10%-wrong β: p = ${wrong.pValue.toExponential(2)}`);
+  assert.ok(res.pValue > 1e-4, `χ² = ${res.chi2.toFixed(1)} for ${res.dof} dof`);
+  assert.ok(wrong.pValue < 1e-3, "a 10% wrong β was not detected");
+});

@@ -88,9 +88,15 @@ export function registerCompatible(program: Command): void {
 export function studyDefaults(to: number): Omit<StudyOptions, "outDir" | "workers"> {
   const full = to >= 128;
   return {
-    from: 4, to, chains: full ? 200 : 256, sweeps: 10, unconstrained: 20, refinedChains: full ? 100 : 128, therm: 100, seed: 1,
+    from: 4, to, chains: full ? 200 : 256, sweeps: 10, unconstrained: 20, refineAlgorithm: "local", refinedChains: full ? 100 : 128, therm: 100, seed: 1,
     metropolisMax: full ? 64 : 32, refinePoints: [0, 1, 2, 4, 8, 16, 32, 64, 128],
   };
+}
+
+function refineAlgorithm(v: string | boolean | undefined): "local" | "wolff" | undefined {
+  if (v === undefined) return undefined;
+  if (v !== "local" && v !== "wolff") throw new UsageError(`--unconstrained-algorithm must be local or wolff, got ${String(v)}`);
+  return v;
 }
 
 const NOT_FOR_COMPATIBLE = ["target", "L0", "genLimit", "couplings", "direct", "epochs"];
@@ -118,6 +124,7 @@ export async function compatiblePipeline(o: Record<string, string | boolean | un
     chains: num("chains", 20) ?? d.chains,
     sweeps: num("sweeps", 2) ?? d.sweeps,
     unconstrained: num("unconstrained", 0) ?? d.unconstrained,
+    refineAlgorithm: refineAlgorithm(o.unconstrainedAlgorithm) ?? d.refineAlgorithm,
     seed: num("seed", 0) ?? d.seed,
     ...(o.directSweeps !== undefined ? { directSweeps: num("directSweeps", 100) } : {}),
     outDir: given("outDir") ? String(o.outDir) : join(String(o.outDir), "compatible"),

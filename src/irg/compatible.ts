@@ -26,6 +26,7 @@ import { Rng } from "../lattice/rng.js";
 import { type Chains, type SamplerState } from "../mc/chains.js";
 import { heatbathSweep, heatbathTable } from "../mc/heatbath.js";
 import { metropolisSweep, metropolisTable } from "../mc/metropolis.js";
+import { wolffCluster, wolffThreshold } from "../mc/wolff.js";
 import { isingEnergyWith, magnetization } from "../models/ising.js";
 
 /** The single-site update inside the constraint. */
@@ -399,10 +400,17 @@ export interface InverseLevelsOptions {
   /** Default "heatbath". */
   rule?: ConstrainedRule;
   /**
-   * Unconstrained sweeps (same rule, plain checkerboard) after the constrained ones at every level, the
-   * result feeding the next level. Default 0: the pure inverse transformation.
+   * Unconstrained sweeps after the constrained ones at every level, the result feeding the next level.
+   * Default 0: the pure inverse transformation.
    */
   unconstrainedSweeps?: number;
+  /**
+   * "local" (default): plain checkerboard sweeps of `rule`. "wolff": Wolff cluster sweeps, which relax
+   * the long-wavelength modes that the compatible step gets wrong in a few sweeps; one calibration sweep
+   * (clusters until V spins flipped) fixes the number of clusters of every counted sweep, because a
+   * stopping rule that depends on the cluster sizes would bias the distribution.
+   */
+  unconstrainedAlgorithm?: "local" | "wolff";
   /** Record the per-sweep relaxation series (energy per site, block correlation). Default true. */
   record?: boolean;
 }
@@ -417,6 +425,14 @@ export interface InverseLevel {
   blockCorrelation?: Float64Array;
   /** Fraction of site visits that changed a spin over the constrained sweeps. */
   changedFraction: number;
+}
+
+/** One calibration sweep (clusters until V spins have flipped), then `sweeps` sweeps of that many clusters each. */
+function wolffSweeps(lat: Lattice, s: Int8Array, beta: number, sweeps: number, rng: Rng): void {
+  const nb = neighbours(lat), z = 2 * lat.dim, stack = new Int32Array(lat.V), threshold = wolffThreshold(beta);
+  let clusters = 0;
+  for (let flipped = 0; flipped < lat.V; clusters++) flipped += wolffCluster(nb, z, s, threshold, rng, stack);
+  for (let k = 0; k < sweeps * clusters; k++) wolffCluster(nb, z, s, threshold, rng, stack);
 }
 
 /**
@@ -455,9 +471,12 @@ export function inverseLevels(opt: InverseLevelsOptions): InverseLevel[] {
       changed += constrainedSweep(lat, s, sigma, beta, rng, { rule, table, blockSum: bsum });
       note(t);
     }
-    for (let t = 0; t < extra; t++) {
-      if (rule === "heatbath") heatbathSweep(lat, s, table, rng);
-      else metropolisSweep(lat, s, table, rng);
+    if (extra > 0 && opt.unconstrainedAlgorithm === "wolff") wolffSweeps(lat, s, beta, extra, rng);
+    else {
+      for (let t = 0; t < extra; t++) {
+        if (rule === "heatbath") heatbathSweep(lat, s, table, rng);
+        else metropolisSweep(lat, s, table, rng);
+      }
     }
     const level_: InverseLevel = { L, config: s, changedFraction: sweepsPerLevel > 0 ? changed / (sweepsPerLevel * lat.V) : 0 };
     if (energy) level_.energy = energy;

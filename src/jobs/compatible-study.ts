@@ -27,6 +27,8 @@ export interface StudyOptions {
   sweeps: number;
   /** Unconstrained heat-bath sweeps per level of the second ensemble; 0 leaves it out. */
   unconstrained: number;
+  /** The second ensemble's unconstrained sweeps: local heat bath or Wolff clusters. */
+  refineAlgorithm: "local" | "wolff";
   refinedChains: number;
   therm: number;
   seed: number;
@@ -80,6 +82,8 @@ export interface EnsembleSummary {
   label: string;
   /** A few characters for plot legends. */
   short: string;
+  /** Kind of the unconstrained sweeps (local: heat bath). */
+  unconstrainedAlgorithm: "local" | "wolff";
   file: string;
   unconstrained: number;
   chains: number;
@@ -230,7 +234,7 @@ function fssDirect(ensemble: string, runs: readonly DirectSummary[]): FssFit {
   return { ensemble, sizes: runs.map((r) => r.L), gammaOverNu: fit((r) => r.obs.chi, 1), betaOverNu: fit((r) => r.obs.absM, -1) };
 }
 
-function summariseEnsemble(label: string, file: string, u: number, dim: Dim, sizes: number[], chains: ChainResult[]): EnsembleSummary {
+function summariseEnsemble(label: string, file: string, u: number, alg: "local" | "wolff", dim: Dim, sizes: number[], chains: ChainResult[]): EnsembleSummary {
   const n = chains.length;
   const levels: LevelSummary[] = sizes.map((L, k) => {
     const lv = chains.map((r) => r.levels[k]!);
@@ -265,7 +269,7 @@ function summariseEnsemble(label: string, file: string, u: number, dim: Dim, siz
   const plain = chains.filter((r) => !r.recorded);
   const timed = (plain.length >= 8 ? plain : chains).map((r) => r.seconds).sort((a, b) => a - b);
   return {
-    label, short: u > 0 ? `compatible+u${u}` : "compatible", file, unconstrained: u, chains: n, levels, mcrg, fss,
+    label, short: u > 0 ? `compatible+${alg === "wolff" ? "w" : "u"}${u}` : "compatible", file, unconstrained: u, unconstrainedAlgorithm: alg, chains: n, levels, mcrg, fss,
     secondsPerConfig: timed[Math.floor(timed.length / 2)]!,
     cpuSeconds: chains.reduce((a, r) => a + r.totalSeconds, 0),
   };
@@ -309,7 +313,8 @@ export interface CostTiming {
 export function timeCosts(o: StudyOptions, beta: number, wolffTop: DirectResult | undefined): CostTiming {
   const base = { dim: 3 as Dim, beta, from: o.from, to: o.to, sweeps: o.sweeps, chains: 1, algorithm: "heatbath" as const, therm: o.therm, seed: o.seed };
   const extra = { tasks: [21, 22, 23] as [number, number, number], recordChains: 0, operators: false, keepConfigs: false };
-  const pure = chainParams({ ...base, unconstrained: 0 }, extra), refined = chainParams({ ...base, unconstrained: o.unconstrained }, extra);
+  const pure = chainParams({ ...base, unconstrained: 0, unconstrainedAlgorithm: "local" }, extra);
+  const refined = chainParams({ ...base, unconstrained: o.unconstrained, unconstrainedAlgorithm: o.refineAlgorithm }, extra);
   const lat = lattice(3, o.to);
   const local = (alg: "wolff" | "metropolis") => {
     if (!wolffTop?.last) return null;
@@ -361,9 +366,13 @@ export async function runCompatibleStudy(o: StudyOptions, hooks: RunHooks & { lo
   const workers = o.workers ?? defaultWorkers();
   const validationSizes = sizes.filter((L) => L === 16 || L === 32);
   const base = { dim, beta, from: o.from, to: o.to, sweeps: o.sweeps, algorithm: "heatbath" as const, therm: o.therm, seed: o.seed };
+  const wolffRefined = o.refineAlgorithm === "wolff";
   const studies = [
-    { label: "compatible", u: 0, chains: o.chains, file: join(o.outDir, "compatible.h5"), tasks: [1, 2, 3] as [number, number, number] },
-    ...(o.unconstrained > 0 ? [{ label: `compatible + ${o.unconstrained} unconstrained/level`, u: o.unconstrained, chains: o.refinedChains, file: join(o.outDir, `compatible_u${o.unconstrained}.h5`), tasks: [11, 12, 13] as [number, number, number] }] : []),
+    { label: "compatible", u: 0, alg: "local" as const, chains: o.chains, file: join(o.outDir, "compatible.h5"), tasks: [1, 2, 3] as [number, number, number] },
+    ...(o.unconstrained > 0 ? [{
+      label: `compatible + ${o.unconstrained} ${wolffRefined ? "Wolff" : "unconstrained"}/level`, u: o.unconstrained, alg: o.refineAlgorithm, chains: o.refinedChains,
+      file: join(o.outDir, `compatible_${wolffRefined ? "w" : "u"}${o.unconstrained}.h5`), tasks: [11, 12, 13] as [number, number, number],
+    }] : []),
   ];
   mkdirSync(o.outDir, { recursive: true });
   const jobs: CompatibleJob[] = [];
@@ -375,7 +384,7 @@ export async function runCompatibleStudy(o: StudyOptions, hooks: RunHooks & { lo
   const collected: ChainResult[][] = studies.map(() => []);
   const snapshots: CompatibleStudy["snapshots"] = [];
   const deliver = studies.map((s, k) => {
-    const opts = { ...base, chains: s.chains, unconstrained: s.u };
+    const opts = { ...base, chains: s.chains, unconstrained: s.u, unconstrainedAlgorithm: s.alg };
     const file = compatibleFile(s.file, { ...opts, recordChains: 64 }, { force: true });
     files.push(file);
     return inOrder((r) => {
@@ -387,7 +396,7 @@ export async function runCompatibleStudy(o: StudyOptions, hooks: RunHooks & { lo
   });
   const batchOwner = new Map<number, number>();
   studies.forEach((s, k) => {
-    const p = chainParams({ ...base, chains: s.chains, unconstrained: s.u }, {
+    const p = chainParams({ ...base, chains: s.chains, unconstrained: s.u, unconstrainedAlgorithm: s.alg }, {
       tasks: s.tasks, recordChains: 64, operators: true, keepConfigs: true,
       ...(k === 0 && validationSizes.length ? { refine: { sizes: validationSizes, points: o.refinePoints } } : {}),
     });
@@ -437,11 +446,11 @@ export async function runCompatibleStudy(o: StudyOptions, hooks: RunHooks & { lo
 
 function analyseStudy(
   o: StudyOptions, sizes: number[], beta: number, workers: number,
-  studies: { label: string; u: number; file: string; chains: ChainResult[] }[], directRes: DirectResult[],
+  studies: { label: string; u: number; alg: "local" | "wolff"; file: string; chains: ChainResult[] }[], directRes: DirectResult[],
   snapshots: CompatibleStudy["snapshots"], timing: CostTiming, seconds: number,
 ): CompatibleStudy {
   const dim: Dim = 3;
-  const ensembles = studies.map((s) => summariseEnsemble(s.label, s.file, s.u, dim, sizes, s.chains));
+  const ensembles = studies.map((s) => summariseEnsemble(s.label, s.file, s.u, s.alg, dim, sizes, s.chains));
   const direct = directRes.map((r) => summariseDirect(r, dim)).sort((a, b) => a.algorithm.localeCompare(b.algorithm) || a.L - b.L);
   const wolff = direct.filter((d) => d.algorithm === "wolff");
   const directMcrg: McrgRow[] = [];

@@ -41,6 +41,7 @@ export const COMPATIBLE_SPECS: ParamSpecs = {
   sweeps: { flag: "--sweeps <n>", description: "constrained sweeps at every level", schema: int(1), default: 10, physics: true },
   chains: { flag: "--chains <n>", description: "independent chains (one configuration per chain and size)", schema: int(1, 1000000), default: 16, physics: true },
   unconstrained: { flag: "--unconstrained <n>", description: "unconstrained sweeps after the constrained ones at every level", schema: int(0), default: 0, physics: true },
+  unconstrainedAlgorithm: { flag: "--unconstrained-algorithm <alg>", description: "the unconstrained sweeps: local (the --algorithm rule) or wolff (cluster sweeps)", schema: oneOf(["local", "wolff"] as const), default: "local", physics: true },
   algorithm: { flag: "--algorithm <rule>", description: "single-site update: heatbath or metropolis", schema: oneOf(["heatbath", "metropolis"] as const), default: "heatbath", physics: true },
   therm: { flag: "--therm <n>", description: "Wolff sweeps equilibrating each starting configuration (size --from)", schema: int(0), default: 100, physics: true },
   seed: { flag: "--seed <s>", description: "random seed (non-negative integer)", schema: int(0), default: 1, physics: true },
@@ -56,6 +57,7 @@ export interface CompatibleOptions {
   sweeps: number;
   chains: number;
   unconstrained: number;
+  unconstrainedAlgorithm: "local" | "wolff";
   algorithm: ConstrainedRule;
   therm: number;
   seed: number;
@@ -93,6 +95,7 @@ export interface ChainParams {
   to: number;
   sweeps: number;
   unconstrained: number;
+  unconstrainedAlgorithm: "local" | "wolff";
   rule: ConstrainedRule;
   therm: number;
   seed: number;
@@ -198,7 +201,7 @@ export function runChain(p: ChainParams, chain: number, plans: Plans): ChainResu
   const sizes = levelSizes(p.from, p.to);
   const lv = inverseLevels({
     dim: p.dim, beta: p.beta, coarse: start, L0: p.from, levels: sizes.length - 1, sweepsPerLevel: p.sweeps,
-    rng: rngFor({ seed: p.seed, task: p.tasks[1], replica: chain }), rule: p.rule, unconstrainedSweeps: p.unconstrained, record,
+    rng: rngFor({ seed: p.seed, task: p.tasks[1], replica: chain }), rule: p.rule, unconstrainedSweeps: p.unconstrained, unconstrainedAlgorithm: p.unconstrainedAlgorithm, record,
   });
   const seconds = (performance.now() - t0) / 1000;
   const levels: ChainLevel[] = [{ L: p.from, config: start, H: isingEnergy(lattice(p.dim, p.from), start), M: magnetization(start), changedFraction: 0 }];
@@ -352,7 +355,7 @@ export function inOrder(deliver: (r: ChainResult) => void, start = 0): (batch: C
 // dataset grows by one row per chain, in chain order) and renamed to <out> when complete.
 //
 //   /            attrs format="irg-compatible", format_version, software, created, model="ising", dim, beta,
-//                from, to, sizes, sweeps, chains, unconstrained, algorithm, therm, seed, chains_written,
+//                from, to, sizes, sweeps, chains, unconstrained, unconstrained_algorithm, algorithm, therm, seed, chains_written,
 //                complete, seconds
 //   /L<n>        attrs L, level (0 = the Wolff start), changed_fraction (mean over chains)
 //   /L<n>/configs                 int8 [chains, n, n(, n)]   row = chain
@@ -377,7 +380,9 @@ export interface CompatibleFile {
 export const compatiblePartial = (out: string): string => `${out}.partial`;
 
 /** Attributes that a resumed run must share with its checkpoint (chains may grow). */
-const RESUME_KEYS = ["dim", "beta", "from", "to", "sweeps", "unconstrained", "algorithm", "therm", "seed"] as const;
+const RESUME_KEYS = ["dim", "beta", "from", "to", "sweeps", "unconstrained", "unconstrainedAlgorithm", "algorithm", "therm", "seed"] as const;
+/** File attribute of each option (snake case). */
+const attrName = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 type FileOptions = Omit<CompatibleOptions, "out" | "workers"> & { recordChains: number };
 
@@ -395,7 +400,8 @@ function openForResume(out: string, partial: string, o: FileOptions): { f: H5Fil
     const a = readAttrs(f, "/");
     if (a.format !== COMPATIBLE_FORMAT) throw new UsageError(`${partial} is not an irg compatible checkpoint; delete it and run without --resume`);
     for (const k of RESUME_KEYS) {
-      if (String(a[k]) !== String(o[k])) throw new UsageError(`--${k} ${String(o[k])} does not match the checkpoint's ${String(a[k])}; resume with the options of the interrupted run`);
+      const stored = a[attrName(k)] ?? (k === "unconstrainedAlgorithm" ? "local" : undefined);
+      if (String(stored) !== String(o[k])) throw new UsageError(`--${attrName(k).replace(/_/g, "-")} ${String(o[k])} does not match the checkpoint's ${String(stored)}; resume with the options of the interrupted run`);
     }
     const start = Number(a.chains_written);
     if (!(start <= o.chains)) throw new UsageError(`the checkpoint already holds ${start} chains; --chains must be at least that`);
@@ -428,7 +434,7 @@ export function compatibleFile(out: string, o: FileOptions, how: { force: boolea
     writeAttrs(f, "/", {
       format: COMPATIBLE_FORMAT, format_version: COMPATIBLE_VERSION, software: SOFTWARE, created: new Date().toISOString(), model: "ising",
       dim: o.dim, beta: o.beta, from: o.from, to: o.to, sizes, sweeps: o.sweeps, chains: o.chains, unconstrained: o.unconstrained,
-      algorithm: o.algorithm, therm: o.therm, seed: o.seed, chains_written: 0, complete: 0,
+      unconstrained_algorithm: o.unconstrainedAlgorithm, algorithm: o.algorithm, therm: o.therm, seed: o.seed, chains_written: 0, complete: 0,
     });
     for (const L of sizes) {
       createAppendable(f, `/L${L}/configs`, "int8", new Array<number>(o.dim).fill(L), { compression: 1 });
@@ -551,7 +557,7 @@ export interface CompatibleRun {
 
 export function chainParams(o: Omit<CompatibleOptions, "out">, extra: Partial<ChainParams> = {}): ChainParams {
   return {
-    dim: o.dim, beta: o.beta, from: o.from, to: o.to, sweeps: o.sweeps, unconstrained: o.unconstrained, rule: o.algorithm,
+    dim: o.dim, beta: o.beta, from: o.from, to: o.to, sweeps: o.sweeps, unconstrained: o.unconstrained, unconstrainedAlgorithm: o.unconstrainedAlgorithm, rule: o.algorithm,
     therm: o.therm, seed: o.seed, tasks: [1, 2, 3], recordChains: o.chains, operators: false, keepConfigs: true, ...extra,
   };
 }

@@ -76,7 +76,7 @@ export async function compatibleBlocks(r: CompatibleStudy): Promise<Block[]> {
   const b: Block[] = [];
   const pure = r.ensembles[0]!, refined = r.ensembles[1];
   const wolff = r.direct.filter((d) => d.algorithm === "wolff"), metro = r.direct.filter((d) => d.algorithm === "metropolis");
-  b.push({ kind: "p", text: `3D Ising model at K_c = ${r.beta} (Ferrenberg–Xu–Landau). ${pure.chains} independent chains start from Wolff-equilibrated ${o.from}³ configurations of the nearest-neighbour Hamiltonian (${o.therm} Wolff sweeps each); at every doubling up to ${o.to}³ the fine lattice starts compatibly (every block = its coarse spin) and is relaxed by ${o.sweeps} constrained heat-bath sweeps that never change a majority-rule block spin (ties: first spin of the block). ${refined ? `A second ensemble (${refined.chains} chains) adds ${refined.unconstrained} unconstrained heat-bath sweeps at every level. ` : ""}Direct Monte Carlo at the same sizes: Wolff at L = ${wolff.map((w) => w.L).join(", ")}, checkerboard Metropolis at L = ${metro.map((m) => m.L).join(", ")}. Everything ran in one pool of ${r.workers} worker threads; wall time ${r.seconds.toFixed(0)} s.` });
+  b.push({ kind: "p", text: `3D Ising model at K_c = ${r.beta} (Ferrenberg–Xu–Landau). ${pure.chains} independent chains start from Wolff-equilibrated ${o.from}³ configurations of the nearest-neighbour Hamiltonian (${o.therm} Wolff sweeps each); at every doubling up to ${o.to}³ the fine lattice starts compatibly (every block = its coarse spin) and is relaxed by ${o.sweeps} constrained heat-bath sweeps that never change a majority-rule block spin (ties: first spin of the block). ${refined ? `A second ensemble (${refined.chains} chains) adds ${refined.unconstrained} unconstrained ${sweepKind(refined)} at every level. ` : ""}Direct Monte Carlo at the same sizes: Wolff at L = ${wolff.map((w) => w.L).join(", ")}, checkerboard Metropolis at L = ${metro.map((m) => m.L).join(", ")}. Everything ran in one pool of ${r.workers} worker threads; wall time ${r.seconds.toFixed(0)} s.` });
 
   b.push(summaryTable(r));
 
@@ -175,6 +175,9 @@ export async function compatibleBlocks(r: CompatibleStudy): Promise<Block[]> {
   return b;
 }
 
+/** "heat-bath sweeps" or "Wolff sweeps" (the second ensemble's unconstrained sweeps). */
+const sweepKind = (e: EnsembleSummary): string => (e.unconstrainedAlgorithm === "wolff" ? "Wolff cluster sweeps" : "heat-bath sweeps");
+
 /** The accuracy statement, from this run's numbers. */
 export function accuracyText(r: CompatibleStudy): string {
   const [pure, refined] = r.ensembles;
@@ -201,7 +204,7 @@ export function accuracyText(r: CompatibleStudy): string {
     const { deep } = firstAndDeepest(refined.mcrg);
     const steps = refined.mcrg.filter((m) => m.Lfine << m.step === r.sizes.at(-1)).map((m) => `${m.nu.at(-1)!.value.toFixed(3)}`);
     const sizes = r.validation.map((v) => v.L).join(", ");
-    parts.push(`With ${refined.unconstrained} unconstrained heat-bath sweeps per level the generated ensembles ${r.validation.length === 0 ? "were not validated in this run (no size 16 or 32)" : worst < 2 ? `agree with direct Monte Carlo at L = ${sizes} within 2σ, so ordinary MCRG applies to them` : `still deviate from direct Monte Carlo at L = ${sizes} by up to ${worst.toFixed(1)} σ, so ordinary MCRG on them is biased too`}${r.validation.length === 0 ? ";" : ":"} blocking the ${r.sizes.at(-1)}³ lattices repeatedly gives ν = ${steps.join(" → ")}${deep ? ` (best, fine lattice ≥ 16: ν = ${f(deep.nu.at(-1)!)}, η = ${f(deep.eta.at(-1)!)})` : ""}. What limits these is the slow approach to the fixed point of 3D MCRG with the majority rule, the finite size of the blocked lattices in the deep steps (the 8 → 4 step is on a 4³ lattice), the truncation to ${deep?.nu.length ?? 5} even and ${deep?.eta.length ?? 3} odd operators, and the statistics of ${refined.chains} chains.`);
+    parts.push(`With ${refined.unconstrained} unconstrained ${sweepKind(refined)} per level the generated ensembles ${r.validation.length === 0 ? "were not validated in this run (no size 16 or 32)" : worst < 2 ? `agree with direct Monte Carlo at L = ${sizes} within 2σ, so ordinary MCRG applies to them` : `still deviate from direct Monte Carlo at L = ${sizes} by up to ${worst.toFixed(1)} σ, so ordinary MCRG on them is biased too`}${r.validation.length === 0 ? ";" : ":"} blocking the ${r.sizes.at(-1)}³ lattices repeatedly gives ν = ${steps.join(" → ")}${deep ? ` (best, fine lattice ≥ 16: ν = ${f(deep.nu.at(-1)!)}, η = ${f(deep.eta.at(-1)!)})` : ""}. What limits these is the slow approach to the fixed point of 3D MCRG with the majority rule, the finite size of the blocked lattices in the deep steps (the 8 → 4 step is on a 4³ lattice), the truncation to ${deep?.nu.length ?? 5} even and ${deep?.eta.length ?? 3} odd operators, and the statistics of ${refined.chains} chains.`);
     // The same analysis of equilibrium lattices blocked to the same final size separates the MCRG's own
     // limits from the ensemble's.
     const wDeep = deep ? r.directMcrg.filter((m) => m.Lfine === deep.Lfine).sort((a, b) => b.step - a.step)[0] : undefined;
@@ -212,7 +215,9 @@ export function accuracyText(r: CompatibleStudy): string {
     });
     const compared = refined.levels.filter((l) => r.direct.some((d) => d.algorithm === "wolff" && d.L === l.L));
     if (compared.length > 1 && below.length === compared.length) parts.push(`U₄ of this ensemble lies below the direct value at every size compared (L = ${compared.map((l) => l.L).join(", ")}); each difference is small against its error, but the sizes share their ancestors, so ${refined.unconstrained} sweeps per level may not relax U₄ completely.`);
-    if (r.cost.refined !== null) parts.push(`The unconstrained sweeps make a ${top}³ configuration ${(r.cost.refined / r.cost.compatible).toFixed(1)}× as expensive as a pure one${r.cost.wolff ? ` and ${(r.cost.refined / r.cost.wolff.perIndependent).toFixed(1)}× an independent Wolff configuration` : ""}, and their local dynamics brings back critical slowing down for the long-wavelength modes that the compatible step gets wrong (the refinement tables above).`);
+    if (r.cost.refined !== null) {
+      parts.push(`The unconstrained sweeps make a ${top}³ configuration ${(r.cost.refined / r.cost.compatible).toFixed(1)}× as expensive as a pure one${r.cost.wolff ? ` and ${(r.cost.refined / r.cost.wolff.perIndependent).toFixed(1)}× an independent Wolff configuration` : ""}${refined.unconstrainedAlgorithm === "wolff" ? ": with cluster sweeps the compatible levels serve as equilibrated starting points of ordinary Monte Carlo, which is exact but no longer cheaper than Wolff alone" : ", and their local dynamics brings back critical slowing down for the long-wavelength modes that the compatible step gets wrong (the refinement tables above)"}.`);
+    }
   }
   parts.push("Exact inverse RG at the fixed point would need the constrained sampling to use (an approximation of) the fixed-point Hamiltonian of the block rule instead of the nearest-neighbour one, or a block rule tuned so that the two are close; neither is implemented.");
   return parts.join(" ");
