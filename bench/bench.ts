@@ -3,7 +3,7 @@
 //
 // Options: --quick (fewer sizes, shorter timings), --out <file.json>. Writes bench/results/<name>.json.
 
-import { writeFileSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { lattice } from "../src/lattice/geometry.js";
@@ -14,6 +14,7 @@ import { runPool, type Job } from "../src/cluster/pool.js";
 import { h5Ready } from "../src/io/h5.js";
 import { runJob, WORKER_URL, type SimulateJobParams } from "../src/jobs/registry.js";
 import { simulateOptions } from "../src/jobs/simulation.js";
+import { writeBenchResult } from "./common.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -127,7 +128,4 @@ const result = {
   workerScaling: scaling,
 };
 const out = outArg >= 0 ? args[outArg + 1]! : join("bench", "results", `ising-${result.date.slice(0, 10)}.json`);
-mkdirSync(join(out, ".."), { recursive: true });
-writeFileSync(`${out}.tmp`, JSON.stringify(result, null, 2));
-renameSync(`${out}.tmp`, out);
-console.log(`wrote ${out}`);
+writeBenchResult(out, result);

@@ -8,7 +8,6 @@
 //   the ORIGINAL Hamiltonian at β_c against exact / direct L = 16 averages (10^5 configurations).
 // Writes bench/results/compatible-<date>.json (through a .tmp file and a rename).
 
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { cpus, hostname } from "node:os";
 import { join } from "node:path";
 import { type Dim, lattice, type Lattice } from "../src/lattice/geometry.js";
@@ -22,6 +21,7 @@ import { BETA_C_2D, BETA_C_3D, isingEnergy, magnetization } from "../src/models/
 import { kaufman } from "../src/models/ising-exact.js";
 import { majorityBlock } from "../src/rg/majority.js";
 import { uwerr } from "../src/analysis/stats.js";
+import { bestMsPerCall, writeBenchResult } from "./common.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -29,27 +29,7 @@ const physics = args.includes("--physics");
 const outArg = args.indexOf("--out");
 const minMs = quick ? 200 : 1000;
 
-/**
- * ms per call: the best of repeated batches of at least 25 ms over `minMs` in all (the minimum is robust to
- * other load on a shared machine; the plain and constrained kernels are timed the same way).
- */
-function timeIt(step: () => void): number {
-  step();
-  let best = Infinity;
-  const t0 = performance.now();
-  while (performance.now() - t0 < minMs) {
-    let n = 0;
-    const b0 = performance.now();
-    let t = b0;
-    while (t - b0 < 25) {
-      step();
-      n++;
-      t = performance.now();
-    }
-    best = Math.min(best, (t - b0) / n);
-  }
-  return best;
-}
+const timeIt = (step: () => void): number => bestMsPerCall(step, minMs);
 
 /** An equilibrated coarse configuration of the original model at L/2 (Wolff). */
 function equilibratedCoarse(dim: Dim, Lc: number, beta: number, seed: number): Int8Array {
@@ -192,7 +172,4 @@ const result = {
   ...(phys ? { physics: phys } : {}),
 };
 const out = outArg >= 0 ? args[outArg + 1]! : join("bench", "results", `compatible-${result.date.slice(0, 10)}.json`);
-mkdirSync(join(out, ".."), { recursive: true });
-writeFileSync(`${out}.tmp`, JSON.stringify(result, null, 2));
-renameSync(`${out}.tmp`, out);
-console.log(`wrote ${out}`);
+writeBenchResult(out, result);

@@ -4,7 +4,6 @@
 //
 // Options: --quick (fewer sizes, shorter timings), --out <file.json>. Writes bench/results/ea-<date>.json.
 
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { cpus, hostname } from "node:os";
 import { join } from "node:path";
 import { lattice } from "../src/lattice/geometry.js";
@@ -15,30 +14,14 @@ import { checkerboardSweep, Rule } from "../src/mc/checkerboard.js";
 import { metropolisTable } from "../src/mc/metropolis.js";
 import { makeEaSampler } from "../src/mc/ea-samplers.js";
 import { betaLadder, nearestIndex } from "../src/mc/parallel-tempering.js";
+import { bestMsPerCall, writeBenchResult } from "./common.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const outArg = args.indexOf("--out");
 const minMs = quick ? 200 : 1000;
 
-/** ms per call: the best of batches of at least 25 ms over `minMs` (robust to other load). */
-function timeIt(step: () => void): number {
-  step();
-  let best = Infinity;
-  const t0 = performance.now();
-  while (performance.now() - t0 < minMs) {
-    let n = 0;
-    const b0 = performance.now();
-    let t = b0;
-    while (t - b0 < 25) {
-      step();
-      n++;
-      t = performance.now();
-    }
-    best = Math.min(best, (t - b0) / n);
-  }
-  return best;
-}
+const timeIt = (step: () => void): number => bestMsPerCall(step, minMs);
 
 interface Row { L: number; temps: number; nsPerUpdate: number; baselineNs: number; ratio: number; sweepsPerSecond: number }
 
@@ -73,7 +56,4 @@ const result = {
   rows,
 };
 const out = outArg >= 0 ? args[outArg + 1]! : join("bench", "results", `ea-${result.date.slice(0, 10)}.json`);
-mkdirSync(join(out, ".."), { recursive: true });
-writeFileSync(`${out}.tmp`, JSON.stringify(result, null, 2));
-renameSync(`${out}.tmp`, out);
-console.log(`wrote ${out}`);
+writeBenchResult(out, result);

@@ -11,7 +11,7 @@
 // quick 20,200; 10⁴ needs ~13 GB in /tmp). Writes bench/results/nn-<date>.json (temporary file, then rename).
 
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { cpus, hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,6 +29,7 @@ import { createEnsemble } from "../src/io/ensemble.js";
 import { h5Ready } from "../src/io/h5.js";
 import { generate } from "../src/jobs/generate.js";
 import { SOFTWARE } from "../src/version.js";
+import { writeBenchResult } from "./common.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -306,7 +307,4 @@ const result = {
   generation: genRows,
 };
 const out = opt("--out") ?? join("bench", "results", `nn-${result.date.slice(0, 10)}.json`);
-mkdirSync(join(out, ".."), { recursive: true });
-writeFileSync(`${out}.tmp`, JSON.stringify(result, null, 2));
-renameSync(`${out}.tmp`, out);
-console.log(`wrote ${out}`);
+writeBenchResult(out, result);

@@ -9,7 +9,6 @@
 // Times are wall clock (as in bench.ts); CPU time of the process is recorded next to them, since on a
 // shared machine the two differ when another process takes the core.
 
-import { writeFileSync, mkdirSync, renameSync } from "node:fs";
 import { cpus, hostname } from "node:os";
 import { join } from "node:path";
 import { lattice, neighbours, type Lattice } from "../src/lattice/geometry.js";
@@ -18,6 +17,7 @@ import { BETA_C_2D, randomSpins } from "../src/models/ising.js";
 import { type Phi4Couplings, randomField } from "../src/models/phi4.js";
 import { phi4LocalSweep } from "../src/mc/phi4-local.js";
 import { phi4WolffClusterPow2 } from "../src/mc/phi4-cluster.js";
+import { writeBenchResult } from "./common.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -228,7 +228,4 @@ const result = {
   rows,
 };
 const out = outArg >= 0 ? args[outArg + 1]! : join("bench", "results", `phi4-${result.date.slice(0, 10)}.json`);
-mkdirSync(join(out, ".."), { recursive: true });
-writeFileSync(`${out}.tmp`, JSON.stringify(result, null, 2));
-renameSync(`${out}.tmp`, out);
-console.log(`wrote ${out}`);
+writeBenchResult(out, result);
