@@ -326,7 +326,7 @@ test("relaxationTime of a pure exponential approach is its decay time", () => {
   }
 });
 
-test("Wolff unconstrained sweeps after the compatible step: 2D 4x4 samples the full Boltzmann distribution of E (chi-square)", (t) => {
+for (const alg of ["wolff", "hybrid"] as const) test(`${alg} unconstrained sweeps after the compatible step: 2D 4x4 samples the full Boltzmann distribution of E (chi-square)`, (t) => {
   // The cluster sweeps use a fixed number of clusters (calibrated once per level); stopping each sweep
   // when V spins have flipped would make the stopping time depend on the state and bias it.
   const lat = lattice(2, 4), beta = BETA_C_2D;
@@ -345,7 +345,7 @@ test("Wolff unconstrained sweeps after the compatible step: 2D 4x4 samples the f
   const samples = 20000;
   for (let k = 0; k < samples; k++) {
     const coarse = randomSpins(4, rng);
-    const [lv] = inverseLevels({ dim: 2, beta, coarse, L0: 2, levels: 1, sweepsPerLevel: 2, rng, record: false, unconstrainedSweeps: 4, unconstrainedAlgorithm: "wolff" });
+    const [lv] = inverseLevels({ dim: 2, beta, coarse, L0: 2, levels: 1, sweepsPerLevel: 2, rng, record: false, unconstrainedSweeps: 4, unconstrainedAlgorithm: alg });
     hist[(isingEnergy(lat, lv!.config) + 32) / 4]!++;
   }
   const res = chiSquareTest(hist, bins(beta)), wrong = chiSquareTest(hist, bins(beta * 1.1));

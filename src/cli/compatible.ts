@@ -9,7 +9,7 @@ import { addParams, UsageError } from "../jobs/params.js";
 import { type CompatibleLevelData, compatibleOptions, compatiblePartial, COMPATIBLE_SPECS, levelSizes, readCompatibleFile, runCompatible } from "../jobs/compatible.js";
 import { runCompatibleStudy, type StudyOptions } from "../jobs/compatible-study.js";
 import { type Estimate, jackknife } from "../analysis/stats.js";
-import { relaxationTime } from "../irg/compatible.js";
+import { relaxationTime, type UnconstrainedAlgorithm } from "../irg/compatible.js";
 import { writeReport } from "../report/html.js";
 import { compatibleBlocks, studyJson } from "../report/compatible-report.js";
 import { fmt } from "../report/mcrg-report.js";
@@ -93,9 +93,9 @@ export function studyDefaults(to: number): Omit<StudyOptions, "outDir" | "worker
   };
 }
 
-function refineAlgorithm(v: string | boolean | undefined): "local" | "wolff" | undefined {
+function refineAlgorithm(v: string | boolean | undefined): UnconstrainedAlgorithm | undefined {
   if (v === undefined) return undefined;
-  if (v !== "local" && v !== "wolff") throw new UsageError(`--unconstrained-algorithm must be local or wolff, got ${String(v)}`);
+  if (v !== "local" && v !== "wolff" && v !== "hybrid") throw new UsageError(`--unconstrained-algorithm must be local, wolff or hybrid, got ${String(v)}`);
   return v;
 }
 

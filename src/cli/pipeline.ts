@@ -61,7 +61,7 @@ export function registerPipeline(program: Command): void {
     .option("--chains <n>", "compatible: independent chains")
     .option("--unconstrained <n>", "compatible: unconstrained sweeps per level of the second ensemble (default 20, 0: none)")
     .option("--refined-chains <n>", "compatible: chains of the second ensemble (default: half of --chains)")
-    .option("--unconstrained-algorithm <alg>", "compatible: the second ensemble's unconstrained sweeps, local (heat bath, default) or wolff")
+    .option("--unconstrained-algorithm <alg>", "compatible: the second ensemble's unconstrained sweeps, local (heat bath, default), wolff or hybrid")
     .description("inverse RG study: simulate, train, generate, validate, critical point and exponents, report")
     .action(async (model: string, o: Record<string, string | boolean | undefined>, cmd: Command) => {
       if (model === "compatible") return compatiblePipeline(o, cmd);

@@ -408,9 +408,11 @@ export interface InverseLevelsOptions {
    * "local" (default): plain checkerboard sweeps of `rule`. "wolff": Wolff cluster sweeps, which relax
    * the long-wavelength modes that the compatible step gets wrong in a few sweeps; one calibration sweep
    * (clusters until V spins flipped) fixes the number of clusters of every counted sweep, because a
-   * stopping rule that depends on the cluster sizes would bias the distribution.
+   * stopping rule that depends on the cluster sizes would bias the distribution. "hybrid": each sweep is
+   * a local sweep followed by a Wolff sweep (the local one relaxes the short range, which Wolff alone
+   * relaxes slowly).
    */
-  unconstrainedAlgorithm?: "local" | "wolff";
+  unconstrainedAlgorithm?: UnconstrainedAlgorithm;
   /** Record the per-sweep relaxation series (energy per site, block correlation). Default true. */
   record?: boolean;
 }
@@ -427,12 +429,20 @@ export interface InverseLevel {
   changedFraction: number;
 }
 
-/** One calibration sweep (clusters until V spins have flipped), then `sweeps` sweeps of that many clusters each. */
-function wolffSweeps(lat: Lattice, s: Int8Array, beta: number, sweeps: number, rng: Rng): void {
+/** Kinds of unconstrained sweep after the compatible step (see `InverseLevelsOptions`). */
+export type UnconstrainedAlgorithm = "local" | "wolff" | "hybrid";
+
+/**
+ * Wolff sweeps of a fixed number of clusters: one calibration sweep (clusters until V spins have
+ * flipped) runs now and fixes the count; the returned function does one counted sweep.
+ */
+function calibratedWolff(lat: Lattice, s: Int8Array, beta: number, rng: Rng): () => void {
   const nb = neighbours(lat), z = 2 * lat.dim, stack = new Int32Array(lat.V), threshold = wolffThreshold(beta);
   let clusters = 0;
   for (let flipped = 0; flipped < lat.V; clusters++) flipped += wolffCluster(nb, z, s, threshold, rng, stack);
-  for (let k = 0; k < sweeps * clusters; k++) wolffCluster(nb, z, s, threshold, rng, stack);
+  return () => {
+    for (let k = 0; k < clusters; k++) wolffCluster(nb, z, s, threshold, rng, stack);
+  };
 }
 
 /**
@@ -471,12 +481,14 @@ export function inverseLevels(opt: InverseLevelsOptions): InverseLevel[] {
       changed += constrainedSweep(lat, s, sigma, beta, rng, { rule, table, blockSum: bsum });
       note(t);
     }
-    if (extra > 0 && opt.unconstrainedAlgorithm === "wolff") wolffSweeps(lat, s, beta, extra, rng);
-    else {
-      for (let t = 0; t < extra; t++) {
+    const alg = opt.unconstrainedAlgorithm ?? "local";
+    const wolff = extra > 0 && alg !== "local" ? calibratedWolff(lat, s, beta, rng) : null;
+    for (let t = 0; t < extra; t++) {
+      if (alg !== "wolff") {
         if (rule === "heatbath") heatbathSweep(lat, s, table, rng);
         else metropolisSweep(lat, s, table, rng);
       }
+      wolff?.();
     }
     const level_: InverseLevel = { L, config: s, changedFraction: sweepsPerLevel > 0 ? changed / (sweepsPerLevel * lat.V) : 0 };
     if (energy) level_.energy = energy;

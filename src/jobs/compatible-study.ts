@@ -8,7 +8,7 @@ import { type Dim, lattice } from "../lattice/geometry.js";
 import { rngFor } from "../lattice/rng.js";
 import { BETA_C_3D } from "../models/ising.js";
 import { makeIsingSampler } from "../mc/ising-samplers.js";
-import { relaxationTime } from "../irg/compatible.js";
+import { relaxationTime, type UnconstrainedAlgorithm } from "../irg/compatible.js";
 import { etaFromYh, rgSectorAnalysis, type ValueError } from "../analysis/rg-matrix.js";
 import { type Estimate, jackknife, jackknifeError, uwerr } from "../analysis/stats.js";
 import { fitLine } from "../analysis/mcrg.js";
@@ -19,6 +19,9 @@ import {
   type DirectParams, type DirectResult, inOrder, levelSizes, runChain, runCompatibleJob, type RunHooks, studyOperators,
 } from "./compatible.js";
 
+/** File and legend tag of the unconstrained sweeps: u (local, as before), w (Wolff), h (hybrid). */
+const SHORT: Record<UnconstrainedAlgorithm, string> = { local: "u", wolff: "w", hybrid: "h" };
+
 export interface StudyOptions {
   from: number;
   to: number;
@@ -28,7 +31,7 @@ export interface StudyOptions {
   /** Unconstrained heat-bath sweeps per level of the second ensemble; 0 leaves it out. */
   unconstrained: number;
   /** The second ensemble's unconstrained sweeps: local heat bath or Wolff clusters. */
-  refineAlgorithm: "local" | "wolff";
+  refineAlgorithm: UnconstrainedAlgorithm;
   refinedChains: number;
   therm: number;
   seed: number;
@@ -83,7 +86,7 @@ export interface EnsembleSummary {
   /** A few characters for plot legends. */
   short: string;
   /** Kind of the unconstrained sweeps (local: heat bath). */
-  unconstrainedAlgorithm: "local" | "wolff";
+  unconstrainedAlgorithm: UnconstrainedAlgorithm;
   file: string;
   unconstrained: number;
   chains: number;
@@ -234,7 +237,7 @@ function fssDirect(ensemble: string, runs: readonly DirectSummary[]): FssFit {
   return { ensemble, sizes: runs.map((r) => r.L), gammaOverNu: fit((r) => r.obs.chi, 1), betaOverNu: fit((r) => r.obs.absM, -1) };
 }
 
-function summariseEnsemble(label: string, file: string, u: number, alg: "local" | "wolff", dim: Dim, sizes: number[], chains: ChainResult[]): EnsembleSummary {
+function summariseEnsemble(label: string, file: string, u: number, alg: UnconstrainedAlgorithm, dim: Dim, sizes: number[], chains: ChainResult[]): EnsembleSummary {
   const n = chains.length;
   const levels: LevelSummary[] = sizes.map((L, k) => {
     const lv = chains.map((r) => r.levels[k]!);
@@ -269,7 +272,7 @@ function summariseEnsemble(label: string, file: string, u: number, alg: "local" 
   const plain = chains.filter((r) => !r.recorded);
   const timed = (plain.length >= 8 ? plain : chains).map((r) => r.seconds).sort((a, b) => a - b);
   return {
-    label, short: u > 0 ? `compatible+${alg === "wolff" ? "w" : "u"}${u}` : "compatible", file, unconstrained: u, unconstrainedAlgorithm: alg, chains: n, levels, mcrg, fss,
+    label, short: u > 0 ? `compatible+${SHORT[alg]}${u}` : "compatible", file, unconstrained: u, unconstrainedAlgorithm: alg, chains: n, levels, mcrg, fss,
     secondsPerConfig: timed[Math.floor(timed.length / 2)]!,
     cpuSeconds: chains.reduce((a, r) => a + r.totalSeconds, 0),
   };
@@ -366,12 +369,12 @@ export async function runCompatibleStudy(o: StudyOptions, hooks: RunHooks & { lo
   const workers = o.workers ?? defaultWorkers();
   const validationSizes = sizes.filter((L) => L === 16 || L === 32);
   const base = { dim, beta, from: o.from, to: o.to, sweeps: o.sweeps, algorithm: "heatbath" as const, therm: o.therm, seed: o.seed };
-  const wolffRefined = o.refineAlgorithm === "wolff";
+  const kind = { local: "unconstrained", wolff: "Wolff", hybrid: "heat-bath + Wolff" }[o.refineAlgorithm];
   const studies = [
     { label: "compatible", u: 0, alg: "local" as const, chains: o.chains, file: join(o.outDir, "compatible.h5"), tasks: [1, 2, 3] as [number, number, number] },
     ...(o.unconstrained > 0 ? [{
-      label: `compatible + ${o.unconstrained} ${wolffRefined ? "Wolff" : "unconstrained"}/level`, u: o.unconstrained, alg: o.refineAlgorithm, chains: o.refinedChains,
-      file: join(o.outDir, `compatible_${wolffRefined ? "w" : "u"}${o.unconstrained}.h5`), tasks: [11, 12, 13] as [number, number, number],
+      label: `compatible + ${o.unconstrained} ${kind}/level`, u: o.unconstrained, alg: o.refineAlgorithm, chains: o.refinedChains,
+      file: join(o.outDir, `compatible_${SHORT[o.refineAlgorithm]}${o.unconstrained}.h5`), tasks: [11, 12, 13] as [number, number, number],
     }] : []),
   ];
   mkdirSync(o.outDir, { recursive: true });
@@ -446,7 +449,7 @@ export async function runCompatibleStudy(o: StudyOptions, hooks: RunHooks & { lo
 
 function analyseStudy(
   o: StudyOptions, sizes: number[], beta: number, workers: number,
-  studies: { label: string; u: number; alg: "local" | "wolff"; file: string; chains: ChainResult[] }[], directRes: DirectResult[],
+  studies: { label: string; u: number; alg: UnconstrainedAlgorithm; file: string; chains: ChainResult[] }[], directRes: DirectResult[],
   snapshots: CompatibleStudy["snapshots"], timing: CostTiming, seconds: number,
 ): CompatibleStudy {
   const dim: Dim = 3;

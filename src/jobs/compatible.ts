@@ -16,7 +16,7 @@ import { BETA_C_2D, BETA_C_3D, isingEnergy, magnetization } from "../models/isin
 import { makeIsingSampler } from "../mc/ising-samplers.js";
 import { heatbathSweep } from "../mc/heatbath.js";
 import { metropolisSweep } from "../mc/metropolis.js";
-import { blockSpinsFirst, type ConstrainedRule, constrainedTable, inverseLevels, nnEnergy } from "../irg/compatible.js";
+import { blockSpinsFirst, type ConstrainedRule, constrainedTable, inverseLevels, nnEnergy, type UnconstrainedAlgorithm } from "../irg/compatible.js";
 import {
   compileOperators, EVEN_OPERATORS, measureOperators, ODD_OPERATORS, type OperatorPlan, rgOperator, type RgOperator,
 } from "../analysis/rg-matrix.js";
@@ -41,7 +41,7 @@ export const COMPATIBLE_SPECS: ParamSpecs = {
   sweeps: { flag: "--sweeps <n>", description: "constrained sweeps at every level", schema: int(1), default: 10, physics: true },
   chains: { flag: "--chains <n>", description: "independent chains (one configuration per chain and size)", schema: int(1, 1000000), default: 16, physics: true },
   unconstrained: { flag: "--unconstrained <n>", description: "unconstrained sweeps after the constrained ones at every level", schema: int(0), default: 0, physics: true },
-  unconstrainedAlgorithm: { flag: "--unconstrained-algorithm <alg>", description: "the unconstrained sweeps: local (the --algorithm rule) or wolff (cluster sweeps)", schema: oneOf(["local", "wolff"] as const), default: "local", physics: true },
+  unconstrainedAlgorithm: { flag: "--unconstrained-algorithm <alg>", description: "the unconstrained sweeps: local (the --algorithm rule), wolff (cluster sweeps) or hybrid (a local and a Wolff sweep each)", schema: oneOf(["local", "wolff", "hybrid"] as const), default: "local", physics: true },
   algorithm: { flag: "--algorithm <rule>", description: "single-site update: heatbath or metropolis", schema: oneOf(["heatbath", "metropolis"] as const), default: "heatbath", physics: true },
   therm: { flag: "--therm <n>", description: "Wolff sweeps equilibrating each starting configuration (size --from)", schema: int(0), default: 100, physics: true },
   seed: { flag: "--seed <s>", description: "random seed (non-negative integer)", schema: int(0), default: 1, physics: true },
@@ -57,7 +57,7 @@ export interface CompatibleOptions {
   sweeps: number;
   chains: number;
   unconstrained: number;
-  unconstrainedAlgorithm: "local" | "wolff";
+  unconstrainedAlgorithm: UnconstrainedAlgorithm;
   algorithm: ConstrainedRule;
   therm: number;
   seed: number;
@@ -95,7 +95,7 @@ export interface ChainParams {
   to: number;
   sweeps: number;
   unconstrained: number;
-  unconstrainedAlgorithm: "local" | "wolff";
+  unconstrainedAlgorithm: UnconstrainedAlgorithm;
   rule: ConstrainedRule;
   therm: number;
   seed: number;

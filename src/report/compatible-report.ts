@@ -176,7 +176,7 @@ export async function compatibleBlocks(r: CompatibleStudy): Promise<Block[]> {
 }
 
 /** "heat-bath sweeps" or "Wolff sweeps" (the second ensemble's unconstrained sweeps). */
-const sweepKind = (e: EnsembleSummary): string => (e.unconstrainedAlgorithm === "wolff" ? "Wolff cluster sweeps" : "heat-bath sweeps");
+const sweepKind = (e: EnsembleSummary): string => ({ local: "heat-bath sweeps", wolff: "Wolff cluster sweeps", hybrid: "hybrid sweeps (one heat-bath and one Wolff sweep each)" })[e.unconstrainedAlgorithm];
 
 /** The accuracy statement, from this run's numbers. */
 export function accuracyText(r: CompatibleStudy): string {
@@ -216,7 +216,7 @@ export function accuracyText(r: CompatibleStudy): string {
     const compared = refined.levels.filter((l) => r.direct.some((d) => d.algorithm === "wolff" && d.L === l.L));
     if (compared.length > 1 && below.length === compared.length) parts.push(`U₄ of this ensemble lies below the direct value at every size compared (L = ${compared.map((l) => l.L).join(", ")}); each difference is small against its error, but the sizes share their ancestors, so ${refined.unconstrained} sweeps per level may not relax U₄ completely.`);
     if (r.cost.refined !== null) {
-      parts.push(`The unconstrained sweeps make a ${top}³ configuration ${(r.cost.refined / r.cost.compatible).toFixed(1)}× as expensive as a pure one${r.cost.wolff ? ` and ${(r.cost.refined / r.cost.wolff.perIndependent).toFixed(1)}× an independent Wolff configuration` : ""}${refined.unconstrainedAlgorithm === "wolff" ? ": with cluster sweeps the compatible levels serve as equilibrated starting points of ordinary Monte Carlo, which is exact but no longer cheaper than Wolff alone" : ", and their local dynamics brings back critical slowing down for the long-wavelength modes that the compatible step gets wrong (the refinement tables above)"}.`);
+      parts.push(`The unconstrained sweeps make a ${top}³ configuration ${(r.cost.refined / r.cost.compatible).toFixed(1)}× as expensive as a pure one${r.cost.wolff ? ` and ${(r.cost.refined / r.cost.wolff.perIndependent).toFixed(1)}× an independent Wolff configuration` : ""}${refined.unconstrainedAlgorithm !== "local" ? ": with cluster sweeps the compatible levels serve as equilibrated starting points of ordinary Monte Carlo, which is exact but no longer cheaper than Wolff alone" : ", and their local dynamics brings back critical slowing down for the long-wavelength modes that the compatible step gets wrong (the refinement tables above)"}.`);
     }
   }
   parts.push("Exact inverse RG at the fixed point would need the constrained sampling to use (an approximation of) the fixed-point Hamiltonian of the block rule instead of the nearest-neighbour one, or a block rule tuned so that the two are close; neither is implemented.");
