@@ -184,5 +184,9 @@ test("pipeline compatible writes the report, its results and both ensembles", as
   assert.equal(j.ensembles.length, 2);
   assert.ok(j.ensembles[0].mcrg.length >= 2 && Number.isFinite(j.ensembles[0].mcrg[0].nu[0].value));
   assert.equal(readLevels(join(out, "compatible.h5")).attrs.chains, 20);
-  assert.equal(readLevels(join(out, "compatible_u2.h5")).attrs.unconstrained, 2);
+  // The default refinement is hybrid (a heat-bath and a Wolff sweep each).
+  const refined = readLevels(join(out, "compatible_h2.h5")).attrs;
+  assert.equal(refined.unconstrained, 2);
+  assert.equal(refined.unconstrained_algorithm, "hybrid");
+  assert.ok(html.includes("hybrid sweeps"), "report does not name the refinement");
 });

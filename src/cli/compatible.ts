@@ -88,7 +88,7 @@ export function registerCompatible(program: Command): void {
 export function studyDefaults(to: number): Omit<StudyOptions, "outDir" | "workers"> {
   const full = to >= 128;
   return {
-    from: 4, to, chains: full ? 200 : 256, sweeps: 10, unconstrained: 20, refineAlgorithm: "local", refinedChains: full ? 100 : 128, therm: 100, seed: 1,
+    from: 4, to, chains: full ? 200 : 256, sweeps: 10, unconstrained: 3, refineAlgorithm: "hybrid", refinedChains: full ? 400 : 128, therm: 100, seed: 1,
     metropolisMax: full ? 64 : 32, refinePoints: [0, 1, 2, 4, 8, 16, 32, 64, 128],
   };
 }
@@ -130,7 +130,7 @@ export async function compatiblePipeline(o: Record<string, string | boolean | un
     outDir: given("outDir") ? String(o.outDir) : join(String(o.outDir), "compatible"),
     ...(o.workers !== undefined ? { workers: num("workers", 0, 256) } : {}),
   };
-  opts.refinedChains = num("refinedChains", 20) ?? Math.max(20, Math.round(opts.chains / 2));
+  opts.refinedChains = num("refinedChains", 20) ?? (o.chains !== undefined ? Math.max(20, Math.round(opts.chains / 2)) : d.refinedChains);
   const progress = progressReporter({ quiet: o.quiet === true, label: `compatible ${from}→${to}`, unit: "‰" });
   const interrupt = interruptFlag();
   try {

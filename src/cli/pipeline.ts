@@ -59,9 +59,9 @@ export function registerPipeline(program: Command): void {
     .option("--from <L>", "compatible: size of the equilibrated starting lattices (default 4)")
     .option("--to <L>", "compatible: largest generated size (default 64; 128 is the full study)")
     .option("--chains <n>", "compatible: independent chains")
-    .option("--unconstrained <n>", "compatible: unconstrained sweeps per level of the second ensemble (default 20, 0: none)")
-    .option("--refined-chains <n>", "compatible: chains of the second ensemble (default: half of --chains)")
-    .option("--unconstrained-algorithm <alg>", "compatible: the second ensemble's unconstrained sweeps, local (heat bath, default), wolff or hybrid")
+    .option("--unconstrained <n>", "compatible: unconstrained sweeps per level of the second ensemble (default 3, 0: none)")
+    .option("--refined-chains <n>", "compatible: chains of the second ensemble (default 128, 400 with --to 128; half of --chains when that is given)")
+    .option("--unconstrained-algorithm <alg>", "compatible: the second ensemble's unconstrained sweeps: local (heat bath), wolff, or hybrid (default: a heat-bath and a Wolff sweep each)")
     .description("inverse RG study: simulate, train, generate, validate, critical point and exponents, report")
     .action(async (model: string, o: Record<string, string | boolean | undefined>, cmd: Command) => {
       if (model === "compatible") return compatiblePipeline(o, cmd);
