@@ -208,7 +208,11 @@ export function accuracyText(r: CompatibleStudy): string {
     // The same analysis of equilibrium lattices blocked to the same final size separates the MCRG's own
     // limits from the ensemble's.
     const wDeep = deep ? r.directMcrg.filter((m) => m.Lfine === deep.Lfine).sort((a, b) => b.step - a.step)[0] : undefined;
-    if (deep && wDeep) parts.push(`Equilibrium Wolff ${wDeep.Lfine << wDeep.step}³ lattices blocked to the same ${deep.Lfine} → ${deep.Lfine / 2} step give ν = ${f(wDeep.nu.at(-1)!)}, η = ${f(wDeep.eta.at(-1)!)}: where those miss the bootstrap values too, the limit is the MCRG analysis at these sizes, not the generated ensemble.`);
+    if (deep && wDeep) {
+      const off = (m: McrgRow): number => Math.abs(m.nu.at(-1)!.value - ISING_3D.nu) + Math.abs(m.eta.at(-1)!.value - ISING_3D.eta);
+      const fewer = deep.step - wDeep.step;
+      parts.push(`Equilibrium Wolff ${wDeep.Lfine << wDeep.step}³ lattices blocked to the same ${deep.Lfine} → ${deep.Lfine / 2} step${fewer > 0 ? ` (${fewer} blocking${fewer > 1 ? "s" : ""} fewer)` : ""} give ν = ${f(wDeep.nu.at(-1)!)}, η = ${f(wDeep.eta.at(-1)!)}: ${off(wDeep) > off(deep) && fewer > 0 ? "the extra blockings of the larger generated lattices are what brings ν and η closer to the fixed point" : "where those miss the bootstrap values too, the limit is the MCRG analysis at these sizes, not the generated ensemble"}.`);
+    }
     const below = refined.levels.filter((l) => {
       const w = r.direct.find((d) => d.algorithm === "wolff" && d.L === l.L);
       return w && l.obs.binder.value < w.obs.binder.value;
