@@ -17,6 +17,7 @@ import { chiSquareTest } from "../src/analysis/chisq.js";
 import { uwerr } from "../src/analysis/stats.js";
 import { BETA_C_2D, BETA_C_3D, isingEnergy, magnetization, randomSpins } from "../src/models/ising.js";
 import { makeIsingSampler } from "../src/mc/ising-samplers.js";
+import { chainParams, runChain } from "../src/jobs/compatible.js";
 
 const RULES: ConstrainedRule[] = ["heatbath", "metropolis"];
 
@@ -348,6 +349,27 @@ for (const alg of ["wolff", "hybrid"] as const) test(`${alg} unconstrained sweep
     const [lv] = inverseLevels({ dim: 2, beta, coarse, L0: 2, levels: 1, sweepsPerLevel: 2, rng, record: false, unconstrainedSweeps: 4, unconstrainedAlgorithm: alg });
     hist[(isingEnergy(lat, lv!.config) + 32) / 4]!++;
   }
+  const res = chiSquareTest(hist, bins(beta)), wrong = chiSquareTest(hist, bins(beta * 1.1));
+  t.diagnostic(`χ² = ${res.chi2.toFixed(1)} / ${res.dof} dof, p = ${res.pValue.toFixed(4)}; 10%-wrong β: p = ${wrong.pValue.toExponential(2)}`);
+  assert.ok(res.pValue > 1e-4, `χ² = ${res.chi2.toFixed(1)} for ${res.dof} dof`);
+  assert.ok(wrong.pValue < 1e-3, "a 10% wrong β was not detected");
+});
+
+test("the Wolff-equilibrated starting configurations of the chains follow the Boltzmann distribution (2D 4x4, chi-square on E)", (t) => {
+  // A configuration taken right after a calibration sweep (stopped once V spins have flipped) is biased.
+  const lat = lattice(2, 4), beta = BETA_C_2D;
+  const bins = (b: number): Float64Array => {
+    const p = boltzmannProbabilities(lat, b), q = new Float64Array(17), s = new Int8Array(lat.V);
+    for (let k = 0; k < p.length; k++) {
+      for (let i = 0; i < lat.V; i++) s[i] = (k >>> i) & 1 ? -1 : 1;
+      q[(isingEnergy(lat, s) + 32) / 4]! += p[k]!;
+    }
+    return q;
+  };
+  const p = chainParams({ dim: 2, beta, from: 4, to: 8, sweeps: 1, chains: 1, unconstrained: 0, unconstrainedAlgorithm: "local", algorithm: "heatbath", therm: 10, seed: 3 }, { recordChains: 0 });
+  const hist = new Float64Array(17);
+  const samples = 20000;
+  for (let c = 0; c < samples; c++) hist[(runChain(p, c, new Map()).levels[0]!.H + 32) / 4]!++;
   const res = chiSquareTest(hist, bins(beta)), wrong = chiSquareTest(hist, bins(beta * 1.1));
   t.diagnostic(`χ² = ${res.chi2.toFixed(1)} / ${res.dof} dof, p = ${res.pValue.toFixed(4)}; 10%-wrong β: p = ${wrong.pValue.toExponential(2)}`);
   assert.ok(res.pValue > 1e-4, `χ² = ${res.chi2.toFixed(1)} for ${res.dof} dof`);
