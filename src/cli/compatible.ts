@@ -4,9 +4,10 @@
 import { type Command } from "commander";
 import { join } from "node:path";
 import { h5Ready } from "../io/h5.js";
+import { partialPath } from "../io/ensemble.js";
 import { writeFileAtomic } from "../io/files.js";
 import { addParams, UsageError } from "../jobs/params.js";
-import { type CompatibleLevelData, compatibleOptions, compatiblePartial, COMPATIBLE_SPECS, levelSizes, readCompatibleFile, runCompatible } from "../jobs/compatible.js";
+import { type CompatibleLevelData, compatibleOptions, COMPATIBLE_SPECS, levelSizes, readCompatibleFile, runCompatible } from "../jobs/compatible.js";
 import { runCompatibleStudy, type StudyOptions } from "../jobs/compatible-study.js";
 import { type Estimate, jackknife } from "../analysis/stats.js";
 import { relaxationTime, type UnconstrainedAlgorithm } from "../irg/compatible.js";
@@ -71,10 +72,10 @@ export function registerCompatible(program: Command): void {
       const r = await runCompatible(o, { force: raw.force === true, resume: raw.resume === true, stopAfter }, { progress: progress.update, shouldStop: interrupt.stop });
       progress.stop();
       if (!r.completed) {
-        process.stdout.write(`stopped after ${r.written} of ${o.chains} chains (${r.seconds.toFixed(1)} s); checkpoint in ${compatiblePartial(o.out)}; continue with the same command and --resume\n`);
+        process.stdout.write(`stopped after ${r.written} of ${o.chains} chains (${r.seconds.toFixed(1)} s); checkpoint in ${partialPath(o.out)}; continue with the same command and --resume\n`);
         return;
       }
-      if (r.written > r.chains.length) process.stdout.write(`resumed at chain ${r.written - r.chains.length}\n`);
+      if (r.resumedAt > 0) process.stdout.write(`resumed at chain ${r.resumedAt}\n`);
       for (const line of levelLines(readCompatibleFile(r.out).levels, o.dim)) process.stdout.write(`${line}\n`);
       process.stdout.write(`wrote ${r.out}: sizes ${r.sizes.join(", ")}, ${o.chains} chains (${r.seconds.toFixed(1)} s)\n`);
     } finally {

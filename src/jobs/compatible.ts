@@ -24,6 +24,7 @@ import { type Job, type JobRunner, runPool } from "../cluster/pool.js";
 import { WORKER_URL } from "./registry.js";
 import { appendRows, assertWritable, closeFile, commitTemp, createAppendable, createFile, exists, openFile, readAttrs, readDataset, truncateRows, writeAttrs, type H5File } from "../io/h5.js";
 import { int, num, oneOf, parseParams, UsageError, type ParamSpecs } from "./params.js";
+import { partialPath } from "../io/ensemble.js";
 import { SOFTWARE } from "../version.js";
 import { z } from "zod";
 
@@ -360,8 +361,9 @@ export function inOrder(deliver: (r: ChainResult) => void, start = 0): (batch: C
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The HDF5 file: one group per size, written to <out>.partial (which is also the checkpoint: every
-// dataset grows by one row per chain, in chain order) and renamed to <out> when complete.
+// The HDF5 file: one group per size, written to <out>.partial (`partialPath`, as for ensembles), which
+// is also the checkpoint (every dataset grows by one row per chain, in chain order), and renamed to
+// <out> when complete.
 //
 //   /            attrs format="irg-compatible", format_version, software, created, model="ising", dim, beta,
 //                from, to, sizes, sweeps, chains, unconstrained, unconstrained_algorithm, algorithm, therm, seed, chains_written,
@@ -379,14 +381,11 @@ export interface CompatibleFile {
   readonly start: number;
   add(r: ChainResult): void;
   finish(extra: Record<string, number>): void;
-  /** Closes the partial file with the chains written so far (for --resume); returns their number. */
-  checkpoint(): number;
+  /** Closes the partial file with the chains written so far (for --resume). */
+  checkpoint(): void;
   /** Removes the partial file (a failure, not a stop). */
   abort(): void;
 }
-
-/** The in-progress file of `out`: the checkpoint that --resume continues. */
-export const compatiblePartial = (out: string): string => `${out}.partial`;
 
 /** Attributes that a resumed run must share with its checkpoint (chains may grow). */
 const RESUME_KEYS = ["dim", "beta", "from", "to", "sweeps", "unconstrained", "unconstrainedAlgorithm", "algorithm", "therm", "seed"] as const;
@@ -429,7 +428,7 @@ function openForResume(out: string, partial: string, o: FileOptions): { f: H5Fil
 
 export function compatibleFile(out: string, o: FileOptions, how: { force: boolean; resume?: boolean }): CompatibleFile {
   assertWritable(out);
-  const partial = compatiblePartial(out);
+  const partial = partialPath(out);
   const sizes = levelSizes(o.from, o.to);
   let f: H5File, n: number;
   if (how.resume) {
@@ -498,7 +497,6 @@ export function compatibleFile(out: string, o: FileOptions, how: { force: boolea
     },
     checkpoint() {
       if (open) close();
-      return n;
     },
     abort() {
       if (!open) return;
@@ -560,8 +558,8 @@ export interface CompatibleRun {
   completed: boolean;
   /** Chains in the file (all of them once completed). */
   written: number;
-  /** Chains of this session in chain order, configurations dropped after writing (a resumed run starts at its checkpoint). */
-  chains: ChainResult[];
+  /** Chains that were already in the checkpoint this session resumed (0 for a fresh run). */
+  resumedAt: number;
 }
 
 export function chainParams(o: Omit<CompatibleOptions, "out">, extra: Partial<ChainParams> = {}): ChainParams {
@@ -579,19 +577,17 @@ export async function runCompatible(o: CompatibleOptions, how: { force: boolean;
   const t0 = performance.now();
   const p = chainParams(o);
   const file = compatibleFile(o.out, { ...o, recordChains: p.recordChains }, how);
-  const chains: ChainResult[] = [];
-  let stopped = false;
+  let session = 0, stopped = false;
   const shouldStop = (): boolean => stopped || (hooks.shouldStop?.() ?? false);
-  const result = (completed: boolean): CompatibleRun => ({ out: o.out, sizes: levelSizes(o.from, o.to), seconds: (performance.now() - t0) / 1000, completed, written: file.start + chains.length, chains });
+  const result = (completed: boolean): CompatibleRun => ({ out: o.out, sizes: levelSizes(o.from, o.to), seconds: (performance.now() - t0) / 1000, completed, written: file.start + session, resumedAt: file.start });
   try {
     const jobs = chainJobs(p, o.chains, o.workers ?? 2, 0, file.start);
     const done = new Map<number, number>();
     const put = inOrder((r) => {
       if (stopped) return;
       file.add(r);
-      for (const l of r.levels) delete l.config;
-      chains.push(r);
-      if (how.stopAfter !== undefined && chains.length >= how.stopAfter) stopped = true;
+      session++;
+      if (how.stopAfter !== undefined && session >= how.stopAfter) stopped = true;
     }, file.start);
     await runPool(jobs, {
       workers: o.workers, workerUrl: WORKER_URL, shouldStop,
