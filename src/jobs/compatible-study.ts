@@ -19,8 +19,12 @@ import {
   type DirectParams, type DirectResult, inOrder, levelSizes, runChain, runCompatibleJob, type RunHooks, studyOperators,
 } from "./compatible.js";
 
-/** File and legend tag of the unconstrained sweeps: u (local, as before), w (Wolff), h (hybrid). */
-const SHORT: Record<UnconstrainedAlgorithm, string> = { local: "u", wolff: "w", hybrid: "h" };
+/** Label word, and file and legend tag, of each kind of unconstrained sweep (u: local, as before). */
+const REFINE: Record<UnconstrainedAlgorithm, { label: string; tag: string }> = {
+  local: { label: "unconstrained", tag: "u" }, wolff: { label: "Wolff", tag: "w" }, hybrid: { label: "heat-bath + Wolff", tag: "h" },
+};
+/** Chains whose per-sweep relaxation series are recorded, in each ensemble. */
+const RECORD_CHAINS = 64;
 
 export interface StudyOptions {
   from: number;
@@ -28,9 +32,9 @@ export interface StudyOptions {
   /** Chains of the pure ensemble (no unconstrained sweeps). */
   chains: number;
   sweeps: number;
-  /** Unconstrained heat-bath sweeps per level of the second ensemble; 0 leaves it out. */
+  /** Unconstrained sweeps per level of the second ensemble (of kind `refineAlgorithm`); 0 leaves it out. */
   unconstrained: number;
-  /** The second ensemble's unconstrained sweeps: local heat bath or Wolff clusters. */
+  /** The second ensemble's unconstrained sweeps: local (heat bath), Wolff, or hybrid (one of each per sweep). */
   refineAlgorithm: UnconstrainedAlgorithm;
   refinedChains: number;
   therm: number;
@@ -272,7 +276,7 @@ function summariseEnsemble(label: string, file: string, u: number, alg: Unconstr
   const plain = chains.filter((r) => !r.recorded);
   const timed = (plain.length >= 8 ? plain : chains).map((r) => r.seconds).sort((a, b) => a - b);
   return {
-    label, short: u > 0 ? `compatible+${SHORT[alg]}${u}` : "compatible", file, unconstrained: u, unconstrainedAlgorithm: alg, chains: n, levels, mcrg, fss,
+    label, short: u > 0 ? `compatible+${REFINE[alg].tag}${u}` : "compatible", file, unconstrained: u, unconstrainedAlgorithm: alg, chains: n, levels, mcrg, fss,
     secondsPerConfig: timed[Math.floor(timed.length / 2)]!,
     cpuSeconds: chains.reduce((a, r) => a + r.totalSeconds, 0),
   };
@@ -369,12 +373,11 @@ export async function runCompatibleStudy(o: StudyOptions, hooks: RunHooks & { lo
   const workers = o.workers ?? defaultWorkers();
   const validationSizes = sizes.filter((L) => L === 16 || L === 32);
   const base = { dim, beta, from: o.from, to: o.to, sweeps: o.sweeps, algorithm: "heatbath" as const, therm: o.therm, seed: o.seed };
-  const kind = { local: "unconstrained", wolff: "Wolff", hybrid: "heat-bath + Wolff" }[o.refineAlgorithm];
   const studies = [
     { label: "compatible", u: 0, alg: "local" as const, chains: o.chains, file: join(o.outDir, "compatible.h5"), tasks: [1, 2, 3] as [number, number, number] },
     ...(o.unconstrained > 0 ? [{
-      label: `compatible + ${o.unconstrained} ${kind}/level`, u: o.unconstrained, alg: o.refineAlgorithm, chains: o.refinedChains,
-      file: join(o.outDir, `compatible_${SHORT[o.refineAlgorithm]}${o.unconstrained}.h5`), tasks: [11, 12, 13] as [number, number, number],
+      label: `compatible + ${o.unconstrained} ${REFINE[o.refineAlgorithm].label}/level`, u: o.unconstrained, alg: o.refineAlgorithm, chains: o.refinedChains,
+      file: join(o.outDir, `compatible_${REFINE[o.refineAlgorithm].tag}${o.unconstrained}.h5`), tasks: [11, 12, 13] as [number, number, number],
     }] : []),
   ];
   mkdirSync(o.outDir, { recursive: true });
@@ -388,7 +391,7 @@ export async function runCompatibleStudy(o: StudyOptions, hooks: RunHooks & { lo
   const snapshots: CompatibleStudy["snapshots"] = [];
   const deliver = studies.map((s, k) => {
     const opts = { ...base, chains: s.chains, unconstrained: s.u, unconstrainedAlgorithm: s.alg };
-    const file = compatibleFile(s.file, { ...opts, recordChains: 64 }, { force: true });
+    const file = compatibleFile(s.file, { ...opts, recordChains: RECORD_CHAINS }, { force: true });
     files.push(file);
     return inOrder((r) => {
       file.add(r);
@@ -400,7 +403,7 @@ export async function runCompatibleStudy(o: StudyOptions, hooks: RunHooks & { lo
   const batchOwner = new Map<number, number>();
   studies.forEach((s, k) => {
     const p = chainParams({ ...base, chains: s.chains, unconstrained: s.u, unconstrainedAlgorithm: s.alg }, {
-      tasks: s.tasks, recordChains: 64, operators: true, keepConfigs: true,
+      tasks: s.tasks, recordChains: RECORD_CHAINS, operators: true, keepConfigs: true,
       ...(k === 0 && validationSizes.length ? { refine: { sizes: validationSizes, points: o.refinePoints } } : {}),
     });
     for (const j of chainJobs(p, s.chains, workers, jobs.length)) {
