@@ -18,12 +18,10 @@ import { compatiblePipeline } from "./compatible.js";
 
 /**
  * Defaults: the quick study (L = 32 → 128, a few minutes on two cores) unless a larger target is
- * asked for; `--target 512` is the seed's full study.
+ * asked for; `--target 512` is the full study (from L0 = 64 for φ⁴, see `defaultL0`).
  */
 export function pipelineDefaults(model: string, target: number, L0: number): Omit<PipelineOptions, "outDir" | "log" | "progress" | "shouldStop"> {
   const quick = target <= 128;
-  // The φ⁴ full study trains on (and starts from) L0 = 64: the L = 32 system's corrections to scaling
-  // would otherwise be carried to every generated size (README, "What this means").
   // Quick: direct Monte Carlo at 2·L0 and 4·L0; full: at every generated size (the seed compares at 512).
   const directSizes = quick ? [2 * L0, 4 * L0].filter((L) => L <= target) : Array.from({ length: Math.log2(target / L0) }, (_, k) => L0 * 2 ** (k + 1));
   const common = { L0, target, directSizes, therm: 500, epochs: quick ? 10 : model === "phi4" ? 8 : 20, maxPairs: quick ? 2000 : 4000, seed: 1, genLimit: 500, refine: model === "ising" ? 20 : 4 };
@@ -34,7 +32,11 @@ export function pipelineDefaults(model: string, target: number, L0: number): Omi
   return { ...common, model: "phi4", couplings: [-0.97, -0.96, -0.9515, -0.94, -0.93], sweeps: quick ? 4000 : 20000, saveEvery: 4, directSweeps: quick ? 3000 : 10000 };
 }
 
-/** The starting size: 32, except the φ⁴ full study (target ≥ 512), which starts from 64. */
+/**
+ * The starting size: 32, except the φ⁴ full study (target ≥ 512), which trains on and starts from 64:
+ * the L = 32 system's corrections to scaling would otherwise be carried to every generated size
+ * (README, "What this means").
+ */
 export function defaultL0(model: string, target: number): number {
   return model === "phi4" && target >= 512 ? 64 : 32;
 }
