@@ -47,9 +47,10 @@ export function exchangeProbability(betaK: number, betaK1: number, eK: number, e
 
 /**
  * One exchange pass: for every set, pairs (0,1), (1,2), … in turn. Each proposal satisfies detailed
- * balance with respect to Π_k e^{−β_k E(x_k)} on its own, so the pass does too.
+ * balance with respect to Π_k e^{−β_k E(x_k)} on its own, so the pass does too. `onSwap(set, k)` hears
+ * every accepted swap in order (the multi-spin engine moves the configurations themselves).
  */
-export function exchangePass(t: Tempering, betas: ArrayLike<number>, rng: Rng): void {
+export function exchangePass(t: Tempering, betas: ArrayLike<number>, rng: Rng, onSwap?: (set: number, k: number) => void): void {
   const T = t.temps;
   if (betas.length !== T) throw new RangeError(`the ladder has ${T} temperatures but ${betas.length} betas were given`);
   for (let a = 0; a < t.sets; a++) {
@@ -64,6 +65,7 @@ export function exchangePass(t: Tempering, betas: ArrayLike<number>, rng: Rng): 
         t.temp[c1] = k;
         t.temp[c0] = k + 1;
         t.accepted[k]!++;
+        onSwap?.(a, k);
       }
     }
   }

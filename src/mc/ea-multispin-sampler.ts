@@ -1,0 +1,216 @@
+// The EA spin glass with multi-spin coding behind the run loop's Chains interface: disorder samples in
+// the bits of words (mc/ea-multispin.ts), parallel tempering decided per sample (Hukushima & Nemoto, JPSJ 65, 1604 (1996)).
+//
+// Why the same observables, chain numbering and Tempering books as the one-spin sampler (ea-samplers.ts):
+// files, measure, block and the equilibration report then serve both engines, and the tests compare the
+// two on equal terms. A sample's trajectory depends only on (seed, disorder seed, sample index, ladder):
+// its block's sweep streams are keyed by the block's first sample, its exchanges by the sample itself, so
+// it is the same whichever other samples run beside it, in which group, or on which worker.
+
+import { type Lattice } from "../lattice/geometry.js";
+import { type Rng } from "../lattice/rng.js";
+import { eaBonds, eaCouplings, eaStream, EXCHANGE_STREAM, minWaves, overlapQ, overlapQk2 } from "../models/ea.js";
+import { type SamplerState } from "./chains.js";
+import {
+  BLOCK, type MsKernel, type MsLayout, msCountSlot, msLayout, packCouplings, setThresholds, slotEnergies, typescriptKernel, unpackOverlap, unpackSpins,
+} from "./ea-multispin.js";
+import { type EaOptions, type EaSampler, EA_OBSERVABLES } from "./ea-samplers.js";
+import { exchangePass, makeTempering, type Tempering, totalTrips } from "./parallel-tempering.js";
+
+/** Replica slot of the sweep stream of (block, slot): far above the per-sample slots (≤ 2 + 2T). */
+export const MULTISPIN_STREAM_BASE = 2 ** 24;
+
+/** Which kernel sweeps the words. */
+export type MsEngine = "typescript" | "wasm";
+
+export interface EaMultispinOptions extends EaOptions {
+  /** Kernel factory (default: the TypeScript kernel, one block per group). */
+  kernel?: (lat: Lattice, T: number, groups: (W: number) => number) => MsKernel;
+}
+
+interface Chain {
+  index: number;
+  g: number;
+  lane: number;
+  pt: Tempering;
+  exchange: Rng;
+}
+
+const LAYOUT = 2;
+
+/** The sweep stream of block `block` (samples 32·block …) and slot `slot`. */
+export function blockStream(seed: number, block: number, slot: number): Rng {
+  return eaStream(seed, BLOCK * block, MULTISPIN_STREAM_BASE + slot);
+}
+
+export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { readonly kernel: MsKernel } {
+  const { lat, betas, target } = o;
+  const T = betas.length;
+  if (!(target >= 0 && target < T && Number.isInteger(target))) throw new RangeError(`target index ${target} is not on a ladder of ${T} temperatures`);
+  for (let k = 0; k < T; k++) {
+    if (!(betas[k]! > 0) || (k > 0 && !(betas[k]! > betas[k - 1]!))) throw new RangeError("betas must be positive and strictly ascending");
+  }
+  if (!Number.isInteger(o.samples) || o.samples < 1) throw new RangeError(`need at least one sample, got ${o.samples}`);
+  const first = o.firstSample ?? 0;
+  const b0 = Math.floor(first / BLOCK);
+  const nBlocks = Math.floor((first + o.samples - 1) / BLOCK) - b0 + 1;
+  const kernel = (o.kernel ?? ((l, t, groups) => typescriptKernel(msLayout(l, t, 1), groups(1))))(lat, T, (W) => Math.ceil(nBlocks / W));
+  const lay: MsLayout = kernel.lay;
+  const { buf } = kernel;
+  const W = lay.W;
+  const groups = Math.ceil(nBlocks / W);
+  const V = lat.V;
+  const slots = lay.slots;
+  // Couplings and starting spins, block by block (padding lanes outside the run keep zero bits: a
+  // ferromagnet nobody reads).
+  for (let j = 0; j < nBlocks; j++) {
+    const g = Math.floor(j / W), w = j % W;
+    for (let l = 0; l < BLOCK; l++) {
+      const s = BLOCK * (b0 + j) + l;
+      if (s < first || s >= first + o.samples) continue;
+      packCouplings(buf, lay, g, w * BLOCK + l, eaBonds(lat, eaCouplings(lat, o.disorderSeed ?? o.seed, s)).jnb);
+    }
+    for (let slot = 0; slot < slots; slot++) {
+      const rng = blockStream(o.seed, b0 + j, slot);
+      const sp = g * lay.groupWords + lay.spins + slot * V * W + w;
+      for (let i = 0; i < V; i++) buf[sp + i * W] = rng.u32() | 0;
+      const rs = g * lay.groupWords + lay.rng + slot * 4 * W + w;
+      buf[rs] = rng.s0; buf[rs + W] = rng.s1; buf[rs + 2 * W] = rng.s2; buf[rs + 3 * W] = rng.s3;
+    }
+  }
+  for (let g = 0; g < groups; g++) setThresholds(buf, lay, g, betas);
+  const chains: Chain[] = Array.from({ length: o.samples }, (_, c) => {
+    const index = first + c;
+    const j = Math.floor(index / BLOCK) - b0;
+    return { index, g: Math.floor(j / W), lane: (j % W) * BLOCK + (index % BLOCK), pt: makeTempering(T, 2), exchange: eaStream(o.seed, index, EXCHANGE_STREAM) };
+  });
+  const energies = new Float64Array(BLOCK * W);
+  /** Copies the counters of every slot into the walkers' energies. */
+  const readEnergies = (): void => {
+    for (let g = 0; g < groups; g++) {
+      for (let slot = 0; slot < slots; slot++) {
+        slotEnergies(buf, lay, g, slot, energies);
+        for (const ch of chains) if (ch.g === g) ch.pt.energy[ch.pt.at[slot]!] = energies[ch.lane]!;
+      }
+    }
+  };
+  const recount = (): void => {
+    for (let g = 0; g < groups; g++) for (let slot = 0; slot < slots; slot++) msCountSlot(buf, lay, g, slot);
+    readEnergies();
+  };
+  recount();
+  const waves = minWaves(lat);
+  const rho = new Int8Array(V);
+  const maskBase = (g: number): number => g * lay.groupWords + lay.masks;
+  return {
+    lat, betas, target, chains: o.samples, observables: EA_OBSERVABLES, kernel,
+    sweep() {
+      for (let g = 0; g < groups; g++) kernel.sweep(g);
+      readEnergies();
+      for (let g = 0; g < groups; g++) buf.fill(0, maskBase(g), maskBase(g) + 2 * Math.max(1, T - 1) * W);
+      for (const ch of chains) {
+        const mb = maskBase(ch.g) + (ch.lane >> 5), bit = 1 << (ch.lane & 31);
+        exchangePass(ch.pt, betas, ch.exchange, (a, k) => {
+          buf[mb + (a * (T - 1) + k) * W]! |= bit;
+        });
+      }
+      if (T > 1) for (let g = 0; g < groups; g++) kernel.swap(g);
+    },
+    endThermalization() {},
+    measure(out) {
+      chains.forEach((ch, c) => {
+        unpackOverlap(buf, lay, ch.g, target, T + target, ch.lane, rho);
+        out[0]![c] = overlapQ(rho);
+        out[1]![c] = overlapQk2(rho, waves);
+        out[2]![c] = ch.pt.energy[ch.pt.at[target]!]! + ch.pt.energy[ch.pt.at[T + target]!]!;
+        out[3]![c] = ch.index;
+        out[4]![c] = totalTrips(ch.pt);
+      });
+    },
+    config(c, out) {
+      const ch = chains[c]!;
+      unpackOverlap(buf, lay, ch.g, target, T + target, ch.lane, out);
+    },
+    save() {
+      const perChain = 4 + 3 * slots + 2 * Math.max(0, T - 1);
+      const perGroup = slots * V * W + slots * 4 * W;
+      const out = new Int32Array(groups * perGroup + chains.length * perChain);
+      let p = 0;
+      for (let g = 0; g < groups; g++) {
+        const base = g * lay.groupWords;
+        out.set(buf.subarray(base + lay.spins, base + lay.spins + slots * V * W), p);
+        p += slots * V * W;
+        out.set(buf.subarray(base + lay.rng, base + lay.rng + slots * 4 * W), p);
+        p += slots * 4 * W;
+      }
+      for (const ch of chains) {
+        out.set(ch.exchange.state(), p);
+        p += 4;
+        for (let c = 0; c < slots; c++) {
+          out[p++] = ch.pt.temp[c]!;
+          out[p++] = ch.pt.cold[c]!;
+          out[p++] = ch.pt.trips[c]!;
+        }
+        for (let k = 0; k + 1 < T; k++) {
+          out[p++] = ch.pt.attempted[k]!;
+          out[p++] = ch.pt.accepted[k]!;
+        }
+      }
+      return { rng: chains[0]!.exchange.state(), spins: out, extra: { ea_layout: LAYOUT, samples: chains.length, temps: T, V, blocks_per_group: W } };
+    },
+    restore(st: SamplerState) {
+      const e = st.extra;
+      if (e.ea_layout !== LAYOUT || e.samples !== chains.length || e.temps !== T || e.V !== V || e.blocks_per_group !== W) {
+        throw new RangeError(`checkpoint does not match this spin-glass run (layout ${e.ea_layout}, ${e.samples} samples, ${e.temps} temperatures, V = ${e.V}, ${e.blocks_per_group} blocks per group; this run: layout ${LAYOUT}, ${chains.length}, ${T}, ${V}, ${W})`);
+      }
+      const a = st.spins;
+      const perChain = 4 + 3 * slots + 2 * Math.max(0, T - 1);
+      const perGroup = slots * V * W + slots * 4 * W;
+      if (!(a instanceof Int32Array) || a.length !== groups * perGroup + chains.length * perChain) throw new RangeError("checkpoint state has the wrong size for this spin-glass run");
+      let p = 0;
+      for (let g = 0; g < groups; g++) {
+        const base = g * lay.groupWords;
+        buf.set(a.subarray(p, p + slots * V * W), base + lay.spins);
+        p += slots * V * W;
+        buf.set(a.subarray(p, p + slots * 4 * W), base + lay.rng);
+        p += slots * 4 * W;
+      }
+      for (const ch of chains) {
+        const r = ch.exchange;
+        r.s0 = a[p]!; r.s1 = a[p + 1]!; r.s2 = a[p + 2]!; r.s3 = a[p + 3]!;
+        p += 4;
+        const pt = ch.pt;
+        for (let c = 0; c < slots; c++) {
+          pt.temp[c] = a[p++]!;
+          pt.cold[c] = a[p++]!;
+          pt.trips[c] = a[p++]!;
+        }
+        for (let c = 0; c < slots; c++) pt.at[Math.floor(c / T) * T + pt.temp[c]!] = c;
+        for (let k = 0; k + 1 < T; k++) {
+          pt.attempted[k] = a[p++]!;
+          pt.accepted[k] = a[p++]!;
+        }
+      }
+      recount();
+    },
+    acceptance() {
+      const acc = new Float64Array(Math.max(0, T - 1));
+      for (let k = 0; k + 1 < T; k++) {
+        let n = 0, m = 0;
+        for (const ch of chains) {
+          m += ch.pt.accepted[k]!;
+          n += ch.pt.attempted[k]!;
+        }
+        acc[k] = n > 0 ? m / n : 0;
+      }
+      return acc;
+    },
+    roundTrips: () => Int32Array.from(chains, (ch) => totalTrips(ch.pt)),
+    tempering: (c) => chains[c]!.pt,
+    copySpins(c, copy) {
+      const ch = chains[c]!;
+      const slot = Math.floor(copy / T) * T + ch.pt.temp[copy]!;
+      return unpackSpins(buf, lay, ch.g, slot, ch.lane, new Int8Array(V));
+    },
+  };
+}
