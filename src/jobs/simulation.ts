@@ -7,6 +7,7 @@ import { BETA_C_2D } from "../models/ising.js";
 import { PHI4_DEFAULTS } from "../models/phi4.js";
 import { EA_BETA_C_3D } from "../models/ea.js";
 import { makeEaSampler, type EaSampler } from "../mc/ea-samplers.js";
+import { makeEaMultispinSampler, msKernelFactory } from "../mc/ea-multispin-sampler.js";
 import { betaLadder, nearestIndex } from "../mc/parallel-tempering.js";
 import { type Chains } from "../mc/chains.js";
 import { ISING_ALGORITHMS, makeIsingSampler } from "../mc/ising-samplers.js";
@@ -19,8 +20,10 @@ import { int, num, oneOf, parseParams, physicsParams, UsageError, type ParamSpec
 import { SOFTWARE } from "../version.js";
 
 export const MODELS = ["ising", "phi4", "ea"] as const;
-/** Local algorithms of the spin glass (inside parallel tempering). */
-export const EA_ALGORITHMS = ["metropolis"] as const;
+/** Local algorithms of the spin glass (inside parallel tempering): multi-spin coded (default) or one spin at a time (the reference). */
+export const EA_ALGORITHMS = ["multispin", "metropolis"] as const;
+/** Kernels of the multi-spin engine (results are identical; only the speed differs). */
+export const EA_KERNELS = ["auto", "wasm", "typescript"] as const;
 /** Every model `irg simulate` runs. */
 export type SimulationModel = (typeof MODELS)[number];
 /** The lattice field models of the inverse-RG pipelines (a spin-glass ensemble is made of overlaps, not fields). */
@@ -40,7 +43,8 @@ export const SIMULATE_SPECS: ParamSpecs = {
   mu2: { flag: "--mu2 <m>", description: "bare mass squared mu^2 (phi4; critical near -0.95)", schema: num(), physics: true },
   lambda: { flag: "--lambda <l>", description: `quartic coupling (phi4, default ${PHI4_DEFAULTS.lambda})`, schema: num(), physics: true },
   kappa: { flag: "--kappa <k>", description: `hopping parameter (phi4, default ${PHI4_DEFAULTS.kappa})`, schema: num(), physics: true },
-  algorithm: { flag: "--algorithm <name>", description: `ising: ${ISING_ALGORITHMS.join("|")} (default wolff); phi4: ${PHI4_ALGORITHMS.join("|")} (default cluster); ea: ${EA_ALGORITHMS.join("|")} with parallel tempering`, schema: oneOf([...ISING_ALGORITHMS, ...PHI4_ALGORITHMS]), physics: true },
+  algorithm: { flag: "--algorithm <name>", description: `ising: ${ISING_ALGORITHMS.join("|")} (default wolff); phi4: ${PHI4_ALGORITHMS.join("|")} (default cluster); ea: ${EA_ALGORITHMS.join("|")} with parallel tempering (default multispin)`, schema: oneOf([...new Set([...ISING_ALGORITHMS, ...PHI4_ALGORITHMS, ...EA_ALGORITHMS])]), physics: true },
+  kernel: { flag: "--kernel <name>", description: `ea multispin: ${EA_KERNELS.join("|")} (auto: WebAssembly SIMD where it loads, else TypeScript; identical results)`, schema: oneOf(EA_KERNELS) },
   sweeps: { flag: "--sweeps <n>", description: "measurement sweeps after thermalisation", schema: int(1), default: 1000, physics: true },
   therm: { flag: "--therm <n>", description: "thermalisation sweeps", schema: int(0), default: 200, physics: true },
   every: { flag: "--every <n>", description: "measure every n sweeps", schema: int(1), default: 1, physics: true },
@@ -56,7 +60,7 @@ export const SIMULATE_SPECS: ParamSpecs = {
 const MODEL_PARAMS: Record<SimulationModel, string[]> = {
   ising: ["dim", "beta", "start"],
   phi4: ["mu2", "lambda", "kappa"],
-  ea: ["dim", "beta", "betaMin", "betaMax", "temps", "samples", "firstSample", "disorderSeed"],
+  ea: ["dim", "beta", "betaMin", "betaMax", "temps", "samples", "firstSample", "disorderSeed", "kernel"],
 };
 
 export interface SimulateOptions {
@@ -73,6 +77,7 @@ export interface SimulateOptions {
   firstSample?: number;
   disorderSeed?: number;
   algorithm: string;
+  kernel?: (typeof EA_KERNELS)[number];
   start?: "hot" | "cold";
   sweeps: number;
   therm: number;
@@ -134,8 +139,11 @@ export function simulateOptions(model: string, raw: Record<string, unknown>): Si
 function eaDefaults(o: SimulateOptions): void {
   o.dim ??= 3;
   if (o.beta === undefined) throw new UsageError(`--beta <b> is required for ea: the temperature that is measured and stored (3D critical point: ${EA_BETA_C_3D.toFixed(4)})`);
-  o.algorithm ??= "metropolis";
+  o.algorithm ??= "multispin";
   if (!(EA_ALGORITHMS as readonly string[]).includes(o.algorithm)) throw new UsageError(`--algorithm ${o.algorithm} is not an ea algorithm; choose ${EA_ALGORITHMS.join(", ")} (with parallel tempering)`);
+  if (o.L < 4) throw new UsageError(`--L must be at least 4 for ea (a 2^d torus couples each pair of sites twice), got ${o.L}`);
+  if (o.kernel !== undefined && o.algorithm !== "multispin") throw new UsageError("--kernel applies to --algorithm multispin only");
+  if (o.algorithm === "multispin") o.kernel ??= "auto";
   o.betaMin ??= Math.min(0.4, o.beta);
   o.betaMax ??= o.beta;
   o.temps ??= 8;
@@ -164,7 +172,9 @@ export function makeChains(model: SimulationModel, o: SimulateOptions): Chains<I
   if (model === "ising") return makeIsingSampler({ algorithm: o.algorithm as never, lat, beta: o.beta!, rng, start: o.start ?? "hot" });
   if (model === "ea") {
     // Every stream of the spin glass is keyed by (seed, sample, replica); --task does not enter.
-    return makeEaSampler({ lat, ...eaLadder(o), samples: o.samples!, firstSample: o.firstSample!, seed: o.seed, disorderSeed: o.disorderSeed! });
+    const ea = { lat, ...eaLadder(o), samples: o.samples!, firstSample: o.firstSample!, seed: o.seed, disorderSeed: o.disorderSeed! };
+    if (o.algorithm === "metropolis") return makeEaSampler(ea);
+    return makeEaMultispinSampler({ ...ea, kernel: msKernelFactory(o.kernel === "typescript" ? "typescript" : o.kernel === "wasm" ? "wasm" : "auto") });
   }
   return makePhi4Sampler({ algorithm: o.algorithm as never, lat, couplings: { mu2: o.mu2!, lambda: o.lambda!, kappa: o.kappa! }, rng });
 }
@@ -267,13 +277,13 @@ export function temperingNotes(smp: EaSampler): string[] {
 export function resumedOptions(model: string, raw: Record<string, unknown>): SimulateOptions {
   const meta = readEnsembleMeta(String(raw.out));
   if (meta.model !== model) throw new UsageError(`${raw.out} holds a ${meta.model} ensemble, not ${model}`);
-  const allowed = new Set(["out", "sweeps", "maxTime", "checkpointEvery", "resume", "quiet", "stopAfter", "force"]);
+  const allowed = new Set(["out", "sweeps", "maxTime", "checkpointEvery", "resume", "quiet", "stopAfter", "force", "kernel"]);
   for (const [k, v] of Object.entries(raw)) {
     if (v !== undefined && !allowed.has(k) && SIMULATE_SPECS[k] && v !== SIMULATE_SPECS[k]!.default) {
       throw new UsageError(`--resume takes the parameters from ${raw.out}; drop ${SIMULATE_SPECS[k]!.flag.split(" ")[0]}`);
     }
   }
-  const merged: Record<string, unknown> = { ...meta.params, L: meta.L, dim: meta.dim, out: raw.out, maxTime: raw.maxTime, checkpointEvery: raw.checkpointEvery };
+  const merged: Record<string, unknown> = { ...meta.params, L: meta.L, dim: meta.dim, out: raw.out, maxTime: raw.maxTime, checkpointEvery: raw.checkpointEvery, kernel: raw.kernel };
   if (raw.sweeps !== undefined && raw.sweeps !== SIMULATE_SPECS.sweeps!.default) merged.sweeps = raw.sweeps;
   const o = simulateOptions(model, merged);
   if (o.sweeps < Number(meta.params.sweeps)) throw new UsageError(`--sweeps ${o.sweeps} is fewer than the ${meta.params.sweeps} already planned`);

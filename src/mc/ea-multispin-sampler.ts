@@ -14,18 +14,34 @@ import { type SamplerState } from "./chains.js";
 import {
   BLOCK, type MsKernel, type MsLayout, msCountSlot, msLayout, packCouplings, setThresholds, slotEnergies, typescriptKernel, unpackOverlap, unpackSpins,
 } from "./ea-multispin.js";
+import { WASM_BLOCKS, wasmKernel, wasmUnavailable } from "./ea-multispin-wasm.js";
 import { type EaOptions, type EaSampler, EA_OBSERVABLES } from "./ea-samplers.js";
 import { exchangePass, makeTempering, type Tempering, totalTrips } from "./parallel-tempering.js";
 
 /** Replica slot of the sweep stream of (block, slot): far above the per-sample slots (≤ 2 + 2T). */
 export const MULTISPIN_STREAM_BASE = 2 ** 24;
 
-/** Which kernel sweeps the words. */
-export type MsEngine = "typescript" | "wasm";
+/** Which kernel sweeps the words: WebAssembly SIMD (four blocks per group) or the TypeScript reference. */
+export type MsEngine = "auto" | "typescript" | "wasm";
+
+/** Makes a kernel for a lattice, a ladder of T temperatures and `groups(W)` groups of W blocks. */
+export type MsKernelFactory = (lat: Lattice, T: number, groups: (W: number) => number) => MsKernel;
+
+/** The kernel factory of an engine; "auto" takes WebAssembly SIMD where it loads, else TypeScript. */
+export function msKernelFactory(engine: MsEngine, W = 1): MsKernelFactory {
+  return (lat, T, groups) => {
+    if (engine !== "typescript") {
+      const k = wasmKernel(lat, T, groups(WASM_BLOCKS));
+      if (k) return k;
+      if (engine === "wasm") throw new Error(wasmUnavailable());
+    }
+    return typescriptKernel(msLayout(lat, T, W), groups(W));
+  };
+}
 
 export interface EaMultispinOptions extends EaOptions {
-  /** Kernel factory (default: the TypeScript kernel, one block per group). */
-  kernel?: (lat: Lattice, T: number, groups: (W: number) => number) => MsKernel;
+  /** Kernel factory (default: msKernelFactory("auto")). */
+  kernel?: MsKernelFactory;
 }
 
 interface Chain {
@@ -54,7 +70,7 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
   const first = o.firstSample ?? 0;
   const b0 = Math.floor(first / BLOCK);
   const nBlocks = Math.floor((first + o.samples - 1) / BLOCK) - b0 + 1;
-  const kernel = (o.kernel ?? ((l, t, groups) => typescriptKernel(msLayout(l, t, 1), groups(1))))(lat, T, (W) => Math.ceil(nBlocks / W));
+  const kernel = (o.kernel ?? msKernelFactory("auto"))(lat, T, (W) => Math.ceil(nBlocks / W));
   const lay: MsLayout = kernel.lay;
   const { buf } = kernel;
   const W = lay.W;
@@ -102,6 +118,7 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
   const waves = minWaves(lat);
   const rho = new Int8Array(V);
   const maskBase = (g: number): number => g * lay.groupWords + lay.masks;
+  const perChain = 4 + 3 * slots + 2 * Math.max(0, T - 1);
   return {
     lat, betas, target, chains: o.samples, observables: EA_OBSERVABLES, kernel,
     sweep() {
@@ -131,17 +148,19 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
       const ch = chains[c]!;
       unpackOverlap(buf, lay, ch.g, target, T + target, ch.lane, out);
     },
+    // The checkpoint is laid out per block (spins of every slot, then the slot streams), independent of
+    // how many blocks a group holds, so a run saved by one kernel resumes on the other.
     save() {
-      const perChain = 4 + 3 * slots + 2 * Math.max(0, T - 1);
-      const perGroup = slots * V * W + slots * 4 * W;
-      const out = new Int32Array(groups * perGroup + chains.length * perChain);
+      const out = new Int32Array(nBlocks * slots * (V + 4) + chains.length * perChain);
       let p = 0;
-      for (let g = 0; g < groups; g++) {
-        const base = g * lay.groupWords;
-        out.set(buf.subarray(base + lay.spins, base + lay.spins + slots * V * W), p);
-        p += slots * V * W;
-        out.set(buf.subarray(base + lay.rng, base + lay.rng + slots * 4 * W), p);
-        p += slots * 4 * W;
+      for (let j = 0; j < nBlocks; j++) {
+        const g = Math.floor(j / W), w = j % W, base = g * lay.groupWords;
+        for (let slot = 0; slot < slots; slot++) {
+          const sp = base + lay.spins + slot * V * W + w;
+          for (let i = 0; i < V; i++) out[p++] = buf[sp + i * W]!;
+          const rs = base + lay.rng + slot * 4 * W + w;
+          for (let k = 0; k < 4; k++) out[p++] = buf[rs + k * W]!;
+        }
       }
       for (const ch of chains) {
         out.set(ch.exchange.state(), p);
@@ -156,24 +175,24 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
           out[p++] = ch.pt.accepted[k]!;
         }
       }
-      return { rng: chains[0]!.exchange.state(), spins: out, extra: { ea_layout: LAYOUT, samples: chains.length, temps: T, V, blocks_per_group: W } };
+      return { rng: chains[0]!.exchange.state(), spins: out, extra: { ea_layout: LAYOUT, samples: chains.length, temps: T, V, first_sample: first } };
     },
     restore(st: SamplerState) {
       const e = st.extra;
-      if (e.ea_layout !== LAYOUT || e.samples !== chains.length || e.temps !== T || e.V !== V || e.blocks_per_group !== W) {
-        throw new RangeError(`checkpoint does not match this spin-glass run (layout ${e.ea_layout}, ${e.samples} samples, ${e.temps} temperatures, V = ${e.V}, ${e.blocks_per_group} blocks per group; this run: layout ${LAYOUT}, ${chains.length}, ${T}, ${V}, ${W})`);
+      if (e.ea_layout !== LAYOUT || e.samples !== chains.length || e.temps !== T || e.V !== V || e.first_sample !== first) {
+        throw new RangeError(`checkpoint does not match this spin-glass run (layout ${e.ea_layout}, ${e.samples} samples from ${e.first_sample}, ${e.temps} temperatures, V = ${e.V}; this run: layout ${LAYOUT}, ${chains.length} from ${first}, ${T}, ${V})`);
       }
       const a = st.spins;
-      const perChain = 4 + 3 * slots + 2 * Math.max(0, T - 1);
-      const perGroup = slots * V * W + slots * 4 * W;
-      if (!(a instanceof Int32Array) || a.length !== groups * perGroup + chains.length * perChain) throw new RangeError("checkpoint state has the wrong size for this spin-glass run");
+      if (!(a instanceof Int32Array) || a.length !== nBlocks * slots * (V + 4) + chains.length * perChain) throw new RangeError("checkpoint state has the wrong size for this spin-glass run");
       let p = 0;
-      for (let g = 0; g < groups; g++) {
-        const base = g * lay.groupWords;
-        buf.set(a.subarray(p, p + slots * V * W), base + lay.spins);
-        p += slots * V * W;
-        buf.set(a.subarray(p, p + slots * 4 * W), base + lay.rng);
-        p += slots * 4 * W;
+      for (let j = 0; j < nBlocks; j++) {
+        const g = Math.floor(j / W), w = j % W, base = g * lay.groupWords;
+        for (let slot = 0; slot < slots; slot++) {
+          const sp = base + lay.spins + slot * V * W + w;
+          for (let i = 0; i < V; i++) buf[sp + i * W] = a[p++]!;
+          const rs = base + lay.rng + slot * 4 * W + w;
+          for (let k = 0; k < 4; k++) buf[rs + k * W] = a[p++]!;
+        }
       }
       for (const ch of chains) {
         const r = ch.exchange;

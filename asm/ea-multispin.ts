@@ -1,0 +1,176 @@
+// AssemblyScript (compiled to WebAssembly SIMD by `npm run asbuild`): the multi-spin EA sweep and the masked
+// replica exchanges of src/mc/ea-multispin.ts on groups of W = 4 blocks, one 128-bit vector per site.
+//
+// Why a second implementation: V8 cannot vectorise the TypeScript kernel, and four 32-sample blocks per
+// v128 with SIMD xoshiro128** are about 10× faster. It must stay bit-identical to msSweepSlot / msSwap
+// (test/ea-multispin.test.ts runs both on the same words): the four lanes of a vector are the four blocks,
+// each with its own generator, and every operation is the lane-wise form of the TypeScript one.
+// Memory is the caller's (imported); `configure` receives the layout's byte offsets once. The neighbour
+// table and colour lists are passed for symmetry with the TypeScript kernel but not read: row arithmetic
+// (x fastest, periodic wrap) is faster than six table loads per site.
+
+let V: i32 = 0;
+let LL: i32 = 0;
+let Z: i32 = 0;
+let T: i32 = 0;
+let B: i32 = 0;
+let SLOTS: i32 = 0;
+let GROUPS: usize = 0;
+let GROUP_BYTES: usize = 0;
+let OFF_COUPLINGS: usize = 0;
+let OFF_SPINS: usize = 0;
+let OFF_RNG: usize = 0;
+let OFF_THRESHOLDS: usize = 0;
+let OFF_COUNTERS: usize = 0;
+let OFF_MASKS: usize = 0;
+let NB: usize = 0;
+let COLOUR0: usize = 0;
+let N0: i32 = 0;
+let COLOUR1: usize = 0;
+let N1: i32 = 0;
+
+/** Byte addresses of the shared tables and of group 0; offsets inside a group in bytes. */
+export function configure(
+  l: i32, v: i32, z: i32, t: i32, b: i32, groups: usize, groupBytes: usize,
+  couplings: usize, spins: usize, rng: usize, thresholds: usize, counters: usize, masks: usize,
+  nb: usize, colour0: usize, n0: i32, colour1: usize, n1: i32,
+): void {
+  LL = l; V = v; Z = z; T = t; B = b; SLOTS = 2 * t; GROUPS = groups; GROUP_BYTES = groupBytes;
+  OFF_COUPLINGS = couplings; OFF_SPINS = spins; OFF_RNG = rng; OFF_THRESHOLDS = thresholds; OFF_COUNTERS = counters; OFF_MASKS = masks;
+  NB = nb; COLOUR0 = colour0; N0 = n0; COLOUR1 = colour1; N1 = n1;
+}
+
+// @ts-ignore: decorator
+@inline function rotl(x: v128, k: i32): v128 {
+  return v128.or(i32x4.shl(x, k), i32x4.shr_u(x, 32 - k));
+}
+
+/** Ripple-carry add of the 6-plane low counter into the B planes at `cnt`. */
+function flush(cnt: usize, l0: v128, l1: v128, l2: v128, l3: v128, l4: v128, l5: v128): void {
+  let c = i32x4.splat(0);
+  for (let b = 0; b < B; b++) {
+    const x = b == 0 ? l0 : b == 1 ? l1 : b == 2 ? l2 : b == 3 ? l3 : b == 4 ? l4 : b == 5 ? l5 : i32x4.splat(0);
+    const at = cnt + (<usize>b << 4);
+    const h = v128.load(at);
+    const hx = v128.xor(h, x);
+    v128.store(at, v128.xor(hx, c));
+    c = v128.or(v128.and(h, x), v128.and(hx, c));
+    if (b >= 5 && !v128.any_true(c)) break;
+  }
+}
+
+// Sites are visited in ascending index order within each colour (x fastest), the order of the colour
+// lists of the TypeScript kernel; neighbours come from row arithmetic, couplings from the site's record.
+function sweepSlot(base: usize, slot: i32): void {
+  const sp = base + OFF_SPINS + <usize>slot * <usize>V * 16;
+  const jc = base + OFF_COUPLINGS;
+  const rs = base + OFF_RNG + <usize>slot * 64;
+  const th = base + OFF_THRESHOLDS + <usize>(slot % T) * 16;
+  const t0 = i32x4.splat(load<i32>(th)), t1 = i32x4.splat(load<i32>(th, 4)), t2 = i32x4.splat(load<i32>(th, 8));
+  const cnt = base + OFF_COUNTERS + <usize>slot * <usize>B * 16;
+  const zero = i32x4.splat(0);
+  const five = i32x4.splat(5), nine = i32x4.splat(9);
+  const three = Z == 6;
+  const L = LL;
+  const row = <usize>L << 4;
+  const plane = <usize>(L * L) << 4;
+  const nz = three ? L : 1;
+  const zrec = <usize>Z << 4;
+  let s0 = v128.load(rs), s1 = v128.load(rs, 16), s2 = v128.load(rs, 32), s3 = v128.load(rs, 48);
+  for (let b = 0; b < B; b++) v128.store(cnt + (<usize>b << 4), zero);
+  let l0 = zero, l1 = zero, l2 = zero, l3 = zero, l4 = zero, l5 = zero;
+  let n = 0;
+  for (let c = 0; c < 2; c++) {
+    for (let z = 0; z < nz; z++) {
+      const pz = sp + <usize>z * plane;
+      const zUp = three ? sp + <usize>(z == L - 1 ? 0 : z + 1) * plane : 0;
+      const zDn = three ? sp + <usize>(z == 0 ? L - 1 : z - 1) * plane : 0;
+      for (let y = 0; y < L; y++) {
+        const yo = <usize>y * row;
+        const r0 = pz + yo;
+        const yUp = pz + <usize>(y == L - 1 ? 0 : y + 1) * row;
+        const yDn = pz + <usize>(y == 0 ? L - 1 : y - 1) * row;
+        const site0 = <usize>(z * L * L + y * L);
+        for (let x = (y + z + c) & 1; x < L; x += 2) {
+          const xo = <usize>x << 4;
+          const xp = <usize>(x == L - 1 ? 0 : x + 1) << 4;
+          const xm = <usize>(x == 0 ? L - 1 : x - 1) << 4;
+          const jo = jc + (site0 + <usize>x) * zrec;
+          const S = v128.load(r0 + xo);
+          const a0 = v128.xor(v128.xor(S, v128.load(r0 + xp)), v128.load(jo));
+          const a1 = v128.xor(v128.xor(S, v128.load(r0 + xm)), v128.load(jo, 16));
+          const a2 = v128.xor(v128.xor(S, v128.load(yUp + xo)), v128.load(jo, 32));
+          const a3 = v128.xor(v128.xor(S, v128.load(yDn + xo)), v128.load(jo, 48));
+          let a4 = zero, a5 = zero;
+          if (three) {
+            a4 = v128.xor(v128.xor(S, v128.load(zUp + yo + xo)), v128.load(jo, 64));
+            a5 = v128.xor(v128.xor(S, v128.load(zDn + yo + xo)), v128.load(jo, 80));
+          }
+          const x1 = v128.xor(a0, a1), sA = v128.xor(x1, a2), cA = v128.or(v128.and(a0, a1), v128.and(x1, a2));
+          const x2 = v128.xor(a3, a4), sB = v128.xor(x2, a5), cB = v128.or(v128.and(a3, a4), v128.and(x2, a5));
+          const u0 = v128.xor(sA, sB), k0 = v128.and(sA, sB);
+          const xc = v128.xor(cA, cB), u1 = v128.xor(xc, k0), u2 = v128.or(v128.and(cA, cB), v128.and(xc, k0));
+          const m1 = v128.or(v128.or(u0, u1), u2), m2 = v128.or(u1, u2), m3 = v128.or(u2, v128.and(u1, u0));
+          const mm = i32x4.mul(s1, five);
+          const r = i32x4.shr_u(i32x4.mul(rotl(mm, 7), nine), 1);
+          const t = i32x4.shl(s1, 9);
+          s2 = v128.xor(s2, s0); s3 = v128.xor(s3, s1); s1 = v128.xor(s1, s2); s0 = v128.xor(s0, s3); s2 = v128.xor(s2, t); s3 = rotl(s3, 11);
+          const flip = v128.or(
+            v128.or(v128.not(i32x4.gt_s(r, t0)), v128.andnot(m1, i32x4.gt_s(r, t1))),
+            v128.or(v128.andnot(m2, i32x4.gt_s(r, t2)), m3),
+          );
+          v128.store(r0 + xo, v128.xor(S, flip));
+          if (c == 1) {
+            const v1 = three ? v128.xor(u1, v128.andnot(flip, u0)) : v128.xor(u1, v128.and(flip, u0));
+            const v2 = v128.xor(u2, v128.and(flip, v128.xor(v128.not(three ? m3 : m1), u2)));
+            let cc = v128.and(l0, u0);
+            l0 = v128.xor(l0, u0);
+            let h = v128.xor(l1, v1);
+            let cn = v128.or(v128.and(l1, v1), v128.and(h, cc));
+            l1 = v128.xor(h, cc);
+            cc = cn;
+            h = v128.xor(l2, v2);
+            cn = v128.or(v128.and(l2, v2), v128.and(h, cc));
+            l2 = v128.xor(h, cc);
+            cc = cn;
+            cn = v128.and(l3, cc); l3 = v128.xor(l3, cc); cc = cn;
+            cn = v128.and(l4, cc); l4 = v128.xor(l4, cc); cc = cn;
+            l5 = v128.xor(l5, cc);
+            if (++n == 10) {
+              flush(cnt, l0, l1, l2, l3, l4, l5);
+              l0 = zero; l1 = zero; l2 = zero; l3 = zero; l4 = zero; l5 = zero;
+              n = 0;
+            }
+          }
+        }
+      }
+    }
+  }
+  if (n > 0) flush(cnt, l0, l1, l2, l3, l4, l5);
+  v128.store(rs, s0); v128.store(rs, s1, 16); v128.store(rs, s2, 32); v128.store(rs, s3, 48);
+}
+
+/** One sweep of every slot of group g. */
+export function sweep(g: i32): void {
+  const base = GROUPS + <usize>g * GROUP_BYTES;
+  for (let slot = 0; slot < SLOTS; slot++) sweepSlot(base, slot);
+}
+
+/** The masked exchanges of group g: pairs (k, k+1) of each replica in turn. */
+export function swap(g: i32): void {
+  const base = GROUPS + <usize>g * GROUP_BYTES;
+  const bytes = <usize>V * 16;
+  for (let a = 0; a < 2; a++) {
+    for (let k = 0; k + 1 < T; k++) {
+      const m = v128.load(base + OFF_MASKS + <usize>(a * (T - 1) + k) * 16);
+      if (!v128.any_true(m)) continue;
+      const p = base + OFF_SPINS + <usize>(a * T + k) * bytes;
+      const q = p + bytes;
+      for (let o: usize = 0; o < bytes; o += 16) {
+        const x = v128.and(v128.xor(v128.load(p + o), v128.load(q + o)), m);
+        v128.store(p + o, v128.xor(v128.load(p + o), x));
+        v128.store(q + o, v128.xor(v128.load(q + o), x));
+      }
+    }
+  }
+}

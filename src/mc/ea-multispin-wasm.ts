@@ -1,0 +1,74 @@
+// Loads the WebAssembly SIMD build of the multi-spin EA kernel (asm/ea-multispin.ts, compiled by
+// `npm run asbuild` into dist/asm/) and lays a multi-spin layout with W = 4 blocks per group into its memory.
+//
+// Why the memory is made here and imported by the module: the layout's size is known only at run time,
+// and a memory made at the right size never grows, so the Int32Array views on it never detach.
+
+import { readFileSync } from "node:fs";
+import { type Lattice } from "../lattice/geometry.js";
+import { type MsKernel, msLayout } from "./ea-multispin.js";
+
+/** Blocks per group of the SIMD kernel (four 32-bit lanes of a v128). */
+export const WASM_BLOCKS = 4;
+
+const WASM_URL = new URL("../../asm/ea-multispin.wasm", import.meta.url);
+
+interface Exports {
+  configure(...a: number[]): void;
+  sweep(g: number): void;
+  swap(g: number): void;
+}
+
+// The lib settings have no DOM/WebAssembly types; the few calls used here, typed by hand.
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (mod: object, imports: object) => { exports: unknown };
+  Memory: new (d: { initial: number }) => { buffer: ArrayBuffer };
+}
+const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+let compiled: object | null | undefined;
+let whyNot = "";
+
+/** The compiled module, or null (with `wasmUnavailable()` saying why) where it cannot be loaded. */
+function wasmModule(): object | null {
+  if (compiled !== undefined) return compiled;
+  try {
+    compiled = new WA.Module(readFileSync(WASM_URL));
+  } catch (e) {
+    compiled = null;
+    whyNot = `the WebAssembly SIMD kernel could not be loaded (${(e as Error).message.split("\n")[0]}); run \`npm run asbuild\``;
+  }
+  return compiled;
+}
+
+/** Why the SIMD kernel is not available ("" when it is). */
+export function wasmUnavailable(): string {
+  wasmModule();
+  return whyNot;
+}
+
+/** A kernel over `groups` groups of four blocks in WebAssembly memory, or null where SIMD is not available. */
+export function wasmKernel(lat: Lattice, T: number, groups: number): MsKernel | null {
+  const mod = wasmModule();
+  if (!mod) return null;
+  const lay = msLayout(lat, T, WASM_BLOCKS);
+  const { V } = lat;
+  const z = lay.z;
+  const align = (n: number): number => (n + 15) & ~15;
+  const nbAt = 16;
+  const c0At = align(nbAt + 4 * V * z);
+  const c1At = align(c0At + 4 * lay.colours[0].length);
+  const groupsAt = align(c1At + 4 * lay.colours[1].length);
+  const bytes = groupsAt + 4 * lay.groupWords * groups;
+  if (bytes > 2 ** 32 - 2 ** 16) throw new RangeError(`the multi-spin state needs ${(bytes / 2 ** 30).toFixed(1)} GiB, more than WebAssembly's 4 GiB: use fewer temperatures or samples per run`);
+  const memory = new WA.Memory({ initial: Math.ceil(bytes / 65536) });
+  const ex = new WA.Instance(mod, { env: { memory, abort: () => { throw new Error("wasm abort"); } } }).exports as unknown as Exports;
+  new Int32Array(memory.buffer, nbAt, V * z).set(lay.nb);
+  new Int32Array(memory.buffer, c0At, lay.colours[0].length).set(lay.colours[0]);
+  new Int32Array(memory.buffer, c1At, lay.colours[1].length).set(lay.colours[1]);
+  ex.configure(lat.L, V, z, T, lay.B, groupsAt, 4 * lay.groupWords, 4 * lay.couplings, 4 * lay.spins, 4 * lay.rng, 4 * lay.thresholds, 4 * lay.counters, 4 * lay.masks,
+    nbAt, c0At, lay.colours[0].length, c1At, lay.colours[1].length);
+  const buf = new Int32Array(memory.buffer, groupsAt, lay.groupWords * groups);
+  return { name: "wasm-simd", lay, buf, sweep: (g) => ex.sweep(g), swap: (g) => ex.swap(g) };
+}
