@@ -14,7 +14,7 @@ import { makeEaMultispinSampler, msKernelFactory } from "../src/mc/ea-multispin-
 import { wasmUnavailable } from "../src/mc/ea-multispin-wasm.js";
 import { colourSites, eaMetropolisSweep, eaMetropolisTable } from "../src/mc/ea-metropolis.js";
 import { type EaSampler, makeEaSampler } from "../src/mc/ea-samplers.js";
-import { betaLadder } from "../src/mc/parallel-tempering.js";
+import { betaLadder, exchangeBatch, exchangePass, makeTempering, makeTemperingBatch } from "../src/mc/parallel-tempering.js";
 import { jackknife } from "../src/analysis/stats.js";
 
 test("packing: couplings and spins of every lane round-trip to the plain layout", () => {
@@ -244,4 +244,34 @@ test("shared random numbers: identical samples in a block coalesce, different on
   const a = jackknife([inBlock], (m) => m[0]!, { binSize: 1 }), b = jackknife([across], (m) => m[0]!, { binSize: 1 });
   assert.ok(a.error < 0.02, `error ${a.error} too large to see a correlation`);
   assert.ok(Math.abs(a.value - b.value) < 4 * Math.hypot(a.error, b.error), `q^2 correlation in a block ${a.value} ± ${a.error}, across blocks ${b.value} ± ${b.error}`);
+});
+
+test("exchangeBatch makes the decisions of exchangePass with the same random numbers (integer and non-integer energies)", () => {
+  const betas = betaLadder(0.3, 1.2, 7);
+  const n = 20;
+  const batch = makeTemperingBatch(n, 7, 2);
+  const single = Array.from({ length: n }, () => makeTempering(7, 2));
+  const rngs = Array.from({ length: n }, (_, l) => new Rng([l + 1, 2, 3, 4]));
+  rngs.forEach((r, l) => batch.rng.set(r.state(), 4 * l));
+  const draw = new Rng([9, 9, 9, 9]);
+  const swaps: string[] = [], swaps1: string[] = [];
+  for (let pass = 0; pass < 300; pass++) {
+    for (let l = 0; l < n; l++) {
+      for (let c = 0; c < 14; c++) {
+        // Energies on the EA grid (even integers), and now and then off it.
+        const e = pass % 7 === 3 ? -40 * draw.double() : -2 * (draw.u32() % 60);
+        batch.ladders[l]!.energy[c] = e;
+        single[l]!.energy[c] = e;
+      }
+    }
+    exchangeBatch(batch, betas, (l, a, k) => swaps.push(`${pass}:${l}:${a}:${k}`));
+    single.forEach((t, l) => exchangePass(t, betas, rngs[l]!, (a, k) => swaps1.push(`${pass}:${l}:${a}:${k}`)));
+  }
+  assert.deepEqual(swaps, swaps1);
+  assert.ok(swaps.length > 1000 && swaps.length < 300 * n * 12, `${swaps.length} swaps`);
+  single.forEach((t, l) => {
+    const b = batch.ladders[l]!;
+    assert.deepEqual([b.at, b.temp, b.trips, b.cold, b.attempted, b.accepted], [t.at, t.temp, t.trips, t.cold, t.attempted, t.accepted]);
+    assert.deepEqual(Array.from(batch.rng.subarray(4 * l, 4 * l + 4), (x) => x >>> 0), Array.from(rngs[l]!.state()));
+  });
 });

@@ -16,7 +16,7 @@ import {
 } from "./ea-multispin.js";
 import { WASM_BLOCKS, wasmKernel, wasmUnavailable } from "./ea-multispin-wasm.js";
 import { type EaOptions, type EaSampler, EA_OBSERVABLES } from "./ea-samplers.js";
-import { exchangePass, makeTempering, type Tempering, totalTrips } from "./parallel-tempering.js";
+import { exchangeBatch, makeTemperingBatch, type Tempering, totalTrips } from "./parallel-tempering.js";
 
 /** Replica slot of the sweep stream of (block, slot): far above the per-sample slots (≤ 2 + 2T). */
 export const MULTISPIN_STREAM_BASE = 2 ** 24;
@@ -49,7 +49,6 @@ interface Chain {
   g: number;
   lane: number;
   pt: Tempering;
-  exchange: Rng;
 }
 
 const LAYOUT = 2;
@@ -95,18 +94,27 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
     }
   }
   for (let g = 0; g < groups; g++) setThresholds(buf, lay, g, betas);
+  const batch = makeTemperingBatch(o.samples, T, 2);
   const chains: Chain[] = Array.from({ length: o.samples }, (_, c) => {
     const index = first + c;
     const j = Math.floor(index / BLOCK) - b0;
-    return { index, g: Math.floor(j / W), lane: (j % W) * BLOCK + (index % BLOCK), pt: makeTempering(T, 2), exchange: eaStream(o.seed, index, EXCHANGE_STREAM) };
+    batch.rng.set(eaStream(o.seed, index, EXCHANGE_STREAM).state(), 4 * c);
+    return { index, g: Math.floor(j / W), lane: (j % W) * BLOCK + (index % BLOCK), pt: batch.ladders[c]! };
   });
+  // Where each chain's exchange masks live: word of pair (set a, k) = maskWord[c] + (a·(T−1) + k)·W.
+  const maskWord = Int32Array.from(chains, (ch) => ch.g * lay.groupWords + lay.masks + (ch.lane >> 5));
+  const maskBit = Int32Array.from(chains, (ch) => 1 << (ch.lane & 31));
+  const onSwap = (c: number, a: number, k: number): void => {
+    buf[maskWord[c]! + (a * (T - 1) + k) * W]! |= maskBit[c]!;
+  };
   const energies = new Float64Array(BLOCK * W);
   /** Copies the counters of every slot into the walkers' energies. */
+  const byGroup = Array.from({ length: groups }, (_, g) => chains.filter((ch) => ch.g === g));
   const readEnergies = (): void => {
     for (let g = 0; g < groups; g++) {
       for (let slot = 0; slot < slots; slot++) {
         slotEnergies(buf, lay, g, slot, energies);
-        for (const ch of chains) if (ch.g === g) ch.pt.energy[ch.pt.at[slot]!] = energies[ch.lane]!;
+        for (const ch of byGroup[g]!) ch.pt.energy[ch.pt.at[slot]!] = energies[ch.lane]!;
       }
     }
   };
@@ -125,12 +133,7 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
       for (let g = 0; g < groups; g++) kernel.sweep(g);
       readEnergies();
       for (let g = 0; g < groups; g++) buf.fill(0, maskBase(g), maskBase(g) + 2 * Math.max(1, T - 1) * W);
-      for (const ch of chains) {
-        const mb = maskBase(ch.g) + (ch.lane >> 5), bit = 1 << (ch.lane & 31);
-        exchangePass(ch.pt, betas, ch.exchange, (a, k) => {
-          buf[mb + (a * (T - 1) + k) * W]! |= bit;
-        });
-      }
+      exchangeBatch(batch, betas, onSwap);
       if (T > 1) for (let g = 0; g < groups; g++) kernel.swap(g);
     },
     endThermalization() {},
@@ -163,7 +166,7 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
         }
       }
       for (const ch of chains) {
-        out.set(ch.exchange.state(), p);
+        out.set(batch.rng.subarray(4 * (ch.index - first), 4 * (ch.index - first) + 4), p);
         p += 4;
         for (let c = 0; c < slots; c++) {
           out[p++] = ch.pt.temp[c]!;
@@ -175,7 +178,7 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
           out[p++] = ch.pt.accepted[k]!;
         }
       }
-      return { rng: chains[0]!.exchange.state(), spins: out, extra: { ea_layout: LAYOUT, samples: chains.length, temps: T, V, first_sample: first } };
+      return { rng: Uint32Array.from(batch.rng.subarray(0, 4)), spins: out, extra: { ea_layout: LAYOUT, samples: chains.length, temps: T, V, first_sample: first } };
     },
     restore(st: SamplerState) {
       const e = st.extra;
@@ -195,8 +198,7 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
         }
       }
       for (const ch of chains) {
-        const r = ch.exchange;
-        r.s0 = a[p]!; r.s1 = a[p + 1]!; r.s2 = a[p + 2]!; r.s3 = a[p + 3]!;
+        batch.rng.set(a.subarray(p, p + 4), 4 * (ch.index - first));
         p += 4;
         const pt = ch.pt;
         for (let c = 0; c < slots; c++) {

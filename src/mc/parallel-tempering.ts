@@ -117,3 +117,102 @@ export function nearestIndex(betas: ArrayLike<number>, beta: number): number {
   for (let k = 1; k < betas.length; k++) if (Math.abs(betas[k]! - beta) < Math.abs(betas[best]! - beta)) best = k;
   return best;
 }
+
+/** Many ladders of the same temperatures with their books in flat arrays; `ladders[n]` are views into them. */
+export interface TemperingBatch {
+  readonly n: number;
+  readonly temps: number;
+  readonly sets: number;
+  readonly ladders: readonly Tempering[];
+  /** The 4-word xoshiro128** state of every ladder's exchange stream (ladder n at 4n). */
+  readonly rng: Int32Array;
+}
+
+export function makeTemperingBatch(n: number, temps: number, sets: number): TemperingBatch {
+  if (!Number.isInteger(temps) || temps < 1) throw new RangeError(`a ladder needs at least one temperature, got ${temps}`);
+  const c = temps * sets, p = Math.max(0, temps - 1);
+  const at = new Int32Array(n * c), temp = new Int32Array(n * c), energy = new Float64Array(n * c), cold = new Uint8Array(n * c), trips = new Int32Array(n * c);
+  const attempted = new Float64Array(n * p), accepted = new Float64Array(n * p);
+  const ladders = Array.from({ length: n }, (_, l): Tempering => {
+    const v = (a: Int32Array): Int32Array => a.subarray(l * c, (l + 1) * c);
+    const ladder = {
+      temps, sets, at: v(at), temp: v(temp), energy: energy.subarray(l * c, (l + 1) * c), cold: cold.subarray(l * c, (l + 1) * c), trips: v(trips),
+      attempted: attempted.subarray(l * p, (l + 1) * p), accepted: accepted.subarray(l * p, (l + 1) * p),
+    };
+    for (let k = 0; k < c; k++) {
+      ladder.at[k] = k;
+      ladder.temp[k] = k % temps;
+    }
+    return ladder;
+  });
+  return { n, temps, sets, ladders, rng: new Int32Array(4 * n) };
+}
+
+/** e^{(β_{k+1}−β_k)·(−m)} for integer energy rises m = 1, 2, … up to where it is below 2^−60 (computed as exchangeProbability does). */
+const expTables = new WeakMap<ArrayLike<number>, Float64Array[]>();
+function expTable(betas: ArrayLike<number>): Float64Array[] {
+  let t = expTables.get(betas);
+  if (!t) {
+    t = [];
+    for (let k = 0; k + 1 < betas.length; k++) {
+      const db = betas[k + 1]! - betas[k]!;
+      const m = Math.min(1 << 16, Math.ceil(42 / Math.max(db, 1e-9)));
+      t.push(Float64Array.from({ length: m + 1 }, (_, j) => Math.exp(db * -j)));
+    }
+    expTables.set(betas, t);
+  }
+  return t;
+}
+
+/**
+ * exchangePass for every ladder of a batch, each with its own stream (batch.rng), with the same
+ * decisions and the same random numbers as exchangePass on that ladder alone (test/ea-multispin.test.ts);
+ * about three times faster, which matters when a sweep of 128 samples costs well under a millisecond.
+ * Integer energy differences take e^x from a table built with the same expression.
+ */
+export function exchangeBatch(b: TemperingBatch, betas: ArrayLike<number>, onSwap: (ladder: number, set: number, k: number) => void): void {
+  const T = b.temps;
+  if (betas.length !== T) throw new RangeError(`the ladder has ${T} temperatures but ${betas.length} betas were given`);
+  const table = expTable(betas);
+  const rng = b.rng;
+  const INV53 = 1 / 9007199254740992;
+  for (let n = 0; n < b.n; n++) {
+    const t = b.ladders[n]!;
+    let s0 = rng[4 * n]!, s1 = rng[4 * n + 1]!, s2 = rng[4 * n + 2]!, s3 = rng[4 * n + 3]!;
+    for (let a = 0; a < t.sets; a++) {
+      const o = a * T;
+      for (let k = 0; k + 1 < T; k++) {
+        const c0 = t.at[o + k]!, c1 = t.at[o + k + 1]!;
+        const dE = t.energy[c1]! - t.energy[c0]!;
+        let p = 1;
+        if (dE < 0) {
+          const m = -dE, tk = table[k]!;
+          p = m < tk.length && Number.isInteger(m) ? tk[m]! : Math.exp((betas[k + 1]! - betas[k]!) * dE);
+        }
+        t.attempted[k]!++;
+        let accept = p >= 1;
+        if (!accept) {
+          let mm = Math.imul(s1, 5);
+          const x = Math.imul((mm << 7) | (mm >>> 25), 9) >>> 0;
+          let sh = s1 << 9;
+          s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= sh; s3 = (s3 << 11) | (s3 >>> 21);
+          mm = Math.imul(s1, 5);
+          const y = Math.imul((mm << 7) | (mm >>> 25), 9) >>> 0;
+          sh = s1 << 9;
+          s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= sh; s3 = (s3 << 11) | (s3 >>> 21);
+          accept = ((x >>> 5) * 67108864 + (y >>> 6)) * INV53 < p;
+        }
+        if (accept) {
+          t.at[o + k] = c1;
+          t.at[o + k + 1] = c0;
+          t.temp[c1] = k;
+          t.temp[c0] = k + 1;
+          t.accepted[k]!++;
+          onSwap(n, a, k);
+        }
+      }
+    }
+    rng[4 * n] = s0; rng[4 * n + 1] = s1; rng[4 * n + 2] = s2; rng[4 * n + 3] = s3;
+    countTrips(t);
+  }
+}
