@@ -73,7 +73,7 @@ test("simulate ea: bad input is one line and exit code 2", () => {
   const bad: [Record<string, unknown>, RegExp][] = [
     [{ betaMin: 1.2 }, /--beta-min .* must be below --beta-max|outside the ladder/],
     [{ betaMax: 0.8 }, /outside the ladder/],
-    [{ temps: 0 }, /--temps must be between 1 and 256/],
+    [{ temps: 0 }, /--temps must be between 2 and 256/],
     [{ samples: 0 }, /--samples must be between/],
     [{ start: "cold" }, /--start does not apply to ea/],
     [{ algorithm: "wolff" }, /not an ea algorithm/],

@@ -52,6 +52,8 @@ export function registerScan(program: Command): void {
   const specs = { ...SIMULATE_SPECS };
   delete specs.out;
   delete specs.task;
+  delete specs.workers; // --workers of a scan is the size of its pool
+
   // In a scan, --L, --beta and --mu2 take lists or ranges.
   specs.L = { ...specs.L!, flag: "--L <list>", description: "sizes, e.g. 16,32,64" };
   specs.beta = { ...specs.beta!, flag: "--beta <grid>", description: "ising couplings: a,b,c or start:stop:step" };
@@ -78,7 +80,7 @@ export function registerScan(program: Command): void {
     for (const L of sizes) {
       for (const value of values) {
         const file = pointFile(dir, model, L, coupling, value);
-        const options = simulateOptions(model, { ...raw, L, [coupling]: value, out: file, task });
+        const options = simulateOptions(model, { ...raw, workers: undefined, L, [coupling]: value, out: file, task });
         points.push({ L, value, file, task });
         task++;
         const done = existsSync(file) && readEnsembleMeta(file).complete;

@@ -18,6 +18,8 @@ import { h5Ready } from "../io/h5.js";
 import { createEnsemble, readEnsembleMeta, resumeEnsemble, type EnsembleMeta } from "../io/ensemble.js";
 import { int, num, oneOf, parseParams, physicsParams, UsageError, type ParamSpecs } from "./params.js";
 import { SOFTWARE } from "../version.js";
+import { defaultWorkers } from "../cluster/pool.js";
+import { startThreadedEaSampler, type ThreadedEaSampler } from "../cluster/ea-threads.js";
 
 export const MODELS = ["ising", "phi4", "ea"] as const;
 /** Local algorithms of the spin glass (inside parallel tempering): multi-spin coded (default) or one spin at a time (the reference). */
@@ -36,7 +38,9 @@ export const SIMULATE_SPECS: ParamSpecs = {
   beta: { flag: "--beta <b>", description: `inverse temperature (ising; 2D critical: ${BETA_C_2D.toFixed(10)}); ea: the measured and stored temperature of the ladder (3D critical: ${EA_BETA_C_3D.toFixed(4)})`, schema: num({ positive: true }), physics: true },
   betaMin: { flag: "--beta-min <b>", description: "ea: hottest inverse temperature of the parallel-tempering ladder (default 0.4)", schema: num({ positive: true }), physics: true },
   betaMax: { flag: "--beta-max <b>", description: "ea: coldest inverse temperature of the ladder (default: --beta)", schema: num({ positive: true }), physics: true },
-  temps: { flag: "--temps <n>", description: "ea: temperatures of the ladder, evenly spaced in T; the one nearest --beta is moved onto it (default 8)", schema: int(1, 256), physics: true },
+  temps: { flag: "--temps <n>", description: "ea: temperatures of the ladder, evenly spaced in T; the one nearest --beta is moved onto it (default 8)", schema: int(2, 256), physics: true },
+  betas: { flag: "--betas <list>", description: "ea: the ladder given explicitly as inverse temperatures, e.g. 0.5,0.6,0.7,0.8,0.9075 (must contain --beta)", schema: z.string().min(1, { message: "must not be empty" }), physics: true },
+  temperatures: { flag: "--temperatures <list>", description: "ea: the ladder given explicitly as temperatures T = 1/beta, e.g. 2.0,1.6,1.3,1.1019 (must contain 1/--beta)", schema: z.string().min(1, { message: "must not be empty" }) },
   samples: { flag: "--samples <n>", description: "ea: disorder samples (couplings from (disorder seed, sample) only)", schema: int(1, 1000000), physics: true },
   firstSample: { flag: "--first-sample <k>", description: "ea: index of the first disorder sample (split samples over runs)", schema: int(0, 2 ** 40), physics: true },
   disorderSeed: { flag: "--disorder-seed <s>", description: "ea: seed of the couplings (default: --seed)", schema: int(0), physics: true },
@@ -44,6 +48,7 @@ export const SIMULATE_SPECS: ParamSpecs = {
   lambda: { flag: "--lambda <l>", description: `quartic coupling (phi4, default ${PHI4_DEFAULTS.lambda})`, schema: num(), physics: true },
   kappa: { flag: "--kappa <k>", description: `hopping parameter (phi4, default ${PHI4_DEFAULTS.kappa})`, schema: num(), physics: true },
   algorithm: { flag: "--algorithm <name>", description: `ising: ${ISING_ALGORITHMS.join("|")} (default wolff); phi4: ${PHI4_ALGORITHMS.join("|")} (default cluster); ea: ${EA_ALGORITHMS.join("|")} with parallel tempering (default multispin)`, schema: oneOf([...new Set([...ISING_ALGORITHMS, ...PHI4_ALGORITHMS, ...EA_ALGORITHMS])]), physics: true },
+  workers: { flag: "--workers <n>", description: "ea multispin: worker threads over the disorder samples (default: all cores; the result does not depend on it)", schema: int(1, 1024) },
   kernel: { flag: "--kernel <name>", description: `ea multispin: ${EA_KERNELS.join("|")} (auto: WebAssembly SIMD where it loads, else TypeScript; identical results)`, schema: oneOf(EA_KERNELS) },
   sweeps: { flag: "--sweeps <n>", description: "measurement sweeps after thermalisation", schema: int(1), default: 1000, physics: true },
   therm: { flag: "--therm <n>", description: "thermalisation sweeps", schema: int(0), default: 200, physics: true },
@@ -60,7 +65,7 @@ export const SIMULATE_SPECS: ParamSpecs = {
 const MODEL_PARAMS: Record<SimulationModel, string[]> = {
   ising: ["dim", "beta", "start"],
   phi4: ["mu2", "lambda", "kappa"],
-  ea: ["dim", "beta", "betaMin", "betaMax", "temps", "samples", "firstSample", "disorderSeed", "kernel"],
+  ea: ["dim", "beta", "betaMin", "betaMax", "temps", "samples", "firstSample", "disorderSeed", "kernel", "workers", "betas", "temperatures"],
 };
 
 export interface SimulateOptions {
@@ -73,11 +78,15 @@ export interface SimulateOptions {
   betaMin?: number;
   betaMax?: number;
   temps?: number;
+  /** An explicit ladder, ascending in β, as the comma-separated list stored in the file. */
+  betas?: string;
+  temperatures?: string;
   samples?: number;
   firstSample?: number;
   disorderSeed?: number;
   algorithm: string;
   kernel?: (typeof EA_KERNELS)[number];
+  workers?: number;
   start?: "hot" | "cold";
   sweeps: number;
   therm: number;
@@ -143,7 +152,12 @@ function eaDefaults(o: SimulateOptions): void {
   if (!(EA_ALGORITHMS as readonly string[]).includes(o.algorithm)) throw new UsageError(`--algorithm ${o.algorithm} is not an ea algorithm; choose ${EA_ALGORITHMS.join(", ")} (with parallel tempering)`);
   if (o.L < 4) throw new UsageError(`--L must be at least 4 for ea (a 2^d torus couples each pair of sites twice), got ${o.L}`);
   if (o.kernel !== undefined && o.algorithm !== "multispin") throw new UsageError("--kernel applies to --algorithm multispin only");
-  if (o.algorithm === "multispin") o.kernel ??= "auto";
+  if (o.workers !== undefined && o.algorithm !== "multispin") throw new UsageError("--workers applies to --algorithm multispin only (the one-spin reference runs in one thread)");
+  if (o.algorithm === "multispin") {
+    o.kernel ??= "auto";
+    o.workers ??= defaultWorkers();
+  }
+  if (o.betas !== undefined || o.temperatures !== undefined) explicitLadder(o);
   o.betaMin ??= Math.min(0.4, o.beta);
   o.betaMax ??= o.beta;
   o.temps ??= 8;
@@ -152,12 +166,37 @@ function eaDefaults(o: SimulateOptions): void {
   o.disorderSeed ??= o.seed;
   if (!(o.betaMin < o.betaMax) && o.temps > 1) throw new UsageError(`--beta-min (${o.betaMin}) must be below --beta-max (${o.betaMax})`);
   if (o.beta < o.betaMin || o.beta > o.betaMax) throw new UsageError(`--beta ${o.beta} lies outside the ladder [--beta-min ${o.betaMin}, --beta-max ${o.betaMax}]`);
-  if (o.temps === 1 && o.betaMin !== o.betaMax) throw new UsageError("--temps 1 needs --beta-min = --beta-max = --beta (no tempering)");
+}
+
+/** --betas or --temperatures: parsed, checked (positive, distinct, containing --beta) and stored as an ascending β list. */
+function explicitLadder(o: SimulateOptions): void {
+  if (o.betas !== undefined && o.temperatures !== undefined) throw new UsageError("give the ladder once: --betas or --temperatures, not both");
+  for (const k of ["betaMin", "betaMax", "temps"] as const) {
+    if (o[k] !== undefined) throw new UsageError(`${SIMULATE_SPECS[k]!.flag.split(" ")[0]} does not go with an explicit ladder (--betas / --temperatures)`);
+  }
+  const flag = o.betas !== undefined ? "--betas" : "--temperatures";
+  const items = String(o.betas ?? o.temperatures).split(",").map((x) => x.trim());
+  const values = items.map(Number);
+  values.forEach((v, k) => {
+    if (items[k] === "" || !Number.isFinite(v) || !(v > 0)) throw new UsageError(`${flag}: "${items[k]}" is not a positive number (a comma-separated list, e.g. 0.5,0.7,0.9075)`);
+  });
+  const betas = values.map((v) => (o.betas !== undefined ? v : 1 / v)).sort((a, b) => a - b);
+  if (betas.length < 2) throw new UsageError(`${flag}: parallel tempering needs at least 2 temperatures, got ${betas.length}`);
+  if (betas.length > 256) throw new UsageError(`${flag}: at most 256 temperatures, got ${betas.length}`);
+  for (let k = 1; k < betas.length; k++) if (!(betas[k]! > betas[k - 1]!)) throw new UsageError(`${flag}: temperature ${1 / betas[k]!} appears twice`);
+  const at = betas.findIndex((b) => Math.abs(b - o.beta!) <= 1e-9 * o.beta!);
+  if (at < 0) throw new UsageError(`${flag}: the ladder does not contain the measured --beta ${o.beta} (T = ${(1 / o.beta!).toPrecision(6)}); add it to the list`);
+  betas[at] = o.beta!;
+  o.betas = betas.map((b) => String(b)).join(",");
+  o.temperatures = undefined;
+  o.betaMin = betas[0];
+  o.betaMax = betas.at(-1);
+  o.temps = betas.length;
 }
 
 /** The β ladder of an ea run and the index of the measured temperature on it. */
 export function eaLadder(o: SimulateOptions): { betas: Float64Array; target: number } {
-  const betas = betaLadder(o.betaMin!, o.betaMax!, o.temps!, o.beta!);
+  const betas = o.betas !== undefined ? Float64Array.from(o.betas.split(","), Number) : betaLadder(o.betaMin!, o.betaMax!, o.temps!, o.beta!);
   return { betas, target: nearestIndex(betas, o.beta!) };
 }
 
@@ -174,7 +213,7 @@ export function makeChains(model: SimulationModel, o: SimulateOptions): Chains<I
     // Every stream of the spin glass is keyed by (seed, sample, replica); --task does not enter.
     const ea = { lat, ...eaLadder(o), samples: o.samples!, firstSample: o.firstSample!, seed: o.seed, disorderSeed: o.disorderSeed! };
     if (o.algorithm === "metropolis") return makeEaSampler(ea);
-    return makeEaMultispinSampler({ ...ea, kernel: msKernelFactory(o.kernel === "typescript" ? "typescript" : o.kernel === "wasm" ? "wasm" : "auto") });
+    return makeEaMultispinSampler({ ...ea, kernel: msKernelFactory(eaEngine(o)) });
   }
   return makePhi4Sampler({ algorithm: o.algorithm as never, lat, couplings: { mu2: o.mu2!, lambda: o.lambda!, kappa: o.kappa! }, rng });
 }
@@ -211,7 +250,7 @@ export interface SessionOptions {
   stopAfter?: number;
   /** Polled between sweeps; true stops the run with a checkpoint (Ctrl-C, a pool's stop message). */
   shouldStop?: () => boolean;
-  progress?: (done: number, total: number) => void;
+  progress?: (done: number, total: number, status?: string) => void;
 }
 
 export interface SimulationResult {
@@ -228,17 +267,41 @@ export interface SimulationResult {
 
 /** Runs (or resumes) a simulation to completion or to a stop. */
 export async function runSimulation(model: SimulationModel, o: SimulateOptions, session: SessionOptions, resume: boolean, force: boolean): Promise<SimulationResult> {
-  const chains = makeChains(model, o);
+  const threaded = model === "ea" && o.algorithm === "multispin" && (o.workers ?? 1) > 1 && o.samples! > 32;
+  const chains = threaded
+    ? await startThreadedEaSampler({ lat: lattice(o.dim, o.L), ...eaLadder(o), samples: o.samples!, firstSample: o.firstSample!, seed: o.seed, disorderSeed: o.disorderSeed!, engine: eaEngine(o), workers: o.workers! })
+    : makeChains(model, o);
+  try {
+    return await runWith(model, o, chains, session, resume, force);
+  } finally {
+    if (threaded) await (chains as ThreadedEaSampler).dispose();
+  }
+}
+
+function eaEngine(o: SimulateOptions): "auto" | "wasm" | "typescript" {
+  return o.kernel === "typescript" ? "typescript" : o.kernel === "wasm" ? "wasm" : "auto";
+}
+
+async function runWith(model: SimulationModel, o: SimulateOptions, chains: Chains<Int8Array> | Chains<Float32Array>, session: SessionOptions, resume: boolean, force: boolean): Promise<SimulationResult> {
   const meta = metaOf(model, o, chains);
   const plan = planOf(o);
   const { writer, checkpoint } = resume ? resumeEnsemble(o.out, meta, plannedMeasurements(plan)) : { writer: createEnsemble(o.out, meta, { force }), checkpoint: undefined };
   const deadline = session.maxTime !== undefined ? performance.now() + session.maxTime * 60000 : Infinity;
   const t0 = performance.now();
+  // Spin glass: the samples and the worst sample's ladder round trips, refreshed at most once a second.
+  let statusText: string | undefined, statusAt = -Infinity;
+  const status = (): string | undefined => {
+    if (model !== "ea" || performance.now() - statusAt < 1000) return statusText;
+    statusAt = performance.now();
+    const trips = (chains as EaSampler).roundTrips();
+    statusText = `${trips.length} samples, fewest round trips ${trips.reduce((a, t) => Math.min(a, t), Infinity)}`;
+    return statusText;
+  };
   try {
     const makeConfig = (): never => (model === "phi4" ? new Float32Array(o.L ** o.dim) : new Int8Array(o.L ** o.dim)) as never;
     const res = await runChains(chains as Chains<Int8Array>, plan, writer, makeConfig, {
       shouldStop: () => (session.shouldStop?.() ?? false) || performance.now() > deadline,
-      progress: session.progress ? (pos, total) => session.progress!(pos.sweepsDone, total) : undefined,
+      progress: session.progress ? (pos, total) => session.progress!(pos.sweepsDone, total, status()) : undefined,
       checkpointSeconds: session.checkpointEvery * 60,
       stopAfter: session.stopAfter,
     }, checkpoint);
@@ -277,14 +340,20 @@ export function temperingNotes(smp: EaSampler): string[] {
 export function resumedOptions(model: string, raw: Record<string, unknown>): SimulateOptions {
   const meta = readEnsembleMeta(String(raw.out));
   if (meta.model !== model) throw new UsageError(`${raw.out} holds a ${meta.model} ensemble, not ${model}`);
-  const allowed = new Set(["out", "sweeps", "maxTime", "checkpointEvery", "resume", "quiet", "stopAfter", "force", "kernel"]);
+  const allowed = new Set(["out", "sweeps", "maxTime", "checkpointEvery", "resume", "quiet", "stopAfter", "force", "kernel", "workers"]);
   for (const [k, v] of Object.entries(raw)) {
     if (v !== undefined && !allowed.has(k) && SIMULATE_SPECS[k] && v !== SIMULATE_SPECS[k]!.default) {
       throw new UsageError(`--resume takes the parameters from ${raw.out}; drop ${SIMULATE_SPECS[k]!.flag.split(" ")[0]}`);
     }
   }
-  const merged: Record<string, unknown> = { ...meta.params, L: meta.L, dim: meta.dim, out: raw.out, maxTime: raw.maxTime, checkpointEvery: raw.checkpointEvery, kernel: raw.kernel };
+  const merged: Record<string, unknown> = { ...meta.params, L: meta.L, dim: meta.dim, out: raw.out, maxTime: raw.maxTime, checkpointEvery: raw.checkpointEvery, kernel: raw.kernel, workers: raw.workers };
   if (raw.sweeps !== undefined && raw.sweeps !== SIMULATE_SPECS.sweeps!.default) merged.sweeps = raw.sweeps;
+  if (model === "ea" && typeof merged.betas === "string") {
+    // The file's ladder, exactly as it ran (every ea file stores it as "betas").
+    delete merged.betaMin;
+    delete merged.betaMax;
+    delete merged.temps;
+  }
   const o = simulateOptions(model, merged);
   if (o.sweeps < Number(meta.params.sweeps)) throw new UsageError(`--sweeps ${o.sweeps} is fewer than the ${meta.params.sweeps} already planned`);
   return o;
