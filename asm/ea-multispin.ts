@@ -174,3 +174,48 @@ export function swap(g: i32): void {
     }
   }
 }
+
+let P: i32 = 0;
+let OFF_SLABS: usize = 0;
+
+/** The slab counters' planes and offset (msSlabCounts in src/mc/ea-multispin.ts). */
+export function configureSlabs(p: i32, slabs: usize): void {
+  P = p;
+  OFF_SLABS = slabs;
+}
+
+// @ts-ignore: decorator
+@inline function addBit(at: usize, x: v128): void {
+  for (let p = 0; p < P; p++) {
+    if (!v128.any_true(x)) break;
+    const a = at + (<usize>p << 4);
+    const h = v128.load(a);
+    v128.store(a, v128.xor(h, x));
+    x = v128.and(x, h);
+  }
+}
+
+/** Sites with ρ = s·t = +1 per slab (axis, coordinate) and sample, between two slots of group g. */
+export function slabs(g: i32, slotA: i32, slotB: i32): void {
+  const base = GROUPS + <usize>g * GROUP_BYTES;
+  const a = base + OFF_SPINS + <usize>slotA * <usize>V * 16;
+  const b = base + OFF_SPINS + <usize>slotB * <usize>V * 16;
+  const sc = base + OFF_SLABS;
+  const L = LL;
+  const dims = Z >> 1;
+  const stride = <usize>P << 4;
+  for (let o: usize = 0; o < <usize>(dims * L * P) * 16; o += 16) v128.store(sc + o, i32x4.splat(0));
+  const nz = dims == 3 ? L : 1;
+  let i: usize = 0;
+  for (let z = 0; z < nz; z++) {
+    for (let y = 0; y < L; y++) {
+      for (let x = 0; x < L; x++) {
+        const rho = v128.not(v128.xor(v128.load(a + (i << 4)), v128.load(b + (i << 4))));
+        addBit(sc + <usize>x * stride, rho);
+        addBit(sc + <usize>(L + y) * stride, rho);
+        if (dims == 3) addBit(sc + <usize>(2 * L + z) * stride, rho);
+        i++;
+      }
+    }
+  }
+}

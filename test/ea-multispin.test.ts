@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { lattice, type Lattice } from "../src/lattice/geometry.js";
 import { Rng } from "../src/lattice/rng.js";
-import { eaBonds, eaCouplings, eaEnergy, overlapField, overlapQ } from "../src/models/ea.js";
+import { eaBonds, eaCouplings, eaEnergy, minWaves, overlapField, overlapQ, overlapQk2 } from "../src/models/ea.js";
 import { eaBoltzmann, eaEnumerate, exactMoments } from "../src/models/ea-exact.js";
 import { msCountSlot, msLayout, msSweepSlot, packCouplings, packSpins, setThresholds, slotEnergies, unpackOverlap, unpackSpins } from "../src/mc/ea-multispin.js";
 import { makeEaMultispinSampler, msKernelFactory } from "../src/mc/ea-multispin-sampler.js";
@@ -274,4 +274,35 @@ test("exchangeBatch makes the decisions of exchangePass with the same random num
     assert.deepEqual([b.at, b.temp, b.trips, b.cold, b.attempted, b.accepted], [t.at, t.temp, t.trips, t.cold, t.attempted, t.accepted]);
     assert.deepEqual(Array.from(batch.rng.subarray(4 * l, 4 * l + 4), (x) => x >>> 0), Array.from(rngs[l]!.state()));
   });
+});
+
+test("measure: slab counts give q, |q(k_min)|^2 and the energy of every sample at every stored temperature, as the plain definitions do", () => {
+  const engines: ["typescript" | "wasm", number][] = [["typescript", 2]];
+  if (!wasmUnavailable()) engines.push(["wasm", 4]);
+  for (const [engine, W] of engines) {
+    for (const [dim, L] of [[3, 4], [2, 6], [3, 6]] as const) {
+      const lat = lattice(dim, L);
+      const S = 40, stored = [1, 4];
+      const smp = makeEaMultispinSampler({ lat, betas: ladder, target: 4, samples: S, firstSample: 3, seed: 2, kernel: msKernelFactory(engine, W), stored });
+      assert.equal(smp.chains, 2 * S);
+      for (let k = 0; k < 7; k++) smp.sweep();
+      const out = smp.observables.map(() => new Float64Array(2 * S));
+      smp.measure(out);
+      const waves = minWaves(lat);
+      const rho = new Int8Array(lat.V), cfg = new Int8Array(lat.V);
+      stored.forEach((k, j) => {
+        for (let c = 0; c < S; c++) {
+          const pt = smp.tempering(c);
+          overlapField(smp.copySpins(c, pt.at[k]!), smp.copySpins(c, pt.at[ladder.length + k]!), rho);
+          const row = j * S + c;
+          assert.ok(Math.abs(out[0]![row]! - overlapQ(rho)) < 1e-12, `${engine} ${dim}D q of sample ${c} at temperature ${k}`);
+          assert.ok(Math.abs(out[1]![row]! - overlapQk2(rho, waves)) < 1e-12, `${engine} ${dim}D qk2 of sample ${c}: ${out[1]![row]} vs ${overlapQk2(rho, waves)}`);
+          assert.equal(out[2]![row], pt.energy[pt.at[k]!]! + pt.energy[pt.at[ladder.length + k]!]!);
+          assert.equal(out[3]![row], 3 + c);
+          smp.config(row, cfg);
+          assert.deepEqual(cfg, rho);
+        }
+      });
+    }
+  }
 });

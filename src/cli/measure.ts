@@ -7,7 +7,7 @@ import { isingEstimates, phi4Estimates } from "../analysis/observables.js";
 import { closeFile, h5Ready, openFile, readAttrs } from "../io/h5.js";
 import { openEnsemble } from "../io/ensemble.js";
 import { UsageError } from "../jobs/params.js";
-import { spinGlassOfFile } from "../jobs/spin-glass.js";
+import { spinGlassOfFile, spinGlassTable } from "../jobs/spin-glass.js";
 import { COMPATIBLE_FORMAT, readCompatibleFile } from "../jobs/compatible.js";
 import { levelEstimates, levelLines } from "./compatible.js";
 
@@ -81,14 +81,33 @@ export function formatMeasure(m: MeasureResult): string {
   return [head, ...rows].join("\n");
 }
 
+/** The table of several spin-glass files: one line per (L, T), then the crossings between sizes. */
+export function formatSpinGlassTable(t: ReturnType<typeof spinGlassTable>): string {
+  const f = (e: Estimate | undefined, d: number): string => (e ? `${e.value.toFixed(d)} ± ${e.error.toFixed(d)}` : "-").padEnd(18);
+  const lines = [`${"L".padEnd(5)}${"T".padEnd(9)}${"beta".padEnd(9)}${"samples".padEnd(9)}${"[<q^2>]".padEnd(18)}${"chi_SG".padEnd(18)}${"g".padEnd(18)}xi_SG/L`];
+  for (const r of t.rows) {
+    lines.push(`${String(r.L).padEnd(5)}${r.T.toFixed(4).padEnd(9)}${r.beta.toFixed(4).padEnd(9)}${String(r.samples).padEnd(9)}${f(r.estimates.q2, 4)}${f(r.estimates.chi_sg, 2)}${f(r.estimates.g, 4)}${f(r.estimates.xi_l, 4)}`);
+  }
+  for (const c of t.crossings) lines.push(`crossing of ${c.quantity} between L = ${c.L1} and ${c.L2}: ${Number.isFinite(c.T) ? `T = ${c.T.toFixed(4)} ± ${Number.isFinite(c.error) ? c.error.toFixed(4) : "? (some jackknife samples do not cross inside the common temperatures: widen the ladder)"}` : "none inside the common temperatures"}`);
+  for (const n of t.notes) lines.push(n);
+  lines.push("errors: jackknife over disorder samples (crossings: joint over each size's temperatures, sizes in quadrature)");
+  return lines.join("\n");
+}
+
 export function registerMeasure(program: Command): void {
   program
     .command("measure")
-    .argument("<file.h5>", "ensemble written by irg simulate (or block, generate), or a file of irg compatible")
+    .argument("<files...>", "ensemble written by irg simulate (or block, generate), or a file of irg compatible; several ea files give the spin-glass table against T with crossings between sizes")
     .option("--json", "print one JSON object instead of a table")
     .description("observables with jackknife errors and autocorrelation times")
-    .action(async (path: string, o: { json?: boolean }) => {
+    .action(async (paths: string[], o: { json?: boolean }) => {
       await h5Ready();
+      if (paths.length > 1) {
+        const t = spinGlassTable(paths);
+        process.stdout.write(o.json ? `${JSON.stringify(t)}\n` : `${formatSpinGlassTable(t)}\n`);
+        return;
+      }
+      const path = paths[0]!;
       if (rootFormat(path) === COMPATIBLE_FORMAT) {
         const c = readCompatibleFile(path);
         const json = { format: COMPATIBLE_FORMAT, dim: c.dim, chains: c.chains, levels: levelEstimates(c.levels, c.dim) };

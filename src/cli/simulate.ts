@@ -13,6 +13,7 @@ export function summaryLine(model: string, r: SimulationResult): string {
   if (!r.completed) {
     return `stopped after ${r.sweepsDone} of ${r.totalSweeps} sweeps (${r.seconds.toFixed(1)} s); checkpoint in ${r.out}; continue with: irg simulate ${model} --resume --out ${r.out}`;
   }
+  if (r.files) return `wrote ${r.files.join(", ")}: ${r.measurements} measurements, ${r.configurations} configurations in all (${r.seconds.toFixed(1)} s)`;
   return `wrote ${r.out}: ${r.measurements} measurements, ${r.configurations} configurations (${r.seconds.toFixed(1)} s)`;
 }
 

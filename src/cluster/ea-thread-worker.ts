@@ -26,7 +26,7 @@ try {
   const lat = lattice(s.dim, s.L);
   smp = makeEaMultispinSampler({
     lat, betas: Float64Array.from(s.betas), target: s.target, samples: s.samples, firstSample: s.first, seed: s.seed, disorderSeed: s.disorderSeed,
-    kernel: msKernelFactory(s.engine),
+    kernel: msKernelFactory(s.engine), stored: s.stored,
   });
   port.postMessage({ ready: true });
 } catch (e) {
@@ -38,8 +38,9 @@ const T = s.betas.length, V = s.L ** s.dim, S = s.samples, P = Math.max(0, T - 1
 const blocks = Math.floor((s.first + S - 1) / BLOCK) - Math.floor(s.first / BLOCK) + 1;
 const own = eaStateWords(blocks, S, T, V);
 const obs = new Float64Array(s.obs), cfg = new Int8Array(s.configs), state = new Int32Array(s.state), stats = new Float64Array(s.stats);
-const total = obs.length / smp.observables.length;
-const values = smp.observables.map(() => new Float64Array(S));
+const J = s.stored.length;
+const total = s.total * J;
+const values = smp.observables.map(() => new Float64Array(S * J));
 const rho = new Int8Array(V);
 const extra = { ea_layout: 2, samples: S, temps: T, V, first_sample: s.first };
 
@@ -58,12 +59,14 @@ for (;;) {
         break;
       case Cmd.Measure:
         smp.measure(values);
-        values.forEach((v, k) => obs.set(v, k * total + s.chainOffset));
+        for (let j = 0; j < J; j++) values.forEach((v, k) => obs.set(v.subarray(j * S, (j + 1) * S), k * total + j * s.total + s.chainOffset));
         break;
       case Cmd.Configs:
-        for (let c = 0; c < S; c++) {
-          smp.config(c, rho);
-          cfg.set(rho, (s.chainOffset + c) * V);
+        for (let j = 0; j < J; j++) {
+          for (let c = 0; c < S; c++) {
+            smp.config(j * S + c, rho);
+            cfg.set(rho, (j * s.total + s.chainOffset + c) * V);
+          }
         }
         break;
       case Cmd.Save: {
@@ -90,7 +93,7 @@ for (;;) {
           stats[s.w * 2 * P + P + k] = n;
         }
         const trips = smp.roundTrips();
-        const statsBase = (stats.length - total);
+        const statsBase = stats.length - s.total;
         for (let c = 0; c < S; c++) stats[statsBase + s.chainOffset + c] = trips[c]!;
         break;
       }

@@ -27,6 +27,10 @@ export interface EaWorkerSetup {
   seed: number;
   disorderSeed: number;
   engine: MsEngine;
+  /** Ladder indices whose overlaps are measured (chain j·samples + c = sample c at stored[j]). */
+  stored: number[];
+  /** Samples of the whole run. */
+  total: number;
   /** Worker index (slot in ctl) and its samples [first, first + samples). */
   w: number;
   first: number;
@@ -79,17 +83,19 @@ export interface ThreadedEaSampler extends EaSampler {
 const WORKER_URL = new URL("./ea-thread-worker.js", import.meta.url);
 
 /** Starts the workers (resolves once each has built its samples) and returns the lock-step sampler. */
-export async function startThreadedEaSampler(o: EaOptions & { engine: MsEngine; workers: number }): Promise<ThreadedEaSampler> {
+export async function startThreadedEaSampler(o: EaOptions & { engine: MsEngine; workers: number; stored?: number[] }): Promise<ThreadedEaSampler> {
   const { lat, betas, target } = o;
   const T = betas.length, V = lat.V, S = o.samples;
+  const stored = o.stored ?? [target];
+  const N = S * stored.length;
   const first = o.firstSample ?? 0;
   const parts = splitSamples(first, S, o.workers);
   const blocksOf = (p: { first: number; samples: number }): number => Math.floor((p.first + p.samples - 1) / BLOCK) - Math.floor(p.first / BLOCK) + 1;
   const totalBlocks = Math.floor((first + S - 1) / BLOCK) - Math.floor(first / BLOCK) + 1;
   const words = eaStateWords(totalBlocks, S, T, V);
   const ctl = new SharedArrayBuffer(4 * (CTL_HEAD + parts.length));
-  const obs = new SharedArrayBuffer(8 * EA_OBSERVABLES.length * S);
-  const configs = new SharedArrayBuffer(S * V);
+  const obs = new SharedArrayBuffer(8 * EA_OBSERVABLES.length * N);
+  const configs = new SharedArrayBuffer(N * V);
   const state = new SharedArrayBuffer(4 * (words.blockWords + words.chainWords));
   const P = Math.max(0, T - 1);
   const stats = new SharedArrayBuffer(8 * (parts.length * 2 * P + S));
@@ -99,7 +105,7 @@ export async function startThreadedEaSampler(o: EaOptions & { engine: MsEngine; 
   const workers = parts.map((p, w) => {
     const own = eaStateWords(blocksOf(p), p.samples, T, V);
     const setup: EaWorkerSetup = {
-      dim: lat.dim, L: lat.L, betas: Array.from(betas), target, seed: o.seed, disorderSeed: o.disorderSeed ?? o.seed, engine: o.engine,
+      dim: lat.dim, L: lat.L, betas: Array.from(betas), target, seed: o.seed, disorderSeed: o.disorderSeed ?? o.seed, engine: o.engine, stored, total: S,
       w, first: p.first, samples: p.samples, chainOffset: p.first - first, blockStateOffset: blockAt, chainStateOffset: words.blockWords + chainAt,
       ctl, obs, configs, state, stats, error,
     };
@@ -134,7 +140,7 @@ export async function startThreadedEaSampler(o: EaOptions & { engine: MsEngine; 
   };
   let disposed = false;
   return {
-    lat, betas, target, chains: S, observables: EA_OBSERVABLES, workers: parts.length,
+    lat, betas, target, chains: N, observables: EA_OBSERVABLES, workers: parts.length,
     sweep() {
       run(Cmd.Sweep);
       configsFresh = false;
@@ -142,7 +148,7 @@ export async function startThreadedEaSampler(o: EaOptions & { engine: MsEngine; 
     endThermalization() {},
     measure(out) {
       run(Cmd.Measure);
-      for (let k = 0; k < out.length; k++) out[k]!.set(obsA.subarray(k * S, (k + 1) * S));
+      for (let k = 0; k < out.length; k++) out[k]!.set(obsA.subarray(k * N, (k + 1) * N));
     },
     config(c, out) {
       if (!configsFresh) {

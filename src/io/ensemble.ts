@@ -282,3 +282,19 @@ export function openEnsemble(path: string): EnsembleReader {
     throw e;
   }
 }
+
+/**
+ * One writer over several ensembles: chains j·perFile … (j+1)·perFile − 1 of the run go to writers[j]
+ * (a spin-glass run stores each ladder temperature in its own file); every file gets every checkpoint,
+ * so each is complete and resumable on its own terms.
+ */
+export function fanOutWriter(writers: EnsembleWriter[], perFile: number): EnsembleWriter {
+  return {
+    measurement(values, configs) {
+      writers.forEach((w, j) => w.measurement(values.map((v) => v.subarray(j * perFile, (j + 1) * perFile)), configs ? configs.slice(j * perFile, (j + 1) * perFile) : null));
+    },
+    checkpoint: (cp) => writers.forEach((w) => w.checkpoint(cp)),
+    close: (opts) => writers.forEach((w) => w.close(opts)),
+    abort: () => writers.forEach((w) => w.abort()),
+  };
+}

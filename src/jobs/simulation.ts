@@ -1,6 +1,7 @@
 // A simulation job: validated parameters → sampler → run loop → HDF5 ensemble, with stops that
 // checkpoint and resumes that continue bit-for-bit. The CLI and the worker pool both run it.
 
+import { basename } from "node:path";
 import { lattice } from "../lattice/geometry.js";
 import { rngFor } from "../lattice/rng.js";
 import { BETA_C_2D } from "../models/ising.js";
@@ -12,10 +13,10 @@ import { betaLadder, nearestIndex } from "../mc/parallel-tempering.js";
 import { type Chains } from "../mc/chains.js";
 import { ISING_ALGORITHMS, makeIsingSampler } from "../mc/ising-samplers.js";
 import { makePhi4Sampler, PHI4_ALGORITHMS } from "../mc/phi4-samplers.js";
-import { checkPlan, plannedMeasurements, runChains, type RunPlan } from "../mc/run.js";
+import { type Checkpoint, checkPlan, plannedMeasurements, runChains, type RunPlan } from "../mc/run.js";
 import { z } from "zod";
 import { h5Ready } from "../io/h5.js";
-import { createEnsemble, readEnsembleMeta, resumeEnsemble, type EnsembleMeta } from "../io/ensemble.js";
+import { createEnsemble, type EnsembleWriter, fanOutWriter, readEnsembleMeta, resumeEnsemble, type EnsembleMeta } from "../io/ensemble.js";
 import { int, num, oneOf, parseParams, physicsParams, UsageError, type ParamSpecs } from "./params.js";
 import { SOFTWARE } from "../version.js";
 import { defaultWorkers } from "../cluster/pool.js";
@@ -35,7 +36,7 @@ export type Model = Exclude<SimulationModel, "ea">;
 export const SIMULATE_SPECS: ParamSpecs = {
   dim: { flag: "--dim <d>", description: "lattice dimension, 2 or 3 (ising)", schema: int(2, 3), physics: true },
   L: { flag: "--L <n>", description: "linear lattice size (even, >= 2)", schema: int(2, 65536), physics: true },
-  beta: { flag: "--beta <b>", description: `inverse temperature (ising; 2D critical: ${BETA_C_2D.toFixed(10)}); ea: the measured and stored temperature of the ladder (3D critical: ${EA_BETA_C_3D.toFixed(4)})`, schema: num({ positive: true }), physics: true },
+  beta: { flag: "--beta <b>", description: `inverse temperature (ising; 2D critical: ${BETA_C_2D.toFixed(10)}); ea: the measured and stored temperature of the ladder (3D critical: ${EA_BETA_C_3D.toFixed(4)}; with --betas/--temperatures default: the coldest)`, schema: num({ positive: true }), physics: true },
   betaMin: { flag: "--beta-min <b>", description: "ea: hottest inverse temperature of the parallel-tempering ladder (default 0.4)", schema: num({ positive: true }), physics: true },
   betaMax: { flag: "--beta-max <b>", description: "ea: coldest inverse temperature of the ladder (default: --beta)", schema: num({ positive: true }), physics: true },
   temps: { flag: "--temps <n>", description: "ea: temperatures of the ladder, evenly spaced in T; the one nearest --beta is moved onto it (default 8)", schema: int(2, 256), physics: true },
@@ -48,6 +49,7 @@ export const SIMULATE_SPECS: ParamSpecs = {
   lambda: { flag: "--lambda <l>", description: `quartic coupling (phi4, default ${PHI4_DEFAULTS.lambda})`, schema: num(), physics: true },
   kappa: { flag: "--kappa <k>", description: `hopping parameter (phi4, default ${PHI4_DEFAULTS.kappa})`, schema: num(), physics: true },
   algorithm: { flag: "--algorithm <name>", description: `ising: ${ISING_ALGORITHMS.join("|")} (default wolff); phi4: ${PHI4_ALGORITHMS.join("|")} (default cluster); ea: ${EA_ALGORITHMS.join("|")} with parallel tempering (default multispin)`, schema: oneOf([...new Set([...ISING_ALGORITHMS, ...PHI4_ALGORITHMS, ...EA_ALGORITHMS])]), physics: true },
+  storeBetas: { flag: "--store-betas <list|all>", description: "ea multispin: further ladder temperatures (beta values, or all) whose overlaps are stored, each in <out>_beta<b>.h5 beside --out", schema: z.string().min(1, { message: "must not be empty" }), physics: true },
   workers: { flag: "--workers <n>", description: "ea multispin: worker threads over the disorder samples (default: all cores; the result does not depend on it)", schema: int(1, 1024) },
   kernel: { flag: "--kernel <name>", description: `ea multispin: ${EA_KERNELS.join("|")} (auto: WebAssembly SIMD where it loads, else TypeScript; identical results)`, schema: oneOf(EA_KERNELS) },
   sweeps: { flag: "--sweeps <n>", description: "measurement sweeps after thermalisation", schema: int(1), default: 1000, physics: true },
@@ -65,7 +67,7 @@ export const SIMULATE_SPECS: ParamSpecs = {
 const MODEL_PARAMS: Record<SimulationModel, string[]> = {
   ising: ["dim", "beta", "start"],
   phi4: ["mu2", "lambda", "kappa"],
-  ea: ["dim", "beta", "betaMin", "betaMax", "temps", "samples", "firstSample", "disorderSeed", "kernel", "workers", "betas", "temperatures"],
+  ea: ["dim", "beta", "betaMin", "betaMax", "temps", "samples", "firstSample", "disorderSeed", "kernel", "workers", "betas", "temperatures", "storeBetas"],
 };
 
 export interface SimulateOptions {
@@ -81,6 +83,8 @@ export interface SimulateOptions {
   /** An explicit ladder, ascending in β, as the comma-separated list stored in the file. */
   betas?: string;
   temperatures?: string;
+  /** Ladder β values stored besides --beta ("" for none), canonical comma list. */
+  storeBetas?: string;
   samples?: number;
   firstSample?: number;
   disorderSeed?: number;
@@ -147,6 +151,11 @@ export function simulateOptions(model: string, raw: Record<string, unknown>): Si
 /** Spin-glass options: the ladder must contain --beta; every sample index must fit its stream key. */
 function eaDefaults(o: SimulateOptions): void {
   o.dim ??= 3;
+  if (o.beta === undefined && (o.betas !== undefined || o.temperatures !== undefined)) {
+    // With an explicit ladder the measured temperature defaults to its coldest one.
+    const list = String(o.betas ?? o.temperatures).split(",").map(Number).filter((v) => v > 0);
+    if (list.length > 0) o.beta = o.betas !== undefined ? Math.max(...list) : 1 / Math.min(...list);
+  }
   if (o.beta === undefined) throw new UsageError(`--beta <b> is required for ea: the temperature that is measured and stored (3D critical point: ${EA_BETA_C_3D.toFixed(4)})`);
   o.algorithm ??= "multispin";
   if (!(EA_ALGORITHMS as readonly string[]).includes(o.algorithm)) throw new UsageError(`--algorithm ${o.algorithm} is not an ea algorithm; choose ${EA_ALGORITHMS.join(", ")} (with parallel tempering)`);
@@ -166,6 +175,32 @@ function eaDefaults(o: SimulateOptions): void {
   o.disorderSeed ??= o.seed;
   if (!(o.betaMin < o.betaMax) && o.temps > 1) throw new UsageError(`--beta-min (${o.betaMin}) must be below --beta-max (${o.betaMax})`);
   if (o.beta < o.betaMin || o.beta > o.betaMax) throw new UsageError(`--beta ${o.beta} lies outside the ladder [--beta-min ${o.betaMin}, --beta-max ${o.betaMax}]`);
+  if (o.storeBetas !== undefined) {
+    if (o.algorithm !== "multispin") throw new UsageError("--store-betas applies to --algorithm multispin only");
+    const { betas, target } = eaLadder(o);
+    const want = o.storeBetas.trim() === "all" ? Array.from(betas) : o.storeBetas.split(",").map((x) => Number(x.trim()));
+    const idx = new Set<number>();
+    for (const b of want) {
+      const k = Array.from(betas).findIndex((x) => Math.abs(x - b) <= 1e-6 * x);
+      if (!Number.isFinite(b) || k < 0) throw new UsageError(`--store-betas: ${b} is not on the ladder (${Array.from(betas, (x) => x.toFixed(6)).join(", ")}); give ladder values or "all"`);
+      if (k !== target) idx.add(k);
+    }
+    o.storeBetas = [...idx].sort((a, b) => a - b).map((k) => String(betas[k])).join(",");
+  }
+}
+
+/** Ladder indices stored by an ea run: the measured temperature first, then those of --store-betas. */
+export function eaStored(o: SimulateOptions): number[] {
+  const { betas, target } = eaLadder(o);
+  const extra = o.storeBetas ? o.storeBetas.split(",").map((b) => Array.from(betas).indexOf(Number(b))) : [];
+  return [target, ...extra];
+}
+
+/** The file of stored ladder index k (the --out file for the measured temperature). */
+export function eaStoredPath(o: SimulateOptions, k: number): string {
+  const { betas, target } = eaLadder(o);
+  if (k === target) return o.out;
+  return `${o.out.replace(/\.h5$/, "")}_beta${betas[k]!.toFixed(6)}.h5`;
 }
 
 /** --betas or --temperatures: parsed, checked (positive, distinct, containing --beta) and stored as an ascending β list. */
@@ -213,7 +248,7 @@ export function makeChains(model: SimulationModel, o: SimulateOptions): Chains<I
     // Every stream of the spin glass is keyed by (seed, sample, replica); --task does not enter.
     const ea = { lat, ...eaLadder(o), samples: o.samples!, firstSample: o.firstSample!, seed: o.seed, disorderSeed: o.disorderSeed! };
     if (o.algorithm === "metropolis") return makeEaSampler(ea);
-    return makeEaMultispinSampler({ ...ea, kernel: msKernelFactory(eaEngine(o)) });
+    return makeEaMultispinSampler({ ...ea, kernel: msKernelFactory(eaEngine(o)), stored: eaStored(o) });
   }
   return makePhi4Sampler({ algorithm: o.algorithm as never, lat, couplings: { mu2: o.mu2!, lambda: o.lambda!, kappa: o.kappa! }, rng });
 }
@@ -224,7 +259,7 @@ export function metaOf(model: SimulationModel, o: SimulateOptions, chains: Chain
     model,
     dim: o.dim,
     L: o.L,
-    chains: chains.chains,
+    chains: model === "ea" ? o.samples! : chains.chains,
     observables: [...chains.observables],
     configDtype: model === "phi4" ? "float32" : "int8",
     params: model === "ea" ? { ...params, ...eaMeta(o) } : params,
@@ -263,13 +298,15 @@ export interface SimulationResult {
   seconds: number;
   /** Lines the model adds to the summary (ea: acceptance rates and round trips of parallel tempering). */
   notes?: string[];
+  /** Every file written when there is more than one (ea --store-betas). */
+  files?: string[];
 }
 
 /** Runs (or resumes) a simulation to completion or to a stop. */
 export async function runSimulation(model: SimulationModel, o: SimulateOptions, session: SessionOptions, resume: boolean, force: boolean): Promise<SimulationResult> {
   const threaded = model === "ea" && o.algorithm === "multispin" && (o.workers ?? 1) > 1 && o.samples! > 32;
   const chains = threaded
-    ? await startThreadedEaSampler({ lat: lattice(o.dim, o.L), ...eaLadder(o), samples: o.samples!, firstSample: o.firstSample!, seed: o.seed, disorderSeed: o.disorderSeed!, engine: eaEngine(o), workers: o.workers! })
+    ? await startThreadedEaSampler({ lat: lattice(o.dim, o.L), ...eaLadder(o), samples: o.samples!, firstSample: o.firstSample!, seed: o.seed, disorderSeed: o.disorderSeed!, engine: eaEngine(o), workers: o.workers!, stored: eaStored(o) })
     : makeChains(model, o);
   try {
     return await runWith(model, o, chains, session, resume, force);
@@ -285,7 +322,29 @@ function eaEngine(o: SimulateOptions): "auto" | "wasm" | "typescript" {
 async function runWith(model: SimulationModel, o: SimulateOptions, chains: Chains<Int8Array> | Chains<Float32Array>, session: SessionOptions, resume: boolean, force: boolean): Promise<SimulationResult> {
   const meta = metaOf(model, o, chains);
   const plan = planOf(o);
-  const { writer, checkpoint } = resume ? resumeEnsemble(o.out, meta, plannedMeasurements(plan)) : { writer: createEnsemble(o.out, meta, { force }), checkpoint: undefined };
+  const open = (path: string, m: EnsembleMeta): { writer: EnsembleWriter; checkpoint?: Checkpoint } =>
+    resume ? resumeEnsemble(path, m, plannedMeasurements(plan)) : { writer: createEnsemble(path, m, { force }) };
+  let writer: EnsembleWriter, checkpoint: Checkpoint | undefined;
+  const stored = model === "ea" ? eaStored(o) : [];
+  if (stored.length > 1) {
+    // One file per stored ladder temperature, each a complete ea ensemble at its beta.
+    const { betas } = eaLadder(o);
+    const opened: EnsembleWriter[] = [];
+    try {
+      for (const k of stored) {
+        const params = k === stored[0] ? meta.params : { ...meta.params, beta: betas[k]!, target_index: k, main_file: basename(o.out) };
+        const r = open(eaStoredPath(o, k), { ...meta, params });
+        opened.push(r.writer);
+        checkpoint ??= r.checkpoint;
+      }
+    } catch (e) {
+      opened.forEach((w) => w.abort());
+      throw e;
+    }
+    writer = fanOutWriter(opened, o.samples!);
+  } else {
+    ({ writer, checkpoint } = open(o.out, meta));
+  }
   const deadline = session.maxTime !== undefined ? performance.now() + session.maxTime * 60000 : Infinity;
   const t0 = performance.now();
   // Spin glass: the samples and the worst sample's ladder round trips, refreshed at most once a second.
@@ -313,6 +372,7 @@ async function runWith(model: SimulationModel, o: SimulateOptions, chains: Chain
       totalSweeps: plan.therm + plan.sweeps,
       measurements: res.measurements,
       configurations: res.saved * chains.chains,
+      ...(stored.length > 1 ? { files: stored.map((k) => eaStoredPath(o, k)) } : {}),
       seconds: (performance.now() - t0) / 1000,
       ...(model === "ea" ? { notes: temperingNotes(chains as EaSampler) } : {}),
     };
@@ -340,6 +400,7 @@ export function temperingNotes(smp: EaSampler): string[] {
 export function resumedOptions(model: string, raw: Record<string, unknown>): SimulateOptions {
   const meta = readEnsembleMeta(String(raw.out));
   if (meta.model !== model) throw new UsageError(`${raw.out} holds a ${meta.model} ensemble, not ${model}`);
+  if (typeof meta.params.main_file === "string") throw new UsageError(`${raw.out} is one temperature of a run stored with --store-betas; resume the run through its main file ${meta.params.main_file}`);
   const allowed = new Set(["out", "sweeps", "maxTime", "checkpointEvery", "resume", "quiet", "stopAfter", "force", "kernel", "workers"]);
   for (const [k, v] of Object.entries(raw)) {
     if (v !== undefined && !allowed.has(k) && SIMULATE_SPECS[k] && v !== SIMULATE_SPECS[k]!.default) {

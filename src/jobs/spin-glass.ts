@@ -5,6 +5,7 @@ import { type Estimate } from "../analysis/stats.js";
 import { logBinning, logBinsAgree, spinGlassEstimates } from "../analysis/spin-glass.js";
 import { type EnsembleReader, openEnsemble } from "../io/ensemble.js";
 import { UsageError } from "./params.js";
+import { type Crossing, samplePrimaries, sizeCrossings, type SizeCurve } from "../analysis/sg-crossings.js";
 
 /** The sample index of every row: the "sample" series, or row mod chains for files without one. */
 export function sampleSeries(r: EnsembleReader, rows: number): Float64Array {
@@ -45,4 +46,65 @@ export function equilibrationReport(path: string): string[] {
   } finally {
     r.close();
   }
+}
+
+export interface SpinGlassRow {
+  path: string;
+  L: number;
+  dim: number;
+  beta: number;
+  T: number;
+  samples: number;
+  estimates: Record<string, Estimate>;
+}
+
+/**
+ * [⟨q²⟩], χ_SG, g, ξ_SG/L of several ea ensembles (sizes × stored temperatures), sorted by L then T, and
+ * the crossings of ξ/L and g between neighbouring sizes at their common temperatures.
+ */
+export function spinGlassTable(paths: string[]): { rows: SpinGlassRow[]; crossings: Crossing[]; notes: string[] } {
+  const rows: SpinGlassRow[] = [];
+  const curves = new Map<number, SizeCurve>();
+  const notes: string[] = [];
+  for (const path of paths) {
+    const r = openEnsemble(path);
+    try {
+      const { meta } = r;
+      if (meta.model !== "ea") throw new UsageError(`${path} holds a ${meta.model} ensemble; several files are measured together only for ea (spin-glass curves against T)`);
+      const sg = spinGlassOfFile(r, path);
+      const V = meta.L ** meta.dim, beta = Number(meta.params.beta);
+      const est = { ...sg.estimates };
+      if (est.xi_sg) est.xi_l = { ...est.xi_sg, value: est.xi_sg.value / meta.L, error: est.xi_sg.error / meta.L };
+      rows.push({ path, L: meta.L, dim: meta.dim, beta, T: 1 / beta, samples: sg.samples, estimates: est });
+      if (meta.observables.includes("qk2") && sg.samples >= 2) {
+        const c = curves.get(meta.L) ?? { L: meta.L, V, T: [], points: [] };
+        c.T.push(1 / beta);
+        c.points.push(samplePrimaries(r.series("q"), r.series("qk2"), sampleSeries(r, r.series("q").length)));
+        curves.set(meta.L, c);
+      }
+    } finally {
+      r.close();
+    }
+  }
+  rows.sort((a, b) => a.L - b.L || a.T - b.T);
+  const sizes = [...curves.values()].sort((a, b) => a.L - b.L).map((c) => {
+    const order = c.T.map((_, k) => k).sort((x, y) => c.T[x]! - c.T[y]!);
+    return { ...c, T: order.map((k) => c.T[k]!), points: order.map((k) => c.points[k]!) };
+  });
+  const crossings: Crossing[] = [];
+  for (let n = 0; n + 1 < sizes.length; n++) {
+    const [a, b] = [sizes[n]!, sizes[n + 1]!];
+    const same = (c: SizeCurve): boolean => c.points.every((p) => p.samples.join() === c.points[0]!.samples.join());
+    if (!same(a) || !same(b)) {
+      notes.push(`L = ${a.L}, ${b.L}: the files of one size hold different samples; no joint jackknife, no crossing`);
+      continue;
+    }
+    const common = a.T.filter((t) => b.T.some((u) => Math.abs(u - t) <= 1e-9 * t));
+    if (common.length < 2) {
+      notes.push(`L = ${a.L}, ${b.L}: fewer than 2 common temperatures; no crossing`);
+      continue;
+    }
+    crossings.push(...sizeCrossings(a, b));
+  }
+  return { rows, crossings, notes };
 }

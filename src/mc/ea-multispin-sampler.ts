@@ -9,10 +9,10 @@
 
 import { type Lattice } from "../lattice/geometry.js";
 import { type Rng } from "../lattice/rng.js";
-import { eaBonds, eaCouplings, eaStream, EXCHANGE_STREAM, minWaves, overlapQ, overlapQk2 } from "../models/ea.js";
+import { eaBonds, eaCouplings, eaStream, EXCHANGE_STREAM } from "../models/ea.js";
 import { type SamplerState } from "./chains.js";
 import {
-  BLOCK, type MsKernel, type MsLayout, msCountSlot, msLayout, packCouplings, setThresholds, slotEnergies, typescriptKernel, unpackOverlap, unpackSpins,
+  BLOCK, type MsKernel, type MsLayout, msCountSlot, msLayout, packCouplings, setThresholds, slabOverlaps, slabWaves, slotEnergies, typescriptKernel, unpackOverlap, unpackSpins,
 } from "./ea-multispin.js";
 import { WASM_BLOCKS, wasmKernel, wasmUnavailable } from "./ea-multispin-wasm.js";
 import { type EaOptions, type EaSampler, EA_OBSERVABLES } from "./ea-samplers.js";
@@ -42,6 +42,11 @@ export function msKernelFactory(engine: MsEngine, W = 1): MsKernelFactory {
 export interface EaMultispinOptions extends EaOptions {
   /** Kernel factory (default: msKernelFactory("auto")). */
   kernel?: MsKernelFactory;
+  /**
+   * Ladder indices whose overlaps are measured and stored (default: [target]). Chain j·samples + c is
+   * sample c at temperature stored[j]: the run loop then writes every temperature in one pass.
+   */
+  stored?: number[];
 }
 
 interface Chain {
@@ -123,12 +128,15 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
     readEnergies();
   };
   recount();
-  const waves = minWaves(lat);
-  const rho = new Int8Array(V);
+  const stored = o.stored ?? [target];
+  if (stored.length < 1 || stored.some((k) => !(Number.isInteger(k) && k >= 0 && k < T))) throw new RangeError(`stored temperatures ${stored.join(",")} are not on a ladder of ${T}`);
+  const S = o.samples;
+  const waves = slabWaves(lat.L);
+  const overlaps = new Float64Array(2 * BLOCK * W);
   const maskBase = (g: number): number => g * lay.groupWords + lay.masks;
   const perChain = 4 + 3 * slots + 2 * Math.max(0, T - 1);
   return {
-    lat, betas, target, chains: o.samples, observables: EA_OBSERVABLES, kernel,
+    lat, betas, target, chains: S * stored.length, observables: EA_OBSERVABLES, kernel,
     sweep() {
       for (let g = 0; g < groups; g++) kernel.sweep(g);
       readEnergies();
@@ -138,18 +146,24 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
     },
     endThermalization() {},
     measure(out) {
-      chains.forEach((ch, c) => {
-        unpackOverlap(buf, lay, ch.g, target, T + target, ch.lane, rho);
-        out[0]![c] = overlapQ(rho);
-        out[1]![c] = overlapQk2(rho, waves);
-        out[2]![c] = ch.pt.energy[ch.pt.at[target]!]! + ch.pt.energy[ch.pt.at[T + target]!]!;
-        out[3]![c] = ch.index;
-        out[4]![c] = totalTrips(ch.pt);
+      stored.forEach((k, j) => {
+        for (let g = 0; g < groups; g++) {
+          kernel.slabs(g, k, T + k);
+          slabOverlaps(buf, lay, g, waves, overlaps);
+          for (const ch of byGroup[g]!) {
+            const c = j * S + ch.index - first;
+            out[0]![c] = overlaps[2 * ch.lane]!;
+            out[1]![c] = overlaps[2 * ch.lane + 1]!;
+            out[2]![c] = ch.pt.energy[ch.pt.at[k]!]! + ch.pt.energy[ch.pt.at[T + k]!]!;
+            out[3]![c] = ch.index;
+            out[4]![c] = totalTrips(ch.pt);
+          }
+        }
       });
     },
     config(c, out) {
-      const ch = chains[c]!;
-      unpackOverlap(buf, lay, ch.g, target, T + target, ch.lane, out);
+      const ch = chains[c % S]!, k = stored[Math.floor(c / S)]!;
+      unpackOverlap(buf, lay, ch.g, k, T + k, ch.lane, out);
     },
     // The checkpoint is laid out per block (spins of every slot, then the slot streams), independent of
     // how many blocks a group holds, so a run saved by one kernel resumes on the other.

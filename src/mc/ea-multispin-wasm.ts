@@ -17,6 +17,8 @@ interface Exports {
   configure(...a: number[]): void;
   sweep(g: number): void;
   swap(g: number): void;
+  configureSlabs(p: number, slabs: number): void;
+  slabs(g: number, a: number, b: number): void;
 }
 
 // The lib settings have no DOM/WebAssembly types; the few calls used here, typed by hand.
@@ -69,6 +71,7 @@ export function wasmKernel(lat: Lattice, T: number, groups: number): MsKernel | 
   new Int32Array(memory.buffer, c1At, lay.colours[1].length).set(lay.colours[1]);
   ex.configure(lat.L, V, z, T, lay.B, groupsAt, 4 * lay.groupWords, 4 * lay.couplings, 4 * lay.spins, 4 * lay.rng, 4 * lay.thresholds, 4 * lay.counters, 4 * lay.masks,
     nbAt, c0At, lay.colours[0].length, c1At, lay.colours[1].length);
+  ex.configureSlabs(lay.P, 4 * lay.slabs);
   const buf = new Int32Array(memory.buffer, groupsAt, lay.groupWords * groups);
-  return { name: "wasm-simd", lay, buf, sweep: (g) => ex.sweep(g), swap: (g) => ex.swap(g) };
+  return { name: "wasm-simd", lay, buf, sweep: (g) => ex.sweep(g), swap: (g) => ex.swap(g), slabs: (g, a, b) => ex.slabs(g, a, b) };
 }

@@ -52,6 +52,8 @@ export interface MsLayout {
   readonly W: number;
   /** Bit planes of the unsatisfied-bond counters. */
   readonly B: number;
+  /** Bit planes of the slab counters of the overlap (a slab holds L^{d−1} sites). */
+  readonly P: number;
   /** Site indices of neighbours, [site][k], in the order of lattice/geometry.ts (shared by all groups). */
   readonly nb: Int32Array;
   /** The sites of colour 0, then of colour 1. */
@@ -63,6 +65,8 @@ export interface MsLayout {
   readonly thresholds: number;
   readonly counters: number;
   readonly masks: number;
+  /** Slab counters [axis][coordinate][plane][w]: sites with ρ = +1 per slab and sample (see msSlabCounts). */
+  readonly slabs: number;
   /** Words per group (a multiple of 4, so that groups stay 16-byte aligned). */
   readonly groupWords: number;
 }
@@ -91,9 +95,11 @@ export function msLayout(lat: Lattice, T: number, W: number): MsLayout {
   const thresholds = take(T * 4);
   const counters = take(slots * B * W);
   const masks = take(2 * Math.max(1, T - 1) * W);
+  const P = Math.ceil(Math.log2(V / lat.L + 1));
+  const slabs = take(dim * lat.L * P * W);
   return {
-    lat, z, T, slots, W, B, nb: neighbours(lat), colours: [Int32Array.from(lists[0]!), Int32Array.from(lists[1]!)],
-    couplings, spins, rng, thresholds, counters, masks, groupWords: o,
+    lat, z, T, slots, W, B, P, nb: neighbours(lat), colours: [Int32Array.from(lists[0]!), Int32Array.from(lists[1]!)],
+    couplings, spins, rng, thresholds, counters, masks, slabs, groupWords: o,
   };
 }
 
@@ -299,6 +305,86 @@ export function msSwap(buf: Int32Array, lay: MsLayout, g: number): void {
   }
 }
 
+/**
+ * Slab counts of the overlap between two slots: for every axis μ, coordinate x and sample, the number of
+ * sites with x_μ = x where ρ = s·t = +1, bit-sliced into P planes (the reference of the SIMD kernel's
+ * `slabs`). They give q = (2Σ_x n_{0,x} − V)/V and Σ_i ρ_i e^{ik x_μ} = 2 Σ_x n_{μ,x} e^{ikx} (Σ_x e^{ikx} = 0),
+ * so q and |q(k_min)|² of all samples of a group cost one pass over the words instead of one per sample.
+ */
+export function msSlabCounts(buf: Int32Array, lay: MsLayout, g: number, slotA: number, slotB: number): void {
+  const { W, P, lat } = lay;
+  const { L, V, dim } = lat;
+  const base = g * lay.groupWords;
+  const a = base + lay.spins + slotA * V * W, b = base + lay.spins + slotB * V * W;
+  const sc = base + lay.slabs;
+  buf.fill(0, sc, sc + dim * L * P * W);
+  for (let i = 0; i < V; i++) {
+    const x = i % L, y = Math.floor(i / L) % L, z = Math.floor(i / (L * L));
+    for (let w = 0; w < W; w++) {
+      const rho = ~(buf[a + i * W + w]! ^ buf[b + i * W + w]!);
+      addBit(buf, sc + x * P * W + w, W, P, rho);
+      addBit(buf, sc + (L + y) * P * W + w, W, P, rho);
+      if (dim === 3) addBit(buf, sc + (2 * L + z) * P * W + w, W, P, rho);
+    }
+  }
+}
+
+function addBit(buf: Int32Array, at: number, W: number, P: number, x: number): void {
+  for (let p = 0; p < P && x !== 0; p++) {
+    const h = buf[at + p * W]!;
+    buf[at + p * W] = h ^ x;
+    x &= h;
+  }
+}
+
+/** cos and sin of 2πx/L, the weights of |q(k_min)|² from slab counts. */
+export interface SlabWaves {
+  cos: Float64Array;
+  sin: Float64Array;
+}
+
+export function slabWaves(L: number): SlabWaves {
+  return { cos: Float64Array.from({ length: L }, (_, x) => Math.cos((2 * Math.PI * x) / L)), sin: Float64Array.from({ length: L }, (_, x) => Math.sin((2 * Math.PI * x) / L)) };
+}
+
+/**
+ * q and |q(k_min)|² (mean over the d axes) of every sample of group g from its slab counters:
+ * out[2·lane] = q, out[2·lane + 1] = |q(k_min)|², as models/ea.ts's overlapQ and overlapQk2 define them.
+ */
+export function slabOverlaps(buf: Int32Array, lay: MsLayout, g: number, waves: SlabWaves, out: Float64Array): Float64Array {
+  const { W, P, lat } = lay;
+  const { L, V, dim } = lat;
+  const sc = g * lay.groupWords + lay.slabs;
+  const lanes = 32 * W;
+  const n = new Float64Array(lanes);
+  const q = new Float64Array(lanes), re = new Float64Array(lanes), im = new Float64Array(lanes), k2 = new Float64Array(lanes);
+  for (let mu = 0; mu < dim; mu++) {
+    re.fill(0);
+    im.fill(0);
+    for (let x = 0; x < L; x++) {
+      n.fill(0);
+      for (let p = P - 1; p >= 0; p--) {
+        for (let w = 0; w < W; w++) {
+          const word = buf[sc + ((mu * L + x) * P + p) * W + w]!;
+          for (let l = 0; l < 32; l++) n[w * 32 + l] = 2 * n[w * 32 + l]! + ((word >>> l) & 1);
+        }
+      }
+      const c = waves.cos[x]!, s = waves.sin[x]!;
+      for (let l = 0; l < lanes; l++) {
+        re[l]! += 2 * n[l]! * c;
+        im[l]! += 2 * n[l]! * s;
+        if (mu === 0) q[l]! += n[l]!;
+      }
+    }
+    for (let l = 0; l < lanes; l++) k2[l]! += (re[l]! * re[l]! + im[l]! * im[l]!) / (V * V);
+  }
+  for (let l = 0; l < lanes; l++) {
+    out[2 * l] = (2 * q[l]! - V) / V;
+    out[2 * l + 1] = k2[l]! / dim;
+  }
+  return out;
+}
+
 /** Runs the sweeps and swaps of a layout over `groups` groups held in `buf` (TypeScript or WebAssembly). */
 export interface MsKernel {
   readonly name: "typescript" | "wasm-simd";
@@ -308,6 +394,8 @@ export interface MsKernel {
   sweep(g: number): void;
   /** The masked exchanges of group g (masks set by the caller). */
   swap(g: number): void;
+  /** The overlap slab counters of group g between two slots (see msSlabCounts). */
+  slabs(g: number, slotA: number, slotB: number): void;
 }
 
 /** The TypeScript kernel: the reference, and the fallback where WebAssembly SIMD is missing. */
@@ -319,5 +407,6 @@ export function typescriptKernel(lay: MsLayout, groups: number): MsKernel {
       for (let slot = 0; slot < lay.slots; slot++) msSweepSlot(buf, lay, g, slot);
     },
     swap: (g) => msSwap(buf, lay, g),
+    slabs: (g, a, b) => msSlabCounts(buf, lay, g, a, b),
   };
 }
