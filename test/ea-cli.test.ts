@@ -92,3 +92,49 @@ test("simulate ea: explicit ladders, and bad input as one line (exit code 2, no 
   assert.equal(r.stderr.trim().split("\n").length, 1);
   assert.ok(!existsSync(base.out));
 });
+
+test("simulate ea --store-betas writes one ea file per stored temperature; measure of several files gives the table and crossings", async () => {
+  await h5Ready();
+  const out = join(dir, "st.h5");
+  const ladder = ["--temperatures", "1.6,1.4,1.25,1.1"];
+  const common = ["--samples", "40", "--sweeps", "200", "--therm", "100", "--every", "2", "--save-every", "5", "--workers", "2", "--quiet"];
+  let r = irg("simulate", "ea", "--L", "4", ...ladder, "--store-betas", "0.625,0.8", ...common, "--out", out);
+  assert.equal(r.code, 0, r.stderr);
+  const files = [out, join(dir, "st_beta0.625000.h5"), join(dir, "st_beta0.800000.h5")];
+  assert.match(r.stdout, /wrote .*st\.h5, .*st_beta0\.625000\.h5, .*st_beta0\.800000\.h5: 100 measurements/);
+  const betas = [1 / 1.1, 0.625, 0.8];
+  files.forEach((f, j) => {
+    const e = openEnsemble(f);
+    try {
+      assert.ok(Math.abs(Number(e.meta.params.beta) - betas[j]!) < 1e-12, `${f}: beta ${e.meta.params.beta}`);
+      assert.equal(e.meta.chains, 40);
+      assert.equal(e.configRows, 20 * 40);
+      assert.deepEqual(Array.from(e.series("sample").subarray(0, 3)), [0, 1, 2]);
+      if (j > 0) assert.equal(e.meta.params.main_file, "st.h5");
+    } finally {
+      e.close();
+    }
+  });
+  // The stored temperatures of one run are the same chains: the main file equals a run without --store-betas.
+  const plain = join(dir, "plain.h5");
+  r = irg("simulate", "ea", "--L", "4", ...ladder, ...common, "--out", plain);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(content(out), content(plain));
+  r = irg("simulate", "ea", "--resume", "--out", files[1]!);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /resume the run through its main file st\.h5/);
+  // A second size, then the table against T with crossings.
+  r = irg("simulate", "ea", "--L", "6", ...ladder, "--store-betas", "all", ...common, "--out", join(dir, "st6.h5"));
+  assert.equal(r.code, 0, r.stderr);
+  const six = ["st6.h5", "st6_beta0.625000.h5", "st6_beta0.714286.h5", "st6_beta0.800000.h5"].map((f) => join(dir, f));
+  const m = irg("measure", ...files, ...six, "--json");
+  assert.equal(m.code, 0, m.stderr);
+  const t = JSON.parse(m.stdout) as { rows: { L: number; T: number; estimates: Record<string, { value: number; error: number }> }[]; crossings: { L1: number; L2: number; quantity: string }[] };
+  assert.deepEqual(t.rows.map((x) => x.L), [4, 4, 4, 6, 6, 6, 6]);
+  assert.ok(t.rows[0]!.T < t.rows[1]!.T);
+  for (const row of t.rows) assert.ok(row.estimates.xi_l!.error > 0 && row.estimates.g!.value > 0);
+  assert.deepEqual(t.crossings.map((c) => `${c.L1}-${c.L2} ${c.quantity}`), ["4-6 xi/L", "4-6 g"]);
+  const text = irg("measure", ...files, ...six);
+  assert.match(text.stdout, /crossing of xi\/L between L = 4 and 6/);
+  assert.match(irg("measure", out, join(dir, "one.h5")).stdout, /L +T +beta/);
+});
