@@ -138,3 +138,16 @@ test("simulate ea --store-betas writes one ea file per stored temperature; measu
   assert.match(text.stdout, /crossing of xi\/L between L = 4 and 6/);
   assert.match(irg("measure", out, join(dir, "one.h5")).stdout, /L +T +beta/);
 });
+
+test("scan ea: one run per size with every ladder temperature stored; a rerun finds the sizes complete", () => {
+  const d = join(dir, "scan");
+  const args = ["scan", "ea", "--L", "4,6", "--temperatures", "1.5,1.2,1.0", "--samples", "40", "--sweeps", "100", "--therm", "50", "--every", "2", "--save-every", "0", "--workers", "2", "--out-dir", d, "--quiet"];
+  let r = irg(...args);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /2 of 2 sizes complete/);
+  for (const f of ["ea_L4.h5", "ea_L4_beta0.666667.h5", "ea_L4_beta0.833333.h5", "ea_L6.h5", "scan.json"]) assert.ok(existsSync(join(d, f)), f);
+  r = irg(...args);
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /wrote/);
+  assert.match(r.stdout, /2 of 2 sizes complete/);
+});

@@ -11,9 +11,9 @@ import { h5Ready } from "../io/h5.js";
 import { partialPath, readEnsembleMeta } from "../io/ensemble.js";
 import { addParams, UsageError } from "../jobs/params.js";
 import { runJob, WORKER_URL, type SimulateJobParams } from "../jobs/registry.js";
-import { MODELS, type Model, SIMULATE_SPECS, simulateOptions, type SimulationResult } from "../jobs/simulation.js";
+import { eaLadder, MODELS, type Model, runSimulation, SIMULATE_SPECS, simulateOptions, type SimulationResult } from "../jobs/simulation.js";
 import { progressReporter } from "./progress.js";
-import { interruptFlag } from "./simulate.js";
+import { interruptFlag, summaryLine } from "./simulate.js";
 
 /** Parses "a:b:step" (inclusive, rounded to the step's decimals) or "x,y,z". */
 export function parseGrid(flag: string, text: string): number[] {
@@ -35,6 +35,53 @@ export function parseGrid(flag: string, text: string): number[] {
   return vals;
 }
 
+/**
+ * `irg scan ea --L 4,6,8 --temperatures … --store-betas all --samples n --out-dir d`: one parallel-tempering
+ * run per size (its ladder covers the temperature range), the sizes one after the other, each on every
+ * core (lock-step threads over its samples). Rerunning the command skips finished sizes and resumes the
+ * interrupted one; `irg measure d/ea_L*.h5` then gives the curves against T and the crossings.
+ */
+async function scanEa(raw: Record<string, unknown>): Promise<void> {
+  if (raw.L === undefined) throw new UsageError("--L <list> is required");
+  const sizes = parseGrid("--L", String(raw.L));
+  const dir = String(raw.outDir);
+  const points = sizes.map((L) => {
+    const file = join(dir, `ea_L${L}.h5`);
+    return { L, file, options: simulateOptions("ea", { ...raw, L, out: file, storeBetas: raw.storeBetas ?? "all" }) };
+  });
+  mkdirSync(dir, { recursive: true });
+  const manifest = { model: "ea", sizes, ladder: eaLadder(points[0]!.options).betas.join(","), seed: points[0]!.options.seed, files: points.map((p) => p.file) };
+  writeFileAtomic(join(dir, "scan.json"), JSON.stringify(manifest, null, 2));
+  const interrupt = interruptFlag();
+  let done = 0;
+  try {
+    for (const p of points) {
+      const complete = existsSync(p.file) && readEnsembleMeta(p.file).complete;
+      if (complete && raw.force !== true) {
+        done++;
+        continue;
+      }
+      const resume = !complete && (existsSync(p.file) || existsSync(partialPath(p.file)));
+      const progress = progressReporter({ quiet: raw.quiet === true, label: `ea L=${p.L} (${done + 1}/${points.length})` });
+      try {
+        const r = await runSimulation("ea", p.options, { checkpointEvery: p.options.checkpointEvery, shouldStop: interrupt.stop, progress: progress.update }, resume, raw.force === true);
+        progress.stop();
+        process.stdout.write(`${summaryLine("ea", r)}\n`);
+        if (!r.completed) {
+          process.stdout.write(`scan stopped at L = ${p.L}; rerun the same command to continue\n`);
+          return;
+        }
+        done++;
+      } finally {
+        progress.stop();
+      }
+    }
+    process.stdout.write(`${done} of ${points.length} sizes complete in ${dir}; curves and crossings: irg measure ${join(dir, "ea_L*.h5")}\n`);
+  } finally {
+    interrupt.dispose();
+  }
+}
+
 /** File name of one grid point. */
 export function pointFile(dir: string, model: Model, L: number, name: string, value: number): string {
   return join(dir, `${model}_L${L}_${name}${value.toFixed(6)}.h5`);
@@ -52,18 +99,21 @@ export function registerScan(program: Command): void {
   const specs = { ...SIMULATE_SPECS };
   delete specs.out;
   delete specs.task;
-  delete specs.workers; // --workers of a scan is the size of its pool
+  delete specs.workers; // --workers of a scan is the size of its pool (ea: the threads of each run)
 
   // In a scan, --L, --beta and --mu2 take lists or ranges.
   specs.L = { ...specs.L!, flag: "--L <list>", description: "sizes, e.g. 16,32,64" };
-  specs.beta = { ...specs.beta!, flag: "--beta <grid>", description: "ising couplings: a,b,c or start:stop:step" };
+  specs.beta = { ...specs.beta!, flag: "--beta <grid>", description: "ising couplings: a,b,c or start:stop:step; ea: the measured temperature (default: the coldest of the ladder)" };
   specs.mu2 = { ...specs.mu2!, flag: "--mu2 <grid>", description: "phi4 couplings: a,b,c or start:stop:step" };
   addParams(cmd, specs);
-  cmd.addHelpText("after", "\nExample:\n  irg scan phi4 --L 16,32 --mu2 -1.00:-0.90:0.02 --sweeps 20000 --out-dir scan/");
+  cmd.addHelpText("after", "\nExamples:\n  irg scan phi4 --L 16,32 --mu2 -1.00:-0.90:0.02 --sweeps 20000 --out-dir scan/\n  irg scan ea --L 4,6,8 --temperatures 1.4,1.3,1.2,1.15,1.1,1.05,1.0 --samples 256 --sweeps 20000 --therm 20000 --every 10 --save-every 0 --out-dir sg/");
   cmd.action(async (modelName: string, raw: Record<string, unknown>) => {
     await h5Ready();
     if (!(MODELS as readonly string[]).includes(modelName)) throw new UsageError(`unknown model "${modelName}"; choose one of ${MODELS.join(", ")}`);
-    if (modelName === "ea") throw new UsageError("irg scan does not run ea: a spin-glass run covers its temperatures with one parallel-tempering ladder (irg simulate ea --beta-min … --beta-max … --temps n)");
+    if (modelName === "ea") {
+      await scanEa(raw);
+      return;
+    }
     const model = modelName as Model;
     const coupling = model === "ising" ? "beta" : "mu2";
     if (raw.L === undefined) throw new UsageError("--L <list> is required");
