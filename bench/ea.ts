@@ -9,11 +9,19 @@
 // Target: ≤ 0.1 ns per sample-spin update. Reference (not measured here): plain vectorised C ≈ 0.02 ns.
 // Skips the wasm columns, saying so, where the SIMD kernel does not load.
 //
+// Second table ("allCores" in the JSON): samples per hour on all cores for a 16^3 run of 10^5 sweeps.
+// The lock-step threaded sampler (src/cluster/ea-threads.ts, engine "auto"), 512 samples (16 blocks of 32),
+// same ladder, with 1 worker thread and with availableParallelism() of them: mean ms per PT sweep over
+// ~2 s (1 s with --quick) after 5 warm-up sweeps, ns per sample-spin update as above, samples per hour =
+// samples × 3600 / (10^5 × s per sweep), and the speed-up of all cores over one. Sweeps only: the
+// measurements of a real run (every 10 sweeps, say) are not included.
+//
 // Options: --quick (L = 8, 16 and shorter timings; else L = 8, 16, 32), --out <file.json>.
 // Writes bench/results/ea-<date>.json.
 
-import { cpus, hostname } from "node:os";
+import { availableParallelism, cpus, hostname } from "node:os";
 import { join } from "node:path";
+import { startThreadedEaSampler } from "../src/cluster/ea-threads.js";
 import { lattice, type Lattice } from "../src/lattice/geometry.js";
 import { EA_BETA_C_3D } from "../src/models/ea.js";
 import { makeEaSampler } from "../src/mc/ea-samplers.js";
@@ -98,6 +106,70 @@ for (const r of rows) {
   console.log(cells.join("").trimEnd());
 }
 
+// All cores: the threaded sampler on a 16^3 run of 10^5 sweeps.
+const AC_L = 16;
+const AC_SAMPLES = 512;
+const AC_SWEEPS = 1e5;
+const AC_WARMUP = 5;
+const acMinMs = quick ? 1000 : 2000;
+const acEngine = hasWasm ? "wasm" : "typescript";
+
+interface AllCoresRow {
+  requestedWorkers: number; workers: number; sweepsTimed: number;
+  msPerSweep: number; nsPerUpdate: number; samplesPerHour: number; hoursPerRun: number;
+}
+
+/** Mean ms per sweep of the threaded sampler with `workers` threads (after AC_WARMUP sweeps, over acMinMs). */
+async function allCoresRow(workers: number): Promise<AllCoresRow> {
+  const lat = lattice(3, AC_L);
+  const smp = await startThreadedEaSampler({ lat, betas, target, samples: AC_SAMPLES, seed: 3, engine: "auto", workers });
+  try {
+    for (let k = 0; k < AC_WARMUP; k++) smp.sweep();
+    let n = 0;
+    const t0 = performance.now();
+    let t = t0;
+    while (t - t0 < acMinMs) {
+      smp.sweep();
+      n++;
+      t = performance.now();
+    }
+    const msPerSweep = (t - t0) / n;
+    const s = msPerSweep / 1000;
+    return {
+      requestedWorkers: workers, workers: smp.workers, sweepsTimed: n, msPerSweep,
+      nsPerUpdate: (msPerSweep * 1e6) / (AC_SAMPLES * 2 * TEMPS * lat.V),
+      samplesPerHour: (AC_SAMPLES * 3600) / (AC_SWEEPS * s),
+      hoursPerRun: (AC_SWEEPS * s) / 3600,
+    };
+  } finally {
+    await smp.dispose();
+  }
+}
+
+const cores = availableParallelism();
+const acRows: AllCoresRow[] = [];
+let acWhyNot = "";
+try {
+  for (const w of cores > 1 ? [1, cores] : [1]) acRows.push(await allCoresRow(w));
+} catch (e) {
+  acWhyNot = (e as Error).message;
+}
+const acSpeedup = acRows.length > 1 ? acRows[0]!.msPerSweep / acRows[acRows.length - 1]!.msPerSweep : acRows.length === 1 ? 1 : null;
+
+console.log("");
+console.log(`All cores: ${AC_L}^3, ${AC_SAMPLES} samples, ${TEMPS} temperatures × 2 replicas, ${AC_SWEEPS.toExponential(0).replace("e+", "e")} sweeps per run; lock-step threaded sampler (engine auto = ${acEngine}), ${cores} cores available.`);
+console.log("Sweeps only: the measurements of a real run (every 10 sweeps, say) are not included.");
+if (acWhyNot) {
+  console.log(`threaded sampler unavailable, table skipped: ${acWhyNot}`);
+} else {
+  console.log([pad("workers", 9), pad("ms/sweep", 11), pad("ns/update", 11), pad("samples/h", 12), pad("h/run", 9), "speed-up"].join(""));
+  for (const r of acRows) {
+    const wk = r.workers === r.requestedWorkers ? String(r.workers) : `${r.workers} (of ${r.requestedWorkers})`;
+    console.log([pad(wk, 9), pad(f(r.msPerSweep), 11), pad(f(r.nsPerUpdate), 11), pad(f(r.samplesPerHour), 12), pad(f(r.hoursPerRun), 9),
+      `${(acRows[0]!.msPerSweep / r.msPerSweep).toFixed(2)}×`].join(""));
+  }
+}
+
 const result = {
   benchmark: "ea-parallel-tempering",
   date: new Date().toISOString(),
@@ -110,6 +182,17 @@ const result = {
   reference: { nsPerUpdate: C_REF_NS, description: "plain vectorised C, stated figure, not measured here" },
   wasm: hasWasm ? { available: true } : { available: false, reason: wasmWhyNot },
   rows,
+  allCores: acWhyNot
+    ? { available: false, reason: acWhyNot }
+    : {
+      available: true,
+      description: "samples per hour on all cores for a 16^3 run of 10^5 sweeps: threaded lock-step sampler (src/cluster/ea-threads.ts), mean ms per PT sweep; sweeps only, measurements (e.g. every 10 sweeps) not included",
+      dim: 3, L: AC_L, V: AC_L ** 3, samples: AC_SAMPLES, sweepsPerRun: AC_SWEEPS, engine: acEngine, cores,
+      warmupSweeps: AC_WARMUP, timingMs: acMinMs,
+      samplesPerHour: "samples × 3600 / (1e5 × s per sweep)",
+      rows: acRows,
+      speedup: acSpeedup,
+    },
 };
 const out = outArg >= 0 ? args[outArg + 1]! : join("bench", "results", `ea-${result.date.slice(0, 10)}.json`);
 writeBenchResult(out, result);

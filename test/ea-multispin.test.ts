@@ -306,3 +306,49 @@ test("measure: slab counts give q, |q(k_min)|^2 and the energy of every sample a
     }
   }
 });
+
+/** R = Var(Σ_block δ) / Σ Var(δ) of window means of q² and E: 1 + 31·(mean pair correlation inside a block of 32 samples). */
+function blockVarianceRatio(smp: EaSampler, S: number, windows: number, length: number): { q2: number; energy: number } {
+  const out = smp.observables.map(() => new Float64Array(S));
+  const q = Array.from({ length: windows }, () => new Float64Array(S)), e = Array.from({ length: windows }, () => new Float64Array(S));
+  for (let n = 0; n < 500; n++) smp.sweep();
+  for (let w = 0; w < windows; w++) {
+    for (let n = 0; n < length; n++) {
+      smp.sweep();
+      smp.sweep();
+      smp.measure(out);
+      for (let s = 0; s < S; s++) {
+        q[w]![s]! += out[0]![s]! ** 2 / length;
+        e[w]![s]! += out[2]![s]! / length;
+      }
+    }
+  }
+  const ratio = (m: Float64Array[]): number => {
+    const mean = new Float64Array(S);
+    for (const row of m) for (let s = 0; s < S; s++) mean[s]! += row[s]! / windows;
+    let num = 0, den = 0;
+    for (const row of m) {
+      for (let b = 0; b < S / 32; b++) {
+        let t = 0;
+        for (let s = 32 * b; s < 32 * b + 32; s++) t += row[s]! - mean[s]!;
+        num += t * t;
+      }
+      for (let s = 0; s < S; s++) den += (row[s]! - mean[s]!) ** 2;
+    }
+    return num / den;
+  };
+  return { q2: ratio(q), energy: ratio(e) };
+}
+
+test("shared random numbers, the thermal noise of 32 samples of a block: overlaps as independent as with separate streams; energies correlated (measured)", () => {
+  const lat = lattice(3, 4);
+  const betas = Float64Array.of(1 / 1.5, 1 / 1.3, 1 / 1.1);
+  const ms = blockVarianceRatio(makeEaMultispinSampler({ lat, betas, target: 2, samples: 1024, seed: 3 }), 1024, 30, 20);
+  const one = blockVarianceRatio(makeEaSampler({ lat, betas, target: 2, samples: 256, seed: 3 }), 256, 30, 20);
+  // With independent streams R fluctuates around 1 (±0.15 here); a pair correlation of 0.02 would give R = 1.6.
+  assert.ok(Math.abs(one.q2 - 1) < 0.3 && Math.abs(one.energy - 1) < 0.3, `independent streams: R = ${one.q2}, ${one.energy}`);
+  assert.ok(ms.q2 < 1.3, `overlaps of one block: variance ratio ${ms.q2} (pair correlation ${(ms.q2 - 1) / 31})`);
+  // The energies of a block rise and fall together (a sweep with many small random numbers accepts more
+  // uphill moves in every sample): documented in docs/ea.md; the bounds notice a change either way.
+  assert.ok(ms.energy > 1.5 && ms.energy < 6, `energies of one block: variance ratio ${ms.energy}`);
+});

@@ -5,7 +5,6 @@ import { type Command } from "commander";
 import { h5Ready } from "../io/h5.js";
 import { addParams, UsageError } from "../jobs/params.js";
 import { MODELS, type Model, resumedOptions, runSimulation, SIMULATE_SPECS, simulateOptions, type SimulateOptions, type SimulationResult } from "../jobs/simulation.js";
-import { equilibrationReport } from "../jobs/spin-glass.js";
 import { progressReporter } from "./progress.js";
 
 /** The line printed when a run ends. */
@@ -65,7 +64,11 @@ export function registerSimulate(program: Command): void {
       process.stdout.write(`${summaryLine(model, r)}\n`);
       if (model === "ea") {
         for (const line of r.notes ?? []) process.stdout.write(`${line}\n`);
-        if (r.completed) for (const line of equilibrationReport(r.out)) process.stdout.write(`${line}\n`);
+        const [main, ...others] = r.equilibration ?? [];
+        for (const line of main?.lines ?? []) process.stdout.write(`${line}\n`);
+        for (const v of others) process.stdout.write(`${v.file}: ${v.lines.at(-1)}\n`);
+        const bad = (r.equilibration ?? []).filter((v) => !v.equilibrated);
+        if (bad.length > 0) process.stderr.write(`irg: WARNING: equilibration NOT shown for ${bad.map((v) => v.file).join(", ")} (recorded as equilibrated = 0 in the file); run longer before using these ensembles\n`);
       }
     } finally {
       progress.stop();

@@ -298,3 +298,15 @@ export function fanOutWriter(writers: EnsembleWriter[], perFile: number): Ensemb
     abort: () => writers.forEach((w) => w.abort()),
   };
 }
+
+/** Adds root attributes to a closed ensemble (a verdict computed from its data after the run). */
+export function setEnsembleAttrs(path: string, attrs: Record<string, number | string>): void {
+  assertReady();
+  const f = openFile(path, "r+");
+  try {
+    metaFrom(f, path);
+    writeAttrs(f, "/", attrs);
+  } finally {
+    closeFile(f);
+  }
+}

@@ -20,6 +20,7 @@ import { createEnsemble, type EnsembleWriter, fanOutWriter, readEnsembleMeta, re
 import { int, num, oneOf, parseParams, physicsParams, UsageError, type ParamSpecs } from "./params.js";
 import { SOFTWARE } from "../version.js";
 import { defaultWorkers } from "../cluster/pool.js";
+import { type EquilibrationVerdict, recordEquilibration } from "./spin-glass.js";
 import { startThreadedEaSampler, type ThreadedEaSampler } from "../cluster/ea-threads.js";
 
 export const MODELS = ["ising", "phi4", "ea"] as const;
@@ -300,6 +301,8 @@ export interface SimulationResult {
   notes?: string[];
   /** Every file written when there is more than one (ea --store-betas). */
   files?: string[];
+  /** ea, completed runs: the equilibration verdict of every file (also stored in it). */
+  equilibration?: (EquilibrationVerdict & { file: string })[];
 }
 
 /** Runs (or resumes) a simulation to completion or to a stop. */
@@ -365,7 +368,10 @@ async function runWith(model: SimulationModel, o: SimulateOptions, chains: Chain
       stopAfter: session.stopAfter,
     }, checkpoint);
     writer.close({ completed: res.completed });
+    const files = stored.length > 1 ? stored.map((k) => eaStoredPath(o, k)) : [o.out];
+    const equilibration = model === "ea" && res.completed ? files.map((file) => ({ file, ...recordEquilibration(file) })) : undefined;
     return {
+      ...(equilibration ? { equilibration } : {}),
       out: o.out,
       completed: res.completed,
       sweepsDone: res.sweepsDone,

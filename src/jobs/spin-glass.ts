@@ -3,7 +3,7 @@
 
 import { type Estimate } from "../analysis/stats.js";
 import { logBinning, logBinsAgree, spinGlassEstimates } from "../analysis/spin-glass.js";
-import { type EnsembleReader, openEnsemble } from "../io/ensemble.js";
+import { type EnsembleReader, openEnsemble, setEnsembleAttrs } from "../io/ensemble.js";
 import { UsageError } from "./params.js";
 import { type Crossing, samplePrimaries, sizeCrossings, type SizeCurve } from "../analysis/sg-crossings.js";
 
@@ -26,26 +26,58 @@ export function spinGlassOfFile(r: EnsembleReader, path: string): { samples: num
   return { ...res, measurements: q.length };
 }
 
-/** The lines `irg simulate ea` prints after a run: log binning of [⟨q²⟩] and round trips from the file. */
-export function equilibrationReport(path: string): string[] {
+/** The equilibration evidence of an ea file: log binning of [⟨q²⟩] and the fewest round trips of a sample. */
+export interface EquilibrationVerdict {
+  lines: string[];
+  /** Every log bin after the first within 3σ of the last, and at least MIN_ROUND_TRIPS round trips in every sample. */
+  equilibrated: boolean;
+  maxAbsZ: number;
+  minRoundTrips: number;
+}
+
+/** Ladder round trips every sample should have made before its averages are trusted. */
+export const MIN_ROUND_TRIPS = 10;
+
+/** The lines `irg simulate ea` prints after a run, and the verdict it stores in the file. */
+export function equilibrationVerdict(path: string): EquilibrationVerdict {
   const r = openEnsemble(path);
   try {
     const q = r.series("q");
     const sample = sampleSeries(r, q.length);
     const S = r.meta.chains;
-    if (S < 2) return ["log binning: needs at least 2 disorder samples (errors are taken over samples)"];
+    let minRoundTrips = Number.NaN;
+    if (r.meta.observables.includes("round_trips")) {
+      const last = new Map<number, number>();
+      const t = r.series("round_trips");
+      for (let k = 0; k < t.length; k++) last.set(sample[k]!, t[k]!);
+      minRoundTrips = Math.min(...last.values());
+    }
+    const temps = String(r.meta.params.betas ?? "").split(",").length;
+    const tripsOk = !(temps > 1) || minRoundTrips >= MIN_ROUND_TRIPS;
+    if (S < 2) return { lines: ["log binning: needs at least 2 disorder samples (errors are taken over samples)"], equilibrated: false, maxAbsZ: Number.NaN, minRoundTrips };
     const bins = logBinning(q, sample);
     const lines = [`log binning of [<q^2>] at beta = ${r.meta.params.beta} over ${S} samples (measurements per sample in [from, to)):`];
     for (const b of bins) {
       lines.push(`  [${String(b.from).padStart(7)}, ${String(b.to).padStart(7)})  ${b.value.toFixed(5)} ± ${b.error.toFixed(5)}${b === bins.at(-1) ? "  (last)" : `  ${b.z >= 0 ? "+" : ""}${b.z.toFixed(1)} sigma from the last`}`);
     }
     // 3σ, not 2σ: about ten bins are compared, and 2σ would flag one in three equilibrated runs.
-    const ok = logBinsAgree(bins, 3);
-    lines.push(ok ? "equilibration: every bin after the first agrees with the last within 3 sigma" : "equilibration: NOT shown — some bin after the first differs from the last by more than 3 sigma; run longer (or with more --therm)");
-    return lines;
+    const binsOk = logBinsAgree(bins, 3);
+    const maxAbsZ = Math.max(0, ...bins.slice(1).map((b) => Math.abs(b.z)));
+    lines.push(binsOk ? "log binning: every bin after the first agrees with the last within 3 sigma" : "log binning: some bin after the first differs from the last by more than 3 sigma");
+    if (!tripsOk) lines.push(`round trips: the worst sample made ${minRoundTrips}, fewer than ${MIN_ROUND_TRIPS}`);
+    const equilibrated = binsOk && tripsOk;
+    lines.push(equilibrated ? "equilibration: shown (log binning and round trips)" : "equilibration: NOT shown — run longer (more --sweeps and --therm) before trusting these averages");
+    return { lines, equilibrated, maxAbsZ, minRoundTrips };
   } finally {
     r.close();
   }
+}
+
+/** The verdict of an ea file, also written into it (attributes equilibrated, logbin_max_abs_z, round_trips_min). */
+export function recordEquilibration(path: string): EquilibrationVerdict {
+  const v = equilibrationVerdict(path);
+  setEnsembleAttrs(path, { equilibrated: v.equilibrated ? 1 : 0, logbin_max_abs_z: v.maxAbsZ, round_trips_min: v.minRoundTrips });
+  return v;
 }
 
 export interface SpinGlassRow {
