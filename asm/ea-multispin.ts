@@ -219,3 +219,23 @@ export function slabs(g: i32, slotA: i32, slotB: i32): void {
     }
   }
 }
+
+/**
+ * E = 2U − dV of every slot and sample of group g from the counters (slotEnergies in src/mc/ea-multispin.ts),
+ * written as i32 at out[slot·128 + lane].
+ */
+export function energies(g: i32, out: usize): void {
+  const base = GROUPS + <usize>g * GROUP_BYTES;
+  const dV = (Z >> 1) * V;
+  for (let slot = 0; slot < SLOTS; slot++) {
+    const cnt = base + OFF_COUNTERS + <usize>slot * <usize>B * 16;
+    const o = out + <usize>slot * 512;
+    for (let w = 0; w < 4; w++) {
+      for (let l = 0; l < 32; l++) {
+        let U = 0;
+        for (let b = B - 1; b >= 0; b--) U = (U << 1) | ((load<i32>(cnt + (<usize>b << 4) + (<usize>w << 2)) >>> l) & 1);
+        store<i32>(o + (<usize>(w * 32 + l) << 2), 2 * U - dV);
+      }
+    }
+  }
+}

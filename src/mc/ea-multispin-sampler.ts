@@ -112,14 +112,15 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
   const onSwap = (c: number, a: number, k: number): void => {
     buf[maskWord[c]! + (a * (T - 1) + k) * W]! |= maskBit[c]!;
   };
-  const energies = new Float64Array(BLOCK * W);
   /** Copies the counters of every slot into the walkers' energies. */
   const byGroup = Array.from({ length: groups }, (_, g) => chains.filter((ch) => ch.g === g));
+  const lanes = BLOCK * W;
   const readEnergies = (): void => {
     for (let g = 0; g < groups; g++) {
-      for (let slot = 0; slot < slots; slot++) {
-        slotEnergies(buf, lay, g, slot, energies);
-        for (const ch of byGroup[g]!) ch.pt.energy[ch.pt.at[slot]!] = energies[ch.lane]!;
+      const E = kernel.energies(g);
+      for (const ch of byGroup[g]!) {
+        const { at, energy } = ch.pt;
+        for (let slot = 0; slot < slots; slot++) energy[at[slot]!] = E[slot * lanes + ch.lane]!;
       }
     }
   };

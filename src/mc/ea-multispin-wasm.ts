@@ -19,6 +19,7 @@ interface Exports {
   swap(g: number): void;
   configureSlabs(p: number, slabs: number): void;
   slabs(g: number, a: number, b: number): void;
+  energies(g: number, out: number): void;
 }
 
 // The lib settings have no DOM/WebAssembly types; the few calls used here, typed by hand.
@@ -61,7 +62,8 @@ export function wasmKernel(lat: Lattice, T: number, groups: number): MsKernel | 
   const nbAt = 16;
   const c0At = align(nbAt + 4 * V * z);
   const c1At = align(c0At + 4 * lay.colours[0].length);
-  const groupsAt = align(c1At + 4 * lay.colours[1].length);
+  const energyAt = align(c1At + 4 * lay.colours[1].length);
+  const groupsAt = align(energyAt + 4 * lay.slots * 32 * WASM_BLOCKS);
   const bytes = groupsAt + 4 * lay.groupWords * groups;
   if (bytes > 2 ** 32 - 2 ** 16) throw new RangeError(`the multi-spin state needs ${(bytes / 2 ** 30).toFixed(1)} GiB, more than WebAssembly's 4 GiB: use fewer temperatures or samples per run`);
   const memory = new WA.Memory({ initial: Math.ceil(bytes / 65536) });
@@ -73,5 +75,11 @@ export function wasmKernel(lat: Lattice, T: number, groups: number): MsKernel | 
     nbAt, c0At, lay.colours[0].length, c1At, lay.colours[1].length);
   ex.configureSlabs(lay.P, 4 * lay.slabs);
   const buf = new Int32Array(memory.buffer, groupsAt, lay.groupWords * groups);
-  return { name: "wasm-simd", lay, buf, sweep: (g) => ex.sweep(g), swap: (g) => ex.swap(g), slabs: (g, a, b) => ex.slabs(g, a, b) };
+  const energyView = new Int32Array(memory.buffer, energyAt, lay.slots * 32 * WASM_BLOCKS);
+  return { name: "wasm-simd", lay, buf, sweep: (g) => ex.sweep(g), swap: (g) => ex.swap(g), slabs: (g, a, b) => ex.slabs(g, a, b),
+    energies(g) {
+      ex.energies(g, energyAt);
+      return energyView;
+    },
+  };
 }

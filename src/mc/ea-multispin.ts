@@ -396,11 +396,14 @@ export interface MsKernel {
   swap(g: number): void;
   /** The overlap slab counters of group g between two slots (see msSlabCounts). */
   slabs(g: number, slotA: number, slotB: number): void;
+  /** Energies of every slot and sample of group g after the last sweep: [slot][32W] (a view, overwritten by the next call). */
+  energies(g: number): Int32Array;
 }
 
 /** The TypeScript kernel: the reference, and the fallback where WebAssembly SIMD is missing. */
 export function typescriptKernel(lay: MsLayout, groups: number): MsKernel {
   const buf = new Int32Array(lay.groupWords * groups);
+  const energyView = new Int32Array(lay.slots * 32 * lay.W);
   return {
     name: "typescript", lay, buf,
     sweep(g) {
@@ -408,5 +411,10 @@ export function typescriptKernel(lay: MsLayout, groups: number): MsKernel {
     },
     swap: (g) => msSwap(buf, lay, g),
     slabs: (g, a, b) => msSlabCounts(buf, lay, g, a, b),
+    energies(g) {
+      const lanes = 32 * lay.W, one = new Float64Array(lanes);
+      for (let slot = 0; slot < lay.slots; slot++) energyView.set(slotEnergies(buf, lay, g, slot, one), slot * lanes);
+      return energyView;
+    },
   };
 }

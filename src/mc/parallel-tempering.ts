@@ -126,6 +126,8 @@ export interface TemperingBatch {
   readonly ladders: readonly Tempering[];
   /** The 4-word xoshiro128** state of every ladder's exchange stream (ladder n at 4n). */
   readonly rng: Int32Array;
+  /** The flat books behind the views: ladder n's copies at n·temps·sets, its pairs at n·(temps − 1). */
+  readonly flat: { at: Int32Array; temp: Int32Array; energy: Float64Array; attempted: Float64Array; accepted: Float64Array };
 }
 
 export function makeTemperingBatch(n: number, temps: number, sets: number): TemperingBatch {
@@ -145,7 +147,7 @@ export function makeTemperingBatch(n: number, temps: number, sets: number): Temp
     }
     return ladder;
   });
-  return { n, temps, sets, ladders, rng: new Int32Array(4 * n) };
+  return { n, temps, sets, ladders, rng: new Int32Array(4 * n), flat: { at, temp, energy, attempted, accepted } };
 }
 
 /** e^{(β_{k+1}−β_k)·(−m)} for integer energy rises m = 1, 2, … up to where it is below 2^−60 (computed as exchangeProbability does). */
@@ -176,20 +178,22 @@ export function exchangeBatch(b: TemperingBatch, betas: ArrayLike<number>, onSwa
   const table = expTable(betas);
   const rng = b.rng;
   const INV53 = 1 / 9007199254740992;
+  const { at, temp, energy, attempted, accepted } = b.flat;
+  const C = T * b.sets, P = T - 1;
   for (let n = 0; n < b.n; n++) {
-    const t = b.ladders[n]!;
     let s0 = rng[4 * n]!, s1 = rng[4 * n + 1]!, s2 = rng[4 * n + 2]!, s3 = rng[4 * n + 3]!;
-    for (let a = 0; a < t.sets; a++) {
-      const o = a * T;
-      for (let k = 0; k + 1 < T; k++) {
-        const c0 = t.at[o + k]!, c1 = t.at[o + k + 1]!;
-        const dE = t.energy[c1]! - t.energy[c0]!;
+    const oc = n * C, op = n * P;
+    for (let a = 0; a < b.sets; a++) {
+      const o = oc + a * T;
+      for (let k = 0; k < P; k++) {
+        const c0 = at[o + k]!, c1 = at[o + k + 1]!;
+        const dE = energy[oc + c1]! - energy[oc + c0]!;
         let p = 1;
         if (dE < 0) {
           const m = -dE, tk = table[k]!;
           p = m < tk.length && Number.isInteger(m) ? tk[m]! : Math.exp((betas[k + 1]! - betas[k]!) * dE);
         }
-        t.attempted[k]!++;
+        attempted[op + k]!++;
         let accept = p >= 1;
         if (!accept) {
           let mm = Math.imul(s1, 5);
@@ -203,16 +207,16 @@ export function exchangeBatch(b: TemperingBatch, betas: ArrayLike<number>, onSwa
           accept = ((x >>> 5) * 67108864 + (y >>> 6)) * INV53 < p;
         }
         if (accept) {
-          t.at[o + k] = c1;
-          t.at[o + k + 1] = c0;
-          t.temp[c1] = k;
-          t.temp[c0] = k + 1;
-          t.accepted[k]!++;
+          at[o + k] = c1;
+          at[o + k + 1] = c0;
+          temp[oc + c1] = k;
+          temp[oc + c0] = k + 1;
+          accepted[op + k]!++;
           onSwap(n, a, k);
         }
       }
     }
     rng[4 * n] = s0; rng[4 * n + 1] = s1; rng[4 * n + 2] = s2; rng[4 * n + 3] = s3;
-    countTrips(t);
+    countTrips(b.ladders[n]!);
   }
 }
