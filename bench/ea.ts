@@ -111,6 +111,7 @@ const AC_L = 16;
 const AC_SAMPLES = 512;
 const AC_SWEEPS = 1e5;
 const AC_WARMUP = 5;
+const AC_START_MS = 60_000;
 const acMinMs = quick ? 1000 : 2000;
 const acEngine = hasWasm ? "wasm" : "typescript";
 
@@ -122,7 +123,15 @@ interface AllCoresRow {
 /** Mean ms per sweep of the threaded sampler with `workers` threads (after AC_WARMUP sweeps, over acMinMs). */
 async function allCoresRow(workers: number): Promise<AllCoresRow> {
   const lat = lattice(3, AC_L);
-  const smp = await startThreadedEaSampler({ lat, betas, target, samples: AC_SAMPLES, seed: 3, engine: "auto", workers });
+  // The start resolves only on each worker's "ready" message: a worker that ends without one would leave it
+  // pending and Node would exit silently (code 13) with nothing written, so give it up after AC_START_MS.
+  let timer: NodeJS.Timeout | undefined;
+  const smp = await Promise.race([
+    startThreadedEaSampler({ lat, betas, target, samples: AC_SAMPLES, seed: 3, engine: "auto", workers }),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${workers} worker thread(s) did not start within ${AC_START_MS / 1000} s`)), AC_START_MS);
+    }),
+  ]).finally(() => clearTimeout(timer));
   try {
     for (let k = 0; k < AC_WARMUP; k++) smp.sweep();
     let n = 0;

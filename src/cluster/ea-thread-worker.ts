@@ -28,7 +28,6 @@ try {
     lat, betas: Float64Array.from(s.betas), target: s.target, samples: s.samples, firstSample: s.first, seed: s.seed, disorderSeed: s.disorderSeed,
     kernel: msKernelFactory(s.engine), stored: s.stored,
   });
-  port.postMessage({ ready: true });
 } catch (e) {
   port.postMessage({ error: (e as Error).message });
   throw e;
@@ -44,7 +43,10 @@ const values = smp.observables.map(() => new Float64Array(S * J));
 const rho = new Int8Array(V);
 const extra = { ea_layout: 2, samples: S, temps: T, V, first_sample: s.first };
 
+// Read the command counter before saying "ready": the main thread issues its first command only after
+// every worker is ready, so no command can slip in between.
 let seen = Atomics.load(ctl, 0);
+port.postMessage({ ready: true });
 for (;;) {
   Atomics.wait(ctl, 0, seen);
   const seq = Atomics.load(ctl, 0);

@@ -113,10 +113,17 @@ export async function startThreadedEaSampler(o: EaOptions & { engine: MsEngine; 
     chainAt += own.chainWords;
     return new Worker(WORKER_URL, { workerData: setup });
   });
-  await Promise.all(workers.map((wk) => new Promise<void>((resolve, reject) => {
-    wk.once("message", (m: { ready?: boolean; error?: string }) => (m.ready ? resolve() : reject(new Error(m.error ?? "spin-glass worker failed to start"))));
-    wk.once("error", reject);
-  })));
+  try {
+    await Promise.all(workers.map((wk, w) => new Promise<void>((resolve, reject) => {
+      wk.once("message", (m: { ready?: boolean; error?: string }) => (m.ready ? resolve() : reject(new Error(m.error ?? "spin-glass worker failed to start"))));
+      wk.once("error", reject);
+      wk.once("exit", (code) => reject(new Error(`spin-glass worker ${w} ended (exit code ${code}) before it was ready`)));
+    })));
+  } catch (e) {
+    await Promise.all(workers.map((wk) => wk.terminate()));
+    throw e;
+  }
+  for (const wk of workers) wk.removeAllListeners("exit");
   const errText = (): string => new TextDecoder().decode(new Uint8Array(error)).replace(/\0+$/, "");
   let seq = 0;
   const run = (cmd: Cmd): void => {
