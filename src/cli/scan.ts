@@ -67,6 +67,9 @@ async function scanEa(raw: Record<string, unknown>): Promise<void> {
         const r = await runSimulation("ea", p.options, { checkpointEvery: p.options.checkpointEvery, shouldStop: interrupt.stop, progress: progress.update }, resume, raw.force === true);
         progress.stop();
         process.stdout.write(`${summaryLine("ea", r)}\n`);
+        const bad = (r.equilibration ?? []).filter((v) => !v.equilibrated);
+        process.stdout.write(bad.length === 0 ? `L = ${p.L}: equilibration shown at every stored temperature (log binning, round trips)\n` : "");
+        if (bad.length > 0) process.stderr.write(`irg: WARNING: L = ${p.L}: equilibration NOT shown for ${bad.map((v) => v.file).join(", ")}; run longer before using them\n`);
         if (!r.completed) {
           process.stdout.write(`scan stopped at L = ${p.L}; rerun the same command to continue\n`);
           return;

@@ -16,7 +16,7 @@ import {
 } from "./ea-multispin.js";
 import { WASM_BLOCKS, wasmKernel, wasmUnavailable } from "./ea-multispin-wasm.js";
 import { type EaOptions, type EaSampler, EA_OBSERVABLES } from "./ea-samplers.js";
-import { exchangeBatch, makeTemperingBatch, type Tempering, totalTrips } from "./parallel-tempering.js";
+import { booksWords, exchangeBatch, makeTemperingBatch, restoreBooks, saveBooks, swapAcceptance, type Tempering, totalTrips } from "./parallel-tempering.js";
 
 /** Replica slot of the sweep stream of (block, slot): far above the per-sample slots (≤ 2 + 2T). */
 export const MULTISPIN_STREAM_BASE = 2 ** 24;
@@ -135,7 +135,7 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
   const waves = slabWaves(lat.L);
   const overlaps = new Float64Array(2 * BLOCK * W);
   const maskBase = (g: number): number => g * lay.groupWords + lay.masks;
-  const perChain = 4 + 3 * slots + 2 * Math.max(0, T - 1);
+  const perChain = 4 + booksWords(batch.ladders[0]!);
   return {
     lat, betas, target, chains: S * stored.length, observables: EA_OBSERVABLES, kernel,
     sweep() {
@@ -182,16 +182,7 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
       }
       for (const ch of chains) {
         out.set(batch.rng.subarray(4 * (ch.index - first), 4 * (ch.index - first) + 4), p);
-        p += 4;
-        for (let c = 0; c < slots; c++) {
-          out[p++] = ch.pt.temp[c]!;
-          out[p++] = ch.pt.cold[c]!;
-          out[p++] = ch.pt.trips[c]!;
-        }
-        for (let k = 0; k + 1 < T; k++) {
-          out[p++] = ch.pt.attempted[k]!;
-          out[p++] = ch.pt.accepted[k]!;
-        }
+        p = saveBooks(ch.pt, out, p + 4);
       }
       return { rng: Uint32Array.from(batch.rng.subarray(0, 4)), spins: out, extra: { ea_layout: LAYOUT, samples: chains.length, temps: T, V, first_sample: first } };
     },
@@ -214,33 +205,11 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
       }
       for (const ch of chains) {
         batch.rng.set(a.subarray(p, p + 4), 4 * (ch.index - first));
-        p += 4;
-        const pt = ch.pt;
-        for (let c = 0; c < slots; c++) {
-          pt.temp[c] = a[p++]!;
-          pt.cold[c] = a[p++]!;
-          pt.trips[c] = a[p++]!;
-        }
-        for (let c = 0; c < slots; c++) pt.at[Math.floor(c / T) * T + pt.temp[c]!] = c;
-        for (let k = 0; k + 1 < T; k++) {
-          pt.attempted[k] = a[p++]!;
-          pt.accepted[k] = a[p++]!;
-        }
+        p = restoreBooks(ch.pt, a, p + 4);
       }
       recount();
     },
-    acceptance() {
-      const acc = new Float64Array(Math.max(0, T - 1));
-      for (let k = 0; k + 1 < T; k++) {
-        let n = 0, m = 0;
-        for (const ch of chains) {
-          m += ch.pt.accepted[k]!;
-          n += ch.pt.attempted[k]!;
-        }
-        acc[k] = n > 0 ? m / n : 0;
-      }
-      return acc;
-    },
+    acceptance: () => swapAcceptance(batch.ladders, T),
     roundTrips: () => Int32Array.from(chains, (ch) => totalTrips(ch.pt)),
     tempering: (c) => chains[c]!.pt,
     copySpins(c, copy) {

@@ -15,7 +15,7 @@ import {
 import { randomSpins } from "../models/ising.js";
 import { type Chains, type SamplerState } from "./chains.js";
 import { colourSites, eaMetropolisSweep, eaMetropolisTable } from "./ea-metropolis.js";
-import { exchangePass, makeTempering, type Tempering, totalTrips } from "./parallel-tempering.js";
+import { exchangePass, makeTempering, restoreBooks, saveBooks, swapAcceptance, type Tempering, totalTrips } from "./parallel-tempering.js";
 
 /** Observables per measurement and sample, in `measure` order: q and |q(k_min)|² of the overlap at the
  * target β, E(s) + E(t) there (the variable conjugate to β of the two-replica weight), the sample index,
@@ -114,18 +114,7 @@ export function makeEaSampler(o: EaOptions): EaSampler {
     config(c, out) { overlapOf(samples[c]!, out); },
     save: () => pack(samples, lat.V, T),
     restore(st) { unpack(st, samples, lat.V, T); },
-    acceptance() {
-      const acc = new Float64Array(Math.max(0, T - 1));
-      for (let k = 0; k + 1 < T; k++) {
-        let a = 0, n = 0;
-        for (const smp of samples) {
-          a += smp.pt.accepted[k]!;
-          n += smp.pt.attempted[k]!;
-        }
-        acc[k] = n > 0 ? a / n : 0;
-      }
-      return acc;
-    },
+    acceptance: () => swapAcceptance(samples.map((smp) => smp.pt), T),
     roundTrips: () => Int32Array.from(samples, (smp) => totalTrips(smp.pt)),
     tempering: (c) => samples[c]!.pt,
     copySpins: (c, copy) => samples[c]!.spins[copy]!,
@@ -149,15 +138,7 @@ function pack(samples: Sample[], V: number, T: number): SamplerState {
       out.set(r.state(), o);
       o += 4;
     }
-    for (let c = 0; c < copies; c++) {
-      out[o++] = smp.pt.temp[c]!;
-      out[o++] = smp.pt.cold[c]!;
-      out[o++] = smp.pt.trips[c]!;
-    }
-    for (let k = 0; k + 1 < T; k++) {
-      out[o++] = smp.pt.attempted[k]!;
-      out[o++] = smp.pt.accepted[k]!;
-    }
+    o = saveBooks(smp.pt, out, o);
     for (const s of smp.spins) {
       for (let i = 0; i < V; i++) if (s[i]! > 0) out[o + (i >> 5)]! |= 1 << (i & 31);
       o += words;
@@ -191,16 +172,7 @@ function unpack(st: SamplerState, samples: Sample[], V: number, T: number): void
       o += 4;
     }
     const pt = smp.pt;
-    for (let c = 0; c < copies; c++) {
-      pt.temp[c] = a[o++]!;
-      pt.cold[c] = a[o++]!;
-      pt.trips[c] = a[o++]!;
-    }
-    for (let c = 0; c < copies; c++) pt.at[Math.floor(c / T) * T + pt.temp[c]!] = c;
-    for (let k = 0; k + 1 < T; k++) {
-      pt.attempted[k] = a[o++]!;
-      pt.accepted[k] = a[o++]!;
-    }
+    o = restoreBooks(pt, a, o);
     smp.spins.forEach((s, c) => {
       for (let i = 0; i < V; i++) s[i] = (a[o + (i >> 5)]! >>> (i & 31)) & 1 ? 1 : -1;
       o += words;

@@ -220,3 +220,52 @@ export function exchangeBatch(b: TemperingBatch, betas: ArrayLike<number>, onSwa
     countTrips(b.ladders[n]!);
   }
 }
+
+/** Acceptance rate of swaps per neighbouring pair, over all given ladders. */
+export function swapAcceptance(ladders: readonly Tempering[], temps: number): Float64Array {
+  const acc = new Float64Array(Math.max(0, temps - 1));
+  for (let k = 0; k + 1 < temps; k++) {
+    let a = 0, n = 0;
+    for (const t of ladders) {
+      a += t.accepted[k]!;
+      n += t.attempted[k]!;
+    }
+    acc[k] = n > 0 ? a / n : 0;
+  }
+  return acc;
+}
+
+/** Words of a ladder's books in a checkpoint: per copy temperature, cold flag and trips; per pair proposed and accepted. */
+export function booksWords(t: Tempering): number {
+  return 3 * t.temp.length + 2 * Math.max(0, t.temps - 1);
+}
+
+/** Writes the books of a ladder at out[p…]; returns the next position. */
+export function saveBooks(t: Tempering, out: Int32Array, p: number): number {
+  for (let c = 0; c < t.temp.length; c++) {
+    out[p++] = t.temp[c]!;
+    out[p++] = t.cold[c]!;
+    out[p++] = t.trips[c]!;
+  }
+  for (let k = 0; k + 1 < t.temps; k++) {
+    out[p++] = t.attempted[k]!;
+    out[p++] = t.accepted[k]!;
+  }
+  return p;
+}
+
+/** Reads what saveBooks wrote (and rebuilds `at`); returns the next position. */
+export function restoreBooks(t: Tempering, a: Int32Array, p: number): number {
+  const n = t.temp.length;
+  for (let c = 0; c < n; c++) {
+    t.temp[c] = a[p++]!;
+    t.cold[c] = a[p++]!;
+    t.trips[c] = a[p++]!;
+  }
+  for (let c = 0; c < n; c++) t.at[Math.floor(c / t.temps) * t.temps + t.temp[c]!] = c;
+  for (let k = 0; k + 1 < t.temps; k++) {
+    t.attempted[k] = a[p++]!;
+    t.accepted[k] = a[p++]!;
+  }
+  return p;
+}
