@@ -239,3 +239,104 @@ export function energies(g: i32, out: usize): void {
     }
   }
 }
+
+// Parallel-tempering exchange decisions of every chain (exchangeBatch in src/mc/parallel-tempering.ts, bit
+// for bit: the same streams, the same e^x, which comes from a table filled by JavaScript's Math.exp or,
+// past the table, from Math.exp itself), reading each chain's energies from the counters the sweep left.
+
+// @ts-ignore: decorator
+@external("env", "exp")
+declare function jsExp(x: f64): f64;
+
+let XN: i32 = 0;
+let X_AT: usize = 0;
+let X_TEMP: usize = 0;
+let X_ENERGY: usize = 0;
+let X_COLD: usize = 0;
+let X_TRIPS: usize = 0;
+let X_ATT: usize = 0;
+let X_ACC: usize = 0;
+let X_RNG: usize = 0;
+let X_CHAINS: usize = 0;
+let X_TABLE: usize = 0;
+let X_TLEN: i32 = 0;
+let X_BETAS: usize = 0;
+
+/** Byte addresses of the books (see BatchStorage), the chain table [group, lane] per chain, the e^x table [pair][m] of X_TLEN entries, the betas. */
+export function configureExchange(n: i32, at: usize, temp: usize, energy: usize, cold: usize, trips: usize, att: usize, acc: usize,
+  rng: usize, chains: usize, table: usize, tlen: i32, betas: usize): void {
+  XN = n; X_AT = at; X_TEMP = temp; X_ENERGY = energy; X_COLD = cold; X_TRIPS = trips; X_ATT = att; X_ACC = acc;
+  X_RNG = rng; X_CHAINS = chains; X_TABLE = table; X_TLEN = tlen; X_BETAS = betas;
+}
+
+// @ts-ignore: decorator
+@inline function nextU32(st: usize): u32 {
+  let s0 = load<i32>(st), s1 = load<i32>(st, 4), s2 = load<i32>(st, 8), s3 = load<i32>(st, 12);
+  const m = s1 * 5;
+  const r = <u32>(((m << 7) | (<u32>m >>> 25)) * 9);
+  const t = s1 << 9;
+  s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = (s3 << 11) | (<u32>s3 >>> 21);
+  store<i32>(st, s0); store<i32>(st, s1, 4); store<i32>(st, s2, 8); store<i32>(st, s3, 12);
+  return r;
+}
+
+export function exchange(): void {
+  const C = 2 * T, P = T - 1;
+  const dV = (Z >> 1) * V;
+  const INV53: f64 = 1.0 / 9007199254740992.0;
+  for (let n = 0; n < XN; n++) {
+    const g = load<i32>(X_CHAINS + (<usize>n << 3)), lane = load<i32>(X_CHAINS + (<usize>n << 3), 4);
+    const base = GROUPS + <usize>g * GROUP_BYTES;
+    const w = <usize>(lane >> 5), sh = lane & 31, bit = 1 << sh;
+    const oc = <usize>(n * C), op = <usize>(n * P);
+    for (let slot = 0; slot < C; slot++) {
+      const cnt = base + OFF_COUNTERS + <usize>slot * <usize>B * 16 + (w << 2);
+      let U = 0;
+      for (let b = B - 1; b >= 0; b--) U = (U << 1) | ((load<i32>(cnt + (<usize>b << 4)) >>> sh) & 1);
+      const walker = <usize>load<i32>(X_AT + ((oc + <usize>slot) << 2));
+      store<f64>(X_ENERGY + ((oc + walker) << 3), <f64>(2 * U - dV));
+    }
+    const st = X_RNG + (<usize>n << 4);
+    for (let a = 0; a < 2; a++) {
+      const o = oc + <usize>(a * T);
+      for (let k = 0; k < P; k++) {
+        const c0 = <usize>load<i32>(X_AT + ((o + <usize>k) << 2)), c1 = <usize>load<i32>(X_AT + ((o + <usize>k + 1) << 2));
+        const dE = load<f64>(X_ENERGY + ((oc + c1) << 3)) - load<f64>(X_ENERGY + ((oc + c0) << 3));
+        let p: f64 = 1.0;
+        if (dE < 0) {
+          const m = <i32>(-dE);
+          p = m < X_TLEN ? load<f64>(X_TABLE + ((<usize>(k * X_TLEN + m)) << 3)) : jsExp((load<f64>(X_BETAS + (<usize>(k + 1) << 3)) - load<f64>(X_BETAS + (<usize>k << 3))) * dE);
+        }
+        const ap = X_ATT + ((op + <usize>k) << 3);
+        store<f64>(ap, load<f64>(ap) + 1.0);
+        let accept = p >= 1.0;
+        if (!accept) {
+          const x = nextU32(st), y = nextU32(st);
+          accept = (<f64>(x >>> 5) * 67108864.0 + <f64>(y >>> 6)) * INV53 < p;
+        }
+        if (accept) {
+          store<i32>(X_AT + ((o + <usize>k) << 2), <i32>c1);
+          store<i32>(X_AT + ((o + <usize>k + 1) << 2), <i32>c0);
+          store<i32>(X_TEMP + ((oc + c1) << 2), k);
+          store<i32>(X_TEMP + ((oc + c0) << 2), k + 1);
+          const cp = X_ACC + ((op + <usize>k) << 3);
+          store<f64>(cp, load<f64>(cp) + 1.0);
+          const mp = base + OFF_MASKS + (<usize>(a * P + k) << 4) + (w << 2);
+          store<i32>(mp, load<i32>(mp) | bit);
+        }
+      }
+    }
+    if (T >= 2) {
+      for (let c = 0; c < C; c++) {
+        const kk = load<i32>(X_TEMP + ((oc + <usize>c) << 2));
+        const cp = X_COLD + oc + <usize>c;
+        if (kk == T - 1) store<u8>(cp, 1);
+        else if (kk == 0 && load<u8>(cp) == 1) {
+          const tp = X_TRIPS + ((oc + <usize>c) << 2);
+          store<i32>(tp, load<i32>(tp) + 1);
+          store<u8>(cp, 0);
+        }
+      }
+    }
+  }
+}

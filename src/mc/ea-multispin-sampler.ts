@@ -99,7 +99,9 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
     }
   }
   for (let g = 0; g < groups; g++) setThresholds(buf, lay, g, betas);
-  const batch = makeTemperingBatch(o.samples, T, 2);
+  // The SIMD kernel keeps the tempering books in its memory and decides the exchanges itself.
+  const inKernel = kernel.exchange !== undefined;
+  const batch = makeTemperingBatch(o.samples, T, 2, inKernel ? kernel.batchStorage!(o.samples) : undefined);
   const chains: Chain[] = Array.from({ length: o.samples }, (_, c) => {
     const index = first + c;
     const j = Math.floor(index / BLOCK) - b0;
@@ -109,6 +111,7 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
   // Where each chain's exchange masks live: word of pair (set a, k) = maskWord[c] + (a·(T−1) + k)·W.
   const maskWord = Int32Array.from(chains, (ch) => ch.g * lay.groupWords + lay.masks + (ch.lane >> 5));
   const maskBit = Int32Array.from(chains, (ch) => 1 << (ch.lane & 31));
+  if (inKernel) kernel.setExchange!(betas, Int32Array.from(chains, (ch) => ch.g), Int32Array.from(chains, (ch) => ch.lane));
   const onSwap = (c: number, a: number, k: number): void => {
     buf[maskWord[c]! + (a * (T - 1) + k) * W]! |= maskBit[c]!;
   };
@@ -140,9 +143,12 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
     lat, betas, target, chains: S * stored.length, observables: EA_OBSERVABLES, kernel,
     sweep() {
       for (let g = 0; g < groups; g++) kernel.sweep(g);
-      readEnergies();
       for (let g = 0; g < groups; g++) buf.fill(0, maskBase(g), maskBase(g) + 2 * Math.max(1, T - 1) * W);
-      exchangeBatch(batch, betas, onSwap);
+      if (inKernel) kernel.exchange!();
+      else {
+        readEnergies();
+        exchangeBatch(batch, betas, onSwap);
+      }
       if (T > 1) for (let g = 0; g < groups; g++) kernel.swap(g);
     },
     endThermalization() {},

@@ -35,6 +35,7 @@
 
 import { colour, type Lattice, neighbours, requireEven } from "../lattice/geometry.js";
 import { u31Entry } from "./checkerboard.js";
+import { type BatchStorage } from "./parallel-tempering.js";
 
 /** Samples per block (bits of a lane). */
 export const BLOCK = 32;
@@ -398,6 +399,15 @@ export interface MsKernel {
   slabs(g: number, slotA: number, slotB: number): void;
   /** Energies of every slot and sample of group g after the last sweep: [slot][32W] (a view, overwritten by the next call). */
   energies(g: number): Int32Array;
+  /**
+   * Optional (the SIMD kernel): the exchange pass in the kernel. batchStorage(n) gives the memory for the
+   * tempering books of n chains (ladders) of 2T copies; setExchange names each chain's group and lane and
+   * the ladder; exchange() then does what readEnergies + exchangeBatch + setting the masks do in
+   * JavaScript, with the same decisions and random numbers.
+   */
+  batchStorage?(n: number): BatchStorage;
+  setExchange?(betas: ArrayLike<number>, groupOf: Int32Array, laneOf: Int32Array): void;
+  exchange?(): void;
 }
 
 /** The TypeScript kernel: the reference, and the fallback where WebAssembly SIMD is missing. */

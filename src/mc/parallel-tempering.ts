@@ -130,11 +130,32 @@ export interface TemperingBatch {
   readonly flat: { at: Int32Array; temp: Int32Array; energy: Float64Array; attempted: Float64Array; accepted: Float64Array };
 }
 
-export function makeTemperingBatch(n: number, temps: number, sets: number): TemperingBatch {
+/** The flat arrays of a batch, for a caller that keeps them elsewhere (the SIMD kernel's memory). */
+export interface BatchStorage {
+  at: Int32Array;
+  temp: Int32Array;
+  energy: Float64Array;
+  cold: Uint8Array;
+  trips: Int32Array;
+  attempted: Float64Array;
+  accepted: Float64Array;
+  rng: Int32Array;
+}
+
+/** Lengths of the arrays of a batch of n ladders. */
+export function batchLengths(n: number, temps: number, sets: number): { copies: number; pairs: number } {
+  return { copies: n * temps * sets, pairs: n * Math.max(0, temps - 1) };
+}
+
+export function makeTemperingBatch(n: number, temps: number, sets: number, storage?: BatchStorage): TemperingBatch {
   if (!Number.isInteger(temps) || temps < 1) throw new RangeError(`a ladder needs at least one temperature, got ${temps}`);
   const c = temps * sets, p = Math.max(0, temps - 1);
-  const at = new Int32Array(n * c), temp = new Int32Array(n * c), energy = new Float64Array(n * c), cold = new Uint8Array(n * c), trips = new Int32Array(n * c);
-  const attempted = new Float64Array(n * p), accepted = new Float64Array(n * p);
+  const len = batchLengths(n, temps, sets);
+  const st: BatchStorage = storage ?? {
+    at: new Int32Array(len.copies), temp: new Int32Array(len.copies), energy: new Float64Array(len.copies), cold: new Uint8Array(len.copies),
+    trips: new Int32Array(len.copies), attempted: new Float64Array(len.pairs), accepted: new Float64Array(len.pairs), rng: new Int32Array(4 * n),
+  };
+  const { at, temp, energy, cold, trips, attempted, accepted } = st;
   const ladders = Array.from({ length: n }, (_, l): Tempering => {
     const v = (a: Int32Array): Int32Array => a.subarray(l * c, (l + 1) * c);
     const ladder = {
@@ -147,7 +168,7 @@ export function makeTemperingBatch(n: number, temps: number, sets: number): Temp
     }
     return ladder;
   });
-  return { n, temps, sets, ladders, rng: new Int32Array(4 * n), flat: { at, temp, energy, attempted, accepted } };
+  return { n, temps, sets, ladders, rng: st.rng, flat: { at, temp, energy, attempted, accepted } };
 }
 
 /** e^{(β_{k+1}−β_k)·(−m)} for integer energy rises m = 1, 2, … up to where it is below 2^−60 (computed as exchangeProbability does). */
