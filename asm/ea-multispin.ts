@@ -269,17 +269,6 @@ export function configureExchange(n: i32, at: usize, temp: usize, energy: usize,
   X_RNG = rng; X_CHAINS = chains; X_TABLE = table; X_TLEN = tlen; X_BETAS = betas;
 }
 
-// @ts-ignore: decorator
-@inline function nextU32(st: usize): u32 {
-  let s0 = load<i32>(st), s1 = load<i32>(st, 4), s2 = load<i32>(st, 8), s3 = load<i32>(st, 12);
-  const m = s1 * 5;
-  const r = <u32>(((m << 7) | (<u32>m >>> 25)) * 9);
-  const t = s1 << 9;
-  s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = (s3 << 11) | (<u32>s3 >>> 21);
-  store<i32>(st, s0); store<i32>(st, s1, 4); store<i32>(st, s2, 8); store<i32>(st, s3, 12);
-  return r;
-}
-
 export function exchange(): void {
   const C = 2 * T, P = T - 1;
   const dV = (Z >> 1) * V;
@@ -297,6 +286,7 @@ export function exchange(): void {
       store<f64>(X_ENERGY + ((oc + walker) << 3), <f64>(2 * U - dV));
     }
     const st = X_RNG + (<usize>n << 4);
+    let s0 = load<i32>(st), s1 = load<i32>(st, 4), s2 = load<i32>(st, 8), s3 = load<i32>(st, 12);
     for (let a = 0; a < 2; a++) {
       const o = oc + <usize>(a * T);
       for (let k = 0; k < P; k++) {
@@ -311,7 +301,15 @@ export function exchange(): void {
         store<f64>(ap, load<f64>(ap) + 1.0);
         let accept = p >= 1.0;
         if (!accept) {
-          const x = nextU32(st), y = nextU32(st);
+          // Two draws of the chain's xoshiro128** stream (kept in locals), as Rng.double() makes them.
+          let m5 = s1 * 5;
+          const x = <u32>(((m5 << 7) | (<u32>m5 >>> 25)) * 9);
+          let t9 = s1 << 9;
+          s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t9; s3 = (s3 << 11) | (<u32>s3 >>> 21);
+          m5 = s1 * 5;
+          const y = <u32>(((m5 << 7) | (<u32>m5 >>> 25)) * 9);
+          t9 = s1 << 9;
+          s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t9; s3 = (s3 << 11) | (<u32>s3 >>> 21);
           accept = (<f64>(x >>> 5) * 67108864.0 + <f64>(y >>> 6)) * INV53 < p;
         }
         if (accept) {
@@ -326,6 +324,7 @@ export function exchange(): void {
         }
       }
     }
+    store<i32>(st, s0); store<i32>(st, s1, 4); store<i32>(st, s2, 8); store<i32>(st, s3, 12);
     if (T >= 2) {
       for (let c = 0; c < C; c++) {
         const kk = load<i32>(X_TEMP + ((oc + <usize>c) << 2));
