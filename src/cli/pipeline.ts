@@ -15,6 +15,8 @@ import { parseGrid } from "./scan.js";
 import { progressReporter } from "./progress.js";
 import { interruptFlag } from "./simulate.js";
 import { compatiblePipeline } from "./compatible.js";
+import { type EaPipelineOptions, runEaPipeline } from "../jobs/pipeline-ea.js";
+import { eaPipelineBlocks } from "../report/ea-pipeline-report.js";
 
 /**
  * Defaults: the quick study (L = 32 → 128, a few minutes on two cores) unless a larger target is
@@ -32,6 +34,63 @@ export function pipelineDefaults(model: string, target: number, L0: number): Omi
   return { ...common, model: "phi4", couplings: [-0.97, -0.96, -0.9515, -0.94, -0.93], sweeps: quick ? 4000 : 20000, saveEvery: 4, directSweeps: quick ? 3000 : 10000 };
 }
 
+/** `irg pipeline ea`: defaults (about 15 minutes on two cores; --full: hours), run, report, summary lines. */
+async function eaPipeline(o: Record<string, string | boolean | undefined>, cmd: Command): Promise<void> {
+  const num = (k: string, min: number, d: number): number => {
+    if (o[k] === undefined) return d;
+    const v = Number(o[k]);
+    if (!Number.isInteger(v) || v < min) throw new UsageError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be an integer >= ${min}, got ${String(o[k])}`);
+    return v;
+  };
+  const full = o.full === true;
+  const L0 = num("L0", 4, 8);
+  const target = cmd.getOptionValueSource("target") === "default" ? 128 : num("target", 8, 128);
+  if (L0 % 2 !== 0) throw new UsageError(`--L0 must be even, got ${L0}`);
+  const temperatures = o.temperatures ? parseGrid("--temperatures", String(o.temperatures)) : [1.6, 1.45, 1.35, 1.25, 1.18, 1.12, 1.08, 1.04, 1.0, 0.96];
+  if (temperatures.some((t) => !(t > 0))) throw new UsageError("--temperatures must be positive");
+  const opts: EaPipelineOptions = {
+    outDir: cmd.getOptionValueSource("outDir") === "default" ? join("out", "ea") : String(o.outDir),
+    dim: 3, L0, target,
+    directSizes: o.direct ? parseGrid("--direct", String(o.direct)) : [2 * L0],
+    temperatures,
+    samples: num("samples", 2, 512), directSamples: num("directSamples", 2, full ? 512 : 256),
+    sweeps: num("sweeps", 16, full ? 2 ** 16 : 2 ** 15), therm: num("therm", 0, full ? 2 ** 16 : 2 ** 15),
+    directSweeps: num("directSweeps", 16, full ? 2 ** 17 : 2 ** 16), directTherm: num("directTherm", 0, full ? 2 ** 17 : 2 ** 16),
+    every: 16, saveEvery: 64,
+    epochs: num("epochs", 1, full ? 20 : 8), maxPairs: full ? 8000 : 4000, genLimit: num("genLimit", 2, full ? 512 : 128),
+    seed: num("seed", 0, 1), workers: o.workers === undefined ? undefined : num("workers", 1, 1), allowUnequilibrated: o.allowUnequilibrated === true,
+  };
+  const progress = progressReporter({ quiet: o.quiet === true, label: "pipeline ea", unit: "" });
+  const interrupt = interruptFlag();
+  try {
+    const r = await runEaPipeline({
+      ...opts,
+      log: (m) => {
+        progress.stop();
+        process.stderr.write(`irg: ${m}\n`);
+      },
+      progress: (_label, done, total) => progress.update(done, total),
+      shouldStop: interrupt.stop,
+    });
+    progress.stop();
+    if (r.stopped) {
+      process.stdout.write("pipeline ea stopped; rerun the same command to continue (finished ensembles are kept)\n");
+      process.exitCode = 130;
+      return;
+    }
+    const report = join(opts.outDir, "report.html");
+    writeReport(report, `Inverse RG of the 3D spin glass: L = ${opts.L0} → ${opts.target}`, await eaPipelineBlocks(r));
+    for (const c of r.crossings) process.stdout.write(`T_c from ${c.quantity} (${c.label}): ${Number.isFinite(c.T) ? `${c.T.toFixed(4)} ± ${c.error.toFixed(4)}` : "no crossing in the ladder"} (Janus 1.1019(29))\n`);
+    for (const v of r.validations) {
+      process.stdout.write(`validation L=${v.L} T=${v.T.toFixed(4)}: long range ${v.longAgree ? "agree" : "DISAGREE"} (${v.rows.filter((x) => x.range === "long").map((x) => `${x.quantity} ${x.z.toFixed(1)}σ`).join(", ")}); short range ${v.shortAgree === null ? "not measured" : v.shortAgree ? "agree" : "DISAGREE"}\n`);
+    }
+    process.stdout.write(`report: ${report} (${r.seconds.toFixed(0)} s)\n`);
+  } finally {
+    progress.stop();
+    interrupt.dispose();
+  }
+}
+
 /**
  * The starting size: 32, except the φ⁴ full study (target ≥ 512), which trains on and starts from 64:
  * the L = 32 system's corrections to scaling would otherwise be carried to every generated size
@@ -44,7 +103,7 @@ export function defaultL0(model: string, target: number): number {
 export function registerPipeline(program: Command): void {
   program
     .command("pipeline")
-    .argument("<model>", "phi4, ising or compatible (3D Ising compatible Monte Carlo, out dir default out/compatible)")
+    .argument("<model>", "phi4, ising, ea (3D spin glass; out dir default out/ea) or compatible (3D Ising compatible Monte Carlo, out dir default out/compatible)")
     .option("--target <L>", "largest generated size (128: quick study; 512: the seed's)", "128")
     .option("--L0 <L>", "size of the simulated starting lattices (default 32; 64 for phi4 with --target >= 512)")
     .option("--gen-limit <n>", "starting configurations used per coupling for generation")
@@ -58,6 +117,13 @@ export function registerPipeline(program: Command): void {
     .option("--out-dir <dir>", "output directory (ensembles, network, report)", "out")
     .option("--workers <n>", "worker threads for the Monte Carlo (default: all cores)")
     .option("--quiet", "no progress bar")
+    .option("--temperatures <list>", "ea: the ladder (T values); every temperature is stored and generated from")
+    .option("--samples <n>", "ea: disorder samples at L0")
+    .option("--direct-samples <n>", "ea: disorder samples at the direct sizes")
+    .option("--therm <n>", "ea: thermalisation sweeps at L0")
+    .option("--direct-therm <n>", "ea: thermalisation sweeps at the direct sizes")
+    .option("--full", "ea: the full study (L0 = 8, 512 samples, direct 16 with 2^17 + 2^17 sweeps; hours)")
+    .option("--allow-unequilibrated", "ea: go on when a direct ensemble fails its equilibration check (reported)")
     .option("--from <L>", "compatible: size of the equilibrated starting lattices (default 4)")
     .option("--to <L>", "compatible: largest generated size (default 64; 128 is the full study)")
     .option("--chains <n>", "compatible: independent chains")
@@ -68,7 +134,8 @@ export function registerPipeline(program: Command): void {
     .action(async (model: string, o: Record<string, string | boolean | undefined>, cmd: Command) => {
       if (model === "compatible") return compatiblePipeline(o, cmd);
       await h5Ready();
-      if (model !== "phi4" && model !== "ising") throw new UsageError(`unknown model "${model}"; choose phi4, ising or compatible`);
+      if (model === "ea") return eaPipeline(o, cmd);
+      if (model !== "phi4" && model !== "ising") throw new UsageError(`unknown model "${model}"; choose phi4, ising, ea or compatible`);
       const target = Number(o.target);
       const L0 = o.L0 === undefined ? defaultL0(model, target) : Number(o.L0);
       if (!Number.isInteger(L0) || L0 < 8 || L0 % 2 !== 0) throw new UsageError(`--L0 must be an even integer >= 8, got ${String(o.L0)}`);

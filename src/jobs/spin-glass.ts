@@ -1,7 +1,7 @@
 // Spin-glass ensembles after the run: disorder averages with jackknife errors over samples (measure) and
 // the equilibration evidence printed by `irg simulate ea` — log binning of [⟨q²⟩] and ladder round trips.
 
-import { type Estimate } from "../analysis/stats.js";
+import { type Estimate, jackknife } from "../analysis/stats.js";
 import { logBinning, logBinsAgree, spinGlassEstimates } from "../analysis/spin-glass.js";
 import { type EnsembleReader, openEnsemble, setEnsembleAttrs } from "../io/ensemble.js";
 import { UsageError } from "./params.js";
@@ -95,48 +95,116 @@ export interface SpinGlassRow {
  * the crossings of ξ/L and g between neighbouring sizes at their common temperatures.
  */
 export function spinGlassTable(paths: string[]): { rows: SpinGlassRow[]; crossings: Crossing[]; notes: string[] } {
-  const rows: SpinGlassRow[] = [];
-  const curves = new Map<number, SizeCurve>();
+  const rows = paths.map(spinGlassRow).sort((a, b) => a.L - b.L || a.T - b.T);
+  const sizes = [...loadCurves(paths).values()].sort((a, b) => a.L - b.L);
+  const crossings: Crossing[] = [];
   const notes: string[] = [];
+  for (let n = 0; n + 1 < sizes.length; n++) {
+    const res = crossingsOf(sizes[n]!, sizes[n + 1]!);
+    if (typeof res === "string") notes.push(res);
+    else crossings.push(...res);
+  }
+  return { rows, crossings, notes };
+}
+
+/** Crossings of two curves, or why there are none. */
+export function crossingsOf(a: SizeCurve, b: SizeCurve): Crossing[] | string {
+  const same = (c: SizeCurve): boolean => c.points.every((p) => p.samples.join() === c.points[0]!.samples.join());
+  if (!same(a) || !same(b)) return `L = ${a.L}, ${b.L}: the files of one size hold different samples; no joint jackknife, no crossing`;
+  const common = a.T.filter((t) => b.T.some((u) => Math.abs(u - t) <= 1e-9 * t));
+  if (common.length < 2) return `L = ${a.L}, ${b.L}: fewer than 2 common temperatures; no crossing`;
+  return sizeCrossings(a, b);
+}
+
+/** One row of the table: the estimates of one ea file, with ξ/L. */
+export function spinGlassRow(path: string): SpinGlassRow {
+  const r = openEnsemble(path);
+  try {
+    const { meta } = r;
+    if (meta.model !== "ea") throw new UsageError(`${path} holds a ${meta.model} ensemble; several files are measured together only for ea (spin-glass curves against T)`);
+    const sg = spinGlassOfFile(r, path);
+    const beta = Number(meta.params.beta);
+    const est = { ...sg.estimates };
+    if (est.xi_sg) est.xi_l = { ...est.xi_sg, value: est.xi_sg.value / meta.L, error: est.xi_sg.error / meta.L };
+    return { path, L: meta.L, dim: meta.dim, beta, T: 1 / beta, samples: sg.samples, estimates: est };
+  } finally {
+    r.close();
+  }
+}
+
+/** The per-sample primaries of ea files grouped by size, each size's points sorted by T (files without |q(k_min)|² or with one sample are left out). */
+export function loadCurves(paths: string[]): Map<number, SizeCurve> {
+  const curves = new Map<number, SizeCurve>();
   for (const path of paths) {
     const r = openEnsemble(path);
     try {
       const { meta } = r;
-      if (meta.model !== "ea") throw new UsageError(`${path} holds a ${meta.model} ensemble; several files are measured together only for ea (spin-glass curves against T)`);
-      const sg = spinGlassOfFile(r, path);
-      const V = meta.L ** meta.dim, beta = Number(meta.params.beta);
-      const est = { ...sg.estimates };
-      if (est.xi_sg) est.xi_l = { ...est.xi_sg, value: est.xi_sg.value / meta.L, error: est.xi_sg.error / meta.L };
-      rows.push({ path, L: meta.L, dim: meta.dim, beta, T: 1 / beta, samples: sg.samples, estimates: est });
-      if (meta.observables.includes("qk2") && sg.samples >= 2) {
-        const c = curves.get(meta.L) ?? { L: meta.L, V, T: [], points: [] };
-        c.T.push(1 / beta);
-        c.points.push(samplePrimaries(r.series("q"), r.series("qk2"), sampleSeries(r, r.series("q").length)));
-        curves.set(meta.L, c);
-      }
+      if (meta.model !== "ea") throw new UsageError(`${path} holds a ${meta.model} ensemble, not ea`);
+      if (!meta.observables.includes("qk2")) continue;
+      const q = r.series("q");
+      const sample = sampleSeries(r, q.length);
+      if (new Set(sample).size < 2) continue;
+      const c = curves.get(meta.L) ?? { L: meta.L, V: meta.L ** meta.dim, T: [], points: [] };
+      c.T.push(1 / Number(meta.params.beta));
+      c.points.push(samplePrimaries(q, r.series("qk2"), sample));
+      curves.set(meta.L, c);
     } finally {
       r.close();
     }
   }
-  rows.sort((a, b) => a.L - b.L || a.T - b.T);
-  const sizes = [...curves.values()].sort((a, b) => a.L - b.L).map((c) => {
+  for (const [L, c] of curves) {
     const order = c.T.map((_, k) => k).sort((x, y) => c.T[x]! - c.T[y]!);
-    return { ...c, T: order.map((k) => c.T[k]!), points: order.map((k) => c.points[k]!) };
-  });
-  const crossings: Crossing[] = [];
-  for (let n = 0; n + 1 < sizes.length; n++) {
-    const [a, b] = [sizes[n]!, sizes[n + 1]!];
-    const same = (c: SizeCurve): boolean => c.points.every((p) => p.samples.join() === c.points[0]!.samples.join());
-    if (!same(a) || !same(b)) {
-      notes.push(`L = ${a.L}, ${b.L}: the files of one size hold different samples; no joint jackknife, no crossing`);
-      continue;
-    }
-    const common = a.T.filter((t) => b.T.some((u) => Math.abs(u - t) <= 1e-9 * t));
-    if (common.length < 2) {
-      notes.push(`L = ${a.L}, ${b.L}: fewer than 2 common temperatures; no crossing`);
-      continue;
-    }
-    crossings.push(...sizeCrossings(a, b));
+    curves.set(L, { ...c, T: order.map((k) => c.T[k]!), points: order.map((k) => c.points[k]!) });
   }
-  return { rows, crossings, notes };
+  return curves;
+}
+
+/**
+ * The overlap correlation G(r) = [⟨ρ_i ρ_{i+r e_μ}⟩] (mean over sites and axes) from the stored overlap
+ * fields, per r, with jackknife errors over samples; null when the file stores no fields.
+ */
+export function overlapCorrelation(path: string, distances: number[]): Record<string, Estimate> | null {
+  const r = openEnsemble(path);
+  try {
+    const { meta } = r;
+    if (r.configRows === 0) return null;
+    const L = meta.L, dim = meta.dim, V = L ** dim;
+    const rows = r.configRows;
+    const sample = sampleSeries(r, Math.max(rows, r.series("q").length));
+    // Configuration row k belongs to the sample of row k of the measurement series (stored rows come first).
+    const sums = new Map<number, { n: number; g: number[] }>();
+    const chunk = Math.max(1, Math.floor((16 << 20) / V));
+    for (let start = 0; start < rows; start += chunk) {
+      const end = Math.min(rows, start + chunk);
+      const cfg = r.configs(start, end);
+      for (let k = start; k < end; k++) {
+        const off = (k - start) * V;
+        const s = sample[k % sample.length]!;
+        const acc = sums.get(s) ?? { n: 0, g: distances.map(() => 0) };
+        distances.forEach((d, j) => {
+          let t = 0, stride = 1;
+          for (let mu = 0; mu < dim; mu++) {
+            for (let i = 0; i < V; i++) {
+              const x = Math.floor(i / stride) % L;
+              const jn = i + (((x + d) % L) - x) * stride;
+              t += cfg[off + i]! * cfg[off + jn]!;
+            }
+            stride *= L;
+          }
+          acc.g[j]! += t / (dim * V);
+        });
+        acc.n++;
+        sums.set(s, acc);
+      }
+    }
+    const per = [...sums.values()];
+    if (per.length < 2) return null;
+    const out: Record<string, Estimate> = {};
+    distances.forEach((d, j) => {
+      out[`G${d}`] = jackknife([Float64Array.from(per, (p) => p.g[j]! / p.n)], (m) => m[0]!, { binSize: 1 });
+    });
+    return out;
+  } finally {
+    r.close();
+  }
 }

@@ -1,0 +1,217 @@
+// The inverse RG of the 3D Edwards–Anderson spin glass end to end (Bachtis, "Inverse renormalization group
+// of disordered systems", 2023): overlap fields of L0 from parallel tempering at a ladder of temperatures,
+// a network trained on (overlap-rule blocked → original) pairs, generation L0 → 2L0 → … → target, direct
+// parallel tempering at the validation sizes, and the comparison: curves against T, crossings, FSS.
+//
+// Why every temperature is generated from its own starting files: the network is one map for all
+// temperatures; what distinguishes them is the starting overlap fields, and the crossing of generated and
+// direct curves at the same size is the estimate of T_c (the seed's Fig. 3 with T in place of the coupling).
+
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { runPool, type Job } from "../cluster/pool.js";
+import { readEnsembleMeta } from "../io/ensemble.js";
+import { type Crossing, fssSlope, pointMeans, sgDerived, type SizeCurve } from "../analysis/sg-crossings.js";
+import { type Estimate } from "../analysis/stats.js";
+import { type GenerateResult } from "./generate.js";
+import { UsageError } from "./params.js";
+import { type GenerateJobParams, runJob, WORKER_URL } from "./registry.js";
+import { eaStored, eaStoredPath, runSimulation, simulateOptions, type SimulateOptions } from "./simulation.js";
+import { crossingsOf, loadCurves, overlapCorrelation, spinGlassRow, type SpinGlassRow } from "./spin-glass.js";
+import { train, type TrainResult } from "./train.js";
+
+export interface EaPipelineOptions {
+  outDir: string;
+  dim: number;
+  /** Starting (training) size, the largest generated size (L0 · 2^k), and the directly simulated validation sizes. */
+  L0: number;
+  target: number;
+  directSizes: number[];
+  /** The ladder (temperatures T); every one is stored and generated from. */
+  temperatures: number[];
+  samples: number;
+  directSamples: number;
+  sweeps: number;
+  therm: number;
+  directSweeps: number;
+  directTherm: number;
+  every: number;
+  /** Store the overlap fields of every saveEvery-th measurement (training data and starting fields). */
+  saveEvery: number;
+  epochs: number;
+  maxPairs: number;
+  /** Starting fields per temperature used for generation. */
+  genLimit: number;
+  seed: number;
+  workers?: number;
+  /** Go on when a direct ensemble is not equilibrated (its verdict is still reported). */
+  allowUnequilibrated?: boolean;
+  log?: (msg: string) => void;
+  progress?: (label: string, done: number, total: number) => void;
+  shouldStop?: () => boolean;
+}
+
+/** One comparison of a generated and a direct ensemble at the same L and T. */
+export interface EaValidation {
+  L: number;
+  T: number;
+  /** quantity → [generated, direct, (g − d)/σ]; long range: q2, chi_sg, g, xi_l; short range: G1, G2. */
+  rows: { quantity: string; range: "long" | "short"; generated: Estimate; direct: Estimate; z: number }[];
+  longAgree: boolean;
+  shortAgree: boolean | null;
+}
+
+export interface EaPipelineResult {
+  options: EaPipelineOptions;
+  stopped: boolean;
+  direct: { L: number; files: string[]; equilibrated: boolean[]; seconds: number }[];
+  training: TrainResult | null;
+  generated: { L: number; files: string[] }[];
+  generateSeconds: number;
+  table: (SpinGlassRow & { kind: "direct" | "generated" })[];
+  validations: EaValidation[];
+  /** Crossings: direct size pairs, and generated vs direct at each validation size. */
+  crossings: (Crossing & { label: string })[];
+  /** FSS over the generated sizes at every ladder temperature: η from χ_SG ∝ L^{2−η}. */
+  eta: { T: number; value: number; error: number }[];
+  /** 1/ν from d(ξ/L)/dT ∝ L^{1/ν} between neighbouring ladder temperatures (at their midpoint). */
+  inverseNu: { T: number; value: number; error: number }[];
+  seconds: number;
+}
+
+const fileT = (T: number): string => `T${T.toFixed(4)}`;
+
+/** Checks the sizes; returns the generated sizes. */
+export function eaPipelineSizes(o: EaPipelineOptions): number[] {
+  const steps = Math.log2(o.target / o.L0);
+  if (!(Number.isInteger(steps) && steps >= 1)) throw new UsageError(`--target ${o.target} must be L0 = ${o.L0} times a power of two (at least 2 L0)`);
+  for (const L of o.directSizes) if (!(L > o.L0 && L <= o.target && Number.isInteger(Math.log2(L / o.L0)))) throw new UsageError(`direct size ${L} must be one of the generated sizes ${o.L0 * 2}…${o.target}`);
+  if (o.temperatures.length < 2) throw new UsageError("the ladder needs at least 2 temperatures");
+  if (o.samples < 2 || o.directSamples < 2) throw new UsageError("errors are jackknifed over disorder samples: give at least 2 (better hundreds)");
+  return Array.from({ length: steps }, (_, k) => o.L0 * 2 ** (k + 1));
+}
+
+/** Runs (or finds complete, or resumes) the ladder simulation of one size; returns its files sorted by T. */
+async function simulateSize(o: EaPipelineOptions, L: number, samples: number, sweeps: number, therm: number, dir: string): Promise<EaPipelineResult["direct"][number] & { completed: boolean }> {
+  const out = join(dir, `ea_L${L}.h5`);
+  const opts: SimulateOptions = simulateOptions("ea", {
+    dim: o.dim, L, temperatures: o.temperatures.join(","), storeBetas: "all", samples, sweeps, therm, every: o.every, saveEvery: o.saveEvery,
+    seed: o.seed, out, ...(o.workers !== undefined ? { workers: Math.max(1, o.workers) } : {}),
+  });
+  const files = eaStored(opts).map((k) => eaStoredPath(opts, k));
+  const byT = (fs: string[]): string[] => [...fs].sort((a, b) => 1 / Number(readEnsembleMeta(a).params.beta) - 1 / Number(readEnsembleMeta(b).params.beta));
+  const complete = files.every((f) => existsSync(f) && readEnsembleMeta(f).complete);
+  if (complete) {
+    o.log?.(`L = ${L}: found complete ensembles in ${dir}`);
+    const sorted = byT(files);
+    return { L, files: sorted, equilibrated: sorted.map((f) => Number(readEnsembleMeta(f).params.equilibrated) === 1), seconds: 0, completed: true };
+  }
+  const resume = existsSync(out) || existsSync(`${out}.partial`);
+  o.log?.(`L = ${L}: parallel tempering of ${samples} samples over ${o.temperatures.length} temperatures (${therm} + ${sweeps} sweeps)${resume ? ", resumed" : ""}`);
+  const r = await runSimulation("ea", opts, { checkpointEvery: 5, shouldStop: o.shouldStop, progress: (d, t) => o.progress?.(`ea L=${L}`, d, t) }, resume, !resume);
+  const sorted = byT(files);
+  const verdict = new Map((r.equilibration ?? []).map((v) => [v.file, v.equilibrated]));
+  return { L, files: sorted, equilibrated: sorted.map((f) => verdict.get(f) ?? false), seconds: r.seconds, completed: r.completed };
+}
+
+/** Generated vs direct at one (L, T): long-range estimates from the series, G(1), G(2) from the fields. */
+export function compareEnsembles(gen: string, direct: string): EaValidation {
+  const g = spinGlassRow(gen), d = spinGlassRow(direct);
+  const rows: EaValidation["rows"] = [];
+  const add = (quantity: string, range: "long" | "short", a: Estimate | undefined, b: Estimate | undefined): void => {
+    if (!a || !b) return;
+    const s = Math.hypot(a.error, b.error);
+    rows.push({ quantity, range, generated: a, direct: b, z: s > 0 ? (a.value - b.value) / s : Number.NaN });
+  };
+  for (const k of ["q2", "chi_sg", "g", "xi_l"]) add(k, "long", g.estimates[k], d.estimates[k]);
+  const gc = overlapCorrelation(gen, [1, 2]), dc = overlapCorrelation(direct, [1, 2]);
+  if (gc && dc) for (const k of ["G1", "G2"]) add(k, "short", gc[k], dc[k]);
+  const agree = (range: string): boolean => rows.filter((r) => r.range === range).every((r) => Math.abs(r.z) <= 2);
+  return { L: g.L, T: g.T, rows, longAgree: agree("long"), shortAgree: rows.some((r) => r.range === "short") ? agree("short") : null };
+}
+
+/** Slopes over the generated sizes at every temperature: 2 − η from χ_SG, 1/ν from d(ξ/L)/dT. */
+function scaling(curves: SizeCurve[]): { eta: EaPipelineResult["eta"]; inverseNu: EaPipelineResult["inverseNu"] } {
+  const T = curves[0]!.T;
+  const eta = T.map((t, k) => {
+    const s = fssSlope(curves, (c, leave) => c.V * pointMeans(c, k, leave).q2);
+    return { T: t, value: 2 - s.value, error: s.error };
+  });
+  const inverseNu = T.slice(0, -1).map((t, k) => {
+    const slope = (c: SizeCurve, leave: number): number => {
+      const a = pointMeans(c, k, leave), b = pointMeans(c, k + 1, leave);
+      const xa = sgDerived(a.q2, a.q4, a.qk2, c.V, c.L).xiL, xb = sgDerived(b.q2, b.q4, b.qk2, c.V, c.L).xiL;
+      return Math.abs((xb - xa) / (c.T[k + 1]! - c.T[k]!));
+    };
+    const s = fssSlope(curves, slope);
+    return { T: (t + T[k + 1]!) / 2, value: s.value, error: s.error };
+  });
+  return { eta, inverseNu };
+}
+
+export async function runEaPipeline(o: EaPipelineOptions): Promise<EaPipelineResult> {
+  const t0 = performance.now();
+  const genSizes = eaPipelineSizes(o);
+  const simDir = join(o.outDir, "mc"), genDir = join(o.outDir, "generated");
+  mkdirSync(simDir, { recursive: true });
+  mkdirSync(genDir, { recursive: true });
+  const empty = (direct: EaPipelineResult["direct"], training: TrainResult | null): EaPipelineResult => ({
+    options: o, stopped: true, direct, training, generated: [], generateSeconds: 0, table: [], validations: [], crossings: [], eta: [], inverseNu: [], seconds: (performance.now() - t0) / 1000,
+  });
+  // 1. Direct parallel tempering: the starting size, then the validation sizes.
+  const direct: EaPipelineResult["direct"] = [];
+  for (const [L, samples, sweeps, therm] of [[o.L0, o.samples, o.sweeps, o.therm], ...o.directSizes.map((L) => [L, o.directSamples, o.directSweeps, o.directTherm])] as [number, number, number, number][]) {
+    const r = await simulateSize(o, L, samples, sweeps, therm, simDir);
+    direct.push({ L: r.L, files: r.files, equilibrated: r.equilibrated, seconds: r.seconds });
+    if (!r.completed) return empty(direct, null);
+    const bad = r.files.filter((_, k) => !r.equilibrated[k]);
+    if (bad.length > 0) {
+      const msg = `L = ${L}: equilibration not shown for ${bad.length} of ${r.files.length} temperatures (log binning of [<q^2>] or round trips; see the attributes of ${bad[0]})`;
+      if (!o.allowUnequilibrated) throw new UsageError(`${msg}; rerun with more --sweeps/--therm (the runs continue from their files), or pass --allow-unequilibrated to go on anyway`);
+      o.log?.(`warning: ${msg}; going on (--allow-unequilibrated)`);
+    }
+  }
+  const start = direct[0]!;
+  // 2. The network, trained on the starting fields of every temperature.
+  o.log?.(`training the overlap network on L = ${o.L0} (${start.files.length} temperatures)`);
+  const net = join(o.outDir, "overlap-net.json");
+  const training = await train({
+    data: start.files, model: "overlap", out: net, epochs: o.epochs, maxPairs: o.maxPairs, seed: o.seed, force: true,
+    ...(o.workers !== undefined ? { workers: o.workers } : {}),
+    progress: (epoch, d, t) => o.progress?.(`train epoch ${epoch}`, d, t), shouldStop: o.shouldStop,
+  });
+  if (training.stopped) return empty(direct, training);
+  // 3. Generation L0 → … → target from the fields of every temperature (one job each, on all cores).
+  const tg = performance.now();
+  const jobs: Job<GenerateJobParams>[] = start.files.map((from, id) => ({
+    id, kind: "generate",
+    params: { net, model: "overlap", options: { from, prefix: join(genDir, `ea_${fileT(1 / Number(readEnsembleMeta(from).params.beta))}`), steps: genSizes.length, seed: o.seed + 1 + id, force: true, limit: o.genLimit } },
+  }));
+  const results = (await runPool(jobs, { workers: o.workers ?? undefined, workerUrl: WORKER_URL, shouldStop: o.shouldStop, onProgress: (id, d, t) => o.progress?.(`generate T = ${fileT(o.temperatures[id] ?? 0)}`, d, t) }, runJob)) as GenerateResult[];
+  const generateSeconds = (performance.now() - tg) / 1000;
+  const generated = genSizes.map((L) => ({ L, files: results.map((r) => r.files.find((f) => f.L === L)!.path) }));
+  // 4. Tables, validation, crossings, finite-size scaling.
+  const table = [
+    ...direct.flatMap((d) => d.files.map((f) => ({ ...spinGlassRow(f), kind: "direct" as const }))),
+    ...generated.flatMap((g) => g.files.map((f) => ({ ...spinGlassRow(f), kind: "generated" as const }))),
+  ].sort((a, b) => a.L - b.L || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0) || a.T - b.T);
+  const validations: EaValidation[] = [];
+  for (const d of direct.slice(1)) {
+    const gen = generated.find((g) => g.L === d.L)!;
+    d.files.forEach((f, k) => validations.push(compareEnsembles(gen.files[k]!, f)));
+  }
+  const crossings: EaPipelineResult["crossings"] = [];
+  const directCurves = direct.map((d) => loadCurves(d.files).get(d.L)).filter((c): c is SizeCurve => c !== undefined);
+  for (let n = 0; n + 1 < directCurves.length; n++) {
+    const c = crossingsOf(directCurves[n]!, directCurves[n + 1]!);
+    if (typeof c !== "string") crossings.push(...c.map((x) => ({ ...x, label: `direct L = ${x.L1} and ${x.L2}` })));
+  }
+  const genCurves = generated.map((g) => loadCurves(g.files).get(g.L)!).filter((c) => c !== undefined);
+  for (const dc of directCurves.slice(1)) {
+    const gc = genCurves.find((c) => c.L === dc.L);
+    const c = gc ? crossingsOf(gc, dc) : "";
+    if (typeof c !== "string") crossings.push(...c.map((x) => ({ ...x, label: `generated vs direct, L = ${dc.L}` })));
+  }
+  const { eta, inverseNu } = genCurves.length >= 2 ? scaling(genCurves) : { eta: [], inverseNu: [] };
+  return { options: o, stopped: false, direct, training, generated, generateSeconds, table, validations, crossings, eta, inverseNu, seconds: (performance.now() - t0) / 1000 };
+}
