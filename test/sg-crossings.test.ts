@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Rng } from "../src/lattice/rng.js";
 import { crossingPoint, sgDerived, sizeCrossings, type SamplePrimaries, type SizeCurve } from "../src/analysis/sg-crossings.js";
+import { familySigmas, normalTail } from "../src/analysis/spin-glass.js";
 
 test("crossingPoint: linear interpolation of the first sign change", () => {
   assert.equal(crossingPoint([0, 1, 2], [0, 1, 2], [1.5, 1.5, 1.5]), 1.5);
@@ -49,4 +50,12 @@ test("sizeCrossings: xi/L and g lines crossing at T = 1 (exact without noise; wi
   }
   // The mean squared pull of 20 independent repetitions is about 1 if the errors are right.
   assert.ok(pulls / 20 > 0.2 && pulls / 20 < 3, `mean squared pull ${pulls / 20}`);
+});
+
+test("equilibration threshold: two-sided normal tail and the Bonferroni threshold of many log bins", () => {
+  assert.ok(Math.abs(normalTail(1.959964) - 0.05) < 1e-6);
+  assert.ok(Math.abs(normalTail(3) - 0.0026998) < 1e-6);
+  assert.ok(Math.abs(familySigmas(1, 0.05) - 1.959964) < 1e-4);
+  const z = familySigmas(120, 0.01);
+  assert.ok(Math.abs(120 * normalTail(z) - 0.01) < 1e-6 && z > 3.8 && z < 4);
 });

@@ -17,7 +17,7 @@ import { type GenerateResult } from "./generate.js";
 import { UsageError } from "./params.js";
 import { type GenerateJobParams, runJob, WORKER_URL } from "./registry.js";
 import { eaStored, eaStoredPath, runSimulation, simulateOptions, type SimulateOptions } from "./simulation.js";
-import { crossingsOf, loadCurves, overlapCorrelation, spinGlassRow, type SpinGlassRow } from "./spin-glass.js";
+import { crossingsOf, loadCurves, overlapCorrelation, recordEquilibration, spinGlassRow, type SpinGlassRow } from "./spin-glass.js";
 import { train, type TrainResult } from "./train.js";
 
 export interface EaPipelineOptions {
@@ -104,7 +104,8 @@ async function simulateSize(o: EaPipelineOptions, L: number, samples: number, sw
   if (complete) {
     o.log?.(`L = ${L}: found complete ensembles in ${dir}`);
     const sorted = byT(files);
-    return { L, files: sorted, equilibrated: sorted.map((f) => Number(readEnsembleMeta(f).params.equilibrated) === 1), seconds: 0, completed: true };
+    // Judged again (and recorded): the criterion may have changed since the files were written.
+    return { L, files: sorted, equilibrated: sorted.map((f) => recordEquilibration(f, sorted.length).equilibrated), seconds: 0, completed: true };
   }
   const resume = existsSync(out) || existsSync(`${out}.partial`);
   o.log?.(`L = ${L}: parallel tempering of ${samples} samples over ${o.temperatures.length} temperatures (${therm} + ${sweeps} sweeps)${resume ? ", resumed" : ""}`);

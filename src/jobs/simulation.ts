@@ -369,7 +369,7 @@ async function runWith(model: SimulationModel, o: SimulateOptions, chains: Chain
     }, checkpoint);
     writer.close({ completed: res.completed });
     const files = stored.length > 1 ? stored.map((k) => eaStoredPath(o, k)) : [o.out];
-    const equilibration = model === "ea" && res.completed ? files.map((file) => ({ file, ...recordEquilibration(file) })) : undefined;
+    const equilibration = model === "ea" && res.completed ? files.map((file) => ({ file, ...recordEquilibration(file, files.length) })) : undefined;
     return {
       ...(equilibration ? { equilibration } : {}),
       out: o.out,

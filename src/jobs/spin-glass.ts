@@ -2,7 +2,7 @@
 // the equilibration evidence printed by `irg simulate ea` — log binning of [⟨q²⟩] and ladder round trips.
 
 import { type Estimate, jackknife } from "../analysis/stats.js";
-import { logBinning, logBinsAgree, spinGlassEstimates } from "../analysis/spin-glass.js";
+import { familySigmas, logBinning, logBinsAgree, spinGlassEstimates } from "../analysis/spin-glass.js";
 import { type EnsembleReader, openEnsemble, setEnsembleAttrs } from "../io/ensemble.js";
 import { UsageError } from "./params.js";
 import { type Crossing, samplePrimaries, sizeCrossings, type SizeCurve } from "../analysis/sg-crossings.js";
@@ -38,8 +38,13 @@ export interface EquilibrationVerdict {
 /** Ladder round trips every sample should have made before its averages are trusted. */
 export const MIN_ROUND_TRIPS = 10;
 
-/** The lines `irg simulate ea` prints after a run, and the verdict it stores in the file. */
-export function equilibrationVerdict(path: string): EquilibrationVerdict {
+/**
+ * The lines `irg simulate ea` prints after a run, and the verdict it stores in the file. `family` is the
+ * number of files judged together (the temperatures of one run): the log-bin threshold is chosen so that an
+ * equilibrated run is flagged with probability at most 1 % over all of them (Bonferroni), since with ten
+ * files of twelve bins a flat 3σ cut would flag about one equilibrated run in three.
+ */
+export function equilibrationVerdict(path: string, family = 1): EquilibrationVerdict {
   const r = openEnsemble(path);
   try {
     const q = r.series("q");
@@ -60,10 +65,11 @@ export function equilibrationVerdict(path: string): EquilibrationVerdict {
     for (const b of bins) {
       lines.push(`  [${String(b.from).padStart(7)}, ${String(b.to).padStart(7)})  ${b.value.toFixed(5)} ± ${b.error.toFixed(5)}${b === bins.at(-1) ? "  (last)" : `  ${b.z >= 0 ? "+" : ""}${b.z.toFixed(1)} sigma from the last`}`);
     }
-    // 3σ, not 2σ: about ten bins are compared, and 2σ would flag one in three equilibrated runs.
-    const binsOk = logBinsAgree(bins, 3);
+    const sigmas = familySigmas(Math.max(1, bins.length - 2) * family, 0.01);
+    const binsOk = logBinsAgree(bins, sigmas);
     const maxAbsZ = Math.max(0, ...bins.slice(1).map((b) => Math.abs(b.z)));
-    lines.push(binsOk ? "log binning: every bin after the first agrees with the last within 3 sigma" : "log binning: some bin after the first differs from the last by more than 3 sigma");
+    const why = `${sigmas.toFixed(1)} sigma: a 1 % false alarm over ${bins.length - 2} bins${family > 1 ? ` in each of ${family} files` : ""}`;
+    lines.push(binsOk ? `log binning: every bin after the first agrees with the last within ${why}` : `log binning: some bin after the first differs from the last by more than ${why}`);
     if (!tripsOk) lines.push(`round trips: the worst sample made ${minRoundTrips}, fewer than ${MIN_ROUND_TRIPS}`);
     const equilibrated = binsOk && tripsOk;
     lines.push(equilibrated ? "equilibration: shown (log binning and round trips)" : "equilibration: NOT shown — run longer (more --sweeps and --therm) before trusting these averages");
@@ -74,8 +80,8 @@ export function equilibrationVerdict(path: string): EquilibrationVerdict {
 }
 
 /** The verdict of an ea file, also written into it (attributes equilibrated, logbin_max_abs_z, round_trips_min). */
-export function recordEquilibration(path: string): EquilibrationVerdict {
-  const v = equilibrationVerdict(path);
+export function recordEquilibration(path: string, family = 1): EquilibrationVerdict {
+  const v = equilibrationVerdict(path, family);
   setEnsembleAttrs(path, { equilibrated: v.equilibrated ? 1 : 0, logbin_max_abs_z: v.maxAbsZ, round_trips_min: v.minRoundTrips });
   return v;
 }
