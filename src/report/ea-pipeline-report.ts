@@ -48,7 +48,9 @@ export async function eaPipelineBlocks(r: EaPipelineResult): Promise<Block[]> {
   const near = (xs: { T: number; value: number; error: number }[]): { T: number; value: number; error: number } | undefined => xs.reduce<typeof xs[number] | undefined>((b, x) => (!b || Math.abs(x.T - JANUS.Tc.value) < Math.abs(b.T - JANUS.Tc.value) ? x : b), undefined);
   const eta = near(r.eta), inu = near(r.inverseNu);
   if (eta) rows.push([`η from χ_SG ∝ L^{2−η} over generated L = ${genSizes.join(", ")} at T = ${eta.T.toFixed(4)}`, pm(eta), pm(JANUS.eta), ((eta.value - JANUS.eta.value) / Math.hypot(eta.error, JANUS.eta.error)).toFixed(1)]);
-  if (inu) rows.push([`ν from d(ξ/L)/dT ∝ L^{1/ν} over generated L = ${genSizes.join(", ")} at T = ${inu.T.toFixed(4)}`, pm({ value: 1 / inu.value, error: inu.error / inu.value ** 2 }), pm(JANUS.nu, 3), "—"]);
+  // 1/ν, not ν: where the generated curves do not separate with L, 1/ν is compatible with 0 and ν meaningless.
+  const janusInvNu = { value: 1 / JANUS.nu.value, error: JANUS.nu.error / JANUS.nu.value ** 2 };
+  if (inu) rows.push([`1/ν from d(ξ/L)/dT ∝ L^{1/ν} over generated L = ${genSizes.join(", ")} at T = ${inu.T.toFixed(4)}`, pm(inu, 3), pm(janusInvNu, 3), ((inu.value - janusInvNu.value) / Math.hypot(inu.error, janusInvNu.error)).toFixed(1)]);
   blocks.push({ kind: "table", head: ["quantity", "estimate", "Janus", "deviation / σ"], rows, caption: "Crossings: linear interpolation between ladder temperatures, jackknife over the samples of each curve (joint over its temperatures), independent curves in quadrature. FSS: joint jackknife over the starting samples (every generated size descends from them)." });
   blocks.push({
     kind: "table",
