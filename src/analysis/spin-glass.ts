@@ -27,6 +27,28 @@ function meanOf(x: ArrayLike<number>, f: (v: number) => number, from = 0, to = x
   return s / (to - from);
 }
 
+/**
+ * Thermal mean of f(value) per sample (samples ascending); with `logWeight`, the rows of a sample are
+ * weighted by e^{logWeight} normalised within the sample (single-histogram reweighting).
+ */
+export function sampleMeans(values: ArrayLike<number>, sample: ArrayLike<number> | null, f: (v: number) => number, logWeight?: ArrayLike<number>): Float64Array {
+  const xs = groupBySample(values, sample);
+  if (!logWeight) return Float64Array.from(xs, (x) => meanOf(x, f));
+  const ws = groupBySample(logWeight, sample);
+  return Float64Array.from(xs, (x, s) => {
+    const w = ws[s]!;
+    let top = -Infinity;
+    for (let i = 0; i < w.length; i++) top = Math.max(top, w[i]!);
+    let a = 0, z = 0;
+    for (let i = 0; i < x.length; i++) {
+      const e = Math.exp(w[i]! - top);
+      a += e * f(x[i]!);
+      z += e;
+    }
+    return a / z;
+  });
+}
+
 export interface SpinGlassInput {
   /** Overlap q per measurement (rows of all samples, any order). */
   q: ArrayLike<number>;
@@ -36,6 +58,11 @@ export interface SpinGlassInput {
   sample: ArrayLike<number> | null;
   V: number;
   L: number;
+  /**
+   * Log weight of every row for single-histogram reweighting (e.g. −Δβ·(E(s)+E(t)), or the parent's for
+   * blocked and generated fields); the thermal averages of each sample are then weighted averages.
+   */
+  logWeight?: ArrayLike<number>;
 }
 
 /**
@@ -48,9 +75,10 @@ export function spinGlassEstimates(inp: SpinGlassInput): { samples: number; esti
   const S = q.length;
   const { V, L } = inp;
   const sq = (v: number): number => v * v;
-  // Primaries: per sample thermal means (S >= 2), or the time series of the one sample.
+  if (inp.logWeight && S < 2) throw new RangeError("reweighting a spin-glass ensemble needs at least 2 samples (errors over samples)");
+  // Primaries: per sample thermal means (S >= 2; weighted when reweighting), or the time series of the one sample.
   const data: Float64Array[] = S >= 2
-    ? [Float64Array.from(q, (x) => meanOf(x, sq)), Float64Array.from(q, (x) => meanOf(x, (v) => v ** 4)), ...(k2 ? [Float64Array.from(k2, (x) => meanOf(x, (v) => v))] : [])]
+    ? [sampleMeans(inp.q, inp.sample, sq, inp.logWeight), sampleMeans(inp.q, inp.sample, (v) => v ** 4, inp.logWeight), ...(inp.qk2 ? [sampleMeans(inp.qk2, inp.sample, (v) => v, inp.logWeight)] : [])]
     : [q[0]!.map(sq), q[0]!.map((v) => v ** 4), ...(k2 ? [k2[0]!] : [])];
   const opts = S >= 2 ? { binSize: 1 } : {};
   const xi = (m: number[]): number => {

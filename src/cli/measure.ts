@@ -20,18 +20,26 @@ export interface MeasureResult {
   samples: number;
   /** ea: disorder samples (errors are jackknifed over them). */
   disorder_samples?: number;
+  /** ea with --beta: the β of the file, and the mean effective fraction of rows left by the weights. */
+  reweighted_from?: number;
+  histogram_overlap?: number;
   observables: Record<string, { value: number; error: number; tau_int: number }>;
 }
 
 /** Computes the observables of an ensemble file. */
-export function measureFile(path: string): MeasureResult {
+export function measureFile(path: string, reweightTo?: number): MeasureResult {
   const r = openEnsemble(path);
   try {
     const { meta } = r;
     const V = meta.L ** meta.dim;
+    if (reweightTo !== undefined && meta.model !== "ea") throw new UsageError(`--beta reweights ea files; for ${meta.model} ensembles use irg reweight`);
     if (meta.model === "ea") {
-      const sg = spinGlassOfFile(r, path);
-      const out: MeasureResult = { model: meta.model, dim: meta.dim, L: meta.L, beta: Number(meta.params.beta), samples: sg.measurements, disorder_samples: sg.samples, observables: {} };
+      const sg = spinGlassOfFile(r, path, reweightTo);
+      const out: MeasureResult = { model: meta.model, dim: meta.dim, L: meta.L, beta: reweightTo ?? Number(meta.params.beta), samples: sg.measurements, disorder_samples: sg.samples, observables: {} };
+      if (reweightTo !== undefined) {
+        out.reweighted_from = Number(meta.params.beta);
+        out.histogram_overlap = sg.overlap!;
+      }
       for (const [k, v] of Object.entries(sg.estimates)) out.observables[k] = { value: v.value, error: v.error, tau_int: v.tauInt };
       return out;
     }
@@ -72,7 +80,8 @@ function rootFormat(path: string): string | undefined {
 
 /** Human-readable table. */
 export function formatMeasure(m: MeasureResult): string {
-  const disorder = m.disorder_samples !== undefined ? `, ${m.disorder_samples} disorder samples; errors: jackknife over samples` : "";
+  const disorder = (m.disorder_samples !== undefined ? `, ${m.disorder_samples} disorder samples; errors: jackknife over samples` : "") +
+    (m.reweighted_from !== undefined ? `; reweighted from beta=${m.reweighted_from}, histogram overlap ${m.histogram_overlap!.toFixed(3)}${m.histogram_overlap! < 0.1 ? " — WEAK: few rows carry the weight, do not trust these values" : ""}` : "");
   const head = `${m.model} ${m.dim}D L=${m.L} ${m.beta !== undefined ? `beta=${m.beta}` : `mu2=${m.mu2}`}  (${m.samples} measurements${disorder})`;
   const rows = Object.entries(m.observables).map(([k, v]) => {
     const digits = v.error > 0 ? Math.max(0, Math.min(12, 1 - Math.floor(Math.log10(v.error)))) : 6;
@@ -99,8 +108,9 @@ export function registerMeasure(program: Command): void {
     .command("measure")
     .argument("<files...>", "ensemble written by irg simulate (or block, generate), or a file of irg compatible; several ea files give the spin-glass table against T with crossings between sizes")
     .option("--json", "print one JSON object instead of a table")
+    .option("--beta <b>", "ea: reweight to this inverse temperature (single histogram in E(s)+E(t), or the parent's for blocked and generated fields)")
     .description("observables with jackknife errors and autocorrelation times")
-    .action(async (paths: string[], o: { json?: boolean }) => {
+    .action(async (paths: string[], o: { json?: boolean; beta?: string }) => {
       await h5Ready();
       if (paths.length > 1) {
         const t = spinGlassTable(paths);
@@ -114,7 +124,9 @@ export function registerMeasure(program: Command): void {
         process.stdout.write(o.json ? `${JSON.stringify(json)}\n` : `compatible Monte Carlo, ${c.dim}D, ${c.chains} chains (errors: jackknife over chains)\n${levelLines(c.levels, c.dim).join("\n")}\n`);
         return;
       }
-      const m = measureFile(path);
+      const beta = o.beta === undefined ? undefined : Number(o.beta);
+      if (beta !== undefined && !(beta > 0)) throw new UsageError(`--beta must be a positive number, got ${o.beta}`);
+      const m = measureFile(path, beta);
       process.stdout.write(o.json ? `${JSON.stringify(m)}\n` : `${formatMeasure(m)}\n`);
     });
 }

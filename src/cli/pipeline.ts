@@ -57,7 +57,7 @@ async function eaPipeline(o: Record<string, string | boolean | undefined>, cmd: 
     sweeps: num("sweeps", 16, full ? 2 ** 16 : 2 ** 15), therm: num("therm", 0, full ? 2 ** 16 : 2 ** 15),
     directSweeps: num("directSweeps", 16, full ? 2 ** 17 : 2 ** 16), directTherm: num("directTherm", 0, full ? 2 ** 17 : 2 ** 16),
     every: 16, saveEvery: 64,
-    epochs: num("epochs", 1, full ? 20 : 8), maxPairs: full ? 8000 : 4000, genLimit: num("genLimit", 2, full ? 512 : 128),
+    epochs: num("epochs", 1, full ? 20 : 8), maxPairs: num("maxPairs", 100, full ? 8000 : 4000), ...(o.hidden !== undefined ? { hidden: num("hidden", 2, 16) } : {}), genLimit: num("genLimit", 2, full ? 512 : 128),
     seed: num("seed", 0, 1), workers: o.workers === undefined ? undefined : num("workers", 1, 1), allowUnequilibrated: o.allowUnequilibrated === true,
   };
   const progress = progressReporter({ quiet: o.quiet === true, label: "pipeline ea", unit: "" });
@@ -123,6 +123,8 @@ export function registerPipeline(program: Command): void {
     .option("--therm <n>", "ea: thermalisation sweeps at L0")
     .option("--direct-therm <n>", "ea: thermalisation sweeps at the direct sizes")
     .option("--full", "ea: the full study (L0 = 8, 512 samples, direct 16 with 2^17 + 2^17 sweeps; hours)")
+    .option("--hidden <n>", "ea: hidden channels of the overlap network")
+    .option("--max-pairs <n>", "ea: training pairs (default 4000; 8000 with --full)")
     .option("--allow-unequilibrated", "ea: go on when a direct ensemble fails its equilibration check (reported)")
     .option("--from <L>", "compatible: size of the equilibrated starting lattices (default 4)")
     .option("--to <L>", "compatible: largest generated size (default 64; 128 is the full study)")

@@ -40,6 +40,8 @@ export interface EaPipelineOptions {
   saveEvery: number;
   epochs: number;
   maxPairs: number;
+  /** Network size (default: train's defaults). */
+  hidden?: number;
   /** Starting fields per temperature used for generation. */
   genLimit: number;
   seed: number;
@@ -177,7 +179,7 @@ export async function runEaPipeline(o: EaPipelineOptions): Promise<EaPipelineRes
   o.log?.(`training the overlap network on L = ${o.L0} (${start.files.length} temperatures)`);
   const net = join(o.outDir, "overlap-net.json");
   const training = await train({
-    data: start.files, model: "overlap", out: net, epochs: o.epochs, maxPairs: o.maxPairs, seed: o.seed, force: true,
+    data: start.files, model: "overlap", out: net, epochs: o.epochs, maxPairs: o.maxPairs, seed: o.seed, force: true, ...(o.hidden !== undefined ? { hidden: o.hidden } : {}),
     ...(o.workers !== undefined ? { workers: o.workers } : {}),
     progress: (epoch, d, t) => o.progress?.(`train epoch ${epoch}`, d, t), shouldStop: o.shouldStop,
   });

@@ -2,7 +2,7 @@
 // the equilibration evidence printed by `irg simulate ea` — log binning of [⟨q²⟩] and ladder round trips.
 
 import { type Estimate, jackknife } from "../analysis/stats.js";
-import { familySigmas, logBinning, logBinsAgree, spinGlassEstimates } from "../analysis/spin-glass.js";
+import { familySigmas, groupBySample, logBinning, logBinsAgree, spinGlassEstimates } from "../analysis/spin-glass.js";
 import { type EnsembleReader, openEnsemble, setEnsembleAttrs } from "../io/ensemble.js";
 import { UsageError } from "./params.js";
 import { type Crossing, samplePrimaries, sizeCrossings, type SizeCurve } from "../analysis/sg-crossings.js";
@@ -13,8 +13,13 @@ export function sampleSeries(r: EnsembleReader, rows: number): Float64Array {
   return Float64Array.from({ length: rows }, (_, k) => k % r.meta.chains);
 }
 
-/** [⟨q²⟩], [⟨q⁴⟩], χ_SG, g, ξ_SG of an ea ensemble (original, blocked or generated). */
-export function spinGlassOfFile(r: EnsembleReader, path: string): { samples: number; measurements: number; estimates: Record<string, Estimate> } {
+/**
+ * [⟨q²⟩], [⟨q⁴⟩], χ_SG, g, ξ_SG of an ea ensemble (original, blocked or generated); with `reweightTo`, at
+ * that β by single-histogram reweighting in E(s) + E(t) ("energy", or the parent's "parent_x" of blocked
+ * and generated files). Exact for any β; useful where the energy histograms of the two β overlap, which
+ * `overlap` measures (mean over samples of the effective fraction (Σw)²/(nΣw²) of the rows).
+ */
+export function spinGlassOfFile(r: EnsembleReader, path: string, reweightTo?: number): { samples: number; measurements: number; estimates: Record<string, Estimate>; overlap?: number } {
   const { meta } = r;
   if (!meta.observables.includes("q")) throw new UsageError(`${path} has no overlap series "q"`);
   const q = r.series("q");
@@ -22,8 +27,28 @@ export function spinGlassOfFile(r: EnsembleReader, path: string): { samples: num
   const groups = new Set(sample).size;
   if (q.length < 2 || (groups < 2 && q.length < 32)) throw new UsageError(`${path} holds ${q.length} overlap measurements of ${groups} sample(s); need 2 samples or at least 32 measurements for errors`);
   const qk2 = meta.observables.includes("qk2") ? r.series("qk2") : null;
-  const res = spinGlassEstimates({ q, qk2, sample, V: meta.L ** meta.dim, L: meta.L });
-  return { ...res, measurements: q.length };
+  if (reweightTo === undefined) return { ...spinGlassEstimates({ q, qk2, sample, V: meta.L ** meta.dim, L: meta.L }), measurements: q.length };
+  const xName = meta.observables.includes("energy") ? "energy" : meta.observables.includes("parent_x") ? "parent_x" : null;
+  if (!xName) throw new UsageError(`${path} holds no energy (nor the parent's) to reweight with`);
+  if (!(reweightTo > 0)) throw new UsageError(`--beta must be > 0, got ${reweightTo}`);
+  const beta0 = Number(meta.params.beta);
+  const x = r.series(xName);
+  const logWeight = Float64Array.from(x, (e) => -(reweightTo - beta0) * e);
+  const res = spinGlassEstimates({ q, qk2, sample, V: meta.L ** meta.dim, L: meta.L, logWeight });
+  // Effective fraction of the rows per sample: 1 for no reweighting, → 0 where the histograms part.
+  const groups2 = groupBySample(logWeight, sample);
+  let overlap = 0;
+  for (const w of groups2) {
+    const top = Math.max(...w);
+    let a = 0, b = 0;
+    for (const v of w) {
+      const e = Math.exp(v - top);
+      a += e;
+      b += e * e;
+    }
+    overlap += (a * a) / (w.length * b) / groups2.length;
+  }
+  return { ...res, measurements: q.length, overlap };
 }
 
 /** The equilibration evidence of an ea file: log binning of [⟨q²⟩] and the fewest round trips of a sample. */
