@@ -10,14 +10,16 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { runPool, type Job } from "../cluster/pool.js";
-import { readEnsembleMeta } from "../io/ensemble.js";
+import { openEnsemble, readEnsembleMeta } from "../io/ensemble.js";
+import { lattice } from "../lattice/geometry.js";
+import { makeEaMultispinSampler } from "../mc/ea-multispin-sampler.js";
 import { type Crossing, fssSlope, pointMeans, sgDerived, type SizeCurve } from "../analysis/sg-crossings.js";
 import { type Estimate } from "../analysis/stats.js";
 import { type GenerateResult } from "./generate.js";
 import { UsageError } from "./params.js";
 import { type GenerateJobParams, runJob, WORKER_URL } from "./registry.js";
 import { eaStored, eaStoredPath, runSimulation, simulateOptions, type SimulateOptions } from "./simulation.js";
-import { crossingsOf, loadCurves, overlapCorrelation, recordEquilibration, spinGlassRow, type SpinGlassRow } from "./spin-glass.js";
+import { crossingsOf, loadCurves, overlapCorrelation, recordEquilibration, sampleSeries, spinGlassRow, type SpinGlassRow } from "./spin-glass.js";
 import { train, type TrainResult } from "./train.js";
 
 export interface EaPipelineOptions {
@@ -78,10 +80,63 @@ export interface EaPipelineResult {
   eta: { T: number; value: number; error: number }[];
   /** 1/ν from d(ξ/L)/dT ∝ L^{1/ν} between neighbouring ladder temperatures (at their midpoint). */
   inverseNu: { T: number; value: number; error: number }[];
+  /** Cost estimate of direct PT at the target size against generation (see costEstimate). */
+  cost: CostEstimate | null;
   seconds: number;
 }
 
 const fileT = (T: number): string => `T${T.toFixed(4)}`;
+
+/**
+ * What one independent disorder sample would cost by direct parallel tempering at the target size, as an
+ * estimate: ladder round-trip times τ_rt (sweeps per round trip of a copy) measured at the direct sizes,
+ * extrapolated as a power law L^z; 10 round trips per sample; the sweep cost per sample-spin timed here on
+ * one core; the same ladder (a lower bound: larger lattices need more temperatures). Against it, the time
+ * per generated field chain L0 → target.
+ */
+export interface CostEstimate {
+  roundTrip: { L: number; sweeps: number }[];
+  z: number;
+  nsPerSampleSpin: number;
+  target: number;
+  directSecondsPerSample: number;
+  generatedSecondsPerField: number;
+}
+
+/** Mean sweeps per ladder round trip of one copy, from a file's cumulative round trips. */
+function roundTripSweeps(path: string, temps: number): number {
+  const r = openEnsemble(path);
+  try {
+    const trips = r.series("round_trips"), sample = sampleSeries(r, trips.length);
+    const last = new Map<number, number>();
+    for (let k = 0; k < trips.length; k++) last.set(sample[k]!, trips[k]!);
+    const mean = [...last.values()].reduce((a, v) => a + v, 0) / last.size;
+    const sweeps = Number(r.meta.params.sweeps) + Number(r.meta.params.therm);
+    return (sweeps * 2 * temps) / Math.max(mean, 1);
+  } finally {
+    r.close();
+  }
+}
+
+function costEstimate(o: EaPipelineOptions, direct: EaPipelineResult["direct"], generateSeconds: number): CostEstimate | null {
+  if (direct.length < 2) return null;
+  const T = o.temperatures.length;
+  const roundTrip = direct.map((d) => ({ L: d.L, sweeps: roundTripSweeps(d.files[0]!, T) }));
+  const [a, b] = [roundTrip[0]!, roundTrip.at(-1)!];
+  const z = Math.log(b.sweeps / a.sweeps) / Math.log(b.L / a.L);
+  // One core, the run's ladder, 128 samples of 16^d (the engine's cost per sample-spin hardly depends on L there).
+  const lat = lattice(o.dim, 16);
+  const betas = Float64Array.from([...o.temperatures].map((t) => 1 / t).sort((x, y) => x - y));
+  const smp = makeEaMultispinSampler({ lat, betas, target: T - 1, samples: 128, seed: o.seed });
+  for (let k = 0; k < 3; k++) smp.sweep();
+  const t0 = performance.now();
+  const n = 10;
+  for (let k = 0; k < n; k++) smp.sweep();
+  const nsPerSampleSpin = ((performance.now() - t0) * 1e6) / (n * 128 * 2 * T * lat.V);
+  const sweeps = 10 * b.sweeps * (o.target / b.L) ** z;
+  const directSecondsPerSample = sweeps * nsPerSampleSpin * 1e-9 * 2 * T * o.target ** o.dim;
+  return { roundTrip, z, nsPerSampleSpin, target: o.target, directSecondsPerSample, generatedSecondsPerField: generateSeconds / Math.max(1, o.genLimit * T) };
+}
 
 /** Checks the sizes; returns the generated sizes. */
 export function eaPipelineSizes(o: EaPipelineOptions): number[] {
@@ -159,7 +214,7 @@ export async function runEaPipeline(o: EaPipelineOptions): Promise<EaPipelineRes
   mkdirSync(simDir, { recursive: true });
   mkdirSync(genDir, { recursive: true });
   const empty = (direct: EaPipelineResult["direct"], training: TrainResult | null): EaPipelineResult => ({
-    options: o, stopped: true, direct, training, generated: [], generateSeconds: 0, table: [], validations: [], crossings: [], eta: [], inverseNu: [], seconds: (performance.now() - t0) / 1000,
+    options: o, stopped: true, direct, training, generated: [], generateSeconds: 0, table: [], validations: [], crossings: [], eta: [], inverseNu: [], cost: null, seconds: (performance.now() - t0) / 1000,
   });
   // 1. Direct parallel tempering: the starting size, then the validation sizes.
   const direct: EaPipelineResult["direct"] = [];
@@ -216,5 +271,6 @@ export async function runEaPipeline(o: EaPipelineOptions): Promise<EaPipelineRes
     if (typeof c !== "string") crossings.push(...c.map((x) => ({ ...x, label: `generated vs direct, L = ${dc.L}` })));
   }
   const { eta, inverseNu } = genCurves.length >= 2 ? scaling(genCurves) : { eta: [], inverseNu: [] };
-  return { options: o, stopped: false, direct, training, generated, generateSeconds, table, validations, crossings, eta, inverseNu, seconds: (performance.now() - t0) / 1000 };
+  const cost = costEstimate(o, direct, generateSeconds);
+  return { options: o, stopped: false, direct, training, generated, generateSeconds, table, validations, crossings, eta, inverseNu, cost, seconds: (performance.now() - t0) / 1000 };
 }
