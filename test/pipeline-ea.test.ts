@@ -50,6 +50,10 @@ test("pipeline ea 4 -> 8 -> 16: files, report, summary; a rerun reuses the ensem
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /L = 4: found complete ensembles/);
   assert.match(again.stderr, /L = 8: found complete ensembles/);
+  // Another ladder in the same directory is refused, not mixed in.
+  const clash = irg(...args.map((a) => (a === "1.6,1.3,1.1,1.0" ? "1.5,1.3,1.1,1.0" : a)));
+  assert.equal(clash.code, 2, clash.stderr);
+  assert.match(clash.stderr.trim().split("\n").at(-1)!, /^irg: error: .*ea_L4\.h5 belongs to another study/);
   // The verdict: an ensemble agrees with itself on every quantity; T = 1.0 against T = 1.6 does not.
   const same = compareEnsembles(join(out, "mc/ea_L8.h5"), join(out, "mc/ea_L8.h5"));
   assert.ok(same.longAgree && same.shortAgree === true && same.rows.every((x) => x.z === 0), JSON.stringify(same.rows.map((x) => x.z)));

@@ -18,7 +18,7 @@ import { type Estimate } from "../analysis/stats.js";
 import { type GenerateResult } from "./generate.js";
 import { UsageError } from "./params.js";
 import { type GenerateJobParams, runJob, WORKER_URL } from "./registry.js";
-import { eaStored, eaStoredPath, runSimulation, simulateOptions, type SimulateOptions } from "./simulation.js";
+import { eaLadder, eaStored, eaStoredPath, runSimulation, simulateOptions, type SimulateOptions } from "./simulation.js";
 import { crossingsOf, loadCurves, overlapCorrelation, recordEquilibration, sampleSeries, spinGlassRow, type SpinGlassRow } from "./spin-glass.js";
 import { train, type TrainResult } from "./train.js";
 
@@ -156,6 +156,16 @@ async function simulateSize(o: EaPipelineOptions, L: number, samples: number, sw
     seed: o.seed, out, ...(o.workers !== undefined ? { workers: Math.max(1, o.workers) } : {}),
   });
   const files = eaStored(opts).map((k) => eaStoredPath(opts, k));
+  // An earlier run in the same directory must be the same study (ladder, samples, seed), or nothing is reused.
+  for (const existing of [out, `${out}.partial`]) {
+    if (!existsSync(existing)) continue;
+    const p = readEnsembleMeta(existing).params;
+    const want = { betas: eaLadder(opts).betas.join(","), samples: samples, seed: o.seed };
+    const have = { betas: String(p.betas), samples: Number(p.samples), seed: Number(p.seed) };
+    if (want.betas !== have.betas || want.samples !== have.samples || want.seed !== have.seed) {
+      throw new UsageError(`${existing} belongs to another study (ladder, samples or seed differ: ${have.samples} samples, seed ${have.seed}, betas ${have.betas}); use another --out-dir or the same options`);
+    }
+  }
   const byT = (fs: string[]): string[] => [...fs].sort((a, b) => 1 / Number(readEnsembleMeta(a).params.beta) - 1 / Number(readEnsembleMeta(b).params.beta));
   const complete = files.every((f) => existsSync(f) && readEnsembleMeta(f).complete);
   if (complete) {
