@@ -56,22 +56,11 @@ export interface SizeCurve {
 
 /** ξ/L and g of a curve with sample `leave` left out of every point (−1: none). */
 function curveValues(c: SizeCurve, leave: number): { xiL: number[]; g: number[] } {
-  const xiL: number[] = [], g: number[] = [];
-  for (const p of c.points) {
-    const S = p.q2.length;
-    let a = 0, b = 0, k = 0;
-    for (let s = 0; s < S; s++) {
-      if (s === leave) continue;
-      a += p.q2[s]!;
-      b += p.q4[s]!;
-      k += p.qk2[s]!;
-    }
-    const n = leave >= 0 ? S - 1 : S;
-    const d = sgDerived(a / n, b / n, k / n, c.V, c.L);
-    xiL.push(d.xiL);
-    g.push(d.g);
-  }
-  return { xiL, g };
+  const d = c.points.map((_, k) => {
+    const m = pointMeans(c, k, leave);
+    return sgDerived(m.q2, m.q4, m.qk2, c.V, c.L);
+  });
+  return { xiL: d.map((x) => x.xiL), g: d.map((x) => x.g) };
 }
 
 export interface Crossing {

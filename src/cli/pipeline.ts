@@ -34,6 +34,21 @@ export function pipelineDefaults(model: string, target: number, L0: number): Omi
   return { ...common, model: "phi4", couplings: [-0.97, -0.96, -0.9515, -0.94, -0.93], sweeps: quick ? 4000 : 20000, saveEvery: 4, directSweeps: quick ? 3000 : 10000 };
 }
 
+/** A progress bar, Ctrl-C handling and the log/progress/stop hooks every pipeline takes. */
+function pipelineHooks(quiet: boolean, label: string) {
+  const progress = progressReporter({ quiet, label, unit: "" });
+  const interrupt = interruptFlag();
+  const hooks = {
+    log: (m: string): void => {
+      progress.stop();
+      process.stderr.write(`irg: ${m}\n`);
+    },
+    progress: (_label: string, done: number, total: number): void => progress.update(done, total),
+    shouldStop: interrupt.stop,
+  };
+  return { progress, interrupt, hooks };
+}
+
 /** `irg pipeline ea`: defaults (about 15 minutes on two cores; --full: hours), run, report, summary lines. */
 async function eaPipeline(o: Record<string, string | boolean | undefined>, cmd: Command): Promise<void> {
   const num = (k: string, min: number, d: number): number => {
@@ -60,18 +75,9 @@ async function eaPipeline(o: Record<string, string | boolean | undefined>, cmd: 
     epochs: num("epochs", 1, full ? 20 : 8), maxPairs: num("maxPairs", 100, full ? 8000 : 4000), ...(o.hidden !== undefined ? { hidden: num("hidden", 2, 16) } : {}), genLimit: num("genLimit", 2, full ? 512 : 128),
     seed: num("seed", 0, 1), workers: o.workers === undefined ? undefined : num("workers", 1, 1), allowUnequilibrated: o.allowUnequilibrated === true,
   };
-  const progress = progressReporter({ quiet: o.quiet === true, label: "pipeline ea", unit: "" });
-  const interrupt = interruptFlag();
+  const { progress, interrupt, hooks } = pipelineHooks(o.quiet === true, "pipeline ea");
   try {
-    const r = await runEaPipeline({
-      ...opts,
-      log: (m) => {
-        progress.stop();
-        process.stderr.write(`irg: ${m}\n`);
-      },
-      progress: (_label, done, total) => progress.update(done, total),
-      shouldStop: interrupt.stop,
-    });
+    const r = await runEaPipeline({ ...opts, ...hooks });
     progress.stop();
     if (r.stopped) {
       process.stdout.write("pipeline ea stopped; rerun the same command to continue (finished ensembles are kept)\n");
@@ -161,18 +167,9 @@ export function registerPipeline(program: Command): void {
         workers: num("workers", 0),
         outDir: String(o.outDir),
       };
-      const progress = progressReporter({ quiet: o.quiet === true, label: "pipeline", unit: "" });
-      const interrupt = interruptFlag();
+      const { progress, interrupt, hooks } = pipelineHooks(o.quiet === true, "pipeline");
       try {
-        const r = await runPipeline({
-          ...opts,
-          log: (m) => {
-            progress.stop();
-            process.stderr.write(`irg: ${m}\n`);
-          },
-          progress: (_label, done, total) => progress.update(done, total),
-          shouldStop: interrupt.stop,
-        });
+        const r = await runPipeline({ ...opts, ...hooks });
         progress.stop();
         const report = join(opts.outDir, "report.html");
         writeReport(report, `Inverse RG of ${model}: L = ${opts.L0} → ${opts.target}`, await pipelineBlocks(r));

@@ -15,7 +15,7 @@ import {
   BLOCK, type MsKernel, type MsLayout, msCountSlot, msLayout, packCouplings, setThresholds, slabOverlaps, slabWaves, slotEnergies, typescriptKernel, unpackOverlap, unpackSpins,
 } from "./ea-multispin.js";
 import { WASM_BLOCKS, wasmKernel, wasmUnavailable } from "./ea-multispin-wasm.js";
-import { type EaOptions, type EaSampler, EA_OBSERVABLES } from "./ea-samplers.js";
+import { checkEaOptions, type EaOptions, type EaSampler, EA_OBSERVABLES } from "./ea-samplers.js";
 import { booksWords, exchangeBatch, makeTemperingBatch, restoreBooks, saveBooks, swapAcceptance, type Tempering, totalTrips } from "./parallel-tempering.js";
 
 /** Replica slot of the sweep stream of (block, slot): far above the per-sample slots (≤ 2 + 2T). */
@@ -64,13 +64,9 @@ export function blockStream(seed: number, block: number, slot: number): Rng {
 }
 
 export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { readonly kernel: MsKernel } {
+  checkEaOptions(o);
   const { lat, betas, target } = o;
   const T = betas.length;
-  if (!(target >= 0 && target < T && Number.isInteger(target))) throw new RangeError(`target index ${target} is not on a ladder of ${T} temperatures`);
-  for (let k = 0; k < T; k++) {
-    if (!(betas[k]! > 0) || (k > 0 && !(betas[k]! > betas[k - 1]!))) throw new RangeError("betas must be positive and strictly ascending");
-  }
-  if (!Number.isInteger(o.samples) || o.samples < 1) throw new RangeError(`need at least one sample, got ${o.samples}`);
   const first = o.firstSample ?? 0;
   const b0 = Math.floor(first / BLOCK);
   const nBlocks = Math.floor((first + o.samples - 1) / BLOCK) - b0 + 1;

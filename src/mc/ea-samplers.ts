@@ -63,14 +63,21 @@ export interface EaSampler extends Chains<Int8Array> {
 
 const LAYOUT = 1;
 
-export function makeEaSampler(o: EaOptions): EaSampler {
-  const { lat, betas, target } = o;
+/** The checks both spin-glass engines make on their options (ladder, target, samples). */
+export function checkEaOptions(o: EaOptions): void {
+  const { betas, target } = o;
   const T = betas.length;
   if (!(target >= 0 && target < T && Number.isInteger(target))) throw new RangeError(`target index ${target} is not on a ladder of ${T} temperatures`);
   for (let k = 0; k < T; k++) {
     if (!(betas[k]! > 0) || (k > 0 && !(betas[k]! > betas[k - 1]!))) throw new RangeError("betas must be positive and strictly ascending");
   }
   if (!Number.isInteger(o.samples) || o.samples < 1) throw new RangeError(`need at least one sample, got ${o.samples}`);
+}
+
+export function makeEaSampler(o: EaOptions): EaSampler {
+  checkEaOptions(o);
+  const { lat, betas, target } = o;
+  const T = betas.length;
   const first = o.firstSample ?? 0;
   const colours = colourSites(lat);
   const tables = Array.from(betas, (b) => eaMetropolisTable(lat.dim, b));
