@@ -46,10 +46,16 @@ test("pipeline ea 4 -> 8 -> 16: files, report, summary; a rerun reuses the ensem
   for (const h of ["Critical temperature and exponents", "Curves against temperature", "Generated against direct simulation", "All ensembles", "Cost", "Overlap fields"]) assert.ok(html.includes(`<h2>${h}`), h);
   assert.match(html, /Validated against direct simulation: L = 8\. The generated L = 16 are extrapolations of the network/);
   assert.ok((html.match(/<svg/g) ?? []).length >= 2 && (html.match(/data:image\/png/g) ?? []).length >= 4);
-  const again = irg(...args);
+  // The rerun reuses the ensembles; with one network per temperature.
+  const again = irg(...args, "--networks", "per-temperature");
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /L = 4: found complete ensembles/);
   assert.match(again.stderr, /L = 8: found complete ensembles/);
+  for (const T of ["1.0000", "1.1000", "1.3000", "1.6000"]) assert.ok(existsSync(join(out, `overlap-net_T${T}.json`)), T);
+  assert.match(readFileSync(join(out, "report.html"), "utf8"), /one network per temperature/);
+  const bad = irg(...args, "--networks", "two");
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--networks must be one or per-temperature/);
   // Another ladder in the same directory is refused, not mixed in.
   const clash = irg(...args.map((a) => (a === "1.6,1.3,1.1,1.0" ? "1.5,1.3,1.1,1.0" : a)));
   assert.equal(clash.code, 2, clash.stderr);

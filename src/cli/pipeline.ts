@@ -34,6 +34,12 @@ export function pipelineDefaults(model: string, target: number, L0: number): Omi
   return { ...common, model: "phi4", couplings: [-0.97, -0.96, -0.9515, -0.94, -0.93], sweeps: quick ? 4000 : 20000, saveEvery: 4, directSweeps: quick ? 3000 : 10000 };
 }
 
+function networksOption(v: unknown): "one" | "per-temperature" {
+  if (v === undefined || v === "one") return "one";
+  if (v === "per-temperature") return v;
+  throw new UsageError(`--networks must be one or per-temperature, got ${String(v)}`);
+}
+
 /** A progress bar, Ctrl-C handling and the log/progress/stop hooks every pipeline takes. */
 function pipelineHooks(quiet: boolean, label: string) {
   const progress = progressReporter({ quiet, label, unit: "" });
@@ -74,6 +80,7 @@ async function eaPipeline(o: Record<string, string | boolean | undefined>, cmd: 
     every: 16, saveEvery: 64,
     epochs: num("epochs", 1, full ? 20 : 8), maxPairs: num("maxPairs", 100, full ? 8000 : 4000), ...(o.hidden !== undefined ? { hidden: num("hidden", 2, 16) } : {}), genLimit: num("genLimit", 2, full ? 512 : 128),
     seed: num("seed", 0, 1), workers: o.workers === undefined ? undefined : num("workers", 1, 1), allowUnequilibrated: o.allowUnequilibrated === true,
+    networks: networksOption(o.networks),
   };
   const { progress, interrupt, hooks } = pipelineHooks(o.quiet === true, "pipeline ea");
   try {
@@ -130,6 +137,7 @@ export function registerPipeline(program: Command): void {
     .option("--direct-therm <n>", "ea: thermalisation sweeps at the direct sizes")
     .option("--full", "ea: the full study (L0 = 8, 512 samples, direct 16 with 2^17 + 2^17 sweeps; hours)")
     .option("--hidden <n>", "ea: hidden channels of the overlap network")
+    .option("--networks <kind>", "ea: one (a network for every temperature) or per-temperature (one trained on each temperature's fields)")
     .option("--max-pairs <n>", "ea: training pairs (default 4000; 8000 with --full)")
     .option("--allow-unequilibrated", "ea: go on when a direct ensemble fails its equilibration check (reported)")
     .option("--from <L>", "compatible: size of the equilibrated starting lattices (default 4)")

@@ -44,6 +44,8 @@ export interface EaPipelineOptions {
   maxPairs: number;
   /** Network size (default: train's defaults). */
   hidden?: number;
+  /** One network for every temperature, or one per temperature (default: one). */
+  networks?: "one" | "per-temperature";
   /** Starting fields per temperature used for generation. */
   genLimit: number;
   seed: number;
@@ -240,20 +242,26 @@ export async function runEaPipeline(o: EaPipelineOptions): Promise<EaPipelineRes
     }
   }
   const start = direct[0]!;
-  // 2. The network, trained on the starting fields of every temperature.
-  o.log?.(`training the overlap network on L = ${o.L0} (${start.files.length} temperatures)`);
-  const net = join(o.outDir, "overlap-net.json");
-  const training = await train({
-    data: start.files, model: "overlap", out: net, epochs: o.epochs, maxPairs: o.maxPairs, seed: o.seed, force: true, ...(o.hidden !== undefined ? { hidden: o.hidden } : {}),
-    ...(o.workers !== undefined ? { workers: o.workers } : {}),
-    progress: (epoch, d, t) => o.progress?.(`train epoch ${epoch}`, d, t), shouldStop: o.shouldStop,
-  });
-  if (training.stopped) return empty(direct, training);
+  // 2. The network(s): one for all temperatures, or one per temperature trained on that temperature's
+  //    fields alone (a single network for a wide ladder cannot tell which temperature it generates at).
+  const perT = o.networks === "per-temperature";
+  const nets = perT ? start.files.map((f) => join(o.outDir, `overlap-net_${fileT(1 / Number(readEnsembleMeta(f).params.beta))}.json`)) : [join(o.outDir, "overlap-net.json")];
+  let training: TrainResult | null = null;
+  for (let k = 0; k < nets.length; k++) {
+    o.log?.(perT ? `training the overlap network of T = ${fileT(1 / Number(readEnsembleMeta(start.files[k]!).params.beta))} on L = ${o.L0}` : `training the overlap network on L = ${o.L0} (${start.files.length} temperatures)`);
+    const t = await train({
+      data: perT ? [start.files[k]!] : start.files, model: "overlap", out: nets[k]!, epochs: o.epochs, maxPairs: perT ? Math.max(100, Math.round(o.maxPairs / 2)) : o.maxPairs,
+      seed: o.seed, force: true, ...(o.hidden !== undefined ? { hidden: o.hidden } : {}), ...(o.workers !== undefined ? { workers: o.workers } : {}),
+      progress: (epoch, d, tt) => o.progress?.(`train epoch ${epoch}`, d, tt), shouldStop: o.shouldStop,
+    });
+    training = training ? { ...t, pairs: training.pairs + t.pairs, seconds: training.seconds + t.seconds } : t;
+    if (t.stopped) return empty(direct, training);
+  }
   // 3. Generation L0 → … → target from the fields of every temperature (one job each, on all cores).
   const tg = performance.now();
   const jobs: Job<GenerateJobParams>[] = start.files.map((from, id) => ({
     id, kind: "generate",
-    params: { net, model: "overlap", options: { from, prefix: join(genDir, `ea_${fileT(1 / Number(readEnsembleMeta(from).params.beta))}`), steps: genSizes.length, seed: o.seed + 1 + id, force: true, limit: o.genLimit } },
+    params: { net: nets[perT ? id : 0]!, model: "overlap", options: { from, prefix: join(genDir, `ea_${fileT(1 / Number(readEnsembleMeta(from).params.beta))}`), steps: genSizes.length, seed: o.seed + 1 + id, force: true, limit: o.genLimit } },
   }));
   const results = (await runPool(jobs, { workers: o.workers ?? undefined, workerUrl: WORKER_URL, shouldStop: o.shouldStop, onProgress: (id, d, t) => o.progress?.(`generate T = ${fileT(o.temperatures[id] ?? 0)}`, d, t) }, runJob)) as GenerateResult[];
   const generateSeconds = (performance.now() - tg) / 1000;

@@ -34,7 +34,7 @@ export async function eaPipelineBlocks(r: EaPipelineResult): Promise<Block[]> {
   const blocks: Block[] = [];
   blocks.push({
     kind: "p",
-    text: `3D Edwards–Anderson ±J spin glass. Parallel tempering (multi-spin engine) of ${o.samples} disorder samples at L = ${o.L0} (${o.therm} + ${o.sweeps} sweeps) and of ${o.directSamples} samples at L = ${o.directSizes.join(", ")} (${o.directTherm} + ${o.directSweeps} sweeps), ${o.temperatures.length} temperatures T = ${[...o.temperatures].sort((a, b) => a - b).join(", ")}; a network trained on ${r.training?.pairs ?? 0} (overlap-rule blocked → original) pairs of L = ${o.L0}; overlap fields generated up to L = ${o.target} from ${o.genLimit} starting fields per temperature. Total ${r.seconds.toFixed(0)} s (generation ${r.generateSeconds.toFixed(0)} s).`,
+    text: `3D Edwards–Anderson ±J spin glass. Parallel tempering (multi-spin engine) of ${o.samples} disorder samples at L = ${o.L0} (${o.therm} + ${o.sweeps} sweeps) and of ${o.directSamples} samples at L = ${o.directSizes.join(", ")} (${o.directTherm} + ${o.directSweeps} sweeps), ${o.temperatures.length} temperatures T = ${[...o.temperatures].sort((a, b) => a - b).join(", ")}; ${o.networks === "per-temperature" ? "one network per temperature" : "one network for all temperatures"}, trained on ${r.training?.pairs ?? 0} (overlap-rule blocked → original) pairs of L = ${o.L0} in all; overlap fields generated up to L = ${o.target} from ${o.genLimit} starting fields per temperature. Total ${r.seconds.toFixed(0)} s (generation ${r.generateSeconds.toFixed(0)} s).`,
   });
   blocks.push({
     kind: "p",
