@@ -3,9 +3,8 @@
 
 import { parentPort, workerData } from "node:worker_threads";
 import { lattice } from "../lattice/geometry.js";
-import { makeEaMultispinSampler, msKernelFactory } from "../mc/ea-multispin-sampler.js";
-import { Cmd, type EaWorkerSetup, eaStateWords } from "./ea-threads.js";
-import { BLOCK } from "../mc/ea-multispin.js";
+import { blockCount, makeEaMultispinSampler, msKernelFactory, msStateExtra, msStateWords } from "../mc/ea-multispin-sampler.js";
+import { Cmd, type EaWorkerSetup } from "./ea-threads.js";
 
 const s = workerData as EaWorkerSetup;
 const port = parentPort!;
@@ -34,14 +33,13 @@ try {
 }
 
 const T = s.betas.length, V = s.L ** s.dim, S = s.samples, P = Math.max(0, T - 1);
-const blocks = Math.floor((s.first + S - 1) / BLOCK) - Math.floor(s.first / BLOCK) + 1;
-const own = eaStateWords(blocks, S, T, V);
+const own = msStateWords(blockCount(s.first, S), S, T, V);
 const obs = new Float64Array(s.obs), cfg = new Int8Array(s.configs), state = new Int32Array(s.state), stats = new Float64Array(s.stats);
 const J = s.stored.length;
 const total = s.total * J;
 const values = smp.observables.map(() => new Float64Array(S * J));
 const rho = new Int8Array(V);
-const extra = { ea_layout: 2, samples: S, temps: T, V, first_sample: s.first };
+const extra = msStateExtra(S, T, V, s.first);
 
 // Read the command counter before saying "ready": the main thread issues its first command only after
 // every worker is ready, so no command can slip in between.

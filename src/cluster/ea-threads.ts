@@ -11,7 +11,7 @@
 import { Worker } from "node:worker_threads";
 import { type SamplerState } from "../mc/chains.js";
 import { BLOCK } from "../mc/ea-multispin.js";
-import { type MsEngine } from "../mc/ea-multispin-sampler.js";
+import { blockCount, type MsEngine, msStateExtra, msStateWords } from "../mc/ea-multispin-sampler.js";
 import { type EaOptions, type EaSampler, EA_OBSERVABLES } from "../mc/ea-samplers.js";
 import { type Tempering } from "../mc/parallel-tempering.js";
 
@@ -50,11 +50,6 @@ export interface EaWorkerSetup {
 /** ctl layout: [0] command sequence, [1] command, [2 + w] last sequence worker w finished (−1: failed). */
 const CTL_HEAD = 2;
 
-/** The words of a one-thread multi-spin checkpoint: per block, per slot V spins + 4 stream words; per sample exchange stream and books. */
-export function eaStateWords(blocks: number, samples: number, T: number, V: number): { blockWords: number; chainWords: number } {
-  return { blockWords: blocks * 2 * T * (V + 4), chainWords: samples * (4 + 3 * 2 * T + 2 * Math.max(0, T - 1)) };
-}
-
 /** Splits the blocks of samples [first, first + n) into at most `workers` ranges of whole blocks (groups of four where possible). */
 export function splitSamples(first: number, n: number, workers: number): { first: number; samples: number }[] {
   const b0 = Math.floor(first / BLOCK), b1 = Math.floor((first + n - 1) / BLOCK);
@@ -90,9 +85,7 @@ export async function startThreadedEaSampler(o: EaOptions & { engine: MsEngine; 
   const N = S * stored.length;
   const first = o.firstSample ?? 0;
   const parts = splitSamples(first, S, o.workers);
-  const blocksOf = (p: { first: number; samples: number }): number => Math.floor((p.first + p.samples - 1) / BLOCK) - Math.floor(p.first / BLOCK) + 1;
-  const totalBlocks = Math.floor((first + S - 1) / BLOCK) - Math.floor(first / BLOCK) + 1;
-  const words = eaStateWords(totalBlocks, S, T, V);
+  const words = msStateWords(blockCount(first, S), S, T, V);
   const ctl = new SharedArrayBuffer(4 * (CTL_HEAD + parts.length));
   const obs = new SharedArrayBuffer(8 * EA_OBSERVABLES.length * N);
   const configs = new SharedArrayBuffer(N * V);
@@ -103,7 +96,7 @@ export async function startThreadedEaSampler(o: EaOptions & { engine: MsEngine; 
   const ctlA = new Int32Array(ctl);
   let blockAt = 0, chainAt = 0;
   const workers = parts.map((p, w) => {
-    const own = eaStateWords(blocksOf(p), p.samples, T, V);
+    const own = msStateWords(blockCount(p.first, p.samples), p.samples, T, V);
     const setup: EaWorkerSetup = {
       dim: lat.dim, L: lat.L, betas: Array.from(betas), target, seed: o.seed, disorderSeed: o.disorderSeed ?? o.seed, engine: o.engine, stored, total: S,
       w, first: p.first, samples: p.samples, chainOffset: p.first - first, blockStateOffset: blockAt, chainStateOffset: words.blockWords + chainAt,
@@ -141,7 +134,7 @@ export async function startThreadedEaSampler(o: EaOptions & { engine: MsEngine; 
   };
   const obsA = new Float64Array(obs), cfgA = new Int8Array(configs), stateA = new Int32Array(state), statsA = new Float64Array(stats);
   let configsFresh = false;
-  const stateExtra = { ea_layout: 2, samples: S, temps: T, V, first_sample: first };
+  const stateExtra = msStateExtra(S, T, V, first);
   const unsupported = (what: string): never => {
     throw new Error(`${what} is not available on the multi-threaded sampler; use --workers 1`);
   };

@@ -12,11 +12,11 @@ import { type Rng } from "../lattice/rng.js";
 import { eaBonds, eaCouplings, eaStream, EXCHANGE_STREAM } from "../models/ea.js";
 import { type SamplerState } from "./chains.js";
 import {
-  BLOCK, type MsKernel, type MsLayout, msCountSlot, msLayout, packCouplings, setThresholds, slabOverlaps, slabWaves, slotEnergies, typescriptKernel, unpackOverlap, unpackSpins,
+  BLOCK, type MsKernel, type MsLayout, msCountSlot, msLayout, packCouplings, setThresholds, slabOverlaps, slabWaves, typescriptKernel, unpackOverlap, unpackSpins,
 } from "./ea-multispin.js";
 import { WASM_BLOCKS, wasmKernel, wasmUnavailable } from "./ea-multispin-wasm.js";
 import { checkEaOptions, type EaOptions, type EaSampler, EA_OBSERVABLES } from "./ea-samplers.js";
-import { booksWords, exchangeBatch, makeTemperingBatch, restoreBooks, saveBooks, swapAcceptance, type Tempering, totalTrips } from "./parallel-tempering.js";
+import { booksWords, exchangeBatch, makeTempering, makeTemperingBatch, restoreBooks, saveBooks, swapAcceptance, type Tempering, totalTrips } from "./parallel-tempering.js";
 
 /** Replica slot of the sweep stream of (block, slot): far above the per-sample slots (≤ 2 + 2T). */
 export const MULTISPIN_STREAM_BASE = 2 ** 24;
@@ -58,6 +58,24 @@ interface Chain {
 
 const LAYOUT = 2;
 
+/** Blocks of 32 touched by samples [first, first + n). */
+export function blockCount(first: number, n: number): number {
+  return Math.floor((first + n - 1) / BLOCK) - Math.floor(first / BLOCK) + 1;
+}
+
+/**
+ * Words of a multi-spin checkpoint (`extra.ea_layout` = 2): per block and slot V spins and 4 stream words,
+ * then per sample its exchange stream (4) and tempering books. The threaded sampler assembles the same layout.
+ */
+export function msStateWords(blocks: number, samples: number, T: number, V: number): { blockWords: number; chainWords: number } {
+  return { blockWords: blocks * 2 * T * (V + 4), chainWords: samples * (4 + booksWords(makeTempering(T, 2))) };
+}
+
+/** The `extra` of a multi-spin checkpoint, checked on restore. */
+export function msStateExtra(samples: number, T: number, V: number, first: number): Record<string, number> {
+  return { ea_layout: LAYOUT, samples, temps: T, V, first_sample: first };
+}
+
 /** The sweep stream of block `block` (samples 32·block …) and slot `slot`. */
 export function blockStream(seed: number, block: number, slot: number): Rng {
   return eaStream(seed, BLOCK * block, MULTISPIN_STREAM_BASE + slot);
@@ -69,7 +87,7 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
   const T = betas.length;
   const first = o.firstSample ?? 0;
   const b0 = Math.floor(first / BLOCK);
-  const nBlocks = Math.floor((first + o.samples - 1) / BLOCK) - b0 + 1;
+  const nBlocks = blockCount(first, o.samples);
   const kernel = (o.kernel ?? msKernelFactory("auto"))(lat, T, (W) => Math.ceil(nBlocks / W));
   const lay: MsLayout = kernel.lay;
   const { buf } = kernel;
@@ -134,7 +152,7 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
   const waves = slabWaves(lat.L);
   const overlaps = new Float64Array(2 * BLOCK * W);
   const maskBase = (g: number): number => g * lay.groupWords + lay.masks;
-  const perChain = 4 + booksWords(batch.ladders[0]!);
+  const words = msStateWords(nBlocks, o.samples, T, V);
   return {
     lat, betas, target, chains: S * stored.length, observables: EA_OBSERVABLES, kernel,
     sweep() {
@@ -171,7 +189,7 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
     // The checkpoint is laid out per block (spins of every slot, then the slot streams), independent of
     // how many blocks a group holds, so a run saved by one kernel resumes on the other.
     save() {
-      const out = new Int32Array(nBlocks * slots * (V + 4) + chains.length * perChain);
+      const out = new Int32Array(words.blockWords + words.chainWords);
       let p = 0;
       for (let j = 0; j < nBlocks; j++) {
         const g = Math.floor(j / W), w = j % W, base = g * lay.groupWords;
@@ -186,7 +204,7 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
         out.set(batch.rng.subarray(4 * (ch.index - first), 4 * (ch.index - first) + 4), p);
         p = saveBooks(ch.pt, out, p + 4);
       }
-      return { rng: Uint32Array.from(batch.rng.subarray(0, 4)), spins: out, extra: { ea_layout: LAYOUT, samples: chains.length, temps: T, V, first_sample: first } };
+      return { rng: Uint32Array.from(batch.rng.subarray(0, 4)), spins: out, extra: msStateExtra(chains.length, T, V, first) };
     },
     restore(st: SamplerState) {
       const e = st.extra;
@@ -194,7 +212,7 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
         throw new RangeError(`checkpoint does not match this spin-glass run (layout ${e.ea_layout}, ${e.samples} samples from ${e.first_sample}, ${e.temps} temperatures, V = ${e.V}; this run: layout ${LAYOUT}, ${chains.length} from ${first}, ${T}, ${V})`);
       }
       const a = st.spins;
-      if (!(a instanceof Int32Array) || a.length !== nBlocks * slots * (V + 4) + chains.length * perChain) throw new RangeError("checkpoint state has the wrong size for this spin-glass run");
+      if (!(a instanceof Int32Array) || a.length !== words.blockWords + words.chainWords) throw new RangeError("checkpoint state has the wrong size for this spin-glass run");
       let p = 0;
       for (let j = 0; j < nBlocks; j++) {
         const g = Math.floor(j / W), w = j % W, base = g * lay.groupWords;
