@@ -28,15 +28,9 @@ export interface Tempering {
   accepted: Float64Array;
 }
 
-/** Copy c starts at temperature c mod temps of its set. */
+/** Copy c starts at temperature c mod temps of its set (a batch of one ladder). */
 export function makeTempering(temps: number, sets: number): Tempering {
-  if (!Number.isInteger(temps) || temps < 1) throw new RangeError(`a ladder needs at least one temperature, got ${temps}`);
-  const n = temps * sets;
-  const at = Int32Array.from({ length: n }, (_, c) => c);
-  return {
-    temps, sets, at, temp: at.map((c) => c % temps), energy: new Float64Array(n), cold: new Uint8Array(n),
-    trips: new Int32Array(n), attempted: new Float64Array(Math.max(0, temps - 1)), accepted: new Float64Array(Math.max(0, temps - 1)),
-  };
+  return makeTemperingBatch(1, temps, sets).ladders[0]!;
 }
 
 /** Probability of swapping the copies at β_k (energy e_k) and β_{k+1} (energy e_{k+1}). */
