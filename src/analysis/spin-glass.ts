@@ -1,5 +1,5 @@
 // Spin-glass observables with disorder averages: χ_SG = V[⟨q²⟩], g = ½(3 − [⟨q⁴⟩]/[⟨q²⟩]²), the second-moment
-// ξ_SG from F = V[⟨|q(k_min)|²⟩] (physics.md §4; Ballesteros et al., PRB 62, 14237 (2000)), and the log-binning test.
+// ξ_SG from F = V[⟨|q(k_min)|²⟩] (docs/ea.md; Ballesteros et al., PRB 62, 14237 (2000)), and the log-binning test.
 //
 // Why the jackknife runs over samples: sample-to-sample fluctuations dominate the error of a disorder
 // average, and thermal averages of different samples are independent, so leaving out one sample at a
@@ -106,7 +106,7 @@ export interface LogBin {
 }
 
 /**
- * Logarithmic binning of [⟨q²⟩] (physics.md §3): bins [N/2, N), [N/4, N/2), … [0, N/2^k) of every
+ * Logarithmic binning of [⟨q²⟩] (docs/ea.md): bins [N/2, N), [N/4, N/2), … [0, N/2^k) of every
  * sample's measurements, in time order. A run is equilibrated when the bins after the first agree with
  * the last one. Errors: jackknife over samples of each bin's value and of its difference from the last
  * bin (the same samples enter both, so their errors are correlated). Needs at least 2 samples.

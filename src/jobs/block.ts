@@ -1,6 +1,6 @@
 // Blocking ensembles (b = 2): every stored configuration is mapped by the model's rule (φ⁴ block rule,
 // majority with random ties, or the overlap rule for spin-glass overlap fields) and keeps its parent's row and conjugate variable, so that a blocked
-// ensemble reweights with the parent's action (physics.md §4).
+// ensemble reweights with the parent's action.
 
 import { lattice } from "../lattice/geometry.js";
 import { type Rng, rngFor } from "../lattice/rng.js";

@@ -81,7 +81,7 @@ export async function generate(map: InverseMap, opts: GenerateOptions): Promise<
     const refine = opts.refine ?? 0;
     if (!Number.isInteger(refine) || refine < 0) throw new UsageError(`--refine must be an integer >= 0, got ${refine}`);
     // The overlap field has no local Hamiltonian of its own (its weight is a disorder average over two
-    // replicas, physics.md §2), so there is no Monte Carlo sweep to refine it with.
+    // replicas, docs/ea.md), so there is no Monte Carlo sweep to refine it with.
     if (ea && (refine > 0 || opts.refineAt !== undefined)) throw new UsageError("--refine is not defined for overlap fields (they have no local Hamiltonian to sweep); generate without --refine");
     if (opts.refineAt !== undefined && !Number.isFinite(opts.refineAt)) throw new UsageError(`--refine-at must be a number, got ${opts.refineAt}`);
     const key = meta.model === "phi4" ? "mu2" : "beta";

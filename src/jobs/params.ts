@@ -1,5 +1,5 @@
 // Self-describing parameters: one entry (flag, type, default, description) feeds the CLI help, the
-// validation of user input (zod) and the attributes stored with every output file (style.md §11).
+// validation of user input (zod) and the attributes stored with every output file.
 
 import { type Command, Option } from "commander";
 import { z } from "zod";

@@ -1,5 +1,5 @@
 // Hypercubic periodic lattices L^d (d = 2, 3): site indexing, neighbours, checkerboard and b = 2 blocks.
-// Conventions of physics.md §1: site i = x + L·y (+ L²·z); block X holds the sites 2X + e, e ∈ {0,1}^d.
+// Conventions: site i = x + L·y (+ L²·z); block X holds the sites 2X + e, e ∈ {0,1}^d.
 
 export type Dim = 2 | 3;
 

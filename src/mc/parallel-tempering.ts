@@ -4,7 +4,7 @@
 // Model-agnostic: a ladder holds `copies` configurations that the caller owns and sweeps; this file
 // only moves copies between temperatures (a permutation, so no configuration is ever copied) and keeps
 // the books: acceptance per neighbouring pair and round trips of every copy's temperature random walk,
-// the standard evidence (with log binning) that a spin-glass run is equilibrated (physics.md §3).
+// the standard evidence (with log binning) that a spin-glass run is equilibrated (docs/ea.md).
 
 import { type Rng } from "../lattice/rng.js";
 

@@ -2,7 +2,7 @@
 // followed by a fixed number of embedded Wolff clusters, the Brower–Tamayo combination of the seed).
 //
 // Why a fixed number of clusters per sweep: building clusters until about V sites have flipped
-// makes the measurement time depend on the state and biases averages (physics.md §3). The number is
+// makes the measurement time depend on the state and biases averages. The number is
 // calibrated during thermalisation as round(V / ⟨cluster size⟩) and then frozen (and checkpointed).
 
 import { calibrationAdd, calibrationFreeze, calibrationInit, calibrationSweep, calibrationTotals } from "./calibration.js";

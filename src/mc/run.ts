@@ -2,7 +2,7 @@
 // sink, checkpoint on request or on a timer, and resume from a checkpoint bit-for-bit.
 //
 // Why the loop and not the samplers own this: a sampler only knows how to sweep and measure; every
-// model then gets stopping, resuming and writing in the same way (Carlo.jl's design, style.md §1).
+// model then gets stopping, resuming and writing in the same way (Carlo.jl's design).
 
 import { type Chains, type SamplerState } from "./chains.js";
 

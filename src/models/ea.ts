@@ -112,7 +112,7 @@ export function minWaves(lat: Lattice): MinWaves {
 }
 
 /**
- * |q(k_min)|² = |V⁻¹ Σ_i ρ_i e^{i k·x_i}|² averaged over the d axes of k_min = 2π/L e_μ (physics.md §4:
+ * |q(k_min)|² = |V⁻¹ Σ_i ρ_i e^{i k·x_i}|² averaged over the d axes of k_min = 2π/L e_μ (docs/ea.md:
  * F = V[⟨|q(k_min)|²⟩] and ξ_SG = (χ_SG/F − 1)^{1/2} / (2 sin(π/L))).
  */
 export function overlapQk2(rho: ArrayLike<number>, w: MinWaves): number {

@@ -1,5 +1,5 @@
 // The overlap block rule (b = 2): majority rule on the overlap field ρ_i = s_i t_i over 2^d blocks, ties
-// broken at random (physics.md §5). Wang & Swendsen, PRB 37, 7745 (1988); Bachtis, J. Phys. A (2024) "overlap RG".
+// broken at random. Wang & Swendsen, PRB 37, 7745 (1988); Bachtis, J. Phys. A (2024) "overlap RG".
 //
 // Why a separate file that delegates: majority.ts already implements exactly this rule for ±1 fields
 // (sign of the block sum, a fair coin for a zero sum); the overlap field is a ±1 field, so the rule is

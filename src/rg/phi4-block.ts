@@ -1,6 +1,6 @@
 // The φ⁴ block rule with b = 2 (Bachtis et al., the seed): if a block's sum is positive the block
 // variable is the mean of its positive φ's, if negative the mean of its negative φ's; a sum of
-// exactly 0 takes a random sign (physics.md §5, a choice where the paper is silent).
+// exactly 0 takes a random sign (a choice where the paper is silent).
 
 import { type Lattice, blockSites, coarse } from "../lattice/geometry.js";
 import { type Rng } from "../lattice/rng.js";
