@@ -150,7 +150,7 @@ test("bad input: one line on stderr, exit code 2, no stack trace, no file left b
   spawnSync("mkdir", [ro]);
   chmodSync(ro, 0o500);
   const cases: [string[], RegExp][] = [
-    [["simulate", "potts", "--L", "8", "--out", join(dir, "x.h5")], /unknown model "potts"/],
+    [["simulate", "xy", "--L", "8", "--out", join(dir, "x.h5")], /unknown model "xy"/],
     [["simulate", "ising", "--L", "7", "--beta", "0.4", "--out", join(dir, "x.h5")], /--L must be even/],
     [["simulate", "ising", "--L", "8", "--beta", "-0.4", "--out", join(dir, "x.h5")], /--beta must be > 0/],
     [["simulate", "ising", "--L", "8", "--beta", "abc", "--out", join(dir, "x.h5")], /--beta must be a/],

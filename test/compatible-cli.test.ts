@@ -15,7 +15,7 @@ import { rngFor } from "../src/lattice/rng.js";
 import { blockSpinsFirst, nnEnergy } from "../src/irg/compatible.js";
 import { isingEnergy, magnetization, randomSpins } from "../src/models/ising.js";
 import { compatibleOptions } from "../src/jobs/compatible.js";
-import { UsageError } from "../src/jobs/params.js";
+import { UsageError } from "../src/models/params.js";
 
 const main = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "irg-compatible-"));

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { h5Ready } from "../src/io/h5.js";
 import { openEnsemble } from "../src/io/ensemble.js";
-import { simulateOptions, eaLadder } from "../src/jobs/simulation.js";
+import { simulateOptions } from "../src/jobs/simulation.js";
+import { eaLadder } from "../src/models/ea-model.js";
 
 const main = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "irg-ea-cli-"));

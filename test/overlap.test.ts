@@ -76,7 +76,7 @@ test("simulate ea: bad input is one line and exit code 2", () => {
     [{ temps: 0 }, /--temps must be between 2 and 256/],
     [{ samples: 0 }, /--samples must be between/],
     [{ start: "cold" }, /--start does not apply to ea/],
-    [{ algorithm: "wolff" }, /not an ea algorithm/],
+    [{ algorithm: "wolff" }, /--algorithm must be one of multispin, metropolis/],
     [{ beta: undefined }, /--beta <b> is required for ea/],
     [{ dim: 4 }, /--dim must be between 2 and 3/],
   ];

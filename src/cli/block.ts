@@ -4,7 +4,7 @@
 import { type Command } from "commander";
 import { h5Ready } from "../io/h5.js";
 import { blockFile } from "../jobs/block.js";
-import { UsageError } from "../jobs/params.js";
+import { UsageError } from "../models/params.js";
 
 export function registerBlock(program: Command): void {
   program

@@ -6,7 +6,7 @@ import { type Command } from "commander";
 import { writeFileAtomic } from "../io/files.js";
 import { loadNetwork } from "../io/network.js";
 import { networkToOnnx, ONNX_INPUT, ONNX_OUTPUT, outputDoc } from "../io/onnx.js";
-import { UsageError } from "../jobs/params.js";
+import { UsageError } from "../models/params.js";
 
 /** Loading and writing problems are the user's: one line, exit 2. */
 function asUsage<T>(fn: () => T): T {

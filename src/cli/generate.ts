@@ -8,7 +8,7 @@ import { readEnsembleMeta } from "../io/ensemble.js";
 import { networkMap } from "../irg/network.js";
 import { networkModelOf } from "../irg/generator.js";
 import { generate } from "../jobs/generate.js";
-import { UsageError } from "../jobs/params.js";
+import { UsageError } from "../models/params.js";
 import { progressReporter } from "./progress.js";
 import { interruptFlag } from "./simulate.js";
 

@@ -3,7 +3,7 @@
 // edge and reports bad input as one line with exit code 2 (never a stack trace).
 
 import { Command, CommanderError } from "commander";
-import { UsageError } from "../jobs/params.js";
+import { UsageError } from "../models/params.js";
 import { VERSION } from "../version.js";
 
 /** Prints a one-line error and exits 2 for user errors; 1 with a short report otherwise. */

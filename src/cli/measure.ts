@@ -3,10 +3,10 @@
 
 import { type Command } from "commander";
 import { type Estimate } from "../analysis/stats.js";
-import { isingEstimates, phi4Estimates } from "../analysis/observables.js";
+import { modelOfFile } from "../models/registry.js";
 import { closeFile, h5Ready, openFile, readAttrs } from "../io/h5.js";
 import { openEnsemble } from "../io/ensemble.js";
-import { UsageError } from "../jobs/params.js";
+import { UsageError } from "../models/params.js";
 import { spinGlassOfFile, spinGlassTable } from "../jobs/spin-glass.js";
 import { COMPATIBLE_FORMAT, readCompatibleFile } from "../jobs/compatible.js";
 import { levelEstimates, levelLines } from "./compatible.js";
@@ -15,6 +15,8 @@ export interface MeasureResult {
   model: string;
   dim: number;
   L: number;
+  /** The point in words, e.g. "q=3 beta=1.005" (potts), "mu2=-0.95" (phi4). */
+  label?: string;
   beta?: number;
   mu2?: number;
   samples: number;
@@ -32,8 +34,9 @@ export function measureFile(path: string, reweightTo?: number): MeasureResult {
   try {
     const { meta } = r;
     const V = meta.L ** meta.dim;
-    if (reweightTo !== undefined && meta.model !== "ea") throw new UsageError(`--beta reweights ea files; for ${meta.model} ensembles use irg reweight`);
-    if (meta.model === "ea") {
+    const d = modelOfFile(meta.model, path);
+    if (reweightTo !== undefined && !d.disorder) throw new UsageError(`--beta reweights spin-glass files; for ${meta.model} ensembles use irg reweight`);
+    if (d.disorder) {
       const sg = spinGlassOfFile(r, path, reweightTo);
       const out: MeasureResult = { model: meta.model, dim: meta.dim, L: meta.L, beta: reweightTo ?? Number(meta.params.beta), samples: sg.measurements, disorder_samples: sg.samples, observables: {} };
       if (reweightTo !== undefined) {
@@ -43,19 +46,13 @@ export function measureFile(path: string, reweightTo?: number): MeasureResult {
       for (const [k, v] of Object.entries(sg.estimates)) out.observables[k] = { value: v.value, error: v.error, tau_int: v.tauInt };
       return out;
     }
-    let est: Record<string, Estimate>;
-    const main = meta.model === "ising" || !meta.observables.includes("action") ? (meta.model === "ising" ? "energy" : "magnetization") : "action";
-    const E = r.series(main);
-    if (E.length < 2 * meta.chains) throw new UsageError(`${path} holds ${E.length} measurements; at least 2 per chain are needed`);
-    if (meta.model === "ising") {
-      est = isingEstimates(E, r.series("magnetization"), { V, beta: Number(meta.params.beta), chains: meta.chains });
-    } else if (meta.model === "phi4") {
-      est = phi4Estimates(meta.observables.includes("action") ? E : null, r.series("magnetization"), r.series("phi2"), { V, chains: meta.chains });
-    } else {
-      throw new UsageError(`${path}: no measurements defined for model "${meta.model}"`);
-    }
-    const out: MeasureResult = { model: meta.model, dim: meta.dim, L: meta.L, samples: E.length, observables: {} };
-    if (meta.model === "ising") out.beta = Number(meta.params.beta);
+    if (!d.estimates) throw new UsageError(`${path}: no measurements defined for model "${meta.model}"`);
+    const main = meta.observables[0]!;
+    const n = r.series(main).length;
+    if (n < 2 * meta.chains) throw new UsageError(`${path} holds ${n} measurements; at least 2 per chain are needed`);
+    const est = d.estimates((name) => r.series(name), { V, chains: meta.chains, params: meta.params, observables: meta.observables });
+    const out: MeasureResult = { model: meta.model, dim: meta.dim, L: meta.L, label: d.label(meta.params), samples: n, observables: {} };
+    if (d.coupling === "beta") out.beta = Number(meta.params.beta);
     else out.mu2 = Number(meta.params.mu2);
     for (const [k, v] of Object.entries(est)) out.observables[k] = { value: v.value, error: v.error, tau_int: v.tauInt };
     return out;
@@ -82,7 +79,7 @@ function rootFormat(path: string): string | undefined {
 export function formatMeasure(m: MeasureResult): string {
   const disorder = (m.disorder_samples !== undefined ? `, ${m.disorder_samples} disorder samples; errors: jackknife over samples` : "") +
     (m.reweighted_from !== undefined ? `; reweighted from beta=${m.reweighted_from}, histogram overlap ${m.histogram_overlap!.toFixed(3)}${m.histogram_overlap! < 0.1 ? " — WEAK: few rows carry the weight, do not trust these values" : ""}` : "");
-  const head = `${m.model} ${m.dim}D L=${m.L} ${m.beta !== undefined ? `beta=${m.beta}` : `mu2=${m.mu2}`}  (${m.samples} measurements${disorder})`;
+  const head = `${m.model} ${m.dim}D L=${m.L} ${m.label ?? (m.beta !== undefined ? `beta=${m.beta}` : `mu2=${m.mu2}`)}  (${m.samples} measurements${disorder})`;
   const rows = Object.entries(m.observables).map(([k, v]) => {
     const digits = v.error > 0 ? Math.max(0, Math.min(12, 1 - Math.floor(Math.log10(v.error)))) : 6;
     return `  ${k.padEnd(8)} ${v.value.toFixed(digits).padStart(16)} ± ${v.error.toFixed(digits).padEnd(14)} tau_int ${v.tau_int.toFixed(2)}`;

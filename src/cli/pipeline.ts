@@ -4,7 +4,7 @@
 import { type Command } from "commander";
 import { join } from "node:path";
 import { h5Ready } from "../io/h5.js";
-import { UsageError } from "../jobs/params.js";
+import { UsageError } from "../models/params.js";
 import { runPipeline, type PipelineOptions } from "../jobs/pipeline.js";
 import { writeReport } from "../report/html.js";
 import { pipelineBlocks } from "../report/pipeline-report.js";

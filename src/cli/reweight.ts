@@ -5,7 +5,7 @@ import { type Command } from "commander";
 import { h5Ready } from "../io/h5.js";
 import { writeFileAtomic } from "../io/files.js";
 import { buildCurves, CURVE_OBSERVABLES, jackknifed } from "../analysis/mcrg.js";
-import { UsageError } from "../jobs/params.js";
+import { UsageError } from "../models/params.js";
 import { originalRun, readManifest } from "../jobs/mcrg.js";
 import { linePlotSpec, renderSvg } from "../report/plot.js";
 import { parseGrid } from "./scan.js";

@@ -9,9 +9,12 @@ import { join } from "node:path";
 import { runPool, defaultWorkers, type Job } from "../cluster/pool.js";
 import { h5Ready } from "../io/h5.js";
 import { partialPath, readEnsembleMeta } from "../io/ensemble.js";
-import { addParams, UsageError } from "../jobs/params.js";
+import { UsageError } from "../models/params.js";
+import { addParams } from "./params.js";
 import { runJob, WORKER_URL, type SimulateJobParams } from "../jobs/registry.js";
-import { eaLadder, MODELS, type Model, runSimulation, SIMULATE_SPECS, simulateOptions, type SimulationResult } from "../jobs/simulation.js";
+import { MODELS, runSimulation, SIMULATE_SPECS, simulateOptions, type SimulationResult } from "../jobs/simulation.js";
+import { eaLadder } from "../models/ea-model.js";
+import { modelOf } from "../models/registry.js";
 import { progressReporter } from "./progress.js";
 import { interruptFlag, summaryLine } from "./simulate.js";
 
@@ -86,7 +89,7 @@ async function scanEa(raw: Record<string, unknown>): Promise<void> {
 }
 
 /** File name of one grid point. */
-export function pointFile(dir: string, model: Model, L: number, name: string, value: number): string {
+export function pointFile(dir: string, model: string, L: number, name: string, value: number): string {
   return join(dir, `${model}_L${L}_${name}${value.toFixed(6)}.h5`);
 }
 
@@ -106,19 +109,19 @@ export function registerScan(program: Command): void {
 
   // In a scan, --L, --beta and --mu2 take lists or ranges.
   specs.L = { ...specs.L!, flag: "--L <list>", description: "sizes, e.g. 16,32,64" };
-  specs.beta = { ...specs.beta!, flag: "--beta <grid>", description: "ising couplings: a,b,c or start:stop:step; ea: the measured temperature (default: the coldest of the ladder)" };
+  specs.beta = { ...specs.beta!, flag: "--beta <grid>", description: "ising, potts couplings: a,b,c or start:stop:step; ea: the measured temperature (default: the coldest of the ladder)" };
   specs.mu2 = { ...specs.mu2!, flag: "--mu2 <grid>", description: "phi4 couplings: a,b,c or start:stop:step" };
   addParams(cmd, specs);
-  cmd.addHelpText("after", "\nExamples:\n  irg scan phi4 --L 16,32 --mu2 -1.00:-0.90:0.02 --sweeps 20000 --out-dir scan/\n  irg scan ea --L 4,6,8 --temperatures 1.4,1.3,1.2,1.15,1.1,1.05,1.0 --samples 256 --sweeps 20000 --therm 20000 --every 10 --save-every 0 --out-dir sg/");
+  cmd.addHelpText("after", "\nExamples:\n  irg scan phi4 --L 16,32 --mu2 -1.00:-0.90:0.02 --sweeps 20000 --out-dir scan/\n  irg scan potts --q 3 --L 16,32 --beta 0.99:1.02:0.005 --sweeps 20000 --out-dir potts/\n  irg scan ea --L 4,6,8 --temperatures 1.4,1.3,1.2,1.15,1.1,1.05,1.0 --samples 256 --sweeps 20000 --therm 20000 --every 10 --save-every 0 --out-dir sg/");
   cmd.action(async (modelName: string, raw: Record<string, unknown>) => {
     await h5Ready();
-    if (!(MODELS as readonly string[]).includes(modelName)) throw new UsageError(`unknown model "${modelName}"; choose one of ${MODELS.join(", ")}`);
-    if (modelName === "ea") {
+    const d = modelOf(modelName);
+    if (d.disorder) {
       await scanEa(raw);
       return;
     }
-    const model = modelName as Model;
-    const coupling = model === "ising" ? "beta" : "mu2";
+    const model = d.name;
+    const coupling = d.coupling;
     if (raw.L === undefined) throw new UsageError("--L <list> is required");
     if (raw[coupling] === undefined) throw new UsageError(`--${coupling} <grid> is required`);
     const sizes = parseGrid("--L", String(raw.L));

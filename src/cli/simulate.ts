@@ -1,10 +1,11 @@
-// `irg simulate ising|phi4|ea …`: run a Monte Carlo simulation into an HDF5 ensemble, with a progress
+// `irg simulate <model> …`: run a Monte Carlo simulation into an HDF5 ensemble, with a progress
 // bar, Ctrl-C / --max-time stops that checkpoint, and `--resume` that continues bit-for-bit.
 
 import { type Command } from "commander";
 import { h5Ready } from "../io/h5.js";
-import { addParams, UsageError } from "../jobs/params.js";
-import { MODELS, type Model, resumedOptions, runSimulation, SIMULATE_SPECS, simulateOptions, type SimulateOptions, type SimulationResult } from "../jobs/simulation.js";
+import { UsageError } from "../models/params.js";
+import { addParams } from "./params.js";
+import { MODELS, resumedOptions, runSimulation, SIMULATE_SPECS, simulateOptions, type SimulateOptions, type SimulationResult } from "../jobs/simulation.js";
 import { progressReporter } from "./progress.js";
 
 /** The line printed when a run ends. */
@@ -36,7 +37,7 @@ export function registerSimulate(program: Command): void {
     .option("--resume", "continue the run stored in --out from its checkpoint (bit-for-bit); --sweeps may extend it")
     .option("--force", "overwrite an existing output file")
     .option("--quiet", "no progress bar")
-    .addHelpText("after", "\nExamples:\n  irg simulate ising --dim 2 --L 64 --beta 0.4406868 --algorithm wolff --sweeps 10000 --out ising.h5\n  irg simulate phi4 --L 32 --mu2 -0.9515 --sweeps 5000 --out phi4.h5\n  irg simulate ea --dim 3 --L 6 --beta 0.9 --beta-min 0.4 --temps 10 --samples 16 --sweeps 4000 --therm 2000 --save-every 10 --out ea.h5\n  irg simulate ising --resume --out ising.h5");
+    .addHelpText("after", "\nExamples:\n  irg simulate ising --dim 2 --L 64 --beta 0.4406868 --algorithm wolff --sweeps 10000 --out ising.h5\n  irg simulate phi4 --L 32 --mu2 -0.9515 --sweeps 5000 --out phi4.h5\n  irg simulate potts --q 3 --L 32 --beta 1.0050525 --algorithm sw --sweeps 5000 --out potts.h5\n  irg simulate ea --dim 3 --L 6 --beta 0.9 --beta-min 0.4 --temps 10 --samples 16 --sweeps 4000 --therm 2000 --save-every 10 --out ea.h5\n  irg simulate ising --resume --out ising.h5");
   addParams(cmd, SIMULATE_SPECS);
   cmd.option("--stop-after <sweeps>", "(testing) stop after this many sweeps in this session");
   cmd.action(async (model: string, raw: Record<string, unknown>) => {
@@ -53,7 +54,7 @@ export function registerSimulate(program: Command): void {
     const progress = progressReporter({ quiet: raw.quiet === true, label: `${model} L=${o.L}` });
     const interrupt = interruptFlag();
     try {
-      const r = await runSimulation(model as Model, o, {
+      const r = await runSimulation(model, o, {
         maxTime: o.maxTime,
         checkpointEvery: o.checkpointEvery,
         stopAfter,
@@ -62,8 +63,8 @@ export function registerSimulate(program: Command): void {
       }, resume, raw.force === true);
       progress.stop();
       process.stdout.write(`${summaryLine(model, r)}\n`);
-      if (model === "ea") {
-        for (const line of r.notes ?? []) process.stdout.write(`${line}\n`);
+      for (const line of r.notes ?? []) process.stdout.write(`${line}\n`);
+      if (r.equilibration) {
         const [main, ...others] = r.equilibration ?? [];
         for (const line of main?.lines ?? []) process.stdout.write(`${line}\n`);
         for (const v of others) process.stdout.write(`${v.file}: ${v.lines.at(-1)}\n`);

@@ -3,7 +3,7 @@
 
 import { type Command } from "commander";
 import { h5Ready } from "../io/h5.js";
-import { UsageError } from "../jobs/params.js";
+import { UsageError } from "../models/params.js";
 import { train } from "../jobs/train.js";
 import { progressReporter } from "./progress.js";
 import { interruptFlag } from "./simulate.js";

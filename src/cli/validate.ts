@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { h5Ready } from "../io/h5.js";
 import { validate } from "../jobs/validate.js";
-import { UsageError } from "../jobs/params.js";
+import { UsageError } from "../models/params.js";
 import { writeReport } from "../report/html.js";
 import { fmt } from "../report/mcrg-report.js";
 import { validationBlocks, verdict, verdictSummary } from "../report/validation-report.js";

@@ -376,9 +376,7 @@ export function compatibleSampler(opt: CompatibleSamplerOptions): CompatibleSamp
     restore(st) {
       if (!(st.spins instanceof Int8Array) || st.spins.length !== lat.V) throw new RangeError("checkpoint spins do not match this lattice");
       if (!isCompatible(lat, st.spins, sigma)) throw new RangeError("checkpoint spins are not compatible with this sampler's coarse configuration");
-      if (st.rng.length !== 4) throw new RangeError("checkpoint RNG state must have 4 words (xoshiro128**)");
-      const r = new Rng(st.rng);
-      rng.s0 = r.s0; rng.s1 = r.s1; rng.s2 = r.s2; rng.s3 = r.s3;
+      rng.setState(st.rng);
       s.set(st.spins);
       blockSums(lat, s, bsum);
     },

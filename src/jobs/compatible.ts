@@ -23,7 +23,7 @@ import {
 import { type Job, type JobRunner, runPool } from "../cluster/pool.js";
 import { WORKER_URL } from "./registry.js";
 import { appendRows, assertWritable, closeFile, commitTemp, createAppendable, createFile, exists, openFile, readAttrs, readDataset, truncateRows, writeAttrs, type H5File } from "../io/h5.js";
-import { int, num, oneOf, parseParams, UsageError, type ParamSpecs } from "./params.js";
+import { int, num, oneOf, parseParams, UsageError, type ParamSpecs } from "../models/params.js";
 import { partialPath } from "../io/ensemble.js";
 import { SOFTWARE } from "../version.js";
 import { z } from "zod";

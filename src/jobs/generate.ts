@@ -13,7 +13,7 @@ import { minWaves, type MinWaves, overlapQ, overlapQk2 } from "../models/ea.js";
 import { sampleSeries } from "./spin-glass.js";
 import { createEnsemble, type EnsembleWriter, openEnsemble } from "../io/ensemble.js";
 import { conjugateSeries } from "./block.js";
-import { UsageError } from "./params.js";
+import { UsageError } from "../models/params.js";
 import { SOFTWARE } from "../version.js";
 
 export interface GenerateOptions {

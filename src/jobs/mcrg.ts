@@ -8,8 +8,10 @@ import { rngFor } from "../lattice/rng.js";
 import { conjugateSeries, forEachBlocked } from "./block.js";
 import { buildCurves, crossing, type CurveObservable, type Curves, type CurveRun, fssSlope, nuFromCouplingMap } from "../analysis/mcrg.js";
 import { type Estimate, uwerr } from "../analysis/stats.js";
-import { openEnsemble } from "../io/ensemble.js";
-import { UsageError } from "./params.js";
+import { openEnsemble, readEnsembleMeta } from "../io/ensemble.js";
+import { type CriticalReference } from "../models/model.js";
+import { UsageError } from "../models/params.js";
+import { modelOf } from "../models/registry.js";
 
 export interface ScanPoint {
   L: number;
@@ -18,7 +20,7 @@ export interface ScanPoint {
 }
 
 export interface ScanManifest {
-  model: "ising" | "phi4";
+  model: string;
   coupling: "beta" | "mu2";
   sizes: number[];
   values: number[];
@@ -45,7 +47,7 @@ export function originalRun(model: string, file: string): CurveRun & { samples: 
     const V = r.meta.L ** r.meta.dim;
     const x = conjugateSeries(r);
     const m = r.series("magnetization").map((v) => v / V);
-    const coupling = Number(model === "ising" ? r.meta.params.beta : r.meta.params.mu2);
+    const coupling = Number(r.meta.params[modelOf(model).coupling]);
     const tauInt = Math.max(uwerr(x).tauInt, uwerr(m.map(Math.abs)).tauInt);
     return { coupling, x, m, tauInt, samples: x.length, V };
   } finally {
@@ -59,13 +61,13 @@ export function blockedRun(model: string, file: string, seed: number, task: numb
   try {
     const n = r.configRows;
     const x = new Float64Array(n), m = new Float64Array(n);
+    const d = modelOf(model);
+    if (!d.orderParameter) throw new UsageError(`MCRG curves need an order parameter, which ${model} does not define`);
     forEachBlocked(r, rngFor({ seed, task, replica: 1 }), (row, _chain, blocked, parentX) => {
-      let s = 0;
-      for (let k = 0; k < blocked.length; k++) s += blocked[k]!;
-      m[row] = s / blocked.length;
+      m[row] = d.orderParameter!(blocked, r.meta.params);
       x[row] = parentX;
     });
-    const coupling = Number(model === "ising" ? r.meta.params.beta : r.meta.params.mu2);
+    const coupling = Number(r.meta.params[d.coupling]);
     const V = (r.meta.L / 2) ** r.meta.dim;
     return { coupling, x, m, tauInt: Math.max(uwerr(x).tauInt, uwerr(m.map(Math.abs)).tauInt), samples: n, V };
   } finally {
@@ -101,6 +103,10 @@ export interface McrgResult {
   betaOverNu: Estimate;
   fssPoints: { observable: CurveObservable; points: { L: number; value: Estimate }[] }[];
   statistics: { L: number; kind: "original" | "blocked"; runs: number; samples: number }[];
+  /** Known critical values of the model at the scanned parameters (the descriptor's). */
+  reference?: CriticalReference;
+  /** The scanned point without its coupling, e.g. "q=3" (empty when nothing else is set). */
+  label: string;
 }
 
 /** Runs the full analysis of a scan directory. */
@@ -155,7 +161,12 @@ export function runMcrg(opts: McrgOptions): McrgResult {
   const chi = fssSlope(families, "chi_full", critical.value);
   const chiConnected = fssSlope(families, "chi", critical.value);
   const am = fssSlope(families, "abs_m", critical.value);
+  const meta = readEnsembleMeta(man.points[0]!.file);
+  const d = modelOf(man.model);
+  const reference = d.reference?.(meta.params, meta.dim);
   return {
+    ...(reference ? { reference } : {}),
+    label: `${meta.dim}D${meta.params.q !== undefined ? ` q=${meta.params.q}` : ""}`,
     model: man.model,
     coupling: man.coupling,
     sizes,

@@ -16,9 +16,10 @@ import { makeEaMultispinSampler } from "../mc/ea-multispin-sampler.js";
 import { type Crossing, fssSlope, pointMeans, sgDerived, type SizeCurve } from "../analysis/sg-crossings.js";
 import { type Estimate } from "../analysis/stats.js";
 import { type GenerateResult } from "./generate.js";
-import { UsageError } from "./params.js";
+import { UsageError } from "../models/params.js";
 import { type GenerateJobParams, runJob, WORKER_URL } from "./registry.js";
-import { eaLadder, eaStored, eaStoredPath, runSimulation, simulateOptions, type SimulateOptions } from "./simulation.js";
+import { runSimulation, simulateOptions, type SimulateOptions } from "./simulation.js";
+import { eaLadder, eaStored, eaStoredPath } from "../models/ea-model.js";
 import { crossingsOf, loadCurves, overlapCorrelation, recordEquilibration, sampleSeries, spinGlassRow, type SpinGlassRow } from "./spin-glass.js";
 import { train, type TrainResult } from "./train.js";
 

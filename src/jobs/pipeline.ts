@@ -13,10 +13,14 @@ import { type Estimate, uwerr } from "../analysis/stats.js";
 import { type GenerateResult } from "./generate.js";
 import { blockedRun, originalRun } from "./mcrg.js";
 import { type GenerateJobParams, runJob, WORKER_URL, type SimulateJobParams } from "./registry.js";
-import { type Model, simulateOptions, type SimulationResult } from "./simulation.js";
+import { simulateOptions, type SimulationResult } from "./simulation.js";
+import { modelOf } from "../models/registry.js";
+
+/** The field models of the inverse-RG pipeline (a spin-glass ensemble is made of overlaps: see pipeline-ea.ts). */
+export type Model = "ising" | "phi4";
 import { train, type TrainResult } from "./train.js";
 import { type ConfigRun, configRun, validate, type Validation } from "./validate.js";
-import { UsageError } from "./params.js";
+import { UsageError } from "../models/params.js";
 
 export interface PipelineOptions {
   model: Model;
@@ -105,7 +109,7 @@ export function directSaveEvery(o: Pick<PipelineOptions, "saveEvery" | "directSw
   return Math.max(o.saveEvery, Math.ceil(o.directSweeps / 600));
 }
 
-const couplingName = (model: Model): "beta" | "mu2" => (model === "ising" ? "beta" : "mu2");
+const couplingName = (model: Model): "beta" | "mu2" => modelOf(model).coupling;
 /** Every Monte Carlo run of the pipeline uses the model's cluster algorithm. */
 const directAlgorithm = (model: Model): string => (model === "ising" ? "wolff" : "cluster");
 

@@ -3,7 +3,7 @@
 
 import { h5Ready } from "../io/h5.js";
 import { type Job, type JobRunner } from "../cluster/pool.js";
-import { type SimulationModel, runSimulation, type SimulateOptions } from "./simulation.js";
+import { runSimulation, type SimulateOptions } from "./simulation.js";
 import { generate, type GenerateOptions } from "./generate.js";
 import { loadNetwork } from "../io/network.js";
 import { networkMap } from "../irg/network.js";
@@ -17,7 +17,7 @@ export interface GenerateJobParams {
 }
 
 export interface SimulateJobParams {
-  model: SimulationModel;
+  model: string;
   options: SimulateOptions;
   force: boolean;
   resume: boolean;

@@ -4,7 +4,7 @@
 import { type Estimate, jackknife } from "../analysis/stats.js";
 import { familySigmas, groupBySample, logBinning, logBinsAgree, spinGlassEstimates } from "../analysis/spin-glass.js";
 import { type EnsembleReader, openEnsemble, setEnsembleAttrs } from "../io/ensemble.js";
-import { UsageError } from "./params.js";
+import { UsageError } from "../models/params.js";
 import { type Crossing, samplePrimaries, sizeCrossings, type SizeCurve } from "../analysis/sg-crossings.js";
 
 /** The sample index of every row: the "sample" series, or row mod chains for files without one. */

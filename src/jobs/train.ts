@@ -17,7 +17,7 @@ import { type GradientEngine, inlineEngine, makeShards, threadedEngine } from ".
 import { openEnsemble } from "../io/ensemble.js";
 import { writeFileAtomic } from "../io/files.js";
 import { saveNetwork } from "../io/network.js";
-import { UsageError } from "./params.js";
+import { UsageError } from "../models/params.js";
 import { SOFTWARE } from "../version.js";
 
 export interface TrainOptions {

@@ -6,7 +6,7 @@ import { uwerr, type Estimate } from "../analysis/stats.js";
 import { buildCurves, type CurveObservable, type Curves, type CurveRun, grid, jackknifed } from "../analysis/mcrg.js";
 import { openEnsemble } from "../io/ensemble.js";
 import { conjugateSeries } from "./block.js";
-import { UsageError } from "./params.js";
+import { UsageError } from "../models/params.js";
 
 /** Separations of G(r): powers of two up to L/2. */
 export function separations(L: number): number[] {

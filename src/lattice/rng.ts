@@ -70,6 +70,12 @@ export class Rng {
   s3: number;
 
   constructor(state: ArrayLike<number>) {
+    this.s0 = this.s1 = this.s2 = this.s3 = 0;
+    this.setState(state);
+  }
+
+  /** Replaces the state (a checkpoint's, or another generator's `state()`); checked like the constructor's. */
+  setState(state: ArrayLike<number>): void {
     if (state.length !== 4) throw new RangeError("an xoshiro128** state has 4 words");
     // Fields hold int32 values so that V8 keeps them unboxed; u32() converts on output.
     this.s0 = state[0]! | 0;

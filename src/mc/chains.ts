@@ -26,4 +26,6 @@ export interface Chains<C extends Int8Array | Float32Array> {
   config(c: number, out: C): void;
   save(): SamplerState;
   restore(st: SamplerState): void;
+  /** Ends worker threads the chains run on (threaded samplers only). */
+  dispose?(): Promise<void>;
 }

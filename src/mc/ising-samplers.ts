@@ -77,9 +77,7 @@ function restoreCommon(rng: Rng, spins: Int8Array | Int32Array, st: SamplerState
     throw new RangeError("checkpoint spins do not match this lattice and algorithm");
   }
   spins.set(st.spins as never);
-  if (st.rng.length !== 4) throw new RangeError("checkpoint RNG state must have 4 words (xoshiro128**)");
-  const r = new Rng(st.rng);
-  rng.s0 = r.s0; rng.s1 = r.s1; rng.s2 = r.s2; rng.s3 = r.s3;
+  rng.setState(st.rng);
 }
 
 function singleChainMeasure(lat: Lattice, s: Int8Array): (out: Float64Array[]) => void {

@@ -96,10 +96,8 @@ export function makePhi4Sampler(opt: Phi4SamplerOptions): Phi4Sampler {
     save: (): SamplerState => ({ rng: rng.state(), spins: phi.slice(), extra: { ...extra } }),
     restore(st) {
       if (!(st.spins instanceof Float64Array) || st.spins.length !== lat.V) throw new RangeError("checkpoint field does not match this lattice");
-      if (st.rng.length !== 4) throw new RangeError("checkpoint RNG state must have 4 words (xoshiro128**)");
       phi.set(st.spins);
-      const r = new Rng(st.rng);
-      rng.s0 = r.s0; rng.s1 = r.s1; rng.s2 = r.s2; rng.s3 = r.s3;
+      rng.setState(st.rng);
       Object.assign(extra, st.extra);
     },
   };

@@ -1,7 +1,7 @@
 // Self-describing parameters: one entry (flag, type, default, description) feeds the CLI help, the
-// validation of user input (zod) and the attributes stored with every output file.
+// validation of user input (zod) and the attributes stored with every output file. No CLI library here:
+// `cli/params.ts` turns the specs into commander options.
 
-import { type Command, Option } from "commander";
 import { z } from "zod";
 
 /** A user error: printed as one line, exit code 2, never a stack trace. */
@@ -43,17 +43,6 @@ export function oneOf<T extends string>(values: readonly T[]): z.ZodType<T> {
   return z.string().refine((v): v is T => (values as readonly string[]).includes(v), {
     message: `must be one of ${values.join(", ")}`,
   }) as unknown as z.ZodType<T>;
-}
-
-/** Registers every spec as a commander option (defaults are applied in `parseParams`, not here, so
- * that we can tell what the user set explicitly). */
-export function addParams(cmd: Command, specs: ParamSpecs): Command {
-  for (const spec of Object.values(specs)) {
-    const opt = new Option(spec.flag, spec.description);
-    if (spec.default !== undefined) opt.default(spec.default as string, String(spec.default));
-    cmd.addOption(opt);
-  }
-  return cmd;
 }
 
 /** Validates raw commander options against the specs; throws UsageError naming the flag. */

@@ -1,0 +1,61 @@
+// The Ising model's descriptor: parameters, samplers, estimates, the majority block rule (see model.ts).
+
+import { lattice, neighbours } from "../lattice/geometry.js";
+import { ISING_ALGORITHMS, makeIsingSampler, type IsingAlgorithm } from "../mc/ising-samplers.js";
+import { majorityBlock } from "../rg/majority.js";
+import { isingEstimates } from "../analysis/observables.js";
+import { BETA_C_2D, BETA_C_3D, isingEnergyWith, isSpinConfig, magnetization } from "./ising.js";
+import { type CriticalReference, type ModelDescriptor } from "./model.js";
+import { int, num, oneOf, UsageError } from "./params.js";
+
+/** 2D Ising class: Onsager's β_c and the exact exponents ν = 1, γ/ν = 7/4, β/ν = 1/8. */
+export const ISING_2D_EXACT: CriticalReference = { coupling: BETA_C_2D, nu: 1, gammaOverNu: 7 / 4, betaOverNu: 1 / 8, source: "2D Ising class (exact)" };
+/** 3D Ising: K_c of Ferrenberg, Xu & Landau (2018); ν, η of the conformal bootstrap (Kos et al. 2016). */
+export const ISING_3D_REFERENCE: CriticalReference = { coupling: BETA_C_3D, nu: 0.629971, gammaOverNu: 2 - 0.0362978, betaOverNu: (1 + 0.0362978) / 2, source: "3D Ising (bootstrap, MC)" };
+
+export const isingModel: ModelDescriptor = {
+  name: "ising",
+  title: "Ising model H = -sum s_i s_j, s = +-1 (2D or 3D)",
+  dims: [2, 3],
+  defaultDim: 2,
+  configDtype: "int8",
+  algorithms: ISING_ALGORITHMS,
+  coupling: "beta",
+  params: {
+    dim: { flag: "--dim <d>", description: "lattice dimension, 2 or 3 (default 2)", schema: int(2, 3), physics: true },
+    beta: { flag: "--beta <b>", description: `inverse temperature (critical: 2D ${BETA_C_2D.toFixed(10)}, 3D ${BETA_C_3D})`, schema: num({ positive: true }), physics: true },
+    algorithm: { flag: "--algorithm <name>", description: `${ISING_ALGORITHMS.join("|")} (default wolff)`, schema: oneOf(ISING_ALGORITHMS), physics: true },
+    start: { flag: "--start <hot|cold>", description: "initial state: random spins or all +1 (default hot)", schema: oneOf(["hot", "cold"] as const), physics: true },
+  },
+  complete(o) {
+    o.dim ??= 2;
+    if (o.beta === undefined) throw new UsageError(`--beta <b> is required for ising (2D critical point: ${BETA_C_2D})`);
+    o.algorithm ??= "wolff";
+    o.start ??= "hot";
+  },
+  chains: (o, rng) => makeIsingSampler({ algorithm: o.algorithm as IsingAlgorithm, lat: lattice(o.dim, o.L), beta: o.beta!, rng, start: o.start ?? "hot" }),
+  estimates: (series, { V, chains, params }) => isingEstimates(series("energy"), series("magnetization"), { V, beta: Number(params.beta), chains }),
+  conjugate: (series) => series("energy"),
+  orderParameter(cfg) {
+    let s = 0;
+    for (let k = 0; k < cfg.length; k++) s += cfg[k]!;
+    return s / cfg.length;
+  },
+  configObservables: ["magnetization", "energy"],
+  observe(lat) {
+    const nb = neighbours(lat);
+    return (cfg, out) => {
+      out[0] = magnetization(cfg as Int8Array);
+      out[1] = isingEnergyWith(nb, lat.dim, cfg as Int8Array);
+    };
+  },
+  conjugateName: "energy",
+  blockRule: {
+    name: "majority",
+    description: "majority rule (b = 2): the sign of the block sum, a zero sum broken by a fair coin",
+    apply: (lat, cfg, out, rng) => majorityBlock(lat, cfg as Int8Array, out as Int8Array, { tie: "random", rng }),
+  },
+  checkConfig: (cfg) => (isSpinConfig(cfg) ? undefined : "configurations must hold +-1 spins"),
+  reference: (_p, dim) => (dim === 2 ? ISING_2D_EXACT : ISING_3D_REFERENCE),
+  label: (p) => `beta=${p.beta}`,
+};

@@ -1,0 +1,147 @@
+// The model interface: everything the jobs, the IO, the analysis and the reports need to know about a
+// model, in one descriptor per model, found by name in `registry.ts` (see docs/architecture.md).
+//
+// Why a descriptor and not a switch on the name: a model added here is simulated, scanned, measured,
+// blocked and analysed by the existing jobs without touching them (the Potts model proved it).
+
+import { type Lattice } from "../lattice/geometry.js";
+import { type Rng } from "../lattice/rng.js";
+import { type Chains } from "../mc/chains.js";
+import { type Estimate } from "../analysis/stats.js";
+import { type ParamSpecs } from "./params.js";
+
+/** How one configuration is stored: one byte per site (spins, states, overlaps) or a float field. */
+export type ConfigDtype = "int8" | "float32";
+export type Config = Int8Array | Float32Array;
+/** Parameters as stored in an ensemble's attributes. */
+export type StoredParams = Record<string, string | number | boolean>;
+
+/**
+ * The options of one simulation after validation. The common keys (size, plan, seed, output) are
+ * set for every model; the others are read only by the model that declares them in its `params`.
+ */
+export interface SimulateOptions {
+  dim: number;
+  L: number;
+  algorithm: string;
+  sweeps: number;
+  therm: number;
+  every: number;
+  saveEvery: number;
+  seed: number;
+  task: number;
+  out: string;
+  maxTime?: number;
+  checkpointEvery: number;
+  start?: "hot" | "cold";
+  /** Ising, Potts, spin glass: the inverse temperature (spin glass: the measured one of the ladder). */
+  beta?: number;
+  /** Potts: number of states. */
+  q?: number;
+  /** φ⁴ couplings. */
+  mu2?: number;
+  lambda?: number;
+  kappa?: number;
+  /** Spin glass (see models/ea-model.ts). */
+  betaMin?: number;
+  betaMax?: number;
+  temps?: number;
+  betas?: string;
+  temperatures?: string;
+  storeBetas?: string;
+  samples?: number;
+  firstSample?: number;
+  disorderSeed?: number;
+  kernel?: "auto" | "wasm" | "typescript";
+  workers?: number;
+}
+
+/** A b = 2 block rule: maps a configuration of L^d sites onto (L/2)^d sites of the same kind. */
+export interface BlockRule {
+  readonly name: string;
+  /** One line for file attributes and reports (what the rule does, how it breaks ties). */
+  readonly description: string;
+  /** `params` are the parent ensemble's (e.g. q); `rng` is used only by rules with random ties. */
+  apply(lat: Lattice, cfg: Config, out: Config, rng: Rng, params: StoredParams): void;
+}
+
+/** Known critical values of a model at given parameters, with where they come from. */
+export interface CriticalReference {
+  /** The critical value of the model's `coupling`, when it is known. */
+  coupling?: number;
+  nu: number;
+  gammaOverNu: number;
+  betaOverNu: number;
+  /** E.g. "2D Ising class (exact)". */
+  source: string;
+}
+
+/** Reads one per-measurement series of an ensemble (row = measurement·chains + chain). */
+export type SeriesReader = (name: string) => Float64Array;
+
+export interface ModelDescriptor {
+  /** The name used on the command line and stored as the `model` attribute. */
+  readonly name: string;
+  /** One line for help texts. */
+  readonly title: string;
+  readonly dims: readonly number[];
+  readonly defaultDim: number;
+  readonly configDtype: ConfigDtype;
+  readonly algorithms: readonly string[];
+  /** The model's own parameters (flag, zod schema, default, whether stored). */
+  readonly params: ParamSpecs;
+  /**
+   * The coupling that scans run over and MCRG reweights in: weight e^{−c·x} with x = `conjugate(…)`
+   * (Ising, Potts: c = β, x = H; φ⁴: c = μ², x = Σφ²/2).
+   */
+  readonly coupling: "beta" | "mu2";
+  /** Applies defaults and model-specific checks; throws UsageError naming the flag. */
+  complete(o: SimulateOptions): void;
+  /**
+   * The chains of a run; `rng` is the stream (seed, task, replica 0) for models with one stream.
+   * Asynchronous where the chains run in worker threads (then `dispose` ends them).
+   */
+  chains(o: SimulateOptions, rng: Rng): Chains<Config> | Promise<Chains<Config>>;
+  /** Rows per measurement in the file when it differs from the sampler's chains (spin glass: samples). */
+  fileChains?(o: SimulateOptions): number;
+  /** Attributes stored beside the parameters (e.g. the spin glass's ladder). */
+  attributes?(o: SimulateOptions): StoredParams;
+  /**
+   * The files of one run when it writes several (one per stored temperature), the first being --out;
+   * each gets `fileChains` rows of every measurement, in order. Absent: the one file --out.
+   */
+  outputs?(o: SimulateOptions, params: StoredParams): { path: string; params: StoredParams }[];
+  /** A short status for the progress bar (e.g. round trips of parallel tempering). */
+  status?(chains: Chains<Config>): string;
+  /** Lines printed after a run (e.g. swap acceptance). */
+  notes?(chains: Chains<Config>): string[];
+  /**
+   * Quenched disorder measured over samples: a completed run gets the equilibration verdict (log
+   * binning and ladder round trips), and `irg measure` averages over samples.
+   */
+  readonly disorder?: boolean;
+  /** Adjusts the parameters read back from a file before a resume re-validates them. */
+  resumeParams?(merged: Record<string, unknown>): void;
+  /** Estimates of one ensemble from its series; absent for models measured over disorder samples. */
+  estimates?(series: SeriesReader, info: { V: number; chains: number; params: StoredParams; observables: readonly string[] }): Record<string, Estimate>;
+  /** The series that reweighting in `coupling` multiplies by −c (see `coupling`). */
+  conjugate(series: SeriesReader, observables: readonly string[]): Float64Array;
+  /** Order parameter per site of one configuration (of a blocked ensemble, which has no measurements). */
+  orderParameter?(cfg: Config, params: StoredParams): number;
+  /**
+   * The observables of a configuration alone, as stored for blocked and generated ensembles (which
+   * have no sampler): `observe(lat, params)` returns a function filling out[k] for name k.
+   */
+  readonly configObservables?: readonly string[];
+  observe?(lat: Lattice, params: StoredParams): (cfg: Config, out: Float64Array) => void;
+  /** What the conjugate series of a blocked file holds (its parent's), for the file's attributes. */
+  readonly conjugateName?: string;
+  /** The b = 2 block rule for ensembles of this model. */
+  readonly blockRule?: BlockRule;
+  /** Checks a configuration read from a file (states in range, spins ±1); returns a problem or undefined. */
+  checkConfig?(cfg: Config, params: StoredParams): string | undefined;
+  /** Critical values to compare an MCRG study with (absent where none are known). */
+  reference?(params: StoredParams, dim: number): CriticalReference | undefined;
+  /** How a point is named in tables and file names, e.g. "beta=0.44" (the coupling and, e.g., q). */
+  label(params: StoredParams): string;
+}
