@@ -5,7 +5,7 @@
 import { copyFileSync, existsSync, renameSync, rmSync } from "node:fs";
 import { type Checkpoint, type RunSink } from "../mc/run.js";
 import {
-  appendRows, assertReady, closeFile, createAppendable, createFile, datasetShape, ensureGroup, exists, H5Error, openFile,
+  appendRows, assertReady, closeFile, createAppendable, createFile, datasetInfo, datasetShape, ensureGroup, exists, H5Error, openFile,
   readAttrs, readDataset, readRows, truncateRows, writeAttrs, writeDataset, type H5File,
 } from "./h5.js";
 
@@ -179,6 +179,13 @@ export function readEnsembleMeta(path: string): EnsembleMeta & { complete: boole
 
 const META_KEYS = new Set(["format", "format_version", "software", "created", "model", "dim", "L", "chains", "observables", "complete"]);
 
+function configDtypeOf(f: H5File, path: string): "int8" | "float32" {
+  if (!exists(f, "/configs")) throw new H5Error(`${path} is not a complete irg ensemble (no /configs dataset)`);
+  const dtype = datasetInfo(f, "/configs").dtype;
+  if (dtype !== "int8" && dtype !== "float32") throw new H5Error(`${path} stores configurations as ${dtype}; irg ensembles hold int8 or float32`);
+  return dtype;
+}
+
 function metaFrom(f: H5File, path: string): EnsembleMeta & { complete: boolean } {
   const a = readAttrs(f, "/");
   if (a.format !== ENSEMBLE_FORMAT) throw new H5Error(`${path} is not an irg ensemble (no format="${ENSEMBLE_FORMAT}" attribute)`);
@@ -194,8 +201,8 @@ function metaFrom(f: H5File, path: string): EnsembleMeta & { complete: boolean }
     L: Number(a.L),
     chains: Number(a.chains),
     observables: String(a.observables).split(",").filter((s) => s.length > 0),
-    // Spin-glass ensembles store overlap fields ρ = ±1 as int8, like Ising spins.
-    configDtype: model === "ising" || model === "ea" ? "int8" : "float32",
+    // What the file holds, whatever the model: spins, states and overlaps are int8, fields float32.
+    configDtype: configDtypeOf(f, path),
     params,
     software: String(a.software),
     complete: Number(a.complete) === 1,

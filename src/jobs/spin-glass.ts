@@ -5,6 +5,7 @@ import { type Estimate, jackknife } from "../analysis/stats.js";
 import { familySigmas, groupBySample, logBinning, logBinsAgree, spinGlassEstimates } from "../analysis/spin-glass.js";
 import { type EnsembleReader, openEnsemble, setEnsembleAttrs } from "../io/ensemble.js";
 import { UsageError } from "../models/params.js";
+import { modelOfFile } from "../models/registry.js";
 import { type Crossing, samplePrimaries, sizeCrossings, type SizeCurve } from "../analysis/sg-crossings.js";
 
 /** The sample index of every row: the "sample" series, or row mod chains for files without one. */
@@ -152,7 +153,7 @@ export function spinGlassRow(path: string): SpinGlassRow {
   const r = openEnsemble(path);
   try {
     const { meta } = r;
-    if (meta.model !== "ea") throw new UsageError(`${path} holds a ${meta.model} ensemble; several files are measured together only for ea (spin-glass curves against T)`);
+    if (!modelOfFile(meta.model, path).disorder) throw new UsageError(`${path} holds a ${meta.model} ensemble; several files are measured together only for ea (spin-glass curves against T)`);
     const sg = spinGlassOfFile(r, path);
     const beta = Number(meta.params.beta);
     const est = { ...sg.estimates };
@@ -170,7 +171,7 @@ export function loadCurves(paths: string[]): Map<number, SizeCurve> {
     const r = openEnsemble(path);
     try {
       const { meta } = r;
-      if (meta.model !== "ea") throw new UsageError(`${path} holds a ${meta.model} ensemble, not ea`);
+      if (!modelOfFile(meta.model, path).disorder) throw new UsageError(`${path} holds a ${meta.model} ensemble, not ea`);
       if (!meta.observables.includes("qk2")) continue;
       const q = r.series("q");
       const sample = sampleSeries(r, q.length);

@@ -69,6 +69,8 @@ export interface BlockRule {
 export interface CriticalReference {
   /** The critical value of the model's `coupling`, when it is known. */
   coupling?: number;
+  /** Said instead where the critical coupling is known only approximately. */
+  couplingNote?: string;
   nu: number;
   gammaOverNu: number;
   betaOverNu: number;

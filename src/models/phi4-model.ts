@@ -56,6 +56,6 @@ export const phi4Model: ModelDescriptor = {
     apply: (lat, cfg, out, rng) => phi4Block(lat, cfg as Float32Array, out as Float32Array, rng),
   },
   // 2D phi^4 is in the Ising class; its critical mu^2 is known only numerically (seed: -0.9515 at lambda = 0.7).
-  reference: () => ({ nu: 1, gammaOverNu: 7 / 4, betaOverNu: 1 / 8, source: "2D Ising class (exact exponents)" }),
+  reference: () => ({ couplingNote: "≈ −0.95 (seed: −0.9515)", nu: 1, gammaOverNu: 7 / 4, betaOverNu: 1 / 8, source: "2D Ising class (exact exponents)" }),
   label: (p) => `mu2=${p.mu2}`,
 };

@@ -32,9 +32,9 @@ export async function mcrgBlocks(r: McrgResult, title = "MCRG"): Promise<Block[]
   const cl = r.coupling === "mu2" ? "μ²" : "β";
   const blocks: Block[] = [];
   const ref = r.reference;
-  const cmp = (e: Estimate, exact: number | undefined): [string | number, string] => (exact === undefined ? ["—", "—"] : [Number(exact.toFixed(7)), sigmas(e, exact)]);
+  const cmp = (e: Estimate, exact: number | undefined): [string | number, string] => (exact === undefined ? [ref?.couplingNote ?? "—", "—"] : [Number(exact.toFixed(7)), sigmas(e, exact)]);
   const rows: (string | number)[][] = [
-    [`critical ${cl} (|m| original vs blocked, largest L)`, fmt(r.critical), ...(ref?.coupling !== undefined ? cmp(r.critical, ref.coupling) : [r.model === "phi4" ? "≈ −0.95 (seed: −0.9515)" : "—", "—"])],
+    [`critical ${cl} (|m| original vs blocked, largest L)`, fmt(r.critical), ...(ref?.coupling !== undefined ? cmp(r.critical, ref.coupling) : [ref?.couplingNote ?? "—", "—"])],
   ];
   for (const n of r.nu) rows.push([`ν (coupling map, ${n.observable}, L = ${n.L} from ${2 * n.L})`, fmt(n.nu), ...cmp(n.nu, ref?.nu)]);
   rows.push([`γ/ν (FSS of χ = V⟨m²⟩ at ${cl}_c, L = ${r.sizes.join(", ")})`, fmt(r.gammaOverNu), ...cmp(r.gammaOverNu, ref?.gammaOverNu)]);

@@ -19,7 +19,8 @@ export function sublattices(lat: Lattice): [Int32Array, Int32Array] {
 
 /**
  * One sweep: both sublattices in turn, one uniform per site. `w` is scratch of length q. The new state
- * is the first σ whose cumulative weight exceeds u·Σw (inversion of the conditional distribution).
+ * is the first σ whose cumulative weight exceeds u·Σw (inversion of the conditional distribution;
+ * u has 32 random bits, ample for weights that differ by at most e^{2dβ}).
  */
 export function pottsHeatbathSweep(nb: Int32Array, dim: number, q: number, s: Int8Array, subs: readonly Int32Array[], table: Float64Array, rng: Rng, w: Float64Array): void {
   const z = 2 * dim;
@@ -33,7 +34,7 @@ export function pottsHeatbathSweep(nb: Int32Array, dim: number, q: number, s: In
         w[v] = table[w[v]!]!;
         total += w[v]!;
       }
-      let u = rng.double() * total;
+      let u = rng.u32() * 2.3283064365386963e-10 * total;
       let v = 0;
       while (v < q - 1 && u >= w[v]!) u -= w[v++]!;
       s[i] = v;
