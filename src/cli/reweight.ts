@@ -13,7 +13,7 @@ import { parseGrid } from "./scan.js";
 export function registerReweight(program: Command): void {
   program
     .command("reweight")
-    .argument("<model>", "phi4 or ising")
+    .argument("<model>", "the model of the scan: ising, phi4 or potts")
     .requiredOption("--scan <dir>", "scan directory")
     .requiredOption("--L <n>", "lattice size to reweight")
     .option("--at <grid>", "couplings: a,b,c or start:stop:step (default: 41 points over the scanned range)")
