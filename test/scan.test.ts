@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { h5Ready } from "../src/io/h5.js";
 import { openEnsemble } from "../src/io/ensemble.js";
-import { parseGrid } from "../src/cli/scan.js";
+import { parseGrid } from "../src/jobs/scan.js";
 
 const main = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const irg = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: "utf8", env: { ...process.env, IRG_TEST: "1" } });

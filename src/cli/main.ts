@@ -31,7 +31,6 @@ async function main(argv: string[]): Promise<void> {
   // Commands are loaded lazily so that `irg --help` and light commands start fast.
   const { registerSimulate } = await import("./simulate.js");
   const { registerMeasure } = await import("./measure.js");
-  const { registerDemo } = await import("./demo.js");
   const { registerScan } = await import("./scan.js");
   const { registerMcrg } = await import("./mcrg.js");
   const { registerBlock } = await import("./block.js");
@@ -54,7 +53,6 @@ async function main(argv: string[]): Promise<void> {
   registerCompatible(program);
   registerExport(program);
   registerMeasure(program);
-  registerDemo(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError("(run with --help for usage)");
   await program.parseAsync(argv);
 }

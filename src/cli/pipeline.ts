@@ -11,7 +11,7 @@ import { pipelineBlocks } from "../report/pipeline-report.js";
 import { verdictSummary } from "../report/validation-report.js";
 import { fmt } from "../report/mcrg-report.js";
 import { BETA_C_2D } from "../models/ising.js";
-import { parseGrid } from "./scan.js";
+import { parseGrid } from "../jobs/scan.js";
 import { progressReporter } from "./progress.js";
 import { interruptFlag } from "./simulate.js";
 import { compatiblePipeline } from "./compatible.js";

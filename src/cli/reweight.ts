@@ -8,7 +8,7 @@ import { buildCurves, CURVE_OBSERVABLES, jackknifed } from "../analysis/mcrg.js"
 import { UsageError } from "../models/params.js";
 import { originalRun, readManifest } from "../jobs/mcrg.js";
 import { linePlotSpec, renderSvg } from "../report/plot.js";
-import { parseGrid } from "./scan.js";
+import { parseGrid } from "../jobs/scan.js";
 
 export function registerReweight(program: Command): void {
   program
