@@ -2,7 +2,15 @@
 // errors with less errors", Comput. Phys. Commun. 156 (2004) 143; N. Madras & A. D. Sokal, J. Stat. Phys. 50 (1988) 109).
 
 import { gammaQ } from "./chisq.js";
-import type { Estimate } from "./stats.js";
+
+/** A mean (or a function of means) with its error; defined here, where τ_int comes from, and used everywhere through stats.ts. */
+export interface Estimate {
+  value: number;
+  error: number;
+  /** Integrated autocorrelation time in units of the measurement interval, 1/2 for independent data. */
+  tauInt: number;
+  tauIntError?: number;
+}
 
 export type Series = ArrayLike<number>;
 /** Independent replicas (chains) of one observable, possibly of different lengths: `[replica][t]`. */

@@ -1,18 +1,12 @@
 // Statistics of Monte Carlo averages: the Estimate type, binning, and the binned jackknife for derived quantities with
 // τ_int from Wolff's linearisation (U. Wolff, Comput. Phys. Commun. 156 (2004) 143; B. Efron, SIAM CBMS-NSF 38 (1982)).
 
-import { asReplicas, isReplicas, type Replicas, type Series, uwerr } from "./autocorr.js";
+import { asReplicas, type Estimate, isReplicas, type Replicas, type Series, uwerr } from "./autocorr.js";
 
 export * from "./autocorr.js";
 
 /** The one statistics value type: every reported number carries its error and τ_int. */
-export interface Estimate {
-  value: number;
-  error: number;
-  /** Integrated autocorrelation time in units of the measurement interval, 1/2 for independent data. */
-  tauInt: number;
-  tauIntError?: number;
-}
+export type { Estimate } from "./autocorr.js";
 
 export function mean(x: Series): number {
   let s = 0;
