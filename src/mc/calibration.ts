@@ -14,6 +14,25 @@ export function calibrationInit(clustersPerSweep = 0): CalibrationRecord {
   return { clustersPerSweep, calClusters: 0, calSites: 0, calPrevClusters: 0, calPrevSites: 0, calSweeps: 0 };
 }
 
+/**
+ * One sweep of single-cluster updates: the calibrated number of clusters, or during calibration
+ * clusters until about V sites have flipped (their sizes added to the record). `cluster` builds one
+ * cluster and returns its size.
+ */
+export function clusterSweep(e: CalibrationRecord, V: number, cluster: () => number): void {
+  const fixed = e.clustersPerSweep!;
+  if (fixed > 0) {
+    for (let k = 0; k < fixed; k++) cluster();
+    return;
+  }
+  calibrationSweep(e);
+  for (let flipped = 0; flipped < V;) {
+    const n = cluster();
+    flipped += n;
+    calibrationAdd(e, n);
+  }
+}
+
 /** Call at the start of every calibration sweep. */
 export function calibrationSweep(e: CalibrationRecord): void {
   const n = (e.calSweeps ?? 0) + 1;

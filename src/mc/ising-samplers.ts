@@ -1,7 +1,7 @@
 // The registry of Ising samplers behind one small interface: the run loop, tests and benchmarks
 // iterate over `ISING_ALGORITHMS`, so a sampler added here is tested and benchmarked everywhere.
 
-import { calibrationAdd, calibrationFreeze, calibrationInit, calibrationSweep, calibrationTotals } from "./calibration.js";
+import { calibrationFreeze, calibrationInit, calibrationTotals, clusterSweep } from "./calibration.js";
 import { type Lattice, neighbours, requireEven } from "../lattice/geometry.js";
 import { Rng } from "../lattice/rng.js";
 import { type Chains, type SamplerState } from "./chains.js";
@@ -160,18 +160,7 @@ function clusterSampler(opt: IsingSamplerOptions): IsingSampler {
         c.updates += lat.V;
         return;
       }
-      const fixed = extra.clustersPerSweep!;
-      if (fixed > 0) {
-        for (let k = 0; k < fixed; k++) wolffOne();
-        return;
-      }
-      // Calibration sweeps (thermalisation only): flip about V sites.
-      calibrationSweep(extra);
-      for (let flipped = 0; flipped < lat.V;) {
-        const n = wolffOne();
-        flipped += n;
-        calibrationAdd(extra, n);
-      }
+      clusterSweep(extra, lat.V, wolffOne);
     },
     endThermalization() {
       if (algorithm === "wolff" && extra.clustersPerSweep === 0) {

@@ -5,7 +5,7 @@
 // makes the measurement time depend on the state and biases averages. The number is
 // calibrated during thermalisation as round(V / ⟨cluster size⟩) and then frozen (and checkpointed).
 
-import { calibrationAdd, calibrationFreeze, calibrationInit, calibrationSweep, calibrationTotals } from "./calibration.js";
+import { calibrationFreeze, calibrationInit, calibrationTotals, clusterSweep } from "./calibration.js";
 import { type Lattice, neighbours, requireEven } from "../lattice/geometry.js";
 import { Rng } from "../lattice/rng.js";
 import { checkPhi4, type Phi4Couplings, phi4Sums, randomField } from "../models/phi4.js";
@@ -65,17 +65,7 @@ export function makePhi4Sampler(opt: Phi4SamplerOptions): Phi4Sampler {
       counters.accepted += phi4LocalSweep(lat, phi, couplings, rng);
       counters.updates += lat.V;
       if (algorithm === "local") return;
-      const fixed = extra.clustersPerSweep!;
-      if (fixed > 0) {
-        for (let k = 0; k < fixed; k++) cluster();
-        return;
-      }
-      calibrationSweep(extra);
-      for (let flipped = 0; flipped < lat.V;) {
-        const n = cluster();
-        flipped += n;
-        calibrationAdd(extra, n);
-      }
+      clusterSweep(extra, lat.V, cluster);
     },
     endThermalization() {
       if (algorithm !== "cluster" || extra.clustersPerSweep! > 0) return;

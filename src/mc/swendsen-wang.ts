@@ -3,7 +3,8 @@
 
 import { type Rng } from "../lattice/rng.js";
 
-function find(parent: Int32Array, i: number): number {
+/** The root of i's cluster, compressing the path on the way (union–find). */
+export function find(parent: Int32Array, i: number): number {
   let r = i;
   while (parent[r] !== r) r = parent[r]!;
   while (parent[i] !== r) {

@@ -4,7 +4,7 @@
 import { type Lattice, neighbours } from "../../lattice/geometry.js";
 import { Rng } from "../../lattice/rng.js";
 import { type Chains, type SamplerState } from "../../mc/chains.js";
-import { calibrationAdd, calibrationFreeze, calibrationInit, calibrationSweep, calibrationTotals } from "../../mc/calibration.js";
+import { calibrationFreeze, calibrationInit, calibrationTotals, clusterSweep } from "../../mc/calibration.js";
 import { POTTS_Q_MAX, pottsEnergyWith, pottsOrder, randomPotts } from "./potts.js";
 import { pottsHeatbathSweep, pottsHeatbathTable, sublattices } from "./heatbath.js";
 import { pottsBondThreshold, pottsSwendsenWang } from "./swendsen-wang.js";
@@ -54,16 +54,7 @@ export function makePottsSampler(opt: PottsSamplerOptions): PottsSampler {
     sweep() {
       if (algorithm === "heatbath") pottsHeatbathSweep(nb, lat.dim, q, s, subs, table, rng, w);
       else if (algorithm === "sw") pottsSwendsenWang(nb, lat.dim, q, s, threshold, rng, scratch, labels);
-      else if (extra.clustersPerSweep! > 0) for (let k = 0; k < extra.clustersPerSweep!; k++) wolffOne();
-      else {
-        // Calibration sweeps (thermalisation only): recolour about V sites.
-        calibrationSweep(extra);
-        for (let done = 0; done < lat.V;) {
-          const n = wolffOne();
-          done += n;
-          calibrationAdd(extra, n);
-        }
-      }
+      else clusterSweep(extra, lat.V, wolffOne);
     },
     endThermalization() {
       if (algorithm !== "wolff" || extra.clustersPerSweep !== 0) return;

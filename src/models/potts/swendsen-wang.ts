@@ -3,17 +3,7 @@
 
 import { type Rng } from "../../lattice/rng.js";
 import { u32Threshold } from "../../lattice/rng.js";
-
-function find(parent: Int32Array, i: number): number {
-  let r = i;
-  while (parent[r] !== r) r = parent[r]!;
-  while (parent[i] !== r) {
-    const next = parent[i]!;
-    parent[i] = r;
-    i = next;
-  }
-  return r;
-}
+import { find } from "../../mc/swendsen-wang.js";
 
 /** Bond threshold: a bond is active when a uniform u32 is below it (p = 1 − e^{−β}). */
 export function pottsBondThreshold(beta: number): number {
