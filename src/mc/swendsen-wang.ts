@@ -16,14 +16,12 @@ export function find(parent: Int32Array, i: number): number {
 }
 
 /**
- * One Swendsen–Wang update; returns the number of clusters. `parent` (Int32Array) and `decision`
- * (Int8Array) are scratch arrays of length V. Union–find with path compression labels clusters;
- * each root draws its flip when first met in site order, so the update is reproducible.
+ * Labels the Fortuin–Kasteleyn clusters: a bond between equal neighbours is active when a 31-bit
+ * uniform is <= `threshold` (one draw per equal pair, in site and direction order), and `parent`
+ * (length V) becomes a union–find forest whose roots are the smallest site of each cluster.
+ * Shared by every model whose clusters join equal values (Ising spins, Potts states).
  */
-/** `threshold` is the table entry of `wolffThreshold` (bond active when a 31-bit uniform is <= it). */
-export function swendsenWangSweep(
-  nb: Int32Array, dim: number, s: Int8Array, threshold: number, rng: Rng, parent: Int32Array, decision: Int8Array,
-): number {
+export function bondClusters(nb: Int32Array, dim: number, s: Int8Array, threshold: number, rng: Rng, parent: Int32Array): void {
   const V = s.length;
   const z = 2 * dim;
   for (let i = 0; i < V; i++) parent[i] = i;
@@ -33,13 +31,24 @@ export function swendsenWangSweep(
       const j = nb[i * z + 2 * d]!;
       if (s[j] === si && rng.u31() <= threshold) {
         const ri = find(parent, i), rj = find(parent, j);
-        if (ri !== rj) {
-          if (ri < rj) parent[rj] = ri;
-          else parent[ri] = rj;
-        }
+        if (ri < rj) parent[rj] = ri;
+        else if (rj < ri) parent[ri] = rj;
       }
     }
   }
+}
+
+/**
+ * One Swendsen–Wang update; returns the number of clusters. `parent` (Int32Array) and `decision`
+ * (Int8Array) are scratch arrays of length V. Union–find with path compression labels clusters;
+ * each root draws its flip when first met in site order, so the update is reproducible.
+ */
+/** `threshold` is the table entry of `wolffThreshold` (bond active when a 31-bit uniform is <= it). */
+export function swendsenWangSweep(
+  nb: Int32Array, dim: number, s: Int8Array, threshold: number, rng: Rng, parent: Int32Array, decision: Int8Array,
+): number {
+  const V = s.length;
+  bondClusters(nb, dim, s, threshold, rng, parent);
   decision.fill(0);
   let clusters = 0;
   for (let i = 0; i < V; i++) {

@@ -2,12 +2,12 @@
 // p = 1 − e^{−β}, give every cluster a new uniform state. Swendsen & Wang, PRL 58, 86 (1987).
 
 import { type Rng } from "../../lattice/rng.js";
-import { u32Threshold } from "../../lattice/rng.js";
-import { find } from "../../mc/swendsen-wang.js";
+import { bondClusters, find } from "../../mc/swendsen-wang.js";
+import { u31Entry } from "../../mc/checkerboard.js";
 
-/** Bond threshold: a bond is active when a uniform u32 is below it (p = 1 − e^{−β}). */
+/** Bond threshold: a bond is active when a uniform 31-bit integer is <= it (p = 1 − e^{−β}; see u31Entry). */
 export function pottsBondThreshold(beta: number): number {
-  return u32Threshold(-Math.expm1(-beta));
+  return u31Entry(-Math.expm1(-beta));
 }
 
 /**
@@ -16,19 +16,7 @@ export function pottsBondThreshold(beta: number): number {
  */
 export function pottsSwendsenWang(nb: Int32Array, dim: number, q: number, s: Int8Array, threshold: number, rng: Rng, parent: Int32Array, label: Int32Array): number {
   const V = s.length;
-  const z = 2 * dim;
-  for (let i = 0; i < V; i++) parent[i] = i;
-  for (let i = 0; i < V; i++) {
-    const si = s[i]!;
-    for (let d = 0; d < dim; d++) {
-      const j = nb[i * z + 2 * d]!;
-      if (s[j] === si && rng.u32() < threshold) {
-        const ri = find(parent, i), rj = find(parent, j);
-        if (ri < rj) parent[rj] = ri;
-        else if (rj < ri) parent[ri] = rj;
-      }
-    }
-  }
+  bondClusters(nb, dim, s, threshold, rng, parent);
   label.fill(-1);
   let clusters = 0;
   for (let i = 0; i < V; i++) {

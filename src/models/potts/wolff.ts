@@ -22,7 +22,7 @@ export function pottsWolffCluster(nb: Int32Array, z: number, q: number, s: Int8A
     for (let k = 0; k < z; k++) {
       const j = nb[base + k]!;
       if (s[j] !== old) continue;
-      if (rng.u32() < threshold) {
+      if (rng.u31() <= threshold) {
         s[j] = next;
         stack[sp++] = j;
         size++;
