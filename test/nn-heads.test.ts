@@ -6,7 +6,7 @@ import { rngFor } from "../src/lattice/rng.js";
 import { maxRelError, numericGrad } from "../src/irg/nn/gradcheck.js";
 import {
   LOG_SCALE_MAX, LOG_SCALE_MIN, bernoulliLogProb, bernoulliLoss, bernoulliProbs, bernoulliSample, headLogProb, headSample,
-  logScale, mixtureLogProb, mixtureLoss, mixtureSample,
+  categoricalLogProb, categoricalLoss, categoricalSample, logScale, mixtureLogProb, mixtureLoss, mixtureSample,
 } from "../src/irg/nn/heads.js";
 import { type Tensor } from "../src/irg/nn/tensor.js";
 
@@ -158,4 +158,40 @@ test("headSample / headLogProb agree for both heads", () => {
   const g = headSample({ type: "gaussian-mixture", components: 2 }, mix, rngFor({ seed: 2 }));
   assert.equal(g.sample.length, 16);
   assert.deepEqual(g.logProb, headLogProb({ type: "gaussian-mixture", components: 2 }, mix, g.sample));
+});
+
+test("categorical: probabilities of the 3^4 configurations of a 2x2 output sum to 1; ln q of a draw is returned exactly; sampling frequencies match (chi-square)", () => {
+  const q = 3;
+  const l = Float64Array.from({ length: q * 4 }, () => 2 * rng.normal());
+  const one: Tensor = { shape: [1, q, 2, 2], data: l };
+  let total = 0;
+  for (let k = 0; k < q ** 4; k++) {
+    const s = [0, 1, 2, 3].map((i) => Math.floor(k / q ** i) % q);
+    total += Math.exp(categoricalLogProb(one, q, s)[0]!);
+  }
+  assert.ok(Math.abs(total - 1) < 1e-12, `sum ${total}`);
+  const N = 30000;
+  const { states, logProb } = categoricalSample(repeat(one, N), q, rngFor({ seed: 5 }));
+  assert.deepEqual(logProb, categoricalLogProb(repeat(one, N), q, states));
+  // Site 0: observed counts of each state against softmax of its logits (2 degrees of freedom).
+  const p = [0, 1, 2].map((c) => Math.exp(l[c * 4]!));
+  const z = p.reduce((a, b) => a + b, 0);
+  const counts = [0, 0, 0];
+  for (let b = 0; b < N; b++) counts[states[b * 4]!]!++;
+  const chi2 = counts.reduce((a, c, k) => a + (c - (N * p[k]!) / z) ** 2 / ((N * p[k]!) / z), 0);
+  assert.ok(chi2 < 18, `chi2 = ${chi2} for 2 degrees of freedom`);
+  assert.throws(() => categoricalLogProb(one, q, [0, 1, 3, 0]), /states 0\.\.2/);
+});
+
+test("categorical cross-entropy: value and gradient (finite differences) with respect to the logits; stable for huge logits", () => {
+  const q = 4;
+  const l = Float64Array.from({ length: 2 * q * 6 }, () => 3 * rng.normal());
+  const s = Float64Array.from({ length: 12 }, () => rng.below(q));
+  const t = (): Tensor => ({ shape: [2, q, 2, 3], data: l });
+  const { loss, grad } = categoricalLoss(t(), q, s);
+  const lp = categoricalLogProb(t(), q, s);
+  assert.ok(Math.abs(loss + (lp[0]! + lp[1]!) / 12) < 1e-12, "cross-entropy is minus the mean log-probability");
+  assert.ok(maxRelError(grad.data, numericGrad(() => categoricalLoss(t(), q, s).loss, l)) < 1e-6);
+  const big = categoricalLoss({ shape: [1, 2, 1, 1], data: Float64Array.from([900, -900]) }, 2, [1]);
+  assert.ok(Math.abs(big.loss - 1800) < 1e-9 && big.grad.data.every(Number.isFinite));
 });

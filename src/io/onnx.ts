@@ -224,6 +224,7 @@ export function outputDoc(net: Network): string {
   const h = net.spec.head;
   if (!h) return "raw network output (no head)";
   if (h.type === "bernoulli") return "channel 0: Bernoulli logit l per fine site, P(s = +1) = sigmoid(l)";
+  if (h.type === "categorical") return `channels 0..${h.classes - 1}: logits l_c per fine site, P(state c) = softmax(l)_c. Fine sites are independent given the coarse configuration`;
   const K = h.components;
   return (
     `Gaussian mixture, K = ${K}: channels 0..${K - 1} means mu_k; ${K}..${2 * K - 1} raw log-scales rho_k ` +

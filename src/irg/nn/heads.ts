@@ -1,5 +1,6 @@
-// Output heads, per site and conditionally independent: Bernoulli for ±1 spins, a mixture of K Gaussians for
-// fields (Bishop 1994, "Mixture density networks"); each with loss + gradient, sampling and exact ln q.
+// Output heads, per site and conditionally independent: Bernoulli for ±1 spins, a categorical (softmax)
+// over q states for Potts states, a mixture of K Gaussians for fields (Bishop 1994, "Mixture density
+// networks"); each with loss + gradient, sampling and exact ln q.
 //
 // Why stochastic heads: a deterministic map cannot create the fine-scale fluctuations the coarse
 // configuration does not determine; the exact ln q makes the draw usable as a Metropolis–Hastings proposal.
@@ -8,11 +9,15 @@ import { type Rng } from "../../lattice/rng.js";
 import { sigmoid, softplus } from "./act.js";
 import { type Arr, type Tensor, alloc, product } from "./tensor.js";
 
-export type HeadSpec = { type: "bernoulli" } | { type: "gaussian-mixture"; components: number };
+export type HeadSpec = { type: "bernoulli" } | { type: "categorical"; classes: number } | { type: "gaussian-mixture"; components: number };
 
-/** Output channels a head reads: 1 logit, or K means + K log-scales + K mixture logits. */
+/** Output channels a head reads: 1 logit, q logits, or K means + K log-scales + K mixture logits. */
 export function headChannels(h: HeadSpec): number {
   if (h.type === "bernoulli") return 1;
+  if (h.type === "categorical") {
+    if (!Number.isInteger(h.classes) || h.classes < 2) throw new RangeError(`a categorical head needs an integer number of classes >= 2, got ${h.classes}`);
+    return h.classes;
+  }
   if (!Number.isInteger(h.components) || h.components < 1) throw new RangeError(`a mixture needs a positive integer number of components, got ${h.components}`);
   return 3 * h.components;
 }
@@ -252,13 +257,84 @@ export function mixtureSample<F extends Float32Array | Float64Array = Float32Arr
   return { field, logProb: res };
 }
 
-// ---------- Either head ----------
+// ---------- Categorical (q logits per site, states 0 … q−1; P(σ) = softmax(ℓ)_σ) ----------
+
+function stateOf(v: number, q: number): number {
+  if (Number.isInteger(v) && v >= 0 && v < q) return v;
+  throw new RangeError(`categorical targets must be states 0..${q - 1}, got ${v}`);
+}
+
+/**
+ * ln softmax(ℓ)_σ of one site (channels ℓ_c at base + c·S), written stably; with `grad` adds
+ * scale·∂/∂ℓ_c = scale·(δ_cσ − p_c). `p` is scratch of length q (left holding the probabilities).
+ */
+function categoricalSite(o: Arr, base: number, S: number, q: number, sigma: number, p: Float64Array, grad: Arr | null, scale: number): number {
+  let max = -Infinity;
+  for (let c = 0; c < q; c++) max = Math.max(max, o[base + c * S]!);
+  let z = 0;
+  for (let c = 0; c < q; c++) {
+    p[c] = Math.exp(o[base + c * S]! - max);
+    z += p[c]!;
+  }
+  if (grad) for (let c = 0; c < q; c++) grad[base + c * S]! += scale * ((c === sigma ? 1 : 0) - p[c]! / z);
+  for (let c = 0; c < q; c++) p[c] = p[c]! / z;
+  return o[base + sigma * S]! - max - Math.log(z);
+}
+
+/** Mean cross-entropy per site −(1/NS) Σ ln softmax(ℓ)_σ and its gradient. */
+export function categoricalLoss(logits: Tensor, q: number, states: ArrayLike<number>): { loss: number; grad: Tensor } {
+  const { N, S } = dims(logits, q), n = N * S, o = logits.data;
+  checkTarget(states, n);
+  const g = alloc(o, o.length), p = new Float64Array(q);
+  let loss = 0;
+  for (let b = 0; b < N; b++) {
+    for (let i = 0; i < S; i++) loss -= categoricalSite(o, b * q * S + i, S, q, stateOf(states[b * S + i]!, q), p, g, -1 / n);
+  }
+  return { loss: loss / n, grad: { shape: logits.shape.slice(), data: g } };
+}
+
+/** ln q(states | logits) of each configuration in the batch (exact, summed over its sites). */
+export function categoricalLogProb(logits: Tensor, q: number, states: ArrayLike<number>): Float64Array {
+  const { N, S } = dims(logits, q), o = logits.data, res = new Float64Array(N), p = new Float64Array(q);
+  checkTarget(states, N * S);
+  for (let b = 0; b < N; b++) {
+    let acc = 0;
+    for (let i = 0; i < S; i++) acc += categoricalSite(o, b * q * S + i, S, q, stateOf(states[b * S + i]!, q), p, null, 0);
+    res[b] = acc;
+  }
+  return res;
+}
+
+/** Draws states site by site (inversion with 53-bit uniforms) and returns them with ln q of each configuration. */
+export function categoricalSample(logits: Tensor, q: number, rng: Rng, into?: Int8Array): { states: Int8Array; logProb: Float64Array } {
+  const { N, S } = dims(logits, q), o = logits.data;
+  const states = into ?? new Int8Array(N * S);
+  checkTarget(states, N * S);
+  const res = new Float64Array(N), p = new Float64Array(q);
+  for (let b = 0; b < N; b++) {
+    let acc = 0;
+    for (let i = 0; i < S; i++) {
+      const base = b * q * S + i;
+      categoricalSite(o, base, S, q, 0, p, null, 0);
+      let u = rng.double(), c = 0;
+      while (c < q - 1 && u >= p[c]!) u -= p[c++]!;
+      states[b * S + i] = c;
+      acc += categoricalSite(o, base, S, q, c, p, null, 0);
+    }
+    res[b] = acc;
+  }
+  return { states, logProb: res };
+}
+
+// ---------- Any head ----------
 
 export function headLoss(h: HeadSpec, out: Tensor, target: ArrayLike<number>): { loss: number; grad: Tensor } {
+  if (h.type === "categorical") return categoricalLoss(out, h.classes, target);
   return h.type === "bernoulli" ? bernoulliLoss(out, target) : mixtureLoss(out, h.components, target);
 }
 
 export function headLogProb(h: HeadSpec, out: Tensor, target: ArrayLike<number>): Float64Array {
+  if (h.type === "categorical") return categoricalLogProb(out, h.classes, target);
   return h.type === "bernoulli" ? bernoulliLogProb(out, target) : mixtureLogProb(out, h.components, target);
 }
 
@@ -267,6 +343,10 @@ export function headSample(h: HeadSpec, out: Tensor, rng: Rng): { sample: Int8Ar
   if (h.type === "bernoulli") {
     const r = bernoulliSample(out, rng);
     return { sample: r.spins, logProb: r.logProb };
+  }
+  if (h.type === "categorical") {
+    const r = categoricalSample(out, h.classes, rng);
+    return { sample: r.states, logProb: r.logProb };
   }
   const r = mixtureSample(out, h.components, rng);
   return { sample: r.field, logProb: r.logProb };
