@@ -25,6 +25,10 @@ import { trainStep } from "../src/irg/nn/train.js";
 import { type Tensor } from "../src/irg/nn/tensor.js";
 import { type PairSet, shuffle } from "../src/irg/dataset.js";
 import { batchGradient, defaultNetwork, type Network, networkMap, scratchFor } from "../src/irg/network.js";
+import { type HeadSpec } from "../src/irg/nn/heads.js";
+
+/** The head `irg train` gives phi4 networks (models/phi4-model.ts). */
+const PHI4_HEAD: HeadSpec = { type: "gaussian-mixture", components: 2 };
 import { createEnsemble } from "../src/io/ensemble.js";
 import { h5Ready } from "../src/io/h5.js";
 import { generate } from "../src/jobs/generate.js";
@@ -41,7 +45,7 @@ interface GenResult { N: number; seconds: number; msPerConfig: number; rssBefore
 /** Generates `limit` 512² configurations from `from` (256²) into `prefix`; RSS before and after. */
 async function genChild(from: string, prefix: string, limit: number): Promise<GenResult> {
   await h5Ready();
-  const net = defaultNetwork({ dim: 2, model: "phi4" }, 1);
+  const net = defaultNetwork({ dim: 2, model: "phi4", head: PHI4_HEAD }, 1);
   const rssBeforeMB = process.resourceUsage().maxRSS / 1024;
   const r = await generate(networkMap(net), { from, prefix, steps: 1, seed: 1, limit, force: true });
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
@@ -121,15 +125,15 @@ const times = (r: number | null): string => (r === null ? "-" : `${r.toFixed(1)}
 interface InferRow { net: string; params: number; dim: number; L: number; mmac: number; forwardMs: number | null; sampleMs: number | null; naiveMs: number | null; speedup: number | null }
 
 /** The networks `irg train` builds by default (defaultNetwork: hidden [16, 16], kernel 5), then other architectures. */
-const phi4Net = defaultNetwork({ dim: 2, model: "phi4" }, 1).spec;
-const isingNet = defaultNetwork({ dim: 2, model: "ising" }, 1).spec;
+const phi4Net = defaultNetwork({ dim: 2, model: "phi4", head: PHI4_HEAD }, 1).spec;
+const isingNet = defaultNetwork({ dim: 2, model: "ising", head: { type: "bernoulli" } }, 1).spec;
 const nets: { name: string; spec: ModelSpec; always?: boolean }[] = [
   { name: "phi4-default (gmm2)", spec: phi4Net, always: true },
   { name: "ising-default (bern)", spec: isingNet, always: true },
   { name: "small-2d-bernoulli", spec: irgNetSpec({ dim: 2, head: "bernoulli" }) },
   { name: "small-2d-gmm2", spec: irgNetSpec({ dim: 2, head: "gaussian-mixture", components: 2 }) },
   { name: "efthymiou-2d", spec: efthymiouSpec(2) },
-  { name: "phi4-default-3d", spec: defaultNetwork({ dim: 3, model: "phi4" }, 1).spec },
+  { name: "phi4-default-3d", spec: defaultNetwork({ dim: 3, model: "phi4", head: PHI4_HEAD }, 1).spec },
   { name: "small-3d-bernoulli", spec: irgNetSpec({ dim: 3, head: "bernoulli" }) },
 ];
 const inferSizes: Record<number, number[]> = quick ? { 2: [128, 512], 3: [32, 64] } : { 2: [128, 512, 2048], 3: [32, 64, 128] };
@@ -227,7 +231,7 @@ function naiveEpoch(nw: Network, set: PairSet, batch: number): void {
 const epochRows: EpochRow[] = [];
 const epochPairs = quick ? 256 : 1000, epochL = 32, epochBatch = 32;
 for (const [name, model] of [["phi4-default (gmm2)", "phi4"], ["ising-default (bern)", "ising"]] as const) {
-  const nw = defaultNetwork({ dim: 2, model }, 1), set = pairSet(nw.spec, epochPairs, epochL, 7);
+  const nw = defaultNetwork({ dim: 2, model, head: model === "phi4" ? PHI4_HEAD : { type: "bernoulli" } }, 1), set = pairSet(nw.spec, epochPairs, epochL, 7);
   // Median of three epochs (the first also warms V8 up); the baseline once: it takes seconds.
   const ts = [0, 1, 2].map((e) => timeOnce(() => epoch(nw, set, epochBatch, e))).sort((a, b) => a - b);
   const naiveMs = timeOnce(() => naiveEpoch(nw, set, epochBatch));

@@ -153,7 +153,7 @@ test("train --model overlap writes a network for overlap; generate uses it; a ph
   } finally {
     gen.close();
   }
-  oneLineError(irg("generate", "--net", net, "--from", ea, "--out", join(dir, "gen2"), "--refine", "2"), /--refine is not defined for overlap fields/);
+  oneLineError(irg("generate", "--net", net, "--from", ea, "--out", join(dir, "gen2"), "--refine", "2"), /--refine is not defined for ea configurations/);
   // A phi4 network on an ea ensemble, and an overlap network trained on phi4 data, are refused.
   const phi4 = join(dir, "phi4.h5");
   await runSimulation("phi4", simulateOptions("phi4", { L: 4, mu2: -0.95, sweeps: 100, therm: 10, saveEvery: 5, out: phi4 }), { checkpointEvery: 60 }, false, true);

@@ -6,7 +6,7 @@ import { h5Ready } from "../io/h5.js";
 import { loadNetwork } from "../io/network.js";
 import { readEnsembleMeta } from "../io/ensemble.js";
 import { networkMap } from "../irg/network.js";
-import { networkModelOf } from "../irg/generator.js";
+import { modelOfFile } from "../models/registry.js";
 import { generate } from "../jobs/generate.js";
 import { UsageError } from "../models/params.js";
 import { progressReporter } from "./progress.js";
@@ -30,7 +30,7 @@ export function registerGenerate(program: Command): void {
       await h5Ready();
       const meta = readEnsembleMeta(o.from);
       // An ea ensemble holds overlap fields: it needs a network trained with --model overlap.
-      const net = loadNetwork(o.net, { model: networkModelOf(meta.model), dim: meta.dim });
+      const net = loadNetwork(o.net, { model: modelOfFile(meta.model, String(o.from)).network?.name ?? meta.model, dim: meta.dim });
       const steps = Number(o.steps), seed = Number(o.seed), limit = o.limit === undefined ? undefined : Number(o.limit);
       if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${o.seed}`);
       if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new UsageError(`--limit must be a positive integer, got ${o.limit}`);

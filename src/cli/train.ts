@@ -4,6 +4,7 @@
 import { type Command } from "commander";
 import { h5Ready } from "../io/h5.js";
 import { UsageError } from "../models/params.js";
+import { modelOfNetwork } from "../models/registry.js";
 import { train } from "../jobs/train.js";
 import { progressReporter } from "./progress.js";
 import { interruptFlag } from "./simulate.js";
@@ -19,7 +20,7 @@ export function registerTrain(program: Command): void {
   program
     .command("train")
     .requiredOption("--data <files...>", "ensembles with stored configurations (one lattice size)")
-    .requiredOption("--model <name>", "phi4, ising, or overlap (spin-glass overlap fields from ea ensembles)")
+    .requiredOption("--model <name>", "phi4, ising, potts, or overlap (spin-glass overlap fields from ea ensembles)")
     .requiredOption("--out <net.json>", "network file")
     .option("--epochs <n>", "maximum epochs", "30")
     .option("--batch <n>", "pairs per Adam step", "32")
@@ -38,7 +39,7 @@ export function registerTrain(program: Command): void {
     .action(async (o: Record<string, string | string[] | boolean | undefined>) => {
       await h5Ready();
       const model = String(o.model);
-      if (model !== "phi4" && model !== "ising" && model !== "overlap") throw new UsageError(`--model must be phi4, ising or overlap, got ${model}`);
+      modelOfNetwork(model);
       const lr = Number(o.lr), validation = Number(o.validation);
       if (!(validation > 0 && validation < 0.5)) throw new UsageError(`--validation must be between 0 and 0.5, got ${String(o.validation)}`);
       const kernel = int("kernel", o.kernel as string, 1)!;

@@ -6,6 +6,7 @@ import { type Network } from "../irg/network.js";
 import { checkSpec, type ModelSpec, paramCount } from "../irg/nn/model.js";
 import { writeFileAtomic } from "./files.js";
 import { H5Error } from "./h5.js";
+import { MODELS } from "../models/registry.js";
 
 export const NETWORK_FORMAT = "irg-network";
 export const NETWORK_VERSION = 1;
@@ -41,7 +42,7 @@ export function loadNetwork(path: string, expect: { model?: string; dim?: number
   if (j.format !== NETWORK_FORMAT) throw new H5Error(`${path} is not an irg network (no format "${NETWORK_FORMAT}")`);
   if (Number(j.format_version) > NETWORK_VERSION) throw new H5Error(`${path} has network format ${String(j.format_version)}; upgrade irg`);
   const model = j.model as Network["model"], dim = Number(j.dim) as 2 | 3;
-  if (model !== "phi4" && model !== "ising" && model !== "overlap") throw new H5Error(`${path}: unknown network model ${JSON.stringify(j.model)}`);
+  if (!MODELS.some((d) => d.network?.name === model)) throw new H5Error(`${path}: unknown network model ${JSON.stringify(j.model)}`);
   if (expect.model && model !== expect.model) throw new H5Error(`${path} was trained for ${model}, not ${expect.model}; train a network for ${expect.model}`);
   if (expect.dim && dim !== expect.dim) throw new H5Error(`${path} is a ${dim}D network, but the data are ${expect.dim}D`);
   const spec = j.spec as ModelSpec;

@@ -256,6 +256,7 @@ function metadata(net: Network): [string, string][] {
 /** The ONNX ModelProto of the network's deterministic part; dynamic batch N and lattice size L. */
 export function networkToOnnx(net: Network): Uint8Array {
   if (!net.spec.head) throw new RangeError("only networks with an output head can be exported");
+  if (net.spec.inChannels !== 1) throw new RangeError(`ONNX export takes networks with one input channel; this ${net.model} network reads ${net.spec.inChannels} one-hot channels`);
   const g = onnxGraph(net), s = scaleFactor(net.spec), outC = checkSpec(net.spec);
   const graph = new Msg();
   g.nodes.forEach((n, i) => graph.msg(1, nodeMsg(n, `${n.op.toLowerCase()}_${i}`)));

@@ -1,5 +1,5 @@
 // Training pairs for an inverse RG map: (blocked configuration → original), with the symmetries of the
-// lattice model (the square's or cube's rotations and reflections, and the global sign flip) applied
+// lattice model (the square's or cube's rotations and reflections, and the global sign flip or state permutation) applied
 // at random as augmentation, and a seeded split into training and validation sets.
 
 import { type Rng } from "../lattice/rng.js";
@@ -13,6 +13,11 @@ export interface PairSet {
   /** Fine targets, [n, L^d] flat. */
   fine: Float32Array;
   n: number;
+  /**
+   * The internal symmetry used for augmentation: absent, a global sign flip (Z2 models); a number q,
+   * a random permutation of the states 0 … q−1 (the Potts model's S_q).
+   */
+  states?: number;
 }
 
 /** Index permutation of a symmetry of the d-cube acting on an L^d lattice (axes permuted, some reversed). */
@@ -58,11 +63,20 @@ export function cubeSymmetries(L: number, dim: number): Int32Array[] {
 /**
  * Writes an augmented copy of pair k into (coarse, fine): the same random lattice symmetry on both
  * sizes (blocking commutes with the cube's symmetries because blocks align with the axes), and a
- * random global sign flip (the models are Z2-symmetric).
+ * random global sign flip (Z2 models) or permutation of the states (`states` set).
  */
 export function augmentPair(set: PairSet, k: number, symC: readonly Int32Array[], symF: readonly Int32Array[], rng: Rng, coarse: Float32Array, fine: Float32Array): void {
   const Vc = (set.L / 2) ** set.dim, V = set.L ** set.dim;
   const s = rng.below(symC.length);
+  if (set.states !== undefined) {
+    // Relabel the states by a uniform random permutation (blocking by plurality commutes with it).
+    const perm = Int32Array.from({ length: set.states }, (_, i) => i);
+    shuffle(perm, rng);
+    const mc = symC[s]!, mf = symF[s]!;
+    for (let i = 0; i < Vc; i++) coarse[mc[i]!] = perm[set.coarse[k * Vc + i]!]!;
+    for (let i = 0; i < V; i++) fine[mf[i]!] = perm[set.fine[k * V + i]!]!;
+    return;
+  }
   const sign = rng.u32() & 1 ? -1 : 1;
   const mc = symC[s]!, mf = symF[s]!;
   for (let i = 0; i < Vc; i++) coarse[mc[i]!] = sign * set.coarse[k * Vc + i]!;

@@ -4,18 +4,11 @@
 
 import { type Rng } from "../lattice/rng.js";
 
-/** What a map generates: φ⁴ fields, Ising spins, or spin-glass overlap fields ρ = ±1 (from "ea" ensembles). */
-export type NetworkModel = "phi4" | "ising" | "overlap";
-
-/** The ensemble model whose configurations a network of `model` maps (overlap fields live in "ea" files). */
-export function ensembleModelOf(model: NetworkModel): string {
-  return model === "overlap" ? "ea" : model;
-}
-
-/** The network model for configurations of an ensemble model. */
-export function networkModelOf(ensembleModel: string): string {
-  return ensembleModel === "ea" ? "overlap" : ensembleModel;
-}
+/**
+ * What a map generates, by the name its model's descriptor gives networks (models/model.ts,
+ * NetworkSupport): "phi4" fields, "ising" spins, "potts" states, "overlap" fields of "ea" ensembles.
+ */
+export type NetworkModel = string;
 
 export interface InverseMap {
   readonly model: NetworkModel;

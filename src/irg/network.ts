@@ -10,7 +10,7 @@ import { type InverseMap, type NetworkModel } from "./generator.js";
 import { augmentPair, cubeSymmetries, type PairSet } from "./dataset.js";
 
 export interface Network {
-  /** overlap: a ±1 field like Ising spins (Bernoulli head), trained on blocked → original overlap fields of "ea" ensembles. */
+  /** What it generates, as the model's descriptor names it (overlap: spin-glass overlap fields of "ea" ensembles). */
   model: NetworkModel;
   dim: 2 | 3;
   /** Architecture including the output head. */
@@ -30,9 +30,12 @@ export interface Network {
 export interface ArchOptions {
   dim: 2 | 3;
   model: NetworkModel;
+  /** The output head (from the model's descriptor): spins, states or fields. */
+  head: HeadSpec;
+  /** One-hot input over this many states (categorical models); absent: the coarse value itself. */
+  inputStates?: number;
   hidden?: number;
   kernel?: number;
-  components?: number;
 }
 
 export function headOf(net: Network): HeadSpec {
@@ -43,23 +46,43 @@ export function headOf(net: Network): HeadSpec {
 /**
  * The default generator: two hidden layers on the coarse lattice (a k^d convolution, then 1×1, ReLU)
  * and a stride-2 transposed convolution to the head's channels — a Bernoulli per site for spins, a
- * mixture of Gaussians per site for fields. Hidden 16, k = 5 by default: a fine site sees a 5^d
- * coarse neighbourhood.
+ * softmax over q states for Potts states, a mixture of Gaussians per site for fields. Hidden 16,
+ * k = 5 by default: a fine site sees a 5^d coarse neighbourhood.
  */
 export function defaultNetwork(a: ArchOptions, seed: number): Network {
   const h = a.hidden ?? 16;
   const spec = irgNetSpec({
     dim: a.dim,
-    head: a.model === "phi4" ? "gaussian-mixture" : "bernoulli",
-    components: a.components ?? 2,
+    head: a.head.type,
+    components: a.head.type === "gaussian-mixture" ? a.head.components : undefined,
+    classes: a.head.type === "categorical" ? a.head.classes : undefined,
+    inChannels: a.inputStates ?? 1,
     hidden: [h, h],
     kernel: a.kernel ?? 5,
   });
   return { model: a.model, dim: a.dim, spec, params: initParams(spec, rngFor({ seed, task: 9000 })) as Float32Array, inputScale: 1, training: {} };
 }
 
-function coarseShape(dim: number, n: number, Lc: number): number[] {
-  return dim === 3 ? [n, 1, Lc, Lc, Lc] : [n, 1, Lc, Lc];
+/**
+ * The network's input for n coarse configurations of Vc sites: the values times `inputScale` (one
+ * channel), or one-hot states (q channels, when the spec has q input channels).
+ */
+export function encodeInput(net: Network, coarse: ArrayLike<number>, n: number, Vc: number): Float32Array {
+  const C = net.spec.inChannels;
+  if (C === 1) return Float32Array.from(coarse, (v) => v * net.inputScale);
+  const out = new Float32Array(n * C * Vc);
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < Vc; i++) {
+      const v = coarse[b * Vc + i]!;
+      if (!(Number.isInteger(v) && v >= 0 && v < C)) throw new RangeError(`a one-hot input takes states 0..${C - 1}, got ${v}`);
+      out[(b * C + v) * Vc + i] = 1;
+    }
+  }
+  return out;
+}
+
+function coarseShape(dim: number, n: number, Lc: number, C: number): number[] {
+  return dim === 3 ? [n, C, Lc, Lc, Lc] : [n, C, Lc, Lc];
 }
 
 /** Scratch buffers for augmented batches of one set. */
@@ -91,7 +114,7 @@ export function batchGradient(net: Network, set: PairSet, indices: ArrayLike<num
       f.set(set.fine.subarray(k * V, (k + 1) * V));
     }
   }
-  const input = { shape: coarseShape(set.dim, n, Lc), data: coarse };
+  const input = { shape: coarseShape(set.dim, n, Lc, net.spec.inChannels), data: net.spec.inChannels === 1 ? coarse : encodeInput(net, coarse, n, Vc) };
   const head = headOf(net);
   if (!grad) {
     const out = predict(net.spec, net.params, input);
@@ -111,8 +134,8 @@ export function networkMap(net: Network): InverseMap {
     model: net.model,
     dim: net.dim,
     sample(coarse, L, rng, out) {
-      const c = Float32Array.from(coarse as ArrayLike<number>, (v) => v * net.inputScale);
-      const o = predict(net.spec, net.params, { shape: coarseShape(net.dim, 1, L), data: c });
+      const c = encodeInput(net, coarse, 1, L ** net.dim);
+      const o = predict(net.spec, net.params, { shape: coarseShape(net.dim, 1, L, net.spec.inChannels), data: c });
       const { sample, logProb } = headSample(head, o, rng);
       out.set(sample as never);
       return logProb[0]!;
@@ -120,7 +143,7 @@ export function networkMap(net: Network): InverseMap {
     describe: () => ({
       generator: "network",
       network_input_scale: net.inputScale,
-      network_head: head.type === "gaussian-mixture" ? `gaussian-mixture K=${head.components}` : "bernoulli",
+      network_head: head.type === "gaussian-mixture" ? `gaussian-mixture K=${head.components}` : head.type === "categorical" ? `categorical q=${head.classes}` : "bernoulli",
       network_params: net.params.length,
       ...Object.fromEntries(Object.entries(net.training).map(([k, v]) => [`network_${k}`, v])),
     }),

@@ -5,10 +5,7 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { lattice } from "../lattice/geometry.js";
 import { rngFor } from "../lattice/rng.js";
-import { majorityBlock } from "../rg/majority.js";
-import { phi4Block } from "../rg/phi4-block.js";
-import { overlapBlock } from "../rg/overlap.js";
-import { ensembleModelOf, type NetworkModel } from "../irg/generator.js";
+import { type NetworkModel } from "../irg/generator.js";
 import { type PairSet, shuffle, splitIndices } from "../irg/dataset.js";
 import { adamInit, adamStep, type AdamState } from "../irg/nn/adam.js";
 import { defaultNetwork, type Network } from "../irg/network.js";
@@ -18,6 +15,8 @@ import { openEnsemble } from "../io/ensemble.js";
 import { writeFileAtomic } from "../io/files.js";
 import { saveNetwork } from "../io/network.js";
 import { UsageError } from "../models/params.js";
+import { type StoredParams } from "../models/model.js";
+import { modelOfNetwork } from "../models/registry.js";
 import { SOFTWARE } from "../version.js";
 
 export interface TrainOptions {
@@ -58,22 +57,26 @@ export interface TrainResult {
   stopped: boolean;
 }
 
-/** Pairs from every stored configuration of the files (all of one model, dimension and size). */
-export function loadPairs(files: string[], model: NetworkModel, seed: number, maxPairs = Infinity): PairSet & { couplings: string } {
+/** Pairs from every stored configuration of the files (all of one model, dimension and size), blocked by the model's rule. */
+export function loadPairs(files: string[], model: NetworkModel, seed: number, maxPairs = Infinity): PairSet & { couplings: string; params: StoredParams } {
+  const d = modelOfNetwork(model);
   const parts: { coarse: Float32Array; fine: Float32Array }[] = [];
   let L = 0, dim: 2 | 3 = 2;
+  let params: StoredParams | undefined;
   const couplings: string[] = [];
   files.forEach((file, fi) => {
     const r = openEnsemble(file);
     try {
       const { meta } = r;
-      const want = ensembleModelOf(model);
-      if (meta.model !== want) throw new UsageError(`${file} holds ${meta.model} configurations, not ${want}${model === "overlap" ? " (overlap networks train on ea ensembles)" : ""}`);
+      if (meta.model !== d.name) throw new UsageError(`${file} holds ${meta.model} configurations, not ${d.name}${model !== d.name ? ` (${model} networks train on ${d.name} ensembles)` : ""}`);
       if (L && meta.L !== L) throw new UsageError(`training files must have one lattice size: ${file} has L = ${meta.L}, others ${L}`);
       if (meta.L % 2 !== 0 || meta.L < 4) throw new UsageError(`${file}: L = ${meta.L} cannot be blocked with b = 2`);
+      const states = d.network?.inputStates?.(meta.params);
+      if (params && states !== d.network?.inputStates?.(params)) throw new UsageError(`training files must have one number of states: ${file} has ${states}`);
+      params ??= meta.params;
       L = meta.L;
       dim = meta.dim as 2 | 3;
-      couplings.push(String(model === "phi4" ? meta.params.mu2 : meta.params.beta));
+      couplings.push(String(meta.params[d.coupling]));
       const lat = lattice(dim, L), Vc = lat.V >> dim;
       const rng = rngFor({ seed, task: 8000 + fi });
       const n = Math.min(r.configRows, Math.max(0, maxPairs - parts.reduce((a, p) => a + p.fine.length / lat.V, 0)));
@@ -81,18 +84,10 @@ export function loadPairs(files: string[], model: NetworkModel, seed: number, ma
       const cfg = r.configs(0, n);
       const fine = Float32Array.from(cfg as ArrayLike<number>);
       const coarse = new Float32Array(n * Vc);
-      const outI = new Int8Array(Vc), outF = new Float32Array(Vc);
+      const out = meta.configDtype === "int8" ? new Int8Array(Vc) : new Float32Array(Vc);
       for (let k = 0; k < n; k++) {
-        if (model === "overlap") {
-          overlapBlock(lat, (cfg as Int8Array).subarray(k * lat.V, (k + 1) * lat.V), outI, rng);
-          coarse.set(outI, k * Vc);
-        } else if (model === "ising") {
-          majorityBlock(lat, (cfg as Int8Array).subarray(k * lat.V, (k + 1) * lat.V), outI, { tie: "random", rng });
-          coarse.set(outI, k * Vc);
-        } else {
-          phi4Block(lat, fine.subarray(k * lat.V, (k + 1) * lat.V), outF, rng);
-          coarse.set(outF, k * Vc);
-        }
+        d.blockRule!.apply(lat, cfg.subarray(k * lat.V, (k + 1) * lat.V), out, rng, meta.params);
+        coarse.set(out, k * Vc);
       }
       parts.push({ coarse, fine });
     } finally {
@@ -110,7 +105,8 @@ export function loadPairs(files: string[], model: NetworkModel, seed: number, ma
     }
     return out;
   };
-  return { dim, L, n, coarse: cat((p) => p.coarse), fine: cat((p) => p.fine), couplings: [...new Set(couplings)].join(",") };
+  const states = d.network?.symmetry === "permutation" ? d.network.inputStates?.(params!) : undefined;
+  return { dim, L, n, coarse: cat((p) => p.coarse), fine: cat((p) => p.fine), couplings: [...new Set(couplings)].join(","), params: params!, ...(states ? { states } : {}) };
 }
 
 interface TrainCheckpoint {
@@ -138,8 +134,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
   if (!(lr > 0)) throw new UsageError(`--lr must be > 0, got ${lr}`);
   if (existsSync(o.out) && !o.force) throw new UsageError(`${o.out} already exists; use --force to overwrite it`);
+  const support = modelOfNetwork(o.model).network!;
   const set = loadPairs(o.data, o.model, seed, o.maxPairs);
-  const net: Network = defaultNetwork({ dim: set.dim, model: o.model, hidden: o.hidden, kernel: o.kernel, components: o.components }, seed);
+  const net: Network = defaultNetwork({ dim: set.dim, model: o.model, head: support.head(set.params, { components: o.components }), inputStates: support.inputStates?.(set.params), hidden: o.hidden, kernel: o.kernel }, seed);
   const { train: trainIdx, validation: valIdx } = splitIndices(set.n, o.validation ?? 0.1, rngFor({ seed, task: 8100 }));
   const shards = o.shards ?? 8;
   const settings = JSON.stringify({ data: o.data, model: o.model, epochs, batch, lr, patience, seed, hidden: o.hidden, kernel: o.kernel, components: o.components, maxPairs: o.maxPairs, n: set.n, shards });

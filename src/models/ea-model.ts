@@ -95,6 +95,8 @@ export const eaModel: ModelDescriptor = {
     };
   },
   conjugateName: "energy E(s) + E(t)",
+  // Overlap fields are ±1 like spins; they have no local action of their own (no `refine`).
+  network: { name: "overlap", head: () => ({ type: "bernoulli" }), symmetry: "sign" },
   blockRule: {
     name: "overlap",
     description: "overlap rule (b = 2): majority of the overlap field over each block, a zero sum broken by a fair coin",

@@ -3,6 +3,8 @@
 import { lattice, neighbours } from "../lattice/geometry.js";
 import { ISING_ALGORITHMS, makeIsingSampler, type IsingAlgorithm } from "../mc/ising-samplers.js";
 import { majorityBlock } from "../rg/majority.js";
+import { checkerboardSweep, Rule } from "../mc/checkerboard.js";
+import { metropolisTable } from "../mc/metropolis.js";
 import { isingEstimates } from "../analysis/observables.js";
 import { BETA_C_2D, BETA_C_3D, isingEnergyWith, isSpinConfig, magnetization } from "./ising.js";
 import { type CriticalReference, type ModelDescriptor } from "./model.js";
@@ -50,6 +52,13 @@ export const isingModel: ModelDescriptor = {
     };
   },
   conjugateName: "energy",
+  network: { name: "ising", head: () => ({ type: "bernoulli" }), symmetry: "sign" },
+  refine(lat, params, sweeps) {
+    const table = metropolisTable(lat.dim, Number(params.beta));
+    return (cfg, rng) => {
+      for (let k = 0; k < sweeps; k++) checkerboardSweep(lat, cfg as Int8Array, Rule.Metropolis, table, rng);
+    };
+  },
   blockRule: {
     name: "majority",
     description: "majority rule (b = 2): the sign of the block sum, a zero sum broken by a fair coin",

@@ -8,6 +8,7 @@ import { type Lattice } from "../lattice/geometry.js";
 import { type Rng } from "../lattice/rng.js";
 import { type Chains } from "../mc/chains.js";
 import { type Estimate } from "../analysis/stats.js";
+import { type HeadSpec } from "../irg/nn/heads.js";
 import { type ParamSpecs } from "./params.js";
 
 /** How one configuration is stored: one byte per site (spins, states, overlaps) or a float field. */
@@ -78,6 +79,18 @@ export interface CriticalReference {
   source: string;
 }
 
+/** How inverse-RG networks represent a model's configurations. */
+export interface NetworkSupport {
+  /** The name network files carry (the spin glass's networks map overlap fields: "overlap"). */
+  readonly name: string;
+  /** The output head for configurations with these parameters (`components`: mixture size asked for). */
+  head(params: StoredParams, opts: { components?: number }): HeadSpec;
+  /** One-hot input over this many states (categorical models); absent: the coarse value is the input. */
+  inputStates?(params: StoredParams): number;
+  /** The internal symmetry used to augment training pairs: a global sign flip, or a permutation of the states. */
+  readonly symmetry: "sign" | "permutation";
+}
+
 /** Reads one per-measurement series of an ensemble (row = measurement·chains + chain). */
 export type SeriesReader = (name: string) => Float64Array;
 
@@ -138,6 +151,13 @@ export interface ModelDescriptor {
   observe?(lat: Lattice, params: StoredParams): (cfg: Config, out: Float64Array) => void;
   /** What the conjugate series of a blocked file holds (its parent's), for the file's attributes. */
   readonly conjugateName?: string;
+  /** Inverse-RG networks of this model (absent: `irg train` refuses it). */
+  readonly network?: NetworkSupport;
+  /**
+   * `sweeps` local Monte Carlo sweeps of the model's action at `params`, in place, for refining
+   * generated configurations (absent where they have no local action, e.g. overlap fields).
+   */
+  refine?(lat: Lattice, params: StoredParams, sweeps: number): (cfg: Config, rng: Rng) => void;
   /** The b = 2 block rule for ensembles of this model. */
   readonly blockRule?: BlockRule;
   /** Checks a configuration read from a file (states in range, spins ±1); returns a problem or undefined. */

@@ -1,8 +1,9 @@
 // The φ⁴ model's descriptor: couplings, samplers, estimates, the seed's block rule (see model.ts).
 
-import { lattice } from "../lattice/geometry.js";
+import { lattice, neighbours } from "../lattice/geometry.js";
 import { makePhi4Sampler, PHI4_ALGORITHMS, type Phi4Algorithm } from "../mc/phi4-samplers.js";
 import { phi4Block } from "../rg/phi4-block.js";
+import { phi4LocalSweep } from "../mc/phi4-local.js";
 import { phi4Estimates } from "../analysis/observables.js";
 import { PHI4_DEFAULTS } from "./phi4.js";
 import { type ModelDescriptor } from "./model.js";
@@ -39,17 +40,39 @@ export const phi4Model: ModelDescriptor = {
     for (let k = 0; k < cfg.length; k++) s += cfg[k]!;
     return s / cfg.length;
   },
-  configObservables: ["magnetization", "phi2"],
-  observe: () => (cfg, out) => {
-    let m = 0, second = 0;
-    for (let k = 0; k < cfg.length; k++) {
-      m += cfg[k]!;
-      second += cfg[k]! * cfg[k]!;
-    }
-    out[0] = m;
-    out[1] = second;
+  // Σφ, Σφ², Σφ⁴ and Σ_{x,μ} φ_x φ_{x+μ}: every term of the action, so that generated ensembles can be
+  // compared term by term with simulated ones.
+  configObservables: ["magnetization", "phi2", "phi4", "hopping"],
+  observe(lat) {
+    const nb = neighbours(lat), z = 2 * lat.dim;
+    return (cfg, out) => {
+      let m = 0, p2 = 0, p4 = 0, hop = 0;
+      for (let i = 0; i < cfg.length; i++) {
+        const f = cfg[i]!;
+        m += f;
+        p2 += f * f;
+        p4 += f * f * f * f;
+        let h = 0;
+        for (let d = 0; d < lat.dim; d++) h += cfg[nb[i * z + 2 * d]!]!;
+        hop += f * h;
+      }
+      out[0] = m;
+      out[1] = p2;
+      out[2] = p4;
+      out[3] = hop;
+    };
   },
   conjugateName: "phi2/2",
+  network: { name: "phi4", head: (_p, o) => ({ type: "gaussian-mixture", components: o.components ?? 2 }), symmetry: "sign" },
+  refine(lat, params, sweeps) {
+    const c = { mu2: Number(params.mu2), lambda: Number(params.lambda), kappa: Number(params.kappa) };
+    const phi = new Float64Array(lat.V);
+    return (cfg, rng) => {
+      phi.set(cfg);
+      for (let k = 0; k < sweeps; k++) phi4LocalSweep(lat, phi, c, rng);
+      (cfg as Float32Array).set(phi);
+    };
+  },
   blockRule: {
     name: "phi4",
     description: "phi^4 block rule (b = 2): the mean of the block's values of the sign of its sum",

@@ -24,6 +24,13 @@ export function modelOfFile(name: string, what: string): ModelDescriptor {
   return m;
 }
 
+/** The model whose networks carry `name` (see NetworkSupport.name), or a one-line error. */
+export function modelOfNetwork(name: string): ModelDescriptor {
+  const m = MODELS.find((d) => d.network?.name === name);
+  if (!m) throw new UsageError(`no model has networks named "${name}"; choose one of ${MODELS.filter((d) => d.network).map((d) => d.network!.name).join(", ")}`);
+  return m;
+}
+
 /**
  * Every model's parameters in one table for a command's help: a flag several models take (--beta,
  * --algorithm) is listed once, its description prefixed by each model's name.

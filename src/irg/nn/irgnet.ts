@@ -1,4 +1,4 @@
-// Ready-made inverse-RG generators (b = 2): coarse configuration (1 channel, L/2) in, per-site distribution
+// Ready-made inverse-RG generators (b = 2): coarse configuration (1 channel, or q one-hot channels, L/2) in, per-site distribution
 // parameters of the fine one (L) out. After Efthymiou, Beach & Melko, PRE 99, 063301 (2019).
 //
 // Why the default runs its hidden layers on the coarse lattice and upsamples last (stride-2
@@ -10,7 +10,11 @@ import { type LayerSpec, type ModelSpec, checkSpec } from "./model.js";
 
 export interface IrgNetOptions {
   dim: 2 | 3;
-  head: "bernoulli" | "gaussian-mixture";
+  head: "bernoulli" | "gaussian-mixture" | "categorical";
+  /** States of the categorical head (Potts q). */
+  classes?: number;
+  /** Input channels: 1 (the coarse value) or q (one-hot coarse states). Default 1. */
+  inChannels?: number;
   /** Mixture components K (gaussian-mixture only; 1 = a plain Gaussian). Default 2. */
   components?: number;
   /** Hidden channels; the first layer has kernel `kernel`, the others are 1×1. Default DEFAULT_HIDDEN. */
@@ -38,13 +42,13 @@ export interface IrgNetOptions {
 export const DEFAULT_HIDDEN: readonly number[] = [8, 8];
 
 export function irgNetSpec(o: IrgNetOptions): ModelSpec {
-  const head: HeadSpec = o.head === "bernoulli" ? { type: "bernoulli" } : { type: "gaussian-mixture", components: o.components ?? 2 };
+  const head: HeadSpec = o.head === "bernoulli" ? { type: "bernoulli" } : o.head === "categorical" ? { type: "categorical", classes: o.classes ?? 2 } : { type: "gaussian-mixture", components: o.components ?? 2 };
   const hidden = o.hidden ?? DEFAULT_HIDDEN;
   if (hidden.length === 0) throw new RangeError("irgNetSpec needs at least one hidden layer");
   const k = o.kernel ?? 3, up = o.upsample ?? "transposed", fn = o.activation ?? "relu";
   const layers: LayerSpec[] = [];
   if (up === "nearest") layers.push({ type: "upsample" });
-  let c = 1;
+  let c = o.inChannels ?? 1;
   hidden.forEach((h, i) => {
     layers.push({ type: "conv", cin: c, cout: h, k: i === 0 ? k : 1 }, { type: "act", fn });
     c = h;
@@ -52,7 +56,7 @@ export function irgNetSpec(o: IrgNetOptions): ModelSpec {
   const C = headChannels(head);
   if (up === "nearest") layers.push({ type: "conv", cin: c, cout: C, k: o.outKernel ?? 3 });
   else layers.push({ type: "convT", cin: c, cout: C, k: o.outKernel ?? 2 });
-  const spec: ModelSpec = { dim: o.dim, inChannels: 1, layers, head };
+  const spec: ModelSpec = { dim: o.dim, inChannels: o.inChannels ?? 1, layers, head };
   checkSpec(spec);
   return spec;
 }

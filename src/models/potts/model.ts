@@ -7,6 +7,7 @@ import { int, num, oneOf, UsageError } from "../params.js";
 import { isPottsConfig, POTTS_Q_MAX, pottsBetaC2D, pottsEnergyWith, pottsOrder, pottsReference2D } from "./potts.js";
 import { makePottsSampler, POTTS_ALGORITHMS, type PottsAlgorithm } from "./sampler.js";
 import { pluralityBlock } from "./plurality.js";
+import { pottsHeatbathSweep, pottsHeatbathTable, sublattices } from "./heatbath.js";
 
 export const pottsModel: ModelDescriptor = {
   name: "potts",
@@ -44,6 +45,19 @@ export const pottsModel: ModelDescriptor = {
     };
   },
   conjugateName: "energy",
+  network: {
+    name: "potts",
+    head: (p) => ({ type: "categorical", classes: Number(p.q) }),
+    inputStates: (p) => Number(p.q),
+    symmetry: "permutation",
+  },
+  refine(lat, params, sweeps) {
+    const q = Number(params.q), nb = neighbours(lat), subs = sublattices(lat);
+    const table = pottsHeatbathTable(lat.dim, Number(params.beta)), w = new Float64Array(q);
+    return (cfg, rng) => {
+      for (let k = 0; k < sweeps; k++) pottsHeatbathSweep(nb, lat.dim, q, cfg as Int8Array, subs, table, rng, w);
+    };
+  },
   blockRule: {
     name: "plurality",
     description: "plurality rule (b = 2): the state held by most sites of the block, ties broken uniformly at random",
