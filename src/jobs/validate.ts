@@ -5,49 +5,20 @@
 import { uwerr, type Estimate } from "../analysis/stats.js";
 import { buildCurves, type CurveObservable, type Curves, type CurveRun, grid, jackknifed } from "../analysis/mcrg.js";
 import { openEnsemble } from "../io/ensemble.js";
+import { lattice } from "../lattice/geometry.js";
 import { conjugateSeries } from "./block.js";
 import { UsageError } from "../models/params.js";
+import { modelOfFile } from "../models/registry.js";
+import { separations, twoPoint } from "../analysis/correlation.js";
 
-/** Separations of G(r): powers of two up to L/2. */
-export function separations(L: number): number[] {
-  const out: number[] = [];
-  for (let r = 1; r <= L / 2; r *= 2) out.push(r);
-  return out;
-}
-
-/**
- * Two-point function along the axes, G(r) = (1/dV) Σ_x Σ_μ φ_x φ_{x+r ê_μ}, for the given
- * separations (the nearest-neighbour correlation is G(1)). Works for spins and fields.
- */
-export function twoPoint(cfg: ArrayLike<number>, L: number, dim: number, rs: readonly number[]): Float64Array {
-  const V = L ** dim;
-  // One monomorphic copy: the loops below then compile to plain float loads whatever the input type.
-  const f = cfg instanceof Float64Array ? cfg : Float64Array.from(cfg);
-  const out = new Float64Array(rs.length);
-  for (let k = 0; k < rs.length; k++) {
-    let s = 0;
-    // Along axis d the lattice splits into blocks of L·stride sites in which the partner of offset j
-    // is (j + r·stride) mod (L·stride): two straight loops, no division per site.
-    for (let d = 0, stride = 1; d < dim; d++, stride *= L) {
-      const block = L * stride, shift = (rs[k]! % L) * stride;
-      for (let base = 0; base < V; base += block) {
-        const end = base + block - shift;
-        for (let i = base; i < end; i++) s += f[i]! * f[i + shift]!;
-        for (let i = end; i < base + block; i++) s += f[i]! * f[i + shift - block]!;
-      }
-    }
-    out[k] = s / (dim * V);
-  }
-  return out;
-}
+export { separations, twoPoint } from "../analysis/correlation.js";
 
 export interface ConfigRun extends CurveRun {
   L: number;
   dim: number;
   model: string;
-  /** φ⁴ λ and κ (NaN for Ising), for the action density. */
-  lambda: number;
-  kappa: number;
+  /** The energy (action) density at coupling c as coefficients of the `extra` series (see ModelDescriptor.actionTerms). */
+  action?: (c: number) => Record<string, number>;
   file: string;
   samples: number;
 }
@@ -68,37 +39,37 @@ export function configRun(file: string): ConfigRun {
       const saveEvery = Number(meta.params.saveEvery ?? 1);
       x = Float64Array.from({ length: n }, (_, row) => all[Math.floor(row / meta.chains) * saveEvery * meta.chains + (row % meta.chains)]!);
     }
+    const d = modelOfFile(meta.model, file);
     const m = new Float64Array(n);
-    const extra: Record<string, Float64Array> = Object.fromEntries(rs.map((d) => [`G${d}`, new Float64Array(n)]));
-    // φ⁴: the local moments, so that the action density can be formed at any reweighted μ².
-    const phi4 = meta.model === "phi4";
-    if (phi4) extra.p2 = new Float64Array(n);
-    if (phi4) extra.p4 = new Float64Array(n);
+    const extra: Record<string, Float64Array> = Object.fromEntries(rs.map((r) => [`G${r}`, new Float64Array(n)]));
+    // The observables of each configuration (the model's), so that the energy or action density can be
+    // formed at any reweighted coupling from them.
+    const names = d.actionTerms ? [...(d.configObservables ?? [])] : [];
+    for (const o of names) extra[`obs_${o}`] = new Float64Array(n);
+    const lat = lattice(meta.dim, meta.L);
+    const observe = names.length ? d.observe!(lat, meta.params) : null;
+    const tmp = new Float64Array(names.length);
+    if (!d.orderParameter) throw new UsageError(`${file}: ${meta.model} configurations have no order parameter to validate`);
+    const order = d.orderParameter;
     const chunk = Math.max(1, Math.floor((8 << 20) / (V * 4)));
     for (let start = 0; start < n; start += chunk) {
       const end = Math.min(n, start + chunk);
       const block = r.configs(start, end);
       for (let row = start; row < end; row++) {
         const cfg = block.subarray((row - start) * V, (row - start + 1) * V);
-        let s = 0, q2 = 0, q4 = 0;
-        for (let i = 0; i < V; i++) {
-          const v = cfg[i]!, v2 = v * v;
-          s += v;
-          q2 += v2;
-          q4 += v2 * v2;
+        m[row] = order(cfg, meta.params);
+        if (observe) {
+          observe(cfg, tmp);
+          names.forEach((o, k) => (extra[`obs_${o}`]![row] = tmp[k]!));
         }
-        m[row] = s / V;
-        if (phi4) {
-          extra.p2![row] = q2 / V;
-          extra.p4![row] = q4 / V;
-        }
-        twoPoint(cfg, meta.L, meta.dim, rs).forEach((g, k) => (extra[`G${rs[k]}`]![row] = g));
+        (d.correlation ?? twoPoint)(cfg, meta.L, meta.dim, rs, meta.params).forEach((g, k) => (extra[`G${rs[k]}`]![row] = g));
       }
     }
-    const coupling = Number(meta.model === "ising" ? meta.params.beta : meta.params.mu2);
+    const coupling = Number(meta.params[d.coupling]);
+    const terms = d.actionTerms;
     return {
-      coupling, x, m, extra, tauInt: Math.max(uwerr(x).tauInt, uwerr(m.map(Math.abs)).tauInt), L: meta.L, dim: meta.dim, file, samples: n,
-      model: meta.model, lambda: phi4 ? Number(meta.params.lambda) : Number.NaN, kappa: phi4 ? Number(meta.params.kappa) : Number.NaN,
+      coupling, x, m, extra, tauInt: Math.max(uwerr(x).tauInt, uwerr(m.map(Math.abs)).tauInt), L: meta.L, dim: meta.dim, file, samples: n, model: meta.model,
+      ...(terms ? { action: (c: number) => Object.fromEntries(Object.entries(terms(meta.params, c, meta.dim)).map(([o, w]) => [`obs_${o}`, w / V])) } : {}),
     };
   } finally {
     r.close();
@@ -150,13 +121,11 @@ export function validate(generatedFiles: (string | ConfigRun)[], directFiles: (s
   const inside = opts.at !== undefined && opts.at >= range[0] && opts.at <= range[1];
   const cs = [...grid(range[0], range[1], opts.points ?? 5), ...(inside ? [opts.at!] : [])].sort((a, b) => a - b);
   const rows: Comparison[] = [];
-  const names = [...QUANTITIES, "energy", ...g.extras.filter((e) => e.startsWith("G"))] as string[];
-  const { dim, model, lambda, kappa } = gen[0]!;
-  // Energy per site: Ising −Σ⟨ij⟩ s_i s_j / V = −d·G(1); φ⁴ the action density at the coupling c.
+  const names = [...QUANTITIES, ...(gen[0]!.action ? ["energy"] : []), ...g.extras.filter((e) => e.startsWith("G"))] as string[];
+  // The energy (Ising, Potts) or action (φ⁴) density at the coupling c, from the model's terms.
+  const action = gen[0]!.action;
   const energy = (cv: Curves, c: number, k: number): number =>
-    model === "phi4"
-      ? -kappa * dim * cv.mean("G1", c, k) + ((c + 2 * dim * kappa) / 2) * cv.mean("p2", c, k) + (lambda / 4) * cv.mean("p4", c, k)
-      : -dim * cv.mean("G1", c, k);
+    Object.entries(action!(c)).reduce((a, [name, w]) => a + w * cv.mean(name, c, k), 0);
   for (const c of cs) {
     for (const q of names) {
       const val = (cv: Curves) => (k: number): number => (q === "energy" ? energy(cv, c, k) : q.startsWith("G") ? cv.mean(q, c, k) : cv.value(q as CurveObservable, c, k));

@@ -52,6 +52,7 @@ export const isingModel: ModelDescriptor = {
     };
   },
   conjugateName: "energy",
+  actionTerms: () => ({ energy: 1 }),
   network: { name: "ising", head: () => ({ type: "bernoulli" }), symmetry: "sign" },
   refine(lat, params, sweeps) {
     const table = metropolisTable(lat.dim, Number(params.beta));

@@ -151,6 +151,13 @@ export interface ModelDescriptor {
   observe?(lat: Lattice, params: StoredParams): (cfg: Config, out: Float64Array) => void;
   /** What the conjugate series of a blocked file holds (its parent's), for the file's attributes. */
   readonly conjugateName?: string;
+  /**
+   * The energy (or action) per configuration at coupling c as a linear combination of the
+   * `configObservables`: name → coefficient (validation compares it at reweighted couplings).
+   */
+  actionTerms?(params: StoredParams, c: number, dim: number): Record<string, number>;
+  /** G(r) of one configuration at separations rs (default: the product of values, analysis/correlation.ts). */
+  correlation?(cfg: Config, L: number, dim: number, rs: readonly number[], params: StoredParams): Float64Array;
   /** Inverse-RG networks of this model (absent: `irg train` refuses it). */
   readonly network?: NetworkSupport;
   /**

@@ -63,6 +63,8 @@ export const phi4Model: ModelDescriptor = {
     };
   },
   conjugateName: "phi2/2",
+  // S/V at μ² = c: −κ Σφ_xφ_{x+μ} + (c + 2dκ)/2 Σφ² + λ/4 Σφ⁴.
+  actionTerms: (p, c, dim) => ({ hopping: -Number(p.kappa), phi2: (c + 2 * dim * Number(p.kappa)) / 2, phi4: Number(p.lambda) / 4 }),
   network: { name: "phi4", head: (_p, o) => ({ type: "gaussian-mixture", components: o.components ?? 2 }), symmetry: "sign" },
   refine(lat, params, sweeps) {
     const c = { mu2: Number(params.mu2), lambda: Number(params.lambda), kappa: Number(params.kappa) };

@@ -2,6 +2,7 @@
 
 import { lattice, neighbours } from "../../lattice/geometry.js";
 import { isingEstimates } from "../../analysis/observables.js";
+import { twoPoint } from "../../analysis/correlation.js";
 import { type ModelDescriptor } from "../model.js";
 import { int, num, oneOf, UsageError } from "../params.js";
 import { isPottsConfig, POTTS_Q_MAX, pottsBetaC2D, pottsEnergyWith, pottsOrder, pottsReference2D } from "./potts.js";
@@ -45,6 +46,16 @@ export const pottsModel: ModelDescriptor = {
     };
   },
   conjugateName: "energy",
+  actionTerms: () => ({ energy: 1 }),
+  // The correlation of the simplex vectors: G(r) = (q·P(σ_x = σ_{x+r}) − 1)/(q − 1), 1 when ordered, 0 when random.
+  correlation(cfg, L, dim, rs, params) {
+    const q = Number(params.q), out = new Float64Array(rs.length), ind = new Float64Array(cfg.length);
+    for (let s = 0; s < q; s++) {
+      for (let i = 0; i < cfg.length; i++) ind[i] = cfg[i] === s ? 1 : 0;
+      twoPoint(ind, L, dim, rs).forEach((g, k) => (out[k]! += g));
+    }
+    return out.map((p) => (q * p - 1) / (q - 1));
+  },
   network: {
     name: "potts",
     head: (p) => ({ type: "categorical", classes: Number(p.q) }),
