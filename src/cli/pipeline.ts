@@ -1,16 +1,17 @@
-// `irg pipeline phi4|ising`: the seed's inverse-RG study end to end (simulate, train, generate,
+// `irg pipeline phi4|ising|potts`: the seed's inverse-RG study end to end (simulate, train, generate,
 // validate, critical point and exponents) with an HTML report. `npm start` runs it at a small size.
 
 import { type Command } from "commander";
 import { join } from "node:path";
 import { h5Ready } from "../io/h5.js";
-import { UsageError } from "../models/params.js";
+import { parseParams, UsageError } from "../models/params.js";
 import { runPipeline, type PipelineOptions } from "../jobs/pipeline.js";
 import { writeReport } from "../report/html.js";
 import { pipelineBlocks } from "../report/pipeline-report.js";
 import { verdictSummary } from "../report/validation-report.js";
 import { fmt } from "../report/mcrg-report.js";
-import { BETA_C_2D } from "../models/ising.js";
+import { MODELS, modelOf } from "../models/registry.js";
+import { type StoredParams } from "../models/model.js";
 import { parseGrid } from "../jobs/scan.js";
 import { progressReporter } from "./progress.js";
 import { interruptFlag } from "./simulate.js";
@@ -20,18 +21,16 @@ import { eaPipelineBlocks } from "../report/ea-pipeline-report.js";
 
 /**
  * Defaults: the quick study (L = 32 → 128, a few minutes on two cores) unless a larger target is
- * asked for; `--target 512` is the full study (from L0 = 64 for φ⁴, see `defaultL0`).
+ * asked for; `--target 512` is the full study. The numbers are the model's (its descriptor's `pipeline`).
  */
-export function pipelineDefaults(model: string, target: number, L0: number): Omit<PipelineOptions, "outDir" | "log" | "progress" | "shouldStop"> {
+export function pipelineDefaults(model: string, target: number, L0: number, params: StoredParams = {}): Omit<PipelineOptions, "outDir" | "log" | "progress" | "shouldStop"> {
+  const p = modelOf(model).pipeline;
+  if (!p) throw new UsageError(`there is no inverse-RG pipeline for ${model}`);
   const quick = target <= 128;
   // Quick: direct Monte Carlo at 2·L0 and 4·L0; full: at every generated size (the seed compares at 512).
   const directSizes = quick ? [2 * L0, 4 * L0].filter((L) => L <= target) : Array.from({ length: Math.log2(target / L0) }, (_, k) => L0 * 2 ** (k + 1));
-  const common = { L0, target, directSizes, therm: 500, epochs: quick ? 10 : model === "phi4" ? 8 : 20, maxPairs: quick ? 2000 : 4000, seed: 1, genLimit: 500, refine: model === "ising" ? 20 : 4 };
-  if (model === "ising") {
-    return { ...common, model: "ising", couplings: [BETA_C_2D - 0.01, BETA_C_2D, BETA_C_2D + 0.01].map((b) => Number(b.toFixed(6))),
-      sweeps: quick ? 4000 : 10000, saveEvery: 2, directSweeps: quick ? 2000 : 5000 };
-  }
-  return { ...common, model: "phi4", couplings: [-0.97, -0.96, -0.9515, -0.94, -0.93], sweeps: quick ? 4000 : 20000, saveEvery: 4, directSweeps: quick ? 3000 : 10000 };
+  const d = p.defaults(params, quick);
+  return { model, params, L0, target, directSizes, therm: 500, maxPairs: quick ? 2000 : 4000, seed: 1, genLimit: 500, ...d };
 }
 
 function networksOption(v: unknown): "one" | "per-temperature" {
@@ -104,28 +103,25 @@ async function eaPipeline(o: Record<string, string | boolean | undefined>, cmd: 
   }
 }
 
-/**
- * The starting size: 32, except the φ⁴ full study (target ≥ 512), which trains on and starts from 64:
- * the L = 32 system's corrections to scaling would otherwise be carried to every generated size
- * (README, "What this means").
- */
+/** The starting size: 32, or the model's choice for the target (φ⁴: 64 for the full study). */
 export function defaultL0(model: string, target: number): number {
-  return model === "phi4" && target >= 512 ? 64 : 32;
+  return modelOf(model).pipeline?.L0?.(target) ?? 32;
 }
 
 export function registerPipeline(program: Command): void {
   program
     .command("pipeline")
-    .argument("<model>", "phi4, ising, ea (3D spin glass; out dir default out/ea) or compatible (3D Ising compatible Monte Carlo, out dir default out/compatible)")
+    .argument("<model>", "phi4, ising, potts (with --q), ea (3D spin glass; out dir default out/ea) or compatible (3D Ising compatible Monte Carlo, out dir default out/compatible)")
+    .option("--q <n>", "potts: number of states (2, 3 or 4 for a continuous transition)")
     .option("--target <L>", "largest generated size (128: quick study; 512: the seed's)", "128")
     .option("--L0 <L>", "size of the simulated starting lattices (default 32; 64 for phi4 with --target >= 512)")
     .option("--gen-limit <n>", "starting configurations used per coupling for generation")
-    .option("--couplings <grid>", "couplings (mu2 for phi4, beta for ising): a,b,c or start:stop:step")
+    .option("--couplings <grid>", "couplings (mu2 for phi4, beta for ising and potts): a,b,c or start:stop:step")
     .option("--direct <sizes>", "sizes simulated directly for validation, e.g. 64,128")
     .option("--sweeps <n>", "sweeps of the starting ensembles")
     .option("--direct-sweeps <n>", "sweeps of the direct ensembles")
     .option("--epochs <n>", "training epochs")
-    .option("--refine <sweeps>", "local Monte Carlo sweeps after every generated doubling at the central coupling (default: 4 phi4, 20 ising)")
+    .option("--refine <sweeps>", "local Monte Carlo sweeps after every generated doubling at the central coupling (default: 4 phi4, 20 ising, 10 potts)")
     .option("--seed <s>", "seed", "1")
     .option("--out-dir <dir>", "output directory (ensembles, network, report)", "out")
     .option("--workers <n>", "worker threads for the Monte Carlo (default: all cores)")
@@ -151,11 +147,17 @@ export function registerPipeline(program: Command): void {
       if (model === "compatible") return compatiblePipeline(o, cmd);
       await h5Ready();
       if (model === "ea") return eaPipeline(o, cmd);
-      if (model !== "phi4" && model !== "ising") throw new UsageError(`unknown model "${model}"; choose phi4, ising, ea or compatible`);
+      const desc = MODELS.find((m) => m.name === model && m.pipeline);
+      if (!desc) throw new UsageError(`unknown model "${model}"; choose ${MODELS.filter((m) => m.pipeline).map((m) => m.name).join(", ")}, ea or compatible`);
       const target = Number(o.target);
       const L0 = o.L0 === undefined ? defaultL0(model, target) : Number(o.L0);
       if (!Number.isInteger(L0) || L0 < 8 || L0 % 2 !== 0) throw new UsageError(`--L0 must be an even integer >= 8, got ${String(o.L0)}`);
-      const d = pipelineDefaults(model, target, L0);
+      // The model's own parameters (potts: --q), validated by its specs.
+      const wanted = desc.pipeline!.params ?? [];
+      if (o.q !== undefined && !wanted.includes("q")) throw new UsageError(`--q does not apply to ${model}`);
+      const params = parseParams<StoredParams>(Object.fromEntries(wanted.map((k) => [k, desc.params[k]!])), o);
+      for (const k of wanted) if (params[k] === undefined) throw new UsageError(`${desc.params[k]!.flag} is required for the ${model} pipeline`);
+      const d = pipelineDefaults(model, target, L0, params);
       const num = (k: string, min: number): number | undefined => {
         if (o[k] === undefined) return undefined;
         const v = Number(o[k]);
@@ -180,10 +182,12 @@ export function registerPipeline(program: Command): void {
         const r = await runPipeline({ ...opts, ...hooks });
         progress.stop();
         const report = join(opts.outDir, "report.html");
-        writeReport(report, `Inverse RG of ${model}: L = ${opts.L0} → ${opts.target}`, await pipelineBlocks(r));
-        for (const c of r.crossings) process.stdout.write(`critical ${model === "ising" ? "beta" : "mu2"} (${c.label}): ${fmt(c.value)}\n`);
+        writeReport(report, `Inverse RG of ${model}${params.q !== undefined ? ` (q = ${params.q})` : ""}: L = ${opts.L0} → ${opts.target}`, await pipelineBlocks(r));
+        for (const c of r.crossings) process.stdout.write(`critical ${r.coupling} (${c.label}): ${fmt(c.value)}\n`);
+        const R = r.reference;
+        const exact = (v: number | undefined): string => (v === undefined ? "" : ` (exact ${Number(v.toFixed(4))})`);
         for (const sc of r.scaling) {
-          process.stdout.write(`at ${sc.label} (${sc.coupling.toFixed(5)}): beta/nu = ${fmt(sc.betaOverNu)} (exact 0.125), gamma/nu = ${fmt(sc.gammaOverNu)} (exact 1.75), U4 = ${sc.binder.map((b) => `${fmt(b.value)} (L=${b.L})`).join(", ")} over L = ${r.fssSizes.join(", ")}\n`);
+          process.stdout.write(`at ${sc.label} (${sc.coupling.toFixed(5)}): beta/nu = ${fmt(sc.betaOverNu)}${exact(R?.betaOverNu)}, gamma/nu = ${fmt(sc.gammaOverNu)}${exact(R?.gammaOverNu)}, U4 = ${sc.binder.map((b) => `${fmt(b.value)} (L=${b.L})`).join(", ")} over L = ${r.fssSizes.join(", ")}\n`);
         }
         for (const v of r.validations) {
           process.stdout.write(`validation L=${v.L} at ${v.at?.toFixed(4) ?? "all couplings"}: ${verdictSummary(v)}\n`);

@@ -8,22 +8,22 @@ import { join } from "node:path";
 import { runPool, type Job } from "../cluster/pool.js";
 import { readEnsembleMeta } from "../io/ensemble.js";
 import { buildCurves, crossing, type Curves, fssSlope, jackknifed } from "../analysis/mcrg.js";
-import { BETA_C_2D } from "../models/ising.js";
 import { type Estimate, uwerr } from "../analysis/stats.js";
 import { type GenerateResult } from "./generate.js";
 import { blockedRun, originalRun } from "./mcrg.js";
 import { type GenerateJobParams, runJob, WORKER_URL, type SimulateJobParams } from "./registry.js";
 import { simulateOptions, type SimulationResult } from "./simulation.js";
 import { modelOf } from "../models/registry.js";
-
-/** The field models of the inverse-RG pipeline (a spin-glass ensemble is made of overlaps: see pipeline-ea.ts). */
-export type Model = "ising" | "phi4";
+import { type CriticalReference, type StoredParams } from "../models/model.js";
 import { train, type TrainResult } from "./train.js";
 import { type ConfigRun, configRun, validate, type Validation } from "./validate.js";
 import { UsageError } from "../models/params.js";
 
 export interface PipelineOptions {
-  model: Model;
+  /** A model with a `pipeline` in its descriptor (ising, phi4, potts; the spin glass has pipeline-ea.ts). */
+  model: string;
+  /** Model parameters besides the coupling (potts: q). */
+  params?: StoredParams;
   outDir: string;
   /** Size of the simulated starting lattices. */
   L0: number;
@@ -31,7 +31,7 @@ export interface PipelineOptions {
   target: number;
   /** Sizes simulated directly for validation (each a multiple of L0 up to target). */
   directSizes: number[];
-  /** Couplings (μ² for phi4, β for ising). */
+  /** Couplings (the model's: μ² for phi4, β for ising and potts). */
   couplings: number[];
   sweeps: number;
   therm: number;
@@ -71,6 +71,10 @@ export interface PipelineResult {
   scaling: ScalingAt[];
   cost: { L: number; generatedSeconds: number; directSweepSeconds: number; tauInt: number; directSecondsPerIndependent: number; ratio: number } | null;
   snapshots: { L: number; kind: string; file: string }[];
+  /** Known critical values of the model (the descriptor's), for the report. */
+  reference?: CriticalReference;
+  /** The model's coupling (the name of the curves' axis). */
+  coupling: "beta" | "mu2";
   seconds: number;
 }
 
@@ -79,7 +83,7 @@ async function timeSweeps(o: PipelineOptions, L: number, c: number, out: string)
   // Thermalisation is included (the cluster algorithm calibrates its clusters per sweep there).
   const sweeps = 200, therm = 100;
   const options = simulateOptions(o.model, {
-    L, [couplingName(o.model)]: c, out, task: 999, seed: o.seed, therm, sweeps, saveEvery: sweeps, algorithm: directAlgorithm(o.model),
+    ...o.params, L, [couplingName(o.model)]: c, out, task: 999, seed: o.seed, therm, sweeps, saveEvery: sweeps, algorithm: directAlgorithm(o.model),
   });
   const r = (await runJob({ id: 0, kind: "simulate", params: { model: o.model, options, force: true, resume: false } }, { progress: () => {}, shouldStop: () => false })) as SimulationResult;
   rmSync(out, { force: true });
@@ -109,11 +113,15 @@ export function directSaveEvery(o: Pick<PipelineOptions, "saveEvery" | "directSw
   return Math.max(o.saveEvery, Math.ceil(o.directSweeps / 600));
 }
 
-const couplingName = (model: Model): "beta" | "mu2" => modelOf(model).coupling;
-/** Every Monte Carlo run of the pipeline uses the model's cluster algorithm. */
-const directAlgorithm = (model: Model): string => (model === "ising" ? "wolff" : "cluster");
+const couplingName = (model: string): "beta" | "mu2" => modelOf(model).coupling;
+/** Every Monte Carlo run of the pipeline uses the model's pipeline algorithm (a cluster algorithm). */
+function directAlgorithm(model: string): string {
+  const p = modelOf(model).pipeline;
+  if (!p) throw new UsageError(`there is no inverse-RG pipeline for ${model}`);
+  return p.algorithm;
+}
 
-const file = (dir: string, model: Model, L: number, c: number): string => join(dir, `${model}_L${L}_${couplingName(model)}${c.toFixed(6)}.h5`);
+const file = (dir: string, model: string, L: number, c: number): string => join(dir, `${model}_L${L}_${couplingName(model)}${c.toFixed(6)}.h5`);
 
 /** Checks the sizes and returns the generated sizes. */
 export function pipelineSizes(o: Pick<PipelineOptions, "L0" | "target" | "directSizes">): number[] {
@@ -144,7 +152,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       const t = task++;
       if (existsSync(out) && readEnsembleMeta(out).complete) continue;
       const options = simulateOptions(o.model, {
-        L, [coupling]: c, out, task: t, seed: o.seed, therm: o.therm, sweeps: L === o.L0 ? o.sweeps : o.directSweeps,
+        ...o.params, L, [coupling]: c, out, task: t, seed: o.seed, therm: o.therm, sweeps: L === o.L0 ? o.sweeps : o.directSweeps,
         saveEvery: L === o.L0 ? o.saveEvery : directSaveEvery(o), algorithm: directAlgorithm(o.model),
       });
       jobs.push({ id: jobs.length, kind: "simulate", params: { model: o.model, options, force: true, resume: false } });
@@ -232,10 +240,11 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   // 6. Exponents by finite-size scaling over the original and generated sizes at the critical coupling.
   const fssFamilies = [fam(o.L0, "original")!, ...sizes.map((L) => fam(L, "generated")!)].map((f) => ({ L: f.L, curves: f.curves }));
   const dim = orig[0]!.dim;
-  // Also at a coupling that does not come from the generated data: the exact β_c of the 2D Ising
-  // model, or this run's MCRG crossing (original L0 vs blocked 2·L0) for φ⁴.
+  // Also at a coupling that does not come from the generated data: the exact critical coupling where
+  // the model has one (2D Ising, 2D Potts), or this run's MCRG crossing (original L0 vs blocked 2·L0).
   const scaling = [scalingAt(fssFamilies, "IRG crossing", critical.value)];
-  if (o.model === "ising" && dim === 2) scaling.push(scalingAt(fssFamilies, "exact β_c", BETA_C_2D));
+  const reference = modelOf(o.model).reference?.(readEnsembleMeta(startFiles[0]!).params, dim);
+  if (reference?.coupling !== undefined) scaling.push(scalingAt(fssFamilies, `exact ${couplingName(o.model) === "beta" ? "β" : "μ²"}_c`, reference.coupling));
   else if (mcrg) scaling.push(scalingAt(fssFamilies, "MCRG crossing", mcrg.value.value));
 
   // 7. Cost per configuration at the largest direct size: generation vs direct MC with τ_int.
@@ -256,6 +265,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   }
   const snapshots = [{ L: o.L0, kind: "original", file: startFiles[Math.floor(startFiles.length / 2)]! }, ...sizes.map((L) => ({ L, kind: "generated", file: genFiles.get(L)![Math.floor(o.couplings.length / 2)]! }))];
   return {
+    ...(reference ? { reference } : {}),
+    coupling: couplingName(o.model),
     options: o, training, families, validations, crossings, critical,
     fssSizes: fssFamilies.map((f) => f.L), scaling,
     cost, snapshots, seconds: (performance.now() - t0) / 1000,

@@ -53,6 +53,13 @@ export const isingModel: ModelDescriptor = {
   },
   conjugateName: "energy",
   actionTerms: () => ({ energy: 1 }),
+  pipeline: {
+    algorithm: "wolff",
+    defaults: (_p, quick) => ({
+      couplings: [BETA_C_2D - 0.01, BETA_C_2D, BETA_C_2D + 0.01].map((b) => Number(b.toFixed(6))),
+      sweeps: quick ? 4000 : 10000, saveEvery: 2, directSweeps: quick ? 2000 : 5000, refine: 20, epochs: quick ? 10 : 20,
+    }),
+  },
   network: { name: "ising", head: () => ({ type: "bernoulli" }), symmetry: "sign" },
   refine(lat, params, sweeps) {
     const table = metropolisTable(lat.dim, Number(params.beta));

@@ -91,6 +91,18 @@ export interface NetworkSupport {
   readonly symmetry: "sign" | "permutation";
 }
 
+/** What the inverse-RG pipeline (`irg pipeline <model>`) runs for a model by default. */
+export interface PipelineSupport {
+  /** The Monte Carlo algorithm of every run (the fastest exact one near criticality). */
+  readonly algorithm: string;
+  /** Defaults of the quick study (target ≤ 128) or the full one, at the given model parameters. */
+  defaults(params: StoredParams, quick: boolean): { couplings: number[]; sweeps: number; saveEvery: number; directSweeps: number; refine: number; epochs: number };
+  /** The starting size for a target size (default 32). */
+  L0?(target: number): number;
+  /** Model parameters the pipeline needs besides the coupling (e.g. q), as flags it accepts. */
+  readonly params?: readonly string[];
+}
+
 /** Reads one per-measurement series of an ensemble (row = measurement·chains + chain). */
 export type SeriesReader = (name: string) => Float64Array;
 
@@ -158,6 +170,8 @@ export interface ModelDescriptor {
   actionTerms?(params: StoredParams, c: number, dim: number): Record<string, number>;
   /** G(r) of one configuration at separations rs (default: the product of values, analysis/correlation.ts). */
   correlation?(cfg: Config, L: number, dim: number, rs: readonly number[], params: StoredParams): Float64Array;
+  /** The inverse-RG pipeline of this model (absent: no `irg pipeline <model>`). */
+  readonly pipeline?: PipelineSupport;
   /** Inverse-RG networks of this model (absent: `irg train` refuses it). */
   readonly network?: NetworkSupport;
   /**

@@ -65,6 +65,12 @@ export const phi4Model: ModelDescriptor = {
   conjugateName: "phi2/2",
   // S/V at μ² = c: −κ Σφ_xφ_{x+μ} + (c + 2dκ)/2 Σφ² + λ/4 Σφ⁴.
   actionTerms: (p, c, dim) => ({ hopping: -Number(p.kappa), phi2: (c + 2 * dim * Number(p.kappa)) / 2, phi4: Number(p.lambda) / 4 }),
+  pipeline: {
+    algorithm: "cluster",
+    defaults: (_p, quick) => ({ couplings: [-0.97, -0.96, -0.9515, -0.94, -0.93], sweeps: quick ? 4000 : 20000, saveEvery: 4, directSweeps: quick ? 3000 : 10000, refine: 4, epochs: quick ? 10 : 8 }),
+    // The full study starts from 64: the L = 32 system's corrections to scaling would otherwise be carried to every generated size.
+    L0: (target) => (target >= 512 ? 64 : 32),
+  },
   network: { name: "phi4", head: (_p, o) => ({ type: "gaussian-mixture", components: o.components ?? 2 }), symmetry: "sign" },
   refine(lat, params, sweeps) {
     const c = { mu2: Number(params.mu2), lambda: Number(params.lambda), kappa: Number(params.kappa) };

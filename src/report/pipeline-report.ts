@@ -4,37 +4,44 @@
 import { type PipelineResult } from "../jobs/pipeline.js";
 import { openEnsemble } from "../io/ensemble.js";
 import { type Block } from "./html.js";
-import { curvePoints, fmt, ISING_2D } from "./mcrg-report.js";
+import { curvePoints, fmt } from "./mcrg-report.js";
 import { linePlotSpec, type Point, renderSvg } from "./plot.js";
 import { snapshotPng } from "./snapshot.js";
 import { validationBlocks } from "./validation-report.js";
 
-function sig(e: { value: number; error: number }, exact: number): string {
-  return e.error > 0 ? ((e.value - exact) / e.error).toFixed(1) : "—";
+function sig(e: { value: number; error: number }, exact: number | undefined): string {
+  return exact !== undefined && e.error > 0 ? ((e.value - exact) / e.error).toFixed(1) : "—";
+}
+
+/** The reference column: the known value, or a note, or a dash. */
+function ref(v: number | undefined, note?: string): string | number {
+  return v !== undefined ? Number(v.toFixed(6)) : note ?? "—";
 }
 
 export async function pipelineBlocks(r: PipelineResult): Promise<Block[]> {
   const o = r.options;
-  const cl = o.model === "ising" ? "β" : "μ²";
+  const cl = r.coupling === "mu2" ? "μ²" : "β";
+  const R = r.reference;
+  const isingClass = R?.source.includes("Ising") ?? false;
   const blocks: Block[] = [];
   const sizes = r.families.filter((f) => f.kind === "generated").map((f) => f.L);
   blocks.push({ kind: "p", text: `${o.model}: Monte Carlo at L = ${o.L0} (${o.sweeps} sweeps, ${cl} = ${o.couplings.join(", ")}), a network trained on ${r.training.pairs} (blocked → original) pairs, configurations generated up to L = ${o.target}, direct Monte Carlo at L = ${o.directSizes.join(", ")} (${o.directSweeps} sweeps) for validation. Total ${r.seconds.toFixed(0)} s.` });
   const rows: (string | number)[][] = [];
-  for (const c of r.crossings) rows.push([`${cl}_c from ⟨|m|⟩: ${c.label}`, fmt(c.value), o.model === "ising" ? ISING_2D.betaC.toFixed(6) : "seed: −0.9515", o.model === "ising" ? sig(c.value, ISING_2D.betaC) : "—"]);
+  for (const c of r.crossings) rows.push([`${cl}_c from ⟨|m|⟩: ${c.label}`, fmt(c.value), ref(R?.coupling, R?.couplingNote), sig(c.value, R?.coupling)]);
   const atCrossing = r.scaling[0]!;
-  rows.push([`β/ν (FSS of ⟨|m|⟩ over L = ${r.fssSizes.join(", ")})`, fmt(atCrossing.betaOverNu), ISING_2D.betaOverNu, sig(atCrossing.betaOverNu, ISING_2D.betaOverNu)]);
-  rows.push([`γ/ν (FSS of χ = V⟨m²⟩ over L = ${r.fssSizes.join(", ")})`, fmt(atCrossing.gammaOverNu), ISING_2D.gammaOverNu, sig(atCrossing.gammaOverNu, ISING_2D.gammaOverNu)]);
+  rows.push([`β/ν (FSS of ⟨|m|⟩ over L = ${r.fssSizes.join(", ")})`, fmt(atCrossing.betaOverNu), ref(R?.betaOverNu), sig(atCrossing.betaOverNu, R?.betaOverNu)]);
+  rows.push([`γ/ν (FSS of χ = V⟨m²⟩ over L = ${r.fssSizes.join(", ")})`, fmt(atCrossing.gammaOverNu), ref(R?.gammaOverNu), sig(atCrossing.gammaOverNu, R?.gammaOverNu)]);
   for (const sc of r.scaling.slice(1)) {
-    rows.push([`β/ν at ${sc.label} ${cl} = ${sc.coupling.toFixed(5)}`, fmt(sc.betaOverNu), ISING_2D.betaOverNu, sig(sc.betaOverNu, ISING_2D.betaOverNu)]);
-    rows.push([`γ/ν at ${sc.label} ${cl} = ${sc.coupling.toFixed(5)}`, fmt(sc.gammaOverNu), ISING_2D.gammaOverNu, sig(sc.gammaOverNu, ISING_2D.gammaOverNu)]);
+    rows.push([`β/ν at ${sc.label} ${cl} = ${sc.coupling.toFixed(5)}`, fmt(sc.betaOverNu), ref(R?.betaOverNu), sig(sc.betaOverNu, R?.betaOverNu)]);
+    rows.push([`γ/ν at ${sc.label} ${cl} = ${sc.coupling.toFixed(5)}`, fmt(sc.gammaOverNu), ref(R?.gammaOverNu), sig(sc.gammaOverNu, R?.gammaOverNu)]);
   }
   blocks.push({ kind: "h2", text: "Critical point and exponents" });
-  blocks.push({ kind: "table", head: ["quantity", "estimate", "exact / reference", "deviation / σ"], rows, caption: `The first two exponents are taken at the IRG crossing ${cl} = ${r.critical.value.toFixed(5)}; 2D Ising-class values are exact. Errors: jackknife (16 groups); they do not include the uncertainty of the coupling itself.` });
+  blocks.push({ kind: "table", head: ["quantity", "estimate", "exact / reference", "deviation / σ"], rows, caption: `The first two exponents are taken at the IRG crossing ${cl} = ${r.critical.value.toFixed(5)}; reference: ${R?.source ?? "none known"}. Errors: jackknife (16 groups); they do not include the uncertainty of the coupling itself.` });
   blocks.push({
     kind: "table",
     head: ["L", "kind", ...r.scaling.map((sc) => `U₄ at ${sc.label} (${cl} = ${sc.coupling.toFixed(5)})`)],
     rows: r.scaling[0]!.binder.map((b, k) => [b.L, k === 0 ? "original" : "generated", ...r.scaling.map((sc) => fmt(sc.binder[k]!.value))]),
-    caption: "Binder cumulant of the original and generated sizes. 2D Ising class on the torus at criticality: U₄* = 0.61069 (Salas–Sokal 2000).",
+    caption: `Binder cumulant of the original and generated sizes.${isingClass ? " 2D Ising class on the torus at criticality: U₄* = 0.61069 (Salas–Sokal 2000)." : ""}`,
   });
   if (r.cost) {
     blocks.push({ kind: "h2", text: "Cost: inverse RG versus Monte Carlo" });
@@ -52,7 +59,7 @@ export async function pipelineBlocks(r: PipelineResult): Promise<Block[]> {
     blocks.push({ kind: "svg", svg: await renderSvg(linePlotSpec({ title: `⟨|m|⟩, L = ${L}: inverse RG vs Monte Carlo`, xLabel: cl, yLabel: "⟨|m|⟩", lines, rules: [{ x: r.critical.value, label: "crossing" }] })), caption: "The generated system is driven towards the fixed point; the curves cross at the critical coupling (seed Fig. 3)." });
   }
   const ub: Point[] = r.families.flatMap((f) => curvePoints(f.curves, "binder", `${f.kind} L=${f.L}`));
-  blocks.push({ kind: "svg", svg: await renderSvg(linePlotSpec({ title: "Binder cumulant of every family", xLabel: cl, yLabel: "U₄", lines: ub, rules: [{ x: r.critical.value, label: "critical" }] })), caption: `2D Ising torus at criticality: U₄* = 0.61069 (Salas–Sokal).` });
+  blocks.push({ kind: "svg", svg: await renderSvg(linePlotSpec({ title: "Binder cumulant of every family", xLabel: cl, yLabel: "U₄", lines: ub, rules: [{ x: r.critical.value, label: "critical" }] })), caption: isingClass ? `2D Ising torus at criticality: U₄* = 0.61069 (Salas–Sokal).` : "Binder-like cumulant of every family." });
   const fss: Point[] = r.fssSizes.map((L) => {
     const f = r.families.find((x) => x.L === L && x.kind !== "direct")!;
     return { x: L, y: f.curves.value("abs_m", r.critical.value), series: "⟨|m|⟩" };

@@ -56,6 +56,17 @@ export const pottsModel: ModelDescriptor = {
     }
     return out.map((p) => (q * p - 1) / (q - 1));
   },
+  pipeline: {
+    algorithm: "sw",
+    defaults: (p, quick) => {
+      const bc = pottsBetaC2D(Number(p.q));
+      return {
+        couplings: [-0.02, -0.01, 0, 0.01, 0.02].map((d) => Number((bc + d).toFixed(6))),
+        sweeps: quick ? 4000 : 10000, saveEvery: 2, directSweeps: quick ? 2000 : 5000, refine: 10, epochs: quick ? 10 : 20,
+      };
+    },
+    params: ["q"],
+  },
   network: {
     name: "potts",
     head: (p) => ({ type: "categorical", classes: Number(p.q) }),
