@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -196,4 +196,34 @@ test("CLI: simulate potts, stop and resume bit for bit, measure, block; bad inpu
     assert.match(r.stderr, re);
     assert.equal(r.stderr.trim().split("\n").length, 1);
   }
+});
+
+test("irg pipeline potts --q 3 (8 -> 32): categorical network, generated states, report; the IRG crossing lies near ln(1 + sqrt 3)", async () => {
+  await h5Ready();
+  const dir = mkdtempSync(join(tmpdir(), "irg-potts-pipeline-"));
+  const r = irg("pipeline", "potts", "--q", "3", "--L0", "8", "--target", "32", "--sweeps", "2000", "--direct-sweeps", "1500", "--epochs", "4", "--gen-limit", "300", "--out-dir", dir, "--quiet");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /critical beta \(generated 32 vs direct 32\)/);
+  const net = JSON.parse(readFileSync(join(dir, "network.json"), "utf8")) as { model: string; spec: { inChannels: number; head: { type: string; classes: number } } };
+  assert.equal(net.model, "potts");
+  assert.deepEqual(net.spec.head, { type: "categorical", classes: 3 });
+  assert.equal(net.spec.inChannels, 3);
+  const gen = openEnsemble(join(dir, "generated", "potts_from8_beta1.005053_L32.h5"));
+  try {
+    assert.equal(gen.meta.model, "potts");
+    assert.equal(gen.meta.params.q, 3);
+    const cfg = gen.configs(0, gen.configRows);
+    assert.ok(cfg.every((v) => v >= 0 && v < 3) && new Set(cfg).size === 3);
+    assert.deepEqual(gen.meta.observables, ["magnetization", "energy", "parent_x", "parent_index", "log_q"]);
+  } finally {
+    gen.close();
+  }
+  assert.ok(existsSync(join(dir, "report.html")));
+  const m = /critical beta \(generated 32 vs direct 32\): ([\d.]+) ± ([\d.]+)/.exec(r.stdout)!;
+  const bc = pottsBetaC2D(3), value = Number(m[1]), error = Number(m[2]);
+  // Small sizes: a finite-size shift of up to 0.01 besides the statistical error.
+  assert.ok(error < 0.01 && Math.abs(value - bc) < 4 * error + 0.01, `IRG crossing ${value} ± ${error} vs ${bc}`);
+  const bad = irg("pipeline", "potts", "--L0", "8", "--target", "32", "--out-dir", dir);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--q <n> is required for the potts pipeline/);
 });

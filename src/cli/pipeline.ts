@@ -4,7 +4,8 @@
 import { type Command } from "commander";
 import { join } from "node:path";
 import { h5Ready } from "../io/h5.js";
-import { parseParams, UsageError } from "../models/params.js";
+import { type ParamSpecs, parseParams, UsageError } from "../models/params.js";
+import { addParams } from "./params.js";
 import { runPipeline, type PipelineOptions } from "../jobs/pipeline.js";
 import { writeReport } from "../report/html.js";
 import { pipelineBlocks } from "../report/pipeline-report.js";
@@ -109,10 +110,9 @@ export function defaultL0(model: string, target: number): number {
 }
 
 export function registerPipeline(program: Command): void {
-  program
+  const command = program
     .command("pipeline")
     .argument("<model>", "phi4, ising, potts (with --q), ea (3D spin glass; out dir default out/ea) or compatible (3D Ising compatible Monte Carlo, out dir default out/compatible)")
-    .option("--q <n>", "potts: number of states (2, 3 or 4 for a continuous transition)")
     .option("--target <L>", "largest generated size (128: quick study; 512: the seed's)", "128")
     .option("--L0 <L>", "size of the simulated starting lattices (default 32; 64 for phi4 with --target >= 512)")
     .option("--gen-limit <n>", "starting configurations used per coupling for generation")
@@ -142,8 +142,12 @@ export function registerPipeline(program: Command): void {
     .option("--unconstrained <n>", "compatible: unconstrained sweeps per level of the second ensemble (default 3, 0: none)")
     .option("--refined-chains <n>", "compatible: chains of the second ensemble (default 128, 400 with --to 128; half of --chains when that is given)")
     .option("--unconstrained-algorithm <alg>", "compatible: the second ensemble's unconstrained sweeps: local (heat bath), wolff, or hybrid (default: a heat-bath and a Wolff sweep each)")
-    .description("inverse RG study: simulate, train, generate, validate, critical point and exponents, report")
-    .action(async (model: string, o: Record<string, string | boolean | undefined>, cmd: Command) => {
+    .description("inverse RG study: simulate, train, generate, validate, critical point and exponents, report");
+  // The parameters each model's pipeline takes besides the coupling (potts: --q), from its descriptor.
+  const extra: ParamSpecs = {};
+  for (const m of MODELS) for (const k of m.pipeline?.params ?? []) extra[k] = { ...m.params[k]!, description: `${m.name}: ${m.params[k]!.description}` };
+  addParams(command, extra);
+  command.action(async (model: string, o: Record<string, string | boolean | undefined>, cmd: Command) => {
       if (model === "compatible") return compatiblePipeline(o, cmd);
       await h5Ready();
       if (model === "ea") return eaPipeline(o, cmd);
@@ -154,7 +158,7 @@ export function registerPipeline(program: Command): void {
       if (!Number.isInteger(L0) || L0 < 8 || L0 % 2 !== 0) throw new UsageError(`--L0 must be an even integer >= 8, got ${String(o.L0)}`);
       // The model's own parameters (potts: --q), validated by its specs.
       const wanted = desc.pipeline!.params ?? [];
-      if (o.q !== undefined && !wanted.includes("q")) throw new UsageError(`--q does not apply to ${model}`);
+      for (const k of Object.keys(extra)) if (o[k] !== undefined && !wanted.includes(k)) throw new UsageError(`${extra[k]!.flag.split(" ")[0]} does not apply to ${model}`);
       const params = parseParams<StoredParams>(Object.fromEntries(wanted.map((k) => [k, desc.params[k]!])), o);
       for (const k of wanted) if (params[k] === undefined) throw new UsageError(`${desc.params[k]!.flag} is required for the ${model} pipeline`);
       const d = pipelineDefaults(model, target, L0, params);
