@@ -13,7 +13,7 @@ import { etaFromYh, rgSectorAnalysis, type ValueError } from "../analysis/rg-mat
 import { type Estimate, jackknife, jackknifeError, uwerr } from "../analysis/stats.js";
 import { fitLine } from "../analysis/mcrg.js";
 import { defaultWorkers, runPool } from "../cluster/pool.js";
-import { WORKER_URL } from "./registry.js";
+import { WORKER_URL } from "./worker-url.js";
 import {
   type ChainLevel, type ChainParams, type ChainResult, chainJobs, chainParams, type CompatibleFile, compatibleFile, type CompatibleJob,
   type DirectParams, type DirectResult, inOrder, levelSizes, runChain, runCompatibleJob, type RunHooks, studyOperators,

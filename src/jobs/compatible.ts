@@ -21,7 +21,7 @@ import {
   compileOperators, EVEN_OPERATORS, measureOperators, ODD_OPERATORS, type OperatorPlan, rgOperator, type RgOperator,
 } from "../analysis/rg-matrix.js";
 import { type Job, type JobRunner, runPool } from "../cluster/pool.js";
-import { WORKER_URL } from "./registry.js";
+import { WORKER_URL } from "./worker-url.js";
 import { appendRows, assertWritable, closeFile, commitTemp, createAppendable, createFile, exists, openFile, readAttrs, readDataset, truncateRows, writeAttrs, type H5File } from "../io/h5.js";
 import { int, num, oneOf, parseParams, UsageError, type ParamSpecs } from "../models/params.js";
 import { partialPath } from "../io/ensemble.js";

@@ -47,4 +47,4 @@ export const runJob: JobRunner = async (job: Job, hooks) => {
 };
 
 /** The worker entry module for `runPool`. */
-export const WORKER_URL = new URL("./worker.js", import.meta.url);
+export { WORKER_URL } from "./worker-url.js";

@@ -9,7 +9,7 @@ import { type Activation, activateInPlace } from "./act.js";
 import { chunkRows, im2col, kernelTaps } from "./conv.js";
 import { convT2Rows } from "./convt.js";
 import { gemmAcc } from "./gemm.js";
-import type { ModelSpec } from "./model.js";
+import type { ModelSpec } from "./spec.js";
 import { type Arr, type Tensor, alloc, layout } from "./tensor.js";
 
 interface Stage {

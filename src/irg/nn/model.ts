@@ -12,23 +12,8 @@ import { fusedPlan, predictFused } from "./fused.js";
 import { type HeadSpec, headChannels } from "./heads.js";
 import { type Arr, type DType, type Tensor, alloc, dtypeOf, layout } from "./tensor.js";
 
-export type LayerSpec =
-  /** Periodic stride-1 convolution, odd k ("same" size); k = 1 is pointwise. */
-  | { type: "conv"; cin: number; cout: number; k: number }
-  /** Periodic stride-2 transposed convolution, k ≥ 2: doubles every spatial size. */
-  | { type: "convT"; cin: number; cout: number; k: number }
-  /** Nearest-neighbour ×2 upsampling. */
-  | { type: "upsample" }
-  | { type: "act"; fn: Activation };
-
-export interface ModelSpec {
-  dim: 2 | 3;
-  /** Input channels (1 for the IRG: the coarse configuration). */
-  inChannels: number;
-  layers: LayerSpec[];
-  /** What the output channels parameterise; absent for a bare network. */
-  head?: HeadSpec;
-}
+export type { LayerSpec, ModelSpec } from "./spec.js";
+import { type LayerSpec, type ModelSpec } from "./spec.js";
 
 export interface ParamIndex {
   /** Start of layer i's parameters (the running total for layers without any). */
