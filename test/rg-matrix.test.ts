@@ -3,10 +3,9 @@
 // against the spread of independent runs, the block operators, and ν, y_h of the 2D Ising model at β_c.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  compileOperators, eigenvalues, leadingEigenvalue, mcrg, measureOperators, type RgMeasurements, rgMatrix,
-  rgOperator, rgSectorAnalysis, solve,
-} from "../src/analysis/rg-matrix.js";
+import { mcrg, type RgMeasurements, rgMatrix, rgSectorAnalysis } from "../src/analysis/rg-matrix.js";
+import { eigenvalues, leadingEigenvalue, solve } from "../src/analysis/linalg.js";
+import { compileOperators, measureOperators, rgOperator } from "../src/analysis/rg-operators.js";
 import { lattice } from "../src/lattice/geometry.js";
 import { type Rng, rngFor } from "../src/lattice/rng.js";
 import { BETA_C_2D, isingEnergy, magnetization, randomSpins } from "../src/models/ising.js";

@@ -19,7 +19,7 @@ import { metropolisSweep } from "../mc/metropolis.js";
 import { blockSpinsFirst, type ConstrainedRule, constrainedTable, inverseLevels, nnEnergy, type UnconstrainedAlgorithm } from "../irg/compatible.js";
 import {
   compileOperators, EVEN_OPERATORS, measureOperators, ODD_OPERATORS, type OperatorPlan, rgOperator, type RgOperator,
-} from "../analysis/rg-matrix.js";
+} from "../analysis/rg-operators.js";
 import { type Job, type JobRunner, runPool } from "../cluster/pool.js";
 import { WORKER_URL } from "./worker-url.js";
 import { appendRows, assertWritable, closeFile, commitTemp, createAppendable, createFile, exists, openFile, readAttrs, readDataset, truncateRows, writeAttrs, type H5File } from "../io/h5.js";
