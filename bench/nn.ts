@@ -16,16 +16,16 @@ import { cpus, hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { rngFor } from "../src/lattice/rng.js";
-import { adamInit, adamStep } from "../src/irg/nn/adam.js";
-import { headLoss, headSample } from "../src/irg/nn/heads.js";
-import { efthymiouSpec, irgNetSpec } from "../src/irg/nn/irgnet.js";
-import { type ModelSpec, initParams, paramCount, predict } from "../src/irg/nn/model.js";
-import { naiveBackward, naiveForward } from "../src/irg/nn/reference.js";
-import { trainStep } from "../src/irg/nn/train.js";
-import { type Tensor } from "../src/irg/nn/tensor.js";
+import { adamInit, adamStep } from "../src/nn/adam.js";
+import { headLoss, headSample } from "../src/nn/heads.js";
+import { efthymiouSpec, irgNetSpec } from "../src/nn/irgnet.js";
+import { type ModelSpec, initParams, paramCount, predict } from "../src/nn/model.js";
+import { naiveBackward, naiveForward } from "../src/nn/reference.js";
+import { trainStep } from "../src/nn/train.js";
+import { type Tensor } from "../src/nn/tensor.js";
 import { type PairSet, shuffle } from "../src/irg/dataset.js";
 import { batchGradient, defaultNetwork, type Network, networkMap, scratchFor } from "../src/irg/network.js";
-import { type HeadSpec } from "../src/irg/nn/heads.js";
+import { type HeadSpec } from "../src/nn/heads.js";
 
 /** The head `irg train` gives phi4 networks (models/phi4-model.ts). */
 const PHI4_HEAD: HeadSpec = { type: "gaussian-mixture", components: 2 };

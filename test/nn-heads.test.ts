@@ -3,12 +3,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rngFor } from "../src/lattice/rng.js";
-import { maxRelError, numericGrad } from "../src/irg/nn/gradcheck.js";
+import { maxRelError, numericGrad } from "../src/nn/gradcheck.js";
 import {
   LOG_SCALE_MAX, LOG_SCALE_MIN, bernoulliLogProb, bernoulliLoss, bernoulliProbs, bernoulliSample, headLogProb, headSample,
   categoricalLogProb, categoricalLoss, categoricalSample, logScale, mixtureLogProb, mixtureLoss, mixtureSample,
-} from "../src/irg/nn/heads.js";
-import { type Tensor } from "../src/irg/nn/tensor.js";
+} from "../src/nn/heads.js";
+import { type Tensor } from "../src/nn/tensor.js";
 
 const rng = rngFor({ seed: 31 });
 

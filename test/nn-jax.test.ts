@@ -3,11 +3,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rngFor } from "../src/lattice/rng.js";
-import { convBackward, convForward } from "../src/irg/nn/conv.js";
-import { bernoulliLoss } from "../src/irg/nn/heads.js";
-import { irgNetSpec } from "../src/irg/nn/irgnet.js";
-import { backward, forward, initParams, paramIndex } from "../src/irg/nn/model.js";
-import { type Tensor } from "../src/irg/nn/tensor.js";
+import { convBackward, convForward } from "../src/nn/conv.js";
+import { bernoulliLoss } from "../src/nn/heads.js";
+import { irgNetSpec } from "../src/nn/irgnet.js";
+import { backward, forward, initParams, paramIndex } from "../src/nn/model.js";
+import { type Tensor } from "../src/nn/tensor.js";
 
 // jax-js is an ES module with a huge type surface; only a few calls are used, typed loosely here.
 /* eslint-disable @typescript-eslint/no-explicit-any */

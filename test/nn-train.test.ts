@@ -3,14 +3,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rngFor } from "../src/lattice/rng.js";
-import { adamFromJSON, adamInit, adamStep, adamToJSON } from "../src/irg/nn/adam.js";
-import { maxRelError } from "../src/irg/nn/gradcheck.js";
-import { bernoulliProbs } from "../src/irg/nn/heads.js";
-import { efthymiouSpec, irgNetSpec } from "../src/irg/nn/irgnet.js";
-import { initParams, paramIndex, predict } from "../src/irg/nn/model.js";
-import { lossAndGrad, trainStep } from "../src/irg/nn/train.js";
-import { type Tensor, batchSlice } from "../src/irg/nn/tensor.js";
-import { upsampleForward } from "../src/irg/nn/convt.js";
+import { adamFromJSON, adamInit, adamStep, adamToJSON } from "../src/nn/adam.js";
+import { maxRelError } from "../src/nn/gradcheck.js";
+import { bernoulliProbs } from "../src/nn/heads.js";
+import { efthymiouSpec, irgNetSpec } from "../src/nn/irgnet.js";
+import { initParams, paramIndex, predict } from "../src/nn/model.js";
+import { lossAndGrad, trainStep } from "../src/nn/train.js";
+import { type Tensor, batchSlice } from "../src/nn/tensor.js";
+import { upsampleForward } from "../src/nn/convt.js";
 
 /** A batch of random coarse ±1 configurations and fine ones = parent spin flipped with probability q. */
 function flipData(N: number, Lc: number, q: number, seed: number): { coarse: Tensor; fine: Float32Array } {

@@ -3,15 +3,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rngFor } from "../src/lattice/rng.js";
-import { ACTIVATIONS, activationBackward, activationForward } from "../src/irg/nn/act.js";
-import { convBackward, convForward } from "../src/irg/nn/conv.js";
-import { convTBackward, convTForward, upsampleBackward, upsampleForward } from "../src/irg/nn/convt.js";
-import { dot, maxRelError, numericGrad } from "../src/irg/nn/gradcheck.js";
-import { headLoss } from "../src/irg/nn/heads.js";
-import { efthymiouSpec, irgNetSpec, type IrgNetOptions } from "../src/irg/nn/irgnet.js";
-import { type ModelSpec, backward, checkSpec, forward, initParams, paramCount, predict } from "../src/irg/nn/model.js";
-import { naiveBackward, naiveForward } from "../src/irg/nn/reference.js";
-import { type Tensor, product, roll } from "../src/irg/nn/tensor.js";
+import { ACTIVATIONS, activationBackward, activationForward } from "../src/nn/act.js";
+import { convBackward, convForward } from "../src/nn/conv.js";
+import { convTBackward, convTForward, upsampleBackward, upsampleForward } from "../src/nn/convt.js";
+import { dot, maxRelError, numericGrad } from "../src/nn/gradcheck.js";
+import { headLoss } from "../src/nn/heads.js";
+import { efthymiouSpec, irgNetSpec, type IrgNetOptions } from "../src/nn/irgnet.js";
+import { type ModelSpec, backward, checkSpec, forward, initParams, paramCount, predict } from "../src/nn/model.js";
+import { naiveBackward, naiveForward } from "../src/nn/reference.js";
+import { type Tensor, product, roll } from "../src/nn/tensor.js";
 
 const rng = rngFor({ seed: 2024 });
 const randn = (n: number): Float64Array => Float64Array.from({ length: n }, () => rng.normal());

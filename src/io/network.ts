@@ -3,7 +3,7 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { type Network } from "../irg/network.js";
-import { checkSpec, type ModelSpec, paramCount } from "../irg/nn/model.js";
+import { checkSpec, type ModelSpec, paramCount } from "../nn/model.js";
 import { writeFileAtomic } from "./files.js";
 import { H5Error } from "./h5.js";
 import { MODELS } from "../models/registry.js";

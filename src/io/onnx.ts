@@ -22,7 +22,7 @@
 //   act            → Relu | Tanh | Sigmoid | Softplus (identity: nothing).
 
 import { type Network } from "../irg/network.js";
-import { checkSpec, type LayerSpec, paramIndex, scaleFactor } from "../irg/nn/model.js";
+import { checkSpec, type LayerSpec, paramIndex, scaleFactor } from "../nn/model.js";
 import { SOFTWARE } from "../version.js";
 
 export const ONNX_IR_VERSION = 8;

@@ -1,11 +1,11 @@
 // An inverse-RG network: architecture (with its output head), weights, input normalisation and what
 // it was trained on; the gradient of the training loss over a batch of pairs; and the InverseMap that
-// samples fine configurations with it. The engine is src/irg/nn (periodic convolutions, exact heads).
+// samples fine configurations with it. The engine is src/nn (periodic convolutions, exact heads).
 
 import { type Rng, rngFor } from "../lattice/rng.js";
-import { backward, forward, initParams, type ModelSpec, predict } from "./nn/model.js";
-import { type HeadSpec, headLoss, headSample } from "./nn/heads.js";
-import { irgNetSpec } from "./nn/irgnet.js";
+import { backward, forward, initParams, type ModelSpec, predict } from "../nn/model.js";
+import { type HeadSpec, headLoss, headSample } from "../nn/heads.js";
+import { irgNetSpec } from "../nn/irgnet.js";
 import { type InverseMap, type NetworkModel } from "./generator.js";
 import { augmentPair, cubeSymmetries, type PairSet } from "./dataset.js";
 

@@ -7,7 +7,7 @@ import { lattice } from "../lattice/geometry.js";
 import { rngFor } from "../lattice/rng.js";
 import { type NetworkModel } from "../irg/generator.js";
 import { type PairSet, shuffle, splitIndices } from "../irg/dataset.js";
-import { adamInit, adamStep, type AdamState } from "../irg/nn/adam.js";
+import { adamInit, adamStep, type AdamState } from "../nn/adam.js";
 import { defaultNetwork, type Network } from "../irg/network.js";
 import { defaultWorkers } from "../cluster/pool.js";
 import { type GradientEngine, inlineEngine, makeShards, threadedEngine } from "./train-shards.js";

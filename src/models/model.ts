@@ -8,7 +8,7 @@ import { type Lattice } from "../lattice/geometry.js";
 import { type Rng } from "../lattice/rng.js";
 import { type Chains } from "../mc/chains.js";
 import { type Estimate } from "../analysis/stats.js";
-import { type HeadSpec } from "../irg/nn/heads.js";
+import { type HeadSpec } from "../nn/heads.js";
 import { type ParamSpecs } from "./params.js";
 
 /** How one configuration is stored: one byte per site (spins, states, overlaps) or a float field. */

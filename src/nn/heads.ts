@@ -5,7 +5,7 @@
 // Why stochastic heads: a deterministic map cannot create the fine-scale fluctuations the coarse
 // configuration does not determine; the exact ln q makes the draw usable as a Metropolis–Hastings proposal.
 
-import { type Rng } from "../../lattice/rng.js";
+import { type Rng } from "../lattice/rng.js";
 import { sigmoid, softplus } from "./act.js";
 import { type Arr, type Tensor, alloc, product } from "./tensor.js";
 

@@ -4,7 +4,7 @@
 // Why one flat vector: Adam, checkpoints, gradient checks and (later) summing worker gradients all act
 // on a single typed array; `paramIndex` tells each layer where its weights [cout, cin, k^dim] and biases are.
 
-import { type Rng } from "../../lattice/rng.js";
+import { type Rng } from "../lattice/rng.js";
 import { type Activation, activateInPlace, activationGradInPlace, ACTIVATIONS } from "./act.js";
 import { convBackward, convForward, convParamCount } from "./conv.js";
 import { convTBackward, convTForward, convTParamCount, upsampleBackward, upsampleForward } from "./convt.js";
