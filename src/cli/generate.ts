@@ -3,11 +3,7 @@
 
 import { type Command } from "commander";
 import { h5Ready } from "../io/h5.js";
-import { loadNetwork } from "../io/network.js";
-import { readEnsembleMeta } from "../io/ensemble.js";
-import { networkMap } from "../irg/network.js";
-import { modelOfFile } from "../models/registry.js";
-import { generate } from "../jobs/generate.js";
+import { generateWithNetwork } from "../jobs/generate.js";
 import { UsageError } from "../models/params.js";
 import { progressReporter } from "./progress.js";
 import { interruptFlag } from "./simulate.js";
@@ -28,9 +24,6 @@ export function registerGenerate(program: Command): void {
     .description("generate configurations of growing size with a trained inverse RG network")
     .action(async (o: { net: string; from: string; out: string; steps: string; seed: string; limit?: string; refine: string; refineAt?: string; force?: boolean; quiet?: boolean }) => {
       await h5Ready();
-      const meta = readEnsembleMeta(o.from);
-      // An ea ensemble holds overlap fields: it needs a network trained with --model overlap.
-      const net = loadNetwork(o.net, { model: modelOfFile(meta.model, String(o.from)).network?.name ?? meta.model, dim: meta.dim });
       const steps = Number(o.steps), seed = Number(o.seed), limit = o.limit === undefined ? undefined : Number(o.limit);
       if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got ${o.seed}`);
       if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new UsageError(`--limit must be a positive integer, got ${o.limit}`);
@@ -39,7 +32,7 @@ export function registerGenerate(program: Command): void {
       const progress = progressReporter({ quiet: o.quiet === true, label: "generate", unit: "configurations" });
       const interrupt = interruptFlag();
       try {
-        const r = await generate(networkMap(net), { from: o.from, prefix: o.out, steps, seed, limit, refine, refineAt: o.refineAt === undefined ? undefined : Number(o.refineAt), force: o.force === true, progress: progress.update, shouldStop: interrupt.stop });
+        const r = await generateWithNetwork(o.net, { from: o.from, prefix: o.out, steps, seed, limit, refine, refineAt: o.refineAt === undefined ? undefined : Number(o.refineAt), force: o.force === true, progress: progress.update, shouldStop: interrupt.stop });
         progress.stop();
         process.stdout.write(`generated ${r.configurations} configurations per size in ${r.seconds.toFixed(1)} s: ${r.files.map((f) => f.path).join(", ")}\n`);
       } finally {

@@ -3,11 +3,8 @@
 
 import { type Command } from "commander";
 import { h5Ready } from "../io/h5.js";
-import { writeFileAtomic } from "../io/files.js";
-import { buildCurves, CURVE_OBSERVABLES, jackknifed } from "../analysis/mcrg.js";
-import { UsageError } from "../models/params.js";
-import { originalRun, readManifest } from "../jobs/mcrg.js";
-import { linePlotSpec, renderSvg } from "../report/plot.js";
+import { reweightScan } from "../jobs/mcrg.js";
+import { linePlotSpec, renderSvg, writeSvg } from "../report/plot.js";
 import { parseGrid } from "../jobs/scan.js";
 
 export function registerReweight(program: Command): void {
@@ -23,40 +20,23 @@ export function registerReweight(program: Command): void {
     .description("multiple-histogram reweighting of the runs of one size into curves with jackknife errors")
     .action(async (model: string, o: { scan: string; L: string; at?: string; groups: string; json?: boolean; plot?: string }) => {
       await h5Ready();
-      const man = readManifest(o.scan);
-      if (man.model !== model) throw new UsageError(`${o.scan} holds a ${man.model} scan, not ${model}`);
-      const L = Number(o.L);
-      const pts = man.points.filter((p) => p.L === L);
-      if (pts.length === 0) throw new UsageError(`the scan in ${o.scan} has no runs at L = ${o.L} (sizes: ${man.sizes.join(", ")})`);
-      const runs = pts.map((p) => originalRun(model, p.file));
-      const groups = Number(o.groups);
-      if (!Number.isInteger(groups) || groups < 4) throw new UsageError(`--groups must be an integer >= 4, got ${o.groups}`);
-      const curves = buildCurves(runs, runs[0]!.V, groups);
-      const at = o.at ? parseGrid("--at", o.at) : Array.from({ length: 41 }, (_, k) => curves.range[0] + ((curves.range[1] - curves.range[0]) * k) / 40);
-      const rows = at.map((c) => {
-        const row: Record<string, number> = { [man.coupling]: c };
-        for (const ob of CURVE_OBSERVABLES) {
-          const e = jackknifed(curves.groups, (g) => curves.value(ob, c, g));
-          row[ob] = e.value;
-          row[`${ob}_error`] = e.error;
-        }
-        return row;
-      });
+      const r = reweightScan({ dir: o.scan, model, L: Number(o.L), at: o.at ? parseGrid("--at", o.at) : undefined, groups: Number(o.groups) });
+      const { coupling, rows } = r;
       if (o.plot) {
-        const lines = rows.flatMap((r) => [
-          { x: r[man.coupling]!, y: r.abs_m!, err: r.abs_m_error!, series: "<|m|>" },
-          { x: r[man.coupling]!, y: r.binder!, err: r.binder_error!, series: "U4" },
+        const lines = rows.flatMap((row) => [
+          { x: row[coupling]!, y: row.abs_m!, err: row.abs_m_error!, series: "<|m|>" },
+          { x: row[coupling]!, y: row.binder!, err: row.binder_error!, series: "U4" },
         ]);
-        writeFileAtomic(o.plot, await renderSvg(linePlotSpec({ title: `${model} L=${L}: reweighted curves`, xLabel: man.coupling, yLabel: "value", lines })));
+        writeSvg(o.plot, await renderSvg(linePlotSpec({ title: `${model} L=${r.L}: reweighted curves`, xLabel: coupling, yLabel: "value", lines })));
       }
       if (o.json) {
-        process.stdout.write(`${JSON.stringify({ model, L, coupling: man.coupling, curves: rows })}\n`);
+        process.stdout.write(`${JSON.stringify({ model, L: r.L, coupling, curves: rows })}\n`);
         return;
       }
-      process.stdout.write(`${man.coupling.padStart(10)} ${"<|m|>".padStart(22)} ${"U4".padStart(22)} ${"chi".padStart(22)}\n`);
-      for (const r of rows) {
-        const f = (k: string): string => `${r[k]!.toFixed(5)} ± ${r[`${k}_error`]!.toFixed(5)}`.padStart(22);
-        process.stdout.write(`${r[man.coupling]!.toFixed(5).padStart(10)} ${f("abs_m")} ${f("binder")} ${f("chi")}\n`);
+      process.stdout.write(`${coupling.padStart(10)} ${"<|m|>".padStart(22)} ${"U4".padStart(22)} ${"chi".padStart(22)}\n`);
+      for (const row of rows) {
+        const f = (k: string): string => `${row[k]!.toFixed(5)} ± ${row[`${k}_error`]!.toFixed(5)}`.padStart(22);
+        process.stdout.write(`${row[coupling]!.toFixed(5).padStart(10)} ${f("abs_m")} ${f("binder")} ${f("chi")}\n`);
       }
     });
 }

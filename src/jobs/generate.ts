@@ -6,7 +6,9 @@ import { lattice } from "../lattice/geometry.js";
 import { rngFor } from "../lattice/rng.js";
 import { type InverseMap } from "../irg/generator.js";
 import { sampleSeries } from "./spin-glass.js";
-import { createEnsemble, type EnsembleWriter, openEnsemble } from "../io/ensemble.js";
+import { createEnsemble, type EnsembleWriter, openEnsemble, readEnsembleMeta } from "../io/ensemble.js";
+import { loadNetwork } from "../io/network.js";
+import { networkMap } from "../irg/network.js";
 import { conjugateSeries } from "./block.js";
 import { UsageError } from "../models/params.js";
 import { type Config } from "../models/model.js";
@@ -42,6 +44,14 @@ export interface GenerateResult {
   files: { L: number; path: string }[];
   configurations: number;
   seconds: number;
+}
+
+/** Generation with a saved network: checks that it was trained for the ensemble's model and dimension. */
+export async function generateWithNetwork(net: string, opts: GenerateOptions): Promise<GenerateResult> {
+  const meta = readEnsembleMeta(opts.from);
+  // An ea ensemble holds overlap fields: it needs a network trained with --model overlap.
+  const network = loadNetwork(net, { model: modelOfFile(meta.model, opts.from).network?.name ?? meta.model, dim: meta.dim });
+  return generate(networkMap(network), opts);
 }
 
 export function generatedPath(prefix: string, L: number): string {

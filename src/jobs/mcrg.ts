@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { rngFor } from "../lattice/rng.js";
 import { conjugateSeries, forEachBlocked } from "./block.js";
-import { buildCurves, crossing, type CurveObservable, type Curves, type CurveRun, fssSlope, nuFromCouplingMap } from "../analysis/mcrg.js";
+import { buildCurves, crossing, CURVE_OBSERVABLES, type CurveObservable, type Curves, type CurveRun, fssSlope, jackknifed, nuFromCouplingMap } from "../analysis/mcrg.js";
 import { type Estimate, uwerr } from "../analysis/stats.js";
 import { openEnsemble, readEnsembleMeta } from "../io/ensemble.js";
 import { type CriticalReference } from "../models/model.js";
@@ -181,4 +181,38 @@ export function runMcrg(opts: McrgOptions): McrgResult {
     fssPoints: [{ observable: "chi_full", points: chi.points }, { observable: "chi", points: chiConnected.points }, { observable: "abs_m", points: am.points }],
     statistics,
   };
+}
+
+export interface ReweightResult {
+  model: string;
+  L: number;
+  coupling: string;
+  /** One row per coupling: the coupling, then every curve observable and its error (`<name>_error`). */
+  rows: Record<string, number>[];
+}
+
+/**
+ * Multiple-histogram curves of the runs of one size of a scan: ⟨|m|⟩, ⟨m²⟩, U₄, χ at `at` (default 41
+ * points over the scanned range), each with its jackknife error.
+ */
+export function reweightScan(o: { dir: string; model: string; L: number; at?: number[]; groups?: number }): ReweightResult {
+  const man = readManifest(o.dir);
+  if (man.model !== o.model) throw new UsageError(`${o.dir} holds a ${man.model} scan, not ${o.model}`);
+  const pts = man.points.filter((p) => p.L === o.L);
+  if (pts.length === 0) throw new UsageError(`the scan in ${o.dir} has no runs at L = ${o.L} (sizes: ${man.sizes.join(", ")})`);
+  const groups = o.groups ?? 20;
+  if (!Number.isInteger(groups) || groups < 4) throw new UsageError(`--groups must be an integer >= 4, got ${o.groups}`);
+  const runs = pts.map((p) => originalRun(o.model, p.file));
+  const curves = buildCurves(runs, runs[0]!.V, groups);
+  const at = o.at ?? Array.from({ length: 41 }, (_, k) => curves.range[0] + ((curves.range[1] - curves.range[0]) * k) / 40);
+  const rows = at.map((c) => {
+    const row: Record<string, number> = { [man.coupling]: c };
+    for (const ob of CURVE_OBSERVABLES) {
+      const e = jackknifed(curves.groups, (g) => curves.value(ob, c, g));
+      row[ob] = e.value;
+      row[`${ob}_error`] = e.error;
+    }
+    return row;
+  });
+  return { model: o.model, L: o.L, coupling: man.coupling, rows };
 }

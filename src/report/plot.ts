@@ -2,6 +2,7 @@
 // no canvas). Satyanarayan et al., "Vega-Lite: A Grammar of Interactive Graphics", IEEE TVCG 23 (2017).
 
 import * as vega from "vega";
+import { writeFileAtomic } from "../io/files.js";
 import { compile, type TopLevelSpec } from "vega-lite";
 
 /** Renders a Vega-Lite specification to an SVG string. */
@@ -65,4 +66,9 @@ export function linePlotSpec(p: LinePlot): TopLevelSpec {
     height: p.height ?? 280,
     layer: layers,
   } as TopLevelSpec;
+}
+
+/** Writes an SVG document (atomically: a reader never sees half a plot). */
+export function writeSvg(path: string, svg: string): void {
+  writeFileAtomic(path, svg);
 }
