@@ -1,15 +1,16 @@
-// Plain files written atomically (temporary file in the same directory, then rename), so that an
-// interrupted write never leaves a half-written report, manifest or network.
+// Plain files written atomically, so that an interrupted write never leaves a half-written report,
+// manifest or network: the one temporary-file scheme of io/h5.ts (`tempPathFor`, then `commitTemp`).
+// (Ensembles are the exception on purpose: they grow in `<out>.partial` so that a run can resume.)
 
-import { renameSync, rmSync, writeFileSync } from "node:fs";
-import { checkWritable } from "./h5.js";
+import { rmSync, writeFileSync } from "node:fs";
+import { checkWritable, commitTemp, tempPathFor } from "./h5.js";
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   checkWritable(path);
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = tempPathFor(path);
   try {
     writeFileSync(tmp, data);
-    renameSync(tmp, path);
+    commitTemp(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
