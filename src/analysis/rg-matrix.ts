@@ -206,15 +206,6 @@ export function rgSectorAnalysis(m: RgMeasurements, opts: { b: number; groups?: 
 // ---------------------------------------------------------------------------------------------
 // Exponents from eigenvalues, and the MCRG driver.
 
-export function nuFromLambda(lambda: number, b = 2): number {
-  return Math.log(b) / Math.log(lambda);
-}
-
-/** y = ln λ / ln b. */
-export function exponentFromLambda(lambda: number, b = 2): number {
-  return Math.log(lambda) / Math.log(b);
-}
-
 /** η = d + 2 − 2 y_h. */
 export function etaFromYh(d: number, yh: number): number {
   return d + 2 - 2 * yh;

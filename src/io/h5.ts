@@ -19,7 +19,6 @@ import type { Dataset, File as WasmFile, Group, Metadata } from "h5wasm/node";
 
 /** Element types of datasets. int8: spins; float32: fields; float64: series; uint32: RNG words. */
 export type DType = "int8" | "int32" | "float32" | "float64" | "uint32";
-export type Dtype = DType;
 export type H5TypedArray = Int8Array | Int32Array | Float32Array | Float64Array | Uint32Array;
 /**
  * Attribute values. Stored as: number → float64 scalar; string → UTF-8 variable-length string;

@@ -133,8 +133,3 @@ export function normal(rng: Rng): number {
   if (m < ZIG_K[k]!) return (m + 0.5) * ZIG_W[k]!;
   return normalSlow(rng, w);
 }
-
-/** n standard normals into out[0..n). */
-export function fillNormal(rng: Rng, out: Float64Array, n = out.length): void {
-  for (let j = 0; j < n; j++) out[j] = normal(rng);
-}

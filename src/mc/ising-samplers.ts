@@ -49,10 +49,6 @@ function initialSpins(opt: IsingSamplerOptions): Int8Array {
   return opt.start === "cold" ? new Int8Array(opt.lat.V).fill(1) : randomSpins(opt.lat.V, opt.rng);
 }
 
-export function isIsingAlgorithm(name: string): name is IsingAlgorithm {
-  return (ISING_ALGORITHMS as readonly string[]).includes(name);
-}
-
 /** Creates a sampler from a hot start. */
 export function makeIsingSampler(opt: IsingSamplerOptions): IsingSampler {
   if (!(opt.beta > 0) || !Number.isFinite(opt.beta)) throw new RangeError(`beta must be a positive number, got ${opt.beta}`);

@@ -175,11 +175,3 @@ export function multispinMeasure(lat: Lattice, nb: Int32Array, w: Int32Array, E:
 export function laneSpins(w: Int32Array, k: number, out: Int8Array): void {
   for (let i = 0; i < w.length; i++) out[i] = (w[i]! >>> k) & 1 ? 1 : -1;
 }
-
-/** Packs 32 configurations (±1 bytes) into lanes. */
-export function packLanes(configs: readonly Int8Array[], w: Int32Array): void {
-  w.fill(0);
-  configs.forEach((s, k) => {
-    for (let i = 0; i < w.length; i++) if (s[i]! > 0) w[i]! |= 1 << k;
-  });
-}

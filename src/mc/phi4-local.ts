@@ -166,16 +166,3 @@ export function phi4LocalSweep(lat: Lattice, phi: Float64Array, c: Phi4Couplings
   rng.s0 = s0; rng.s1 = s1; rng.s2 = s2; rng.s3 = s3;
   return accepted;
 }
-
-/**
- * n standard normals by Box–Muller (both of each pair used; 53-bit uniforms, log of 1 − u > 0).
- * The sweep no longer uses it (see lattice/normal.ts for the ziggurat it uses); kept for callers.
- */
-export function fillNormals(rng: Rng, out: Float64Array, n: number): void {
-  for (let k = 0; k < n; k += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - rng.double()));
-    const a = 2 * Math.PI * rng.double();
-    out[k] = r * Math.cos(a);
-    if (k + 1 < n) out[k + 1] = r * Math.sin(a);
-  }
-}

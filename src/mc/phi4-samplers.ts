@@ -37,10 +37,6 @@ export interface Phi4SamplerOptions {
   clustersPerSweep?: number;
 }
 
-export function isPhi4Algorithm(name: string): name is Phi4Algorithm {
-  return (PHI4_ALGORITHMS as readonly string[]).includes(name);
-}
-
 export function makePhi4Sampler(opt: Phi4SamplerOptions): Phi4Sampler {
   const { lat, couplings, rng, algorithm } = opt;
   if (lat.dim !== 2) throw new RangeError("the phi^4 samplers are two-dimensional (use --dim 2)");

@@ -8,13 +8,6 @@ export function eaStateSpins(n: number, V: number, out: Int8Array): void {
   for (let i = 0; i < V; i++) out[i] = (n >>> i) & 1 ? 1 : -1;
 }
 
-/** Index of a configuration (inverse of `eaStateSpins`). */
-export function eaStateIndex(s: ArrayLike<number>): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) if (s[i]! > 0) n |= 1 << i;
-  return n >>> 0;
-}
-
 /** Energy of every state (V ≤ 24). */
 export function eaEnumerate(b: EaBonds): Float64Array {
   const V = b.lat.V;

@@ -12,8 +12,6 @@ export interface Phi4Couplings {
 
 /** The seed's couplings. */
 export const PHI4_DEFAULTS = { lambda: 0.7, kappa: 1 } as const;
-/** The coupling at which the seed simulates L = 32, at (or very near) criticality. */
-export const PHI4_SEED_MU2 = -0.9515;
 
 /** Throws unless the couplings define a normalisable theory the samplers handle. */
 export function checkPhi4(c: Phi4Couplings, dim: number): void {

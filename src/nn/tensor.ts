@@ -49,14 +49,6 @@ export function tensor<A extends Arr>(shape: number[], data: A): Tensor<A> {
   return { shape: shape.slice(), data };
 }
 
-/** Converts the data to another dtype (copying); returns the tensor itself when it already has it. */
-export function asDType(t: Tensor, dtype: DType): Tensor {
-  if (dtypeOf(t.data) === dtype) return t;
-  const d = alloc(dtype, t.data.length);
-  d.set(t.data);
-  return { shape: t.shape.slice(), data: d };
-}
-
 /** Splits [N, C, ...spatial] into its parts; `dim` is the number of spatial axes (2 or 3). */
 export function layout(shape: readonly number[], dim: 2 | 3): { N: number; C: number; sp: Spatial; S: number } {
   if (shape.length !== dim + 2) throw new RangeError(`expected a [batch, channels, ${dim} spatial] tensor, got shape [${shape}]`);
@@ -64,29 +56,10 @@ export function layout(shape: readonly number[], dim: 2 | 3): { N: number; C: nu
   return { N: shape[0]!, C: shape[1]!, sp, S: sitesOf(sp) };
 }
 
-/** The spatial part of a shape as a list, back from a Spatial. */
-export function spatialList(sp: Spatial, dim: 2 | 3): number[] {
-  return dim === 3 ? [sp.D, sp.H, sp.W] : [sp.H, sp.W];
-}
-
 /** Samples [from, to) of a batch, sharing no memory with `t` (for handing a slice to a worker). */
 export function batchSlice(t: Tensor, from: number, to: number): Tensor {
   const per = product(t.shape.slice(1));
   return { shape: [to - from, ...t.shape.slice(1)], data: t.data.slice(from * per, to * per) as Arr };
-}
-
-/** Concatenates batches along axis 0 (the inverse of batchSlice). */
-export function batchConcat(ts: Tensor[]): Tensor {
-  if (ts.length === 0) throw new RangeError("nothing to concatenate");
-  const rest = ts[0]!.shape.slice(1);
-  const N = ts.reduce((a, t) => a + t.shape[0]!, 0);
-  const out = alloc(ts[0]!.data, N * product(rest));
-  let o = 0;
-  for (const t of ts) {
-    out.set(t.data, o);
-    o += t.data.length;
-  }
-  return { shape: [N, ...rest], data: out };
 }
 
 /** Periodic translation of every sample by `shift` sites per spatial axis ([dy, dx] or [dz, dy, dx]). */

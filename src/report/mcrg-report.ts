@@ -7,9 +7,6 @@ import { type Estimate } from "../analysis/stats.js";
 import { type Block } from "./html.js";
 import { linePlotSpec, type Point, renderSvg } from "./plot.js";
 
-/** Exact 2D Ising-class values (φ⁴ in 2D is in the Ising class). */
-export const ISING_2D = { nu: 1, gammaOverNu: 7 / 4, betaOverNu: 1 / 8, betaC: 0.5 * Math.log(1 + Math.SQRT2) };
-
 export function fmt(e: Estimate, digits?: number): string {
   if (!Number.isFinite(e.value)) return "—";
   const d = digits ?? (e.error > 0 ? Math.max(1, Math.min(8, 1 - Math.floor(Math.log10(e.error)))) : 5);

@@ -1,7 +1,6 @@
 // The q-state Potts model H = −Σ⟨ij⟩ δ(σ_i, σ_j), σ ∈ {0, …, q−1}, periodic L^d, weight e^{−βH}.
 // 2D critical point β_c = ln(1 + √q), continuous for q ≤ 4 (Baxter 1973; Wu, Rev. Mod. Phys. 54, 235 (1982)).
 
-import { type Lattice, neighbours } from "../../lattice/geometry.js";
 import { type Rng } from "../../lattice/rng.js";
 
 /** States supported: q = 2 … 8 (first order above 4 in 2D; the tools do not assume continuity). */
@@ -32,10 +31,6 @@ export function pottsEnergyWith(nb: Int32Array, dim: number, s: Int8Array): numb
     for (let d = 0; d < dim; d++) if (s[nb[i * z + 2 * d]!] === si) same++;
   }
   return -same;
-}
-
-export function pottsEnergy(lat: Lattice, s: Int8Array): number {
-  return pottsEnergyWith(neighbours(lat), lat.dim, s);
 }
 
 /**
