@@ -9,7 +9,6 @@
 // (1979)) are measured in the workers, where the configurations are.
 
 import { existsSync, rmSync } from "node:fs";
-import { join } from "node:path";
 import { type Dim, lattice, type Lattice } from "../lattice/geometry.js";
 import { rngFor } from "../lattice/rng.js";
 import { BETA_C_2D, BETA_C_3D, isingEnergy, magnetization } from "../models/ising.js";

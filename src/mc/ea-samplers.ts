@@ -135,7 +135,7 @@ export function makeEaSampler(o: EaOptions): EaSampler {
  * (bit set = +1). Energies are recomputed from the spins. (Counters are int32: 2^31 sweeps is far off.)
  */
 function pack(samples: Sample[], V: number, T: number): SamplerState {
-  const copies = 2 * T, words = Math.ceil(V / 32);
+  const words = Math.ceil(V / 32);
   const per = perSample(T, words);
   const out = new Int32Array(samples.length * per);
   const extra: Record<string, number> = { ea_layout: LAYOUT, samples: samples.length, temps: T, V };
@@ -168,7 +168,7 @@ function unpack(st: SamplerState, samples: Sample[], V: number, T: number): void
   if (e.ea_layout !== LAYOUT || e.samples !== samples.length || e.temps !== T || e.V !== V) {
     throw new RangeError(`checkpoint does not match this spin-glass run (layout ${e.ea_layout}, ${e.samples} samples, ${e.temps} temperatures, V = ${e.V})`);
   }
-  const copies = 2 * T, words = Math.ceil(V / 32);
+  const words = Math.ceil(V / 32);
   const per = perSample(T, words);
   const a = st.spins;
   if (!(a instanceof Int32Array) || a.length !== samples.length * per) throw new RangeError("checkpoint state has the wrong size for this spin-glass run");

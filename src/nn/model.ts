@@ -9,7 +9,7 @@ import { type Activation, activateInPlace, activationGradInPlace, ACTIVATIONS } 
 import { convBackward, convForward, convParamCount } from "./conv.js";
 import { convTBackward, convTForward, convTParamCount, upsampleBackward, upsampleForward } from "./convt.js";
 import { fusedPlan, predictFused } from "./fused.js";
-import { type HeadSpec, headChannels } from "./heads.js";
+import { headChannels } from "./heads.js";
 import { type Arr, type DType, type Tensor, alloc, dtypeOf, layout } from "./tensor.js";
 
 export type { LayerSpec, ModelSpec } from "./spec.js";
