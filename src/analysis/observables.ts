@@ -1,7 +1,12 @@
 // Standard observables with errors from per-measurement series: ⟨e⟩, ⟨|m|⟩, ⟨m²⟩, ⟨m⁴⟩, Binder
 // U₄ = 1 − ⟨m⁴⟩/(3⟨m²⟩²), χ = V(⟨m²⟩ − ⟨|m|⟩²) (finite-size convention), C = β²V(⟨e²⟩ − ⟨e⟩²).
 
-import { type Estimate, jackknife, type Replicas, uwerr } from "./stats.js";
+import { type Estimate, jackknife, type JackknifeOptions, type MultiSeries, type Replicas, uwerr } from "./stats.js";
+
+/** Binder's U₄ = 1 − ⟨m⁴⟩/(3⟨m²⟩²) from the m² and m⁴ series, with its jackknife error (binSize 1 for independent values). */
+export function binderEstimate(m2: MultiSeries[number], m4: MultiSeries[number], opts: JackknifeOptions = {}): Estimate {
+  return jackknife([m2, m4], ([a, b]) => 1 - b! / (3 * a! * a!), opts);
+}
 
 /** Splits a row-interleaved series (row = t·chains + c) into one series per chain. */
 export function splitChains(x: ArrayLike<number>, chains: number): Float64Array[] {
@@ -20,7 +25,7 @@ export function magneticEstimates(m: Replicas, V: number): Record<string, Estima
     abs_m: uwerr(am),
     m2: uwerr(m2),
     m4: uwerr(m4),
-    binder: jackknife([m2, m4], ([a, b]) => 1 - b! / (3 * a! * a!)),
+    binder: binderEstimate(m2, m4),
     chi: jackknife([am, m2], ([a, b]) => V * (b! - a! * a!)),
   };
 }

@@ -8,38 +8,15 @@ import { partialPath } from "../io/ensemble.js";
 import { writeFileAtomic } from "../io/files.js";
 import { UsageError } from "../models/params.js";
 import { addParams } from "./params.js";
-import { type CompatibleLevelData, compatibleOptions, COMPATIBLE_SPECS, levelSizes, readCompatibleFile, runCompatible } from "../jobs/compatible.js";
+import { type CompatibleLevelData, compatibleOptions, COMPATIBLE_SPECS, levelEstimates, levelSizes, readCompatibleFile, runCompatible } from "../jobs/compatible.js";
 import { runCompatibleStudy, type StudyOptions } from "../jobs/compatible-study.js";
-import { type Estimate, jackknife } from "../analysis/stats.js";
-import { relaxationTime, type UnconstrainedAlgorithm } from "../irg/compatible.js";
+import { type Estimate } from "../analysis/stats.js";
+import { type UnconstrainedAlgorithm } from "../irg/compatible.js";
 import { writeReport } from "../report/html.js";
 import { compatibleBlocks, studyJson } from "../report/compatible-report.js";
 import { fmt } from "../report/mcrg-report.js";
 import { progressReporter } from "./progress.js";
 import { interruptFlag } from "./simulate.js";
-
-export interface LevelEstimates {
-  L: number;
-  chains: number;
-  e: Estimate;
-  absM: Estimate;
-  binder: Estimate | null;
-  /** Relaxation time of e in constrained sweeps (recorded chains), NaN at the start level. */
-  relaxation: number;
-  changedFraction: number;
-}
-
-/** ⟨e⟩, ⟨|m|⟩, U₄ over the chains (independent: jackknife with bins of 1), relaxation time, changed fraction. */
-export function levelEstimates(levels: readonly CompatibleLevelData[], dim: number): LevelEstimates[] {
-  return levels.map((lv) => {
-    const V = lv.L ** dim;
-    const e = lv.H.map((h) => h / V), m = lv.M.map((x) => Math.abs(x) / V);
-    const est = (x: number[]): Estimate => jackknife([x], ([a]) => a!, { binSize: 1 });
-    const binder = e.length > 1 ? jackknife([m.map((x) => x * x), m.map((x) => x ** 4)], ([a, b]) => 1 - b! / (3 * a! * a!), { binSize: 1 }) : null;
-    const relaxation = lv.relax.length > 0 && lv.relax[0]!.length >= 4 ? relaxationTime(lv.relax) : Number.NaN;
-    return { L: lv.L, chains: e.length, e: est(e), absM: est(m), binder, relaxation, changedFraction: lv.changed.reduce((a, b) => a + b, 0) / Math.max(1, lv.changed.length) };
-  });
-}
 
 /** One line per size: ⟨e⟩, ⟨|m|⟩, U₄ over the chains and the relaxation time of the energy. */
 export function levelLines(levels: readonly CompatibleLevelData[], dim: number): string[] {

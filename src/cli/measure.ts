@@ -7,8 +7,8 @@ import { closeFile, h5Ready, openFile, readAttrs } from "../io/h5.js";
 import { UsageError } from "../models/params.js";
 import { spinGlassTable } from "../jobs/spin-glass.js";
 import { measureFile, type MeasureResult } from "../jobs/measure.js";
-import { COMPATIBLE_FORMAT, readCompatibleFile } from "../jobs/compatible.js";
-import { levelEstimates, levelLines } from "./compatible.js";
+import { COMPATIBLE_FORMAT, levelEstimates, readCompatibleFile } from "../jobs/compatible.js";
+import { levelLines } from "./compatible.js";
 
 /** The root `format` attribute, or undefined when the file cannot be read (measureFile then says why). */
 function rootFormat(path: string): string | undefined {

@@ -12,6 +12,7 @@ import { relaxationTime, type UnconstrainedAlgorithm } from "../irg/compatible.j
 import { etaFromYh, rgSectorAnalysis, type ValueError } from "../analysis/rg-matrix.js";
 import { type Estimate, jackknife, jackknifeError, uwerr } from "../analysis/stats.js";
 import { fitLine } from "../analysis/mcrg.js";
+import { binderEstimate } from "../analysis/observables.js";
 import { defaultWorkers, runPool } from "../cluster/pool.js";
 import { WORKER_URL } from "./worker-url.js";
 import {
@@ -170,7 +171,7 @@ function observables(V: number, H: ArrayLike<number>, M: ArrayLike<number>, inde
     e: independent ? indep(Array.from(e)) : uwerr(e),
     absM: independent ? indep(Array.from(m)) : uwerr(m),
     chi: jackknife([m2], ([a]) => V * a!, opt),
-    binder: jackknife([m2, m4], ([a, b]) => 1 - b! / (3 * a! * a!), opt),
+    binder: binderEstimate(m2, m4, opt),
   };
 }
 

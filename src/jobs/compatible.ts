@@ -15,7 +15,9 @@ import { BETA_C_2D, BETA_C_3D, isingEnergy, magnetization } from "../models/isin
 import { makeIsingSampler } from "../mc/ising-samplers.js";
 import { heatbathSweep } from "../mc/heatbath.js";
 import { metropolisSweep } from "../mc/metropolis.js";
-import { blockSpinsFirst, type ConstrainedRule, constrainedTable, inverseLevels, nnEnergy, type UnconstrainedAlgorithm } from "../irg/compatible.js";
+import { blockSpinsFirst, type ConstrainedRule, constrainedTable, inverseLevels, nnEnergy, relaxationTime, type UnconstrainedAlgorithm } from "../irg/compatible.js";
+import { type Estimate, jackknife } from "../analysis/stats.js";
+import { binderEstimate } from "../analysis/observables.js";
 import {
   compileOperators, EVEN_OPERATORS, measureOperators, ODD_OPERATORS, type OperatorPlan, rgOperator, type RgOperator,
 } from "../analysis/rg-operators.js";
@@ -611,4 +613,27 @@ export async function runCompatible(o: CompatibleOptions, how: { force: boolean;
     file.abort();
     throw e;
   }
+}
+
+export interface LevelEstimates {
+  L: number;
+  chains: number;
+  e: Estimate;
+  absM: Estimate;
+  binder: Estimate | null;
+  /** Relaxation time of e in constrained sweeps (recorded chains), NaN at the start level. */
+  relaxation: number;
+  changedFraction: number;
+}
+
+/** ⟨e⟩, ⟨|m|⟩, U₄ over the chains (independent: jackknife with bins of 1), relaxation time, changed fraction. */
+export function levelEstimates(levels: readonly CompatibleLevelData[], dim: number): LevelEstimates[] {
+  return levels.map((lv) => {
+    const V = lv.L ** dim;
+    const e = lv.H.map((h) => h / V), m = lv.M.map((x) => Math.abs(x) / V);
+    const est = (x: number[]): Estimate => jackknife([x], ([a]) => a!, { binSize: 1 });
+    const binder = e.length > 1 ? binderEstimate(m.map((x) => x * x), m.map((x) => x ** 4), { binSize: 1 }) : null;
+    const relaxation = lv.relax.length > 0 && lv.relax[0]!.length >= 4 ? relaxationTime(lv.relax) : Number.NaN;
+    return { L: lv.L, chains: e.length, e: est(e), absM: est(m), binder, relaxation, changedFraction: lv.changed.reduce((a, b) => a + b, 0) / Math.max(1, lv.changed.length) };
+  });
 }
