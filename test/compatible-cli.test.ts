@@ -12,7 +12,8 @@ import { fileURLToPath } from "node:url";
 import { closeFile, h5Ready, openFile, readAttrs, readDataset } from "../src/io/h5.js";
 import { lattice } from "../src/lattice/geometry.js";
 import { rngFor } from "../src/lattice/rng.js";
-import { blockSpinsFirst, nnEnergy } from "../src/irg/compatible.js";
+import { blockSpinsFirst } from "../src/mc/compatible.js";
+import { isingEnergyRows } from "../src/models/ising.js";
 import { isingEnergy, magnetization, randomSpins } from "../src/models/ising.js";
 import { compatibleOptions } from "../src/jobs/compatible.js";
 import { UsageError } from "../src/models/params.js";
@@ -44,13 +45,13 @@ function readLevels(path: string): { attrs: Record<string, unknown>; levels: Lev
   }
 }
 
-test("nnEnergy equals isingEnergy in 2D and 3D (L = 2 included)", () => {
+test("isingEnergyRows equals isingEnergy in 2D and 3D (L = 2 included)", () => {
   const rng = rngFor({ seed: 5 });
   for (const [dim, L] of [[2, 2], [2, 6], [3, 2], [3, 4], [3, 6]] as const) {
     const lat = lattice(dim, L);
     for (let k = 0; k < 5; k++) {
       const s = randomSpins(lat.V, rng);
-      assert.equal(nnEnergy(lat, s), isingEnergy(lat, s));
+      assert.equal(isingEnergyRows(lat, s), isingEnergy(lat, s));
     }
   }
 });

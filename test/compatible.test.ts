@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { lattice, type Lattice } from "../src/lattice/geometry.js";
 import { rngFor } from "../src/lattice/rng.js";
 import {
-  blockCorrelation, blockSpinsFirst, blockSums, compatibleInit, compatibleSampler, constrainedSweep,
-  type ConstrainedRule, inverseLevels, isCompatible, relaxationTime,
-} from "../src/irg/compatible.js";
+  blockCorrelation, blockSpinsFirst, blockSums, compatibleInit, compatibleSampler, constrainedSweep, type ConstrainedRule, isCompatible,
+} from "../src/mc/compatible.js";
+import { inverseLevels, relaxationTime } from "../src/irg/compatible.js";
 import { majorityBlock } from "../src/rg/majority.js";
 import { boltzmannProbabilities, kaufman, stateIndex } from "../src/models/ising-exact.js";
 import { chiSquareTest } from "../src/analysis/chisq.js";

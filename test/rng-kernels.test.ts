@@ -12,7 +12,7 @@ import { wolffCluster, wolffClusterPow2, wolffThreshold } from "../src/mc/wolff.
 import { phi4WolffCluster, phi4WolffClusterPow2 } from "../src/mc/phi4-cluster.js";
 import { phi4LocalSweep } from "../src/mc/phi4-local.js";
 import { multispinSweep, multispinTable } from "../src/mc/multispin.js";
-import { constrainedSweep, compatibleInit } from "../src/irg/compatible.js";
+import { constrainedSweep, compatibleInit } from "../src/mc/compatible.js";
 import { colourSites, eaMetropolisSweep, eaMetropolisTable } from "../src/mc/ea-metropolis.js";
 import { eaBonds, eaCouplings } from "../src/models/ea.js";
 import { exchangePass, makeTempering } from "../src/mc/parallel-tempering.js";

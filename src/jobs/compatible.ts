@@ -11,11 +11,12 @@
 import { existsSync, rmSync } from "node:fs";
 import { type Dim, lattice, type Lattice } from "../lattice/geometry.js";
 import { rngFor } from "../lattice/rng.js";
-import { BETA_C_2D, BETA_C_3D, isingEnergy, magnetization } from "../models/ising.js";
+import { BETA_C_2D, BETA_C_3D, isingEnergy, isingEnergyRows, magnetization } from "../models/ising.js";
 import { makeIsingSampler } from "../mc/ising-samplers.js";
 import { heatbathSweep } from "../mc/heatbath.js";
 import { metropolisSweep } from "../mc/metropolis.js";
-import { blockSpinsFirst, type ConstrainedRule, constrainedTable, inverseLevels, nnEnergy, relaxationTime, type UnconstrainedAlgorithm } from "../irg/compatible.js";
+import { inverseLevels, relaxationTime, type UnconstrainedAlgorithm } from "../irg/compatible.js";
+import { blockSpinsFirst, type ConstrainedRule, constrainedTable } from "../mc/compatible.js";
 import { type Estimate, jackknife } from "../analysis/stats.js";
 import { binderEstimate } from "../analysis/observables.js";
 import {
@@ -199,7 +200,7 @@ function refineSeries(lat: Lattice, s0: Int8Array, beta: number, rule: Constrain
   let done = 0;
   points.forEach((p, k) => {
     for (; done < p; done++) (rule === "heatbath" ? heatbathSweep : metropolisSweep)(lat, s, table, rng);
-    H[k] = nnEnergy(lat, s);
+    H[k] = isingEnergyRows(lat, s);
     M[k] = magnetization(s);
   });
   return { H, M };
@@ -218,7 +219,7 @@ export function runChain(p: ChainParams, chain: number, plans: Plans): ChainResu
   const levels: ChainLevel[] = [{ L: p.from, config: start, H: isingEnergy(lattice(p.dim, p.from), start), M: magnetization(start), changedFraction: 0 }];
   for (const l of lv) {
     const lat = lattice(p.dim, l.L);
-    const level: ChainLevel = { L: l.L, config: l.config, H: nnEnergy(lat, l.config), M: magnetization(l.config), changedFraction: l.changedFraction };
+    const level: ChainLevel = { L: l.L, config: l.config, H: isingEnergyRows(lat, l.config), M: magnetization(l.config), changedFraction: l.changedFraction };
     if (l.energy) level.relaxEnergy = l.energy;
     if (l.blockCorrelation) level.relaxBlock = l.blockCorrelation;
     if (p.operators) level.ops = operatorChain(lat, l.config, plans, l.L === p.to ? 16 : 1);

@@ -25,6 +25,34 @@ export function isingEnergyWith(nb: Int32Array, dim: number, s: Int8Array): numb
   return -sum;
 }
 
+/**
+ * H = −Σ_{i,μ} s_i s_{i+μ} (each bond once, along +μ; equal to `isingEnergy`) by row arithmetic,
+ * without a neighbour table: the per-sweep relaxation record of compatible MC would otherwise cost
+ * more than the sweep itself (a table of 2d·V entries per level and gathers through it).
+ */
+export function isingEnergyRows(lat: Lattice, s: Int8Array): number {
+  const { L, dim } = lat;
+  if (s.length !== lat.V) throw new RangeError(`configuration must have ${lat.V} sites`);
+  const L2 = L * L, Lz = dim === 3 ? L : 1;
+  let sum = 0;
+  for (let z = 0; z < Lz; z++) {
+    const plane = z * L2;
+    const front = dim === 3 ? (z === L - 1 ? 0 : z + 1) * L2 : -1;
+    for (let y = 0; y < L; y++) {
+      const row = plane + y * L;
+      const up = plane + (y === L - 1 ? 0 : y + 1) * L;
+      const fr = front + y * L;
+      let acc = 0;
+      for (let x = 0; x < L; x++) {
+        const h = s[x === L - 1 ? row : row + x + 1]! + s[up + x]! + (front >= 0 ? s[fr + x]! : 0);
+        acc += s[row + x]! * h;
+      }
+      sum += acc;
+    }
+  }
+  return -sum;
+}
+
 /** Magnetisation M = Σ s_i. */
 export function magnetization(s: Int8Array): number {
   let m = 0;
