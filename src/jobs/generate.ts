@@ -10,7 +10,8 @@ import { createEnsemble, type EnsembleWriter, openEnsemble, readEnsembleMeta } f
 import { loadNetwork } from "../io/network.js";
 import { networkMap } from "../irg/network.js";
 import { conjugateSeries } from "./block.js";
-import { UsageError } from "../models/params.js";
+import { flag, int, num, type ParamSpecs, parseParams, UsageError } from "../models/params.js";
+import { z } from "zod";
 import { type Config } from "../models/model.js";
 import { modelOfFile } from "../models/registry.js";
 import { SOFTWARE } from "../version.js";
@@ -44,6 +45,25 @@ export interface GenerateResult {
   files: { L: number; path: string }[];
   configurations: number;
   seconds: number;
+}
+
+/** The flags of `irg generate` (validated here; the CLI derives its options from them). */
+export const GENERATE_SPECS: ParamSpecs = {
+  net: { flag: "--net <net.json>", description: "network from irg train", schema: z.string().min(1), required: true },
+  from: { flag: "--from <small.h5>", description: "ensemble whose stored configurations are the starting points", schema: z.string().min(1), required: true },
+  out: { flag: "--out <prefix>", description: "output prefix: <prefix>_L<size>.h5 per size", schema: z.string().min(1), required: true },
+  steps: { flag: "--steps <n>", description: "number of doublings", schema: int(1, 8), default: 1 },
+  seed: { flag: "--seed <s>", description: "seed of the generation streams", schema: int(0), default: 1 },
+  limit: { flag: "--limit <n>", description: "use only the first n configurations", schema: int(1) },
+  refine: { flag: "--refine <sweeps>", description: "local Monte Carlo sweeps after every doubling (0: the network's draw alone)", schema: int(0), default: 0 },
+  refineAt: { flag: "--refine-at <coupling>", description: "coupling (beta or mu2) of the refinement sweeps (default: the input's; use one value for every ensemble you will reweight together)", schema: num() },
+  force: { flag: "--force", description: "overwrite existing outputs", schema: flag() },
+};
+
+/** Validated generation flags: the network and the options of `generate`. */
+export function generateOptions(raw: Record<string, unknown>): { net: string; options: GenerateOptions } {
+  const o = parseParams<{ net: string; from: string; out: string; steps: number; seed: number; limit?: number; refine: number; refineAt?: number; force?: boolean }>(GENERATE_SPECS, raw);
+  return { net: o.net, options: { from: o.from, prefix: o.out, steps: o.steps, seed: o.seed, limit: o.limit, refine: o.refine, refineAt: o.refineAt, force: o.force === true } };
 }
 
 /** Generation with a saved network: checks that it was trained for the ensemble's model and dimension. */

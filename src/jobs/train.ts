@@ -14,7 +14,8 @@ import { type GradientEngine, inlineEngine, makeShards, threadedEngine } from ".
 import { openEnsemble } from "../io/ensemble.js";
 import { writeFileAtomic } from "../io/files.js";
 import { saveNetwork } from "../io/network.js";
-import { UsageError } from "../models/params.js";
+import { files, flag, int, num, type ParamSpecs, parseParams, UsageError } from "../models/params.js";
+import { z } from "zod";
 import { type StoredParams } from "../models/model.js";
 import { modelOfNetwork } from "../models/registry.js";
 import { SOFTWARE } from "../version.js";
@@ -42,6 +43,32 @@ export interface TrainOptions {
   shards?: number;
   progress?: (epoch: number, done: number, total: number, loss: number) => void;
   shouldStop?: () => boolean;
+}
+
+/** The flags of `irg train` (validated here; the CLI derives its options from them). */
+export const TRAIN_SPECS: ParamSpecs = {
+  data: { flag: "--data <files...>", description: "ensembles with stored configurations (one lattice size)", schema: files(), required: true },
+  model: { flag: "--model <name>", description: "what the network generates: phi4, ising, potts, or overlap (spin-glass overlap fields from ea ensembles)", schema: z.string().min(1), required: true },
+  out: { flag: "--out <net.json>", description: "network file", schema: z.string().min(1), required: true },
+  epochs: { flag: "--epochs <n>", description: "maximum epochs", schema: int(1), default: 30 },
+  batch: { flag: "--batch <n>", description: "pairs per Adam step", schema: int(1), default: 32 },
+  lr: { flag: "--lr <x>", description: "Adam learning rate", schema: num({ positive: true }), default: 0.003 },
+  patience: { flag: "--patience <n>", description: "stop after this many epochs without validation improvement", schema: int(1), default: 5 },
+  validation: { flag: "--validation <f>", description: "fraction of pairs held out for validation", schema: num().refine((v) => v > 0 && v < 0.5, { message: "must be between 0 and 0.5" }), default: 0.1 },
+  hidden: { flag: "--hidden <n>", description: "hidden channels", schema: int(1), default: 16 },
+  kernel: { flag: "--kernel <k>", description: "first convolution's kernel size (odd)", schema: int(1).refine((v) => v % 2 === 1, { message: "must be odd" }), default: 5 },
+  components: { flag: "--components <K>", description: "Gaussian mixture components (phi4)", schema: int(1), default: 2 },
+  maxPairs: { flag: "--max-pairs <n>", description: "use at most this many configurations", schema: int(10) },
+  seed: { flag: "--seed <s>", description: "seed (initial weights, split, order, augmentation)", schema: int(0), default: 1 },
+  workers: { flag: "--workers <n>", description: "worker threads for the gradients (default: all cores; the result does not depend on it)", schema: int(0) },
+  force: { flag: "--force", description: "overwrite an existing network and ignore a checkpoint", schema: flag() },
+};
+
+/** Validated training options from raw flags (UsageError naming the flag). */
+export function trainOptions(raw: Record<string, unknown>): TrainOptions {
+  const o = parseParams<TrainOptions>(TRAIN_SPECS, raw);
+  modelOfNetwork(o.model);
+  return o;
 }
 
 export interface TrainResult {

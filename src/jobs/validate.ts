@@ -7,7 +7,7 @@ import { buildCurves, type CurveObservable, type Curves, type CurveRun, grid, ja
 import { openEnsemble } from "../io/ensemble.js";
 import { lattice } from "../lattice/geometry.js";
 import { conjugateSeries } from "./block.js";
-import { UsageError } from "../models/params.js";
+import { files, int, num, type ParamSpecs, parseParams, UsageError } from "../models/params.js";
 import { modelOfFile } from "../models/registry.js";
 import { separations, twoPoint } from "../analysis/correlation.js";
 
@@ -74,6 +74,22 @@ export function configRun(file: string): ConfigRun {
   } finally {
     r.close();
   }
+}
+
+/** The flags of `irg validate` besides the generated files (validated here; the CLI derives its options from them). */
+export const VALIDATE_SPECS: ParamSpecs = {
+  against: { flag: "--against <direct.h5...>", description: "direct Monte Carlo ensembles of the same size", schema: files(), required: true },
+  points: { flag: "--points <n>", description: "couplings compared across the common range", schema: int(1), default: 5 },
+  groups: { flag: "--groups <n>", description: "jackknife groups", schema: int(4), default: 20 },
+  at: { flag: "--at <coupling>", description: "take the verdict at this coupling (e.g. the critical one) instead of over the whole range", schema: num() },
+};
+
+/** Validates generated against direct files with raw flags; a verdict coupling outside the common range is refused. */
+export function validateFiles(generated: string[], raw: Record<string, unknown>): Validation {
+  const o = parseParams<{ against: string[]; points: number; groups: number; at?: number }>(VALIDATE_SPECS, raw);
+  const v = validate(generated, o.against, { points: o.points, groups: o.groups, at: o.at });
+  if (o.at !== undefined && v.at === undefined) throw new UsageError(`--at ${o.at} is outside the coupling range ${v.range[0].toFixed(4)} … ${v.range[1].toFixed(4)} common to both ensembles`);
+  return v;
 }
 
 export interface Comparison {

@@ -18,6 +18,8 @@ export interface ParamSpec {
   default?: unknown;
   /** Stored as a file attribute (simulation parameters are; output paths and UI flags are not). */
   physics?: boolean;
+  /** The command fails without it ("--out <file> is required"). */
+  required?: boolean;
 }
 
 export type ParamSpecs = Record<string, ParamSpec>;
@@ -38,6 +40,16 @@ export function num(opts: { positive?: boolean } = {}): z.ZodType<number> {
     .refine((v) => !opts.positive || v > 0, { message: "must be > 0" });
 }
 
+/** A flag without a value (true when given). */
+export function flag(): z.ZodType<boolean> {
+  return z.boolean();
+}
+
+/** A non-empty list of file names (a variadic flag). */
+export function files(): z.ZodType<string[]> {
+  return z.array(z.string().min(1)).min(1, { message: "needs at least one file" });
+}
+
 /** One of a fixed list of names. */
 export function oneOf<T extends string>(values: readonly T[]): z.ZodType<T> {
   return z.string().refine((v): v is T => (values as readonly string[]).includes(v), {
@@ -50,7 +62,10 @@ export function parseParams<T>(specs: ParamSpecs, raw: Record<string, unknown>):
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(specs)) {
     const value = raw[key] ?? spec.default;
-    if (value === undefined) continue;
+    if (value === undefined) {
+      if (spec.required) throw new UsageError(`${spec.flag} is required`);
+      continue;
+    }
     const res = spec.schema.safeParse(value);
     const flag = spec.flag.split(/[ ,]/)[0];
     if (!res.success) {
