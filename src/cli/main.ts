@@ -41,6 +41,7 @@ async function main(argv: string[]): Promise<void> {
   const { registerPipeline } = await import("./pipeline.js");
   const { registerCompatible } = await import("./compatible.js");
   const { registerExport } = await import("./export.js");
+  const { registerModels } = await import("./models.js");
   registerSimulate(program);
   registerScan(program);
   registerMcrg(program);
@@ -53,6 +54,7 @@ async function main(argv: string[]): Promise<void> {
   registerCompatible(program);
   registerExport(program);
   registerMeasure(program);
+  registerModels(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError("(run with --help for usage)");
   await program.parseAsync(argv);
 }

@@ -1,0 +1,47 @@
+// `irg models [--json]`: what every registered model offers — dimensions, algorithms, parameters,
+// block rule, network head and pipeline — read from the descriptors (src/models/registry.ts).
+
+import { type Command } from "commander";
+import { MODELS } from "../models/registry.js";
+
+/** One plain record per model (the --json output). */
+export function modelSummaries(): Record<string, unknown>[] {
+  return MODELS.map((m) => ({
+    name: m.name,
+    title: m.title,
+    dims: m.dims,
+    algorithms: m.algorithms,
+    parameters: Object.values(m.params).map((p) => p.flag.split(" ")[0]),
+    coupling: m.coupling,
+    config_dtype: m.configDtype,
+    block_rule: m.blockRule?.description ?? null,
+    network: m.network ? { name: m.network.name, symmetry: m.network.symmetry } : null,
+    refinement: m.refine !== undefined,
+    pipeline: m.pipeline ? { algorithm: m.pipeline.algorithm, parameters: m.pipeline.params ?? [] } : null,
+    disorder: m.disorder === true,
+  }));
+}
+
+export function registerModels(program: Command): void {
+  program
+    .command("models")
+    .option("--json", "print JSON")
+    .description("list the models and what each one supports")
+    .action((o: { json?: boolean }) => {
+      const all = modelSummaries();
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify(all)}\n`);
+        return;
+      }
+      for (const m of all) {
+        const net = m.network as { name: string } | null, pipe = m.pipeline as { algorithm: string } | null;
+        process.stdout.write([
+          `${m.name}: ${m.title}`,
+          `  dimensions ${(m.dims as number[]).join(", ")}; algorithms ${(m.algorithms as string[]).join(", ")}; coupling --${m.coupling}`,
+          `  parameters ${(m.parameters as string[]).join(" ")}`,
+          `  block rule: ${m.block_rule ?? "none"}`,
+          `  inverse RG: ${net ? `networks "${net.name}"` : "no networks"}${m.refinement ? ", refinement sweeps" : ""}${pipe ? `; irg pipeline ${m.name} (${pipe.algorithm})` : ""}${m.disorder ? "; disorder samples (irg pipeline ea)" : ""}`,
+        ].join("\n") + "\n");
+      }
+    });
+}
