@@ -11,8 +11,13 @@
 
 import fs from "node:fs";
 import path from "node:path";
-import h5wasm from "h5wasm/node";
 import type { Dataset, File as WasmFile, Group, Metadata } from "h5wasm/node";
+
+/**
+ * The h5wasm module, loaded by `initH5` (about 0.4 s: loading it at import time would slow every
+ * `irg` command, `--help` included). Every use is behind `assertReady`.
+ */
+let h5wasm: typeof import("h5wasm/node").default;
 
 // ---------------------------------------------------------------------------------------------------
 // Types
@@ -107,6 +112,7 @@ let initialised = false;
 
 /** Loads the wasm module; call once (idempotent) before any other function here. */
 export async function initH5(): Promise<void> {
+  h5wasm ??= (await import("h5wasm/node")).default;
   await h5wasm.ready;
   initialised = true;
 }

@@ -1,12 +1,15 @@
 // Charts as SVG strings: Vega-Lite specifications compiled and rendered headless by Vega (no browser,
 // no canvas). Satyanarayan et al., "Vega-Lite: A Grammar of Interactive Graphics", IEEE TVCG 23 (2017).
 
-import * as vega from "vega";
 import { writeFileAtomic } from "../io/files.js";
-import { compile, type TopLevelSpec } from "vega-lite";
+import { type TopLevelSpec } from "vega-lite";
 
-/** Renders a Vega-Lite specification to an SVG string. */
+/**
+ * Renders a Vega-Lite specification to an SVG string. Vega is loaded on first use: it takes about half
+ * a second, which every `irg` command would otherwise pay at start, plotting or not.
+ */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [vega, { compile }] = await Promise.all([import("vega"), import("vega-lite")]);
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
   try {
     return await view.toSVG();
