@@ -4,35 +4,20 @@
 import { type Command } from "commander";
 import { join } from "node:path";
 import { h5Ready } from "../io/h5.js";
-import { type ParamSpecs, parseParams, UsageError } from "../models/params.js";
+import { type ParamSpecs, UsageError } from "../models/params.js";
 import { addParams } from "./params.js";
-import { runPipeline, type PipelineOptions } from "../jobs/pipeline.js";
+import { pipelineOptions, runPipeline } from "../jobs/pipeline.js";
 import { writeReport } from "../report/html.js";
 import { pipelineBlocks } from "../report/pipeline-report.js";
 import { verdictSummary } from "../report/validation-report.js";
 import { fmt } from "../report/mcrg-report.js";
-import { MODELS, modelOf } from "../models/registry.js";
-import { type StoredParams } from "../models/model.js";
+import { MODELS } from "../models/registry.js";
 import { parseGrid } from "../jobs/scan.js";
 import { progressReporter } from "./progress.js";
 import { interruptFlag } from "./simulate.js";
 import { compatiblePipeline } from "./compatible.js";
 import { type EaPipelineOptions, runEaPipeline } from "../jobs/pipeline-ea.js";
 import { eaPipelineBlocks } from "../report/ea-pipeline-report.js";
-
-/**
- * Defaults: the quick study (L = 32 → 128, a few minutes on two cores) unless a larger target is
- * asked for; `--target 512` is the full study. The numbers are the model's (its descriptor's `pipeline`).
- */
-export function pipelineDefaults(model: string, target: number, L0: number, params: StoredParams = {}): Omit<PipelineOptions, "outDir" | "log" | "progress" | "shouldStop"> {
-  const p = modelOf(model).pipeline;
-  if (!p) throw new UsageError(`there is no inverse-RG pipeline for ${model}`);
-  const quick = target <= 128;
-  // Quick: direct Monte Carlo at 2·L0 and 4·L0; full: at every generated size (the seed compares at 512).
-  const directSizes = quick ? [2 * L0, 4 * L0].filter((L) => L <= target) : Array.from({ length: Math.log2(target / L0) }, (_, k) => L0 * 2 ** (k + 1));
-  const d = p.defaults(params, quick);
-  return { model, params, L0, target, directSizes, therm: 500, maxPairs: quick ? 2000 : 4000, seed: 1, genLimit: 500, ...d };
-}
 
 function networksOption(v: unknown): "one" | "per-temperature" {
   if (v === undefined || v === "one") return "one";
@@ -104,11 +89,6 @@ async function eaPipeline(o: Record<string, string | boolean | undefined>, cmd: 
   }
 }
 
-/** The starting size: 32, or the model's choice for the target (φ⁴: 64 for the full study). */
-export function defaultL0(model: string, target: number): number {
-  return modelOf(model).pipeline?.L0?.(target) ?? 32;
-}
-
 export function registerPipeline(program: Command): void {
   const command = program
     .command("pipeline")
@@ -151,42 +131,13 @@ export function registerPipeline(program: Command): void {
       if (model === "compatible") return compatiblePipeline(o, cmd);
       await h5Ready();
       if (model === "ea") return eaPipeline(o, cmd);
-      const desc = MODELS.find((m) => m.name === model && m.pipeline);
-      if (!desc) throw new UsageError(`unknown model "${model}"; choose ${MODELS.filter((m) => m.pipeline).map((m) => m.name).join(", ")}, ea or compatible`);
-      const target = Number(o.target);
-      const L0 = o.L0 === undefined ? defaultL0(model, target) : Number(o.L0);
-      if (!Number.isInteger(L0) || L0 < 8 || L0 % 2 !== 0) throw new UsageError(`--L0 must be an even integer >= 8, got ${String(o.L0)}`);
-      // The model's own parameters (potts: --q), validated by its specs.
-      const wanted = desc.pipeline!.params ?? [];
-      for (const k of Object.keys(extra)) if (o[k] !== undefined && !wanted.includes(k)) throw new UsageError(`${extra[k]!.flag.split(" ")[0]} does not apply to ${model}`);
-      const params = parseParams<StoredParams>(Object.fromEntries(wanted.map((k) => [k, desc.params[k]!])), o);
-      for (const k of wanted) if (params[k] === undefined) throw new UsageError(`${desc.params[k]!.flag} is required for the ${model} pipeline`);
-      const d = pipelineDefaults(model, target, L0, params);
-      const num = (k: string, min: number): number | undefined => {
-        if (o[k] === undefined) return undefined;
-        const v = Number(o[k]);
-        if (!Number.isInteger(v) || v < min) throw new UsageError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be an integer >= ${min}, got ${String(o[k])}`);
-        return v;
-      };
-      const opts: PipelineOptions = {
-        ...d,
-        genLimit: num("genLimit", 10) ?? d.genLimit,
-        couplings: o.couplings ? parseGrid("--couplings", String(o.couplings)) : d.couplings,
-        directSizes: o.direct ? parseGrid("--direct", String(o.direct)) : d.directSizes,
-        sweeps: num("sweeps", 100) ?? d.sweeps,
-        directSweeps: num("directSweeps", 100) ?? d.directSweeps,
-        epochs: num("epochs", 1) ?? d.epochs,
-        refine: num("refine", 0) ?? d.refine,
-        seed: num("seed", 0) ?? d.seed,
-        workers: num("workers", 0),
-        outDir: String(o.outDir),
-      };
+      const opts = pipelineOptions(model, o, extra);
       const { progress, interrupt, hooks } = pipelineHooks(o.quiet === true, "pipeline");
       try {
         const r = await runPipeline({ ...opts, ...hooks });
         progress.stop();
         const report = join(opts.outDir, "report.html");
-        writeReport(report, `Inverse RG of ${model}${params.q !== undefined ? ` (q = ${params.q})` : ""}: L = ${opts.L0} → ${opts.target}`, await pipelineBlocks(r));
+        writeReport(report, `Inverse RG of ${model}${opts.params?.q !== undefined ? ` (q = ${opts.params.q})` : ""}: L = ${opts.L0} → ${opts.target}`, await pipelineBlocks(r));
         for (const c of r.crossings) process.stdout.write(`critical ${r.coupling} (${c.label}): ${fmt(c.value)}\n`);
         const R = r.reference;
         const exact = (v: number | undefined): string => (v === undefined ? "" : ` (exact ${Number(v.toFixed(4))})`);

@@ -13,7 +13,9 @@ import { type GenerateResult } from "./generate.js";
 import { blockedRun, originalRun } from "./mcrg.js";
 import { type GenerateJobParams, runJob, WORKER_URL, type SimulateJobParams } from "./registry.js";
 import { simulateOptions, type SimulationResult } from "./simulation.js";
-import { modelOf } from "../models/registry.js";
+import { MODELS, modelOf } from "../models/registry.js";
+import { int, type ParamSpecs, parseParams } from "../models/params.js";
+import { parseGrid } from "./scan.js";
 import { type CriticalReference, type StoredParams } from "../models/model.js";
 import { train, type TrainResult } from "./train.js";
 import { type ConfigRun, configRun, validate, type Validation } from "./validate.js";
@@ -76,6 +78,69 @@ export interface PipelineResult {
   /** The model's coupling (the name of the curves' axis). */
   coupling: "beta" | "mu2";
   seconds: number;
+}
+
+/**
+ * Defaults: the quick study (L = 32 → 128, a few minutes on two cores) unless a larger target is
+ * asked for; `--target 512` is the full study. The numbers are the model's (its descriptor's `pipeline`).
+ */
+export function pipelineDefaults(model: string, target: number, L0: number, params: StoredParams = {}): Omit<PipelineOptions, "outDir" | "log" | "progress" | "shouldStop"> {
+  const p = modelOf(model).pipeline;
+  if (!p) throw new UsageError(`there is no inverse-RG pipeline for ${model}`);
+  const quick = target <= 128;
+  // Quick: direct Monte Carlo at 2·L0 and 4·L0; full: at every generated size (the seed compares at 512).
+  const directSizes = quick ? [2 * L0, 4 * L0].filter((L) => L <= target) : Array.from({ length: Math.log2(target / L0) }, (_, k) => L0 * 2 ** (k + 1));
+  const d = p.defaults(params, quick);
+  return { model, params, L0, target, directSizes, therm: 500, maxPairs: quick ? 2000 : 4000, seed: 1, genLimit: 500, ...d };
+}
+
+/** The starting size: 32, or the model's choice for the target (φ⁴: 64 for the full study). */
+export function defaultL0(model: string, target: number): number {
+  return modelOf(model).pipeline?.L0?.(target) ?? 32;
+}
+
+/** The numeric flags of the field-model pipeline (the model's own, e.g. --q, come from its descriptor). */
+export const PIPELINE_SPECS: ParamSpecs = {
+  target: { flag: "--target <L>", description: "largest generated size", schema: int(16, 65536), default: 128 },
+  L0: { flag: "--L0 <L>", description: "size of the simulated starting lattices", schema: int(8, 65536).refine((v) => v % 2 === 0, { message: "must be even" }) },
+  genLimit: { flag: "--gen-limit <n>", description: "starting configurations used per coupling", schema: int(10) },
+  sweeps: { flag: "--sweeps <n>", description: "sweeps of the starting ensembles", schema: int(100) },
+  directSweeps: { flag: "--direct-sweeps <n>", description: "sweeps of the direct ensembles", schema: int(100) },
+  epochs: { flag: "--epochs <n>", description: "training epochs", schema: int(1) },
+  refine: { flag: "--refine <sweeps>", description: "refinement sweeps per doubling", schema: int(0) },
+  seed: { flag: "--seed <s>", description: "seed", schema: int(0) },
+  workers: { flag: "--workers <n>", description: "worker threads", schema: int(0) },
+};
+
+/**
+ * The options of `irg pipeline <model>` from raw flags: the model's defaults (its descriptor's
+ * `pipeline`), overridden by the flags given; `modelFlags` are every model's extra pipeline flags
+ * (a flag of another model is refused).
+ */
+export function pipelineOptions(model: string, raw: Record<string, unknown>, modelFlags: ParamSpecs = {}): PipelineOptions {
+  const desc = MODELS.find((m) => m.name === model && m.pipeline);
+  if (!desc) throw new UsageError(`unknown model "${model}"; choose ${MODELS.filter((m) => m.pipeline).map((m) => m.name).join(", ")}, ea or compatible`);
+  const f = parseParams<{ target: number; L0?: number; genLimit?: number; sweeps?: number; directSweeps?: number; epochs?: number; refine?: number; seed?: number; workers?: number }>(PIPELINE_SPECS, raw);
+  const L0 = f.L0 ?? defaultL0(model, f.target);
+  // The model's own parameters (potts: --q), validated by its specs.
+  const wanted = desc.pipeline!.params ?? [];
+  for (const k of Object.keys(modelFlags)) if (raw[k] !== undefined && !wanted.includes(k)) throw new UsageError(`${modelFlags[k]!.flag.split(" ")[0]} does not apply to ${model}`);
+  const params = parseParams<StoredParams>(Object.fromEntries(wanted.map((k) => [k, desc.params[k]!])), raw);
+  for (const k of wanted) if (params[k] === undefined) throw new UsageError(`${desc.params[k]!.flag} is required for the ${model} pipeline`);
+  const d = pipelineDefaults(model, f.target, L0, params);
+  return {
+    ...d,
+    genLimit: f.genLimit ?? d.genLimit,
+    couplings: raw.couplings ? parseGrid("--couplings", String(raw.couplings)) : d.couplings,
+    directSizes: raw.direct ? parseGrid("--direct", String(raw.direct)) : d.directSizes,
+    sweeps: f.sweeps ?? d.sweeps,
+    directSweeps: f.directSweeps ?? d.directSweeps,
+    epochs: f.epochs ?? d.epochs,
+    refine: f.refine ?? d.refine,
+    seed: f.seed ?? d.seed,
+    workers: f.workers,
+    outDir: String(raw.outDir ?? "out"),
+  };
 }
 
 /** Seconds per sweep of the direct algorithm at size L, from a short run (the file is removed). */
