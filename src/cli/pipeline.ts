@@ -4,7 +4,7 @@
 import { type Command } from "commander";
 import { join } from "node:path";
 import { h5Ready } from "../io/h5.js";
-import { type ParamSpecs, UsageError } from "../models/params.js";
+import { type ParamSpecs } from "../models/params.js";
 import { addParams } from "./params.js";
 import { pipelineOptions, runPipeline } from "../jobs/pipeline.js";
 import { writeReport } from "../report/html.js";
@@ -12,18 +12,12 @@ import { pipelineBlocks } from "../report/pipeline-report.js";
 import { verdictSummary } from "../report/validation-report.js";
 import { fmt } from "../report/mcrg-report.js";
 import { MODELS } from "../models/registry.js";
-import { parseGrid } from "../jobs/scan.js";
 import { progressReporter } from "./progress.js";
 import { interruptFlag } from "./simulate.js";
 import { compatiblePipeline } from "./compatible.js";
-import { type EaPipelineOptions, runEaPipeline } from "../jobs/pipeline-ea.js";
+import { eaPipelineOptions, runEaPipeline } from "../jobs/pipeline-ea.js";
 import { eaPipelineBlocks } from "../report/ea-pipeline-report.js";
 
-function networksOption(v: unknown): "one" | "per-temperature" {
-  if (v === undefined || v === "one") return "one";
-  if (v === "per-temperature") return v;
-  throw new UsageError(`--networks must be one or per-temperature, got ${String(v)}`);
-}
 
 /** A progress bar, Ctrl-C handling and the log/progress/stop hooks every pipeline takes. */
 function pipelineHooks(quiet: boolean, label: string) {
@@ -42,31 +36,7 @@ function pipelineHooks(quiet: boolean, label: string) {
 
 /** `irg pipeline ea`: defaults (about 15 minutes on two cores; --full: hours), run, report, summary lines. */
 async function eaPipeline(o: Record<string, string | boolean | undefined>, cmd: Command): Promise<void> {
-  const num = (k: string, min: number, d: number): number => {
-    if (o[k] === undefined) return d;
-    const v = Number(o[k]);
-    if (!Number.isInteger(v) || v < min) throw new UsageError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be an integer >= ${min}, got ${String(o[k])}`);
-    return v;
-  };
-  const full = o.full === true;
-  const L0 = num("L0", 4, 8);
-  const target = cmd.getOptionValueSource("target") === "default" ? 128 : num("target", 8, 128);
-  if (L0 % 2 !== 0) throw new UsageError(`--L0 must be even, got ${L0}`);
-  const temperatures = o.temperatures ? parseGrid("--temperatures", String(o.temperatures)) : [1.6, 1.45, 1.35, 1.25, 1.18, 1.12, 1.08, 1.04, 1.0, 0.96];
-  if (temperatures.some((t) => !(t > 0))) throw new UsageError("--temperatures must be positive");
-  const opts: EaPipelineOptions = {
-    outDir: cmd.getOptionValueSource("outDir") === "default" ? join("out", "ea") : String(o.outDir),
-    dim: 3, L0, target,
-    directSizes: o.direct ? parseGrid("--direct", String(o.direct)) : [2 * L0],
-    temperatures,
-    samples: num("samples", 2, 512), directSamples: num("directSamples", 2, full ? 512 : 256),
-    sweeps: num("sweeps", 16, full ? 2 ** 16 : 2 ** 15), therm: num("therm", 0, full ? 2 ** 16 : 2 ** 15),
-    directSweeps: num("directSweeps", 16, full ? 2 ** 17 : 2 ** 16), directTherm: num("directTherm", 0, full ? 2 ** 17 : 2 ** 16),
-    every: 16, saveEvery: 64,
-    epochs: num("epochs", 1, full ? 20 : 8), maxPairs: num("maxPairs", 100, full ? 8000 : 4000), ...(o.hidden !== undefined ? { hidden: num("hidden", 2, 16) } : {}), genLimit: num("genLimit", 2, full ? 512 : 128),
-    seed: num("seed", 0, 1), workers: o.workers === undefined ? undefined : num("workers", 1, 1), allowUnequilibrated: o.allowUnequilibrated === true,
-    networks: networksOption(o.networks),
-  };
+  const opts = eaPipelineOptions(o, { outDirDefault: cmd.getOptionValueSource("outDir") === "default", targetDefault: cmd.getOptionValueSource("target") === "default" });
   const { progress, interrupt, hooks } = pipelineHooks(o.quiet === true, "pipeline ea");
   try {
     const r = await runEaPipeline({ ...opts, ...hooks });

@@ -16,7 +16,9 @@ import { makeEaMultispinSampler } from "../mc/ea-multispin-sampler.js";
 import { type Crossing, fssSlope, pointMeans, sgDerived, type SizeCurve } from "../analysis/sg-crossings.js";
 import { type Estimate } from "../analysis/stats.js";
 import { type GenerateResult } from "./generate.js";
-import { UsageError } from "../models/params.js";
+import { flag, int, type ParamSpecs, parseParams, UsageError } from "../models/params.js";
+import { parseGrid } from "./scan.js";
+import { z } from "zod";
 import { type GenerateJobParams, runJob, WORKER_URL } from "./registry.js";
 import { runSimulation, simulateOptions, type SimulateOptions } from "./simulation.js";
 import { eaLadder, eaStored, eaStoredPath } from "../models/ea-model.js";
@@ -199,6 +201,51 @@ export function compareEnsembles(gen: string, direct: string): EaValidation {
   if (gc && dc) for (const k of ["G1", "G2"]) add(k, "short", gc[k], dc[k]);
   const agree = (range: string): boolean => rows.filter((r) => r.range === range).every((r) => Math.abs(r.z) <= 2);
   return { L: g.L, T: g.T, rows, longAgree: agree("long"), shortAgree: rows.some((r) => r.range === "short") ? agree("short") : null };
+}
+
+
+/** The numeric flags of `irg pipeline ea` (defaults depend on --full, so they are applied in `eaPipelineOptions`). */
+export const EA_PIPELINE_SPECS: ParamSpecs = {
+  L0: { flag: "--L0 <L>", description: "starting size", schema: int(4, 4096).refine((v) => v % 2 === 0, { message: "must be even" }) },
+  target: { flag: "--target <L>", description: "largest generated size", schema: int(8, 65536) },
+  samples: { flag: "--samples <n>", description: "disorder samples at L0", schema: int(2) },
+  directSamples: { flag: "--direct-samples <n>", description: "disorder samples at the direct sizes", schema: int(2) },
+  sweeps: { flag: "--sweeps <n>", description: "sweeps at L0", schema: int(16) },
+  therm: { flag: "--therm <n>", description: "thermalisation sweeps at L0", schema: int(0) },
+  directSweeps: { flag: "--direct-sweeps <n>", description: "sweeps at the direct sizes", schema: int(16) },
+  directTherm: { flag: "--direct-therm <n>", description: "thermalisation sweeps at the direct sizes", schema: int(0) },
+  epochs: { flag: "--epochs <n>", description: "training epochs", schema: int(1) },
+  maxPairs: { flag: "--max-pairs <n>", description: "training pairs", schema: int(100) },
+  hidden: { flag: "--hidden <n>", description: "hidden channels of the overlap network", schema: int(2) },
+  genLimit: { flag: "--gen-limit <n>", description: "starting fields per temperature for generation", schema: int(2) },
+  seed: { flag: "--seed <s>", description: "seed", schema: int(0) },
+  workers: { flag: "--workers <n>", description: "worker threads", schema: int(1) },
+  networks: { flag: "--networks <kind>", description: "one or per-temperature", schema: z.enum(["one", "per-temperature"], { error: "must be one or per-temperature" }) },
+  full: { flag: "--full", description: "the full study", schema: flag() },
+  allowUnequilibrated: { flag: "--allow-unequilibrated", description: "go on after a failed equilibration check", schema: flag() },
+};
+
+/** The options of `irg pipeline ea` from raw flags: the quick study's defaults, or with --full the real one's. */
+export function eaPipelineOptions(raw: Record<string, unknown>, how: { outDirDefault: boolean; targetDefault: boolean }): EaPipelineOptions {
+  const f = parseParams<Partial<Record<string, number>> & { networks?: "one" | "per-temperature"; full?: boolean; allowUnequilibrated?: boolean }>(EA_PIPELINE_SPECS, raw);
+  const full = f.full === true;
+  const L0 = f.L0 ?? 8;
+  const target = how.targetDefault ? 128 : f.target ?? 128;
+  const temperatures = raw.temperatures ? parseGrid("--temperatures", String(raw.temperatures)) : [1.6, 1.45, 1.35, 1.25, 1.18, 1.12, 1.08, 1.04, 1.0, 0.96];
+  if (temperatures.some((t) => !(t > 0))) throw new UsageError("--temperatures must be positive");
+  return {
+    outDir: how.outDirDefault ? join("out", "ea") : String(raw.outDir),
+    dim: 3, L0, target,
+    directSizes: raw.direct ? parseGrid("--direct", String(raw.direct)) : [2 * L0],
+    temperatures,
+    samples: f.samples ?? 512, directSamples: f.directSamples ?? (full ? 512 : 256),
+    sweeps: f.sweeps ?? (full ? 2 ** 16 : 2 ** 15), therm: f.therm ?? (full ? 2 ** 16 : 2 ** 15),
+    directSweeps: f.directSweeps ?? (full ? 2 ** 17 : 2 ** 16), directTherm: f.directTherm ?? (full ? 2 ** 17 : 2 ** 16),
+    every: 16, saveEvery: 64,
+    epochs: f.epochs ?? (full ? 20 : 8), maxPairs: f.maxPairs ?? (full ? 8000 : 4000), ...(f.hidden !== undefined ? { hidden: f.hidden } : {}), genLimit: f.genLimit ?? (full ? 512 : 128),
+    seed: f.seed ?? 1, workers: f.workers, allowUnequilibrated: f.allowUnequilibrated === true,
+    networks: f.networks ?? "one",
+  };
 }
 
 /** Slopes over the generated sizes at every temperature: 2 − η from χ_SG, 1/ν from d(ξ/L)/dT. */
