@@ -35,6 +35,26 @@ function contents(path: string): { configs: number[]; energy: number[]; magnetiz
 
 const base = ["simulate", "ising", "--dim", "2", "--L", "16", "--beta", "0.44", "--sweeps", "300", "--therm", "50", "--every", "2", "--save-every", "3", "--seed", "7"];
 
+test("phi4: the command printed after a stop (irg simulate phi4 --resume --out f) continues it, bit for bit", async () => {
+  await h5Ready();
+  const args = ["simulate", "phi4", "--L", "8", "--mu2", "-0.9", "--sweeps", "200", "--therm", "20", "--seed", "3"];
+  const full = join(dir, "phi4-full.h5"), part = join(dir, "phi4-part.h5");
+  assert.equal(irg(...args, "--out", full).code, 0);
+  const r1 = irg(...args, "--out", part, "--stop-after", "70");
+  const command = /continue with: (irg simulate phi4 --resume --out \S+)/.exec(r1.stdout)![1]!;
+  const r2 = irg(...command.split(" ").slice(1));
+  assert.equal(r2.code, 0, r2.stderr);
+  const read = (p: string): number[][] => {
+    const e = openEnsemble(p);
+    try {
+      return [Array.from(e.configs(0, e.configRows)), Array.from(e.series("action")), Array.from(e.series("phi2"))];
+    } finally {
+      e.close();
+    }
+  };
+  assert.deepEqual(read(part), read(full));
+});
+
 test("simulate writes an ensemble that measure reads (--json schema)", async () => {
   await h5Ready();
   const out = join(dir, "a.h5");
