@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, existsSync, readFileSync, truncateSync, statSync, chmodSync } from "node:fs";
+import { mkdtempSync, writeFileSync, existsSync, readFileSync, renameSync, truncateSync, statSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -53,6 +53,25 @@ test("phi4: the command printed after a stop (irg simulate phi4 --resume --out f
     }
   };
   assert.deepEqual(read(part), read(full));
+});
+
+test("a run killed hard leaves only <out>.partial: --resume --out <out> continues from its checkpoint, bit for bit; an unreadable partial is refused in one line", async () => {
+  await h5Ready();
+  const args = ["simulate", "ising", "--L", "8", "--beta", "0.4", "--algorithm", "heatbath", "--sweeps", "300", "--therm", "20", "--seed", "5"];
+  const full = join(dir, "kill-full.h5"), part = join(dir, "kill-part.h5");
+  assert.equal(irg(...args, "--out", full).code, 0);
+  // What SIGKILL after a periodic checkpoint leaves: the partial file with a checkpoint, no final file.
+  assert.equal(irg(...args, "--out", part, "--stop-after", "90").code, 0);
+  renameSync(part, `${part}.partial`);
+  const r = irg("simulate", "ising", "--resume", "--out", part);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(existsSync(part) && !existsSync(`${part}.partial`));
+  assert.deepEqual(contents(part), contents(full));
+  const early = join(dir, "kill-early.h5");
+  writeFileSync(`${early}.partial`, Buffer.alloc(48));
+  const bad = irg("simulate", "ising", "--resume", "--out", early);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /killed before its first checkpoint, so there is nothing to resume; start it again with --force/);
 });
 
 test("simulate writes an ensemble that measure reads (--json schema)", async () => {

@@ -5,7 +5,8 @@ import { rngFor } from "../lattice/rng.js";
 import { type Chains } from "../mc/chains.js";
 import { type Checkpoint, checkPlan, plannedMeasurements, runChains, type RunPlan } from "../mc/run.js";
 import { z } from "zod";
-import { createEnsemble, type EnsembleWriter, fanOutWriter, readEnsembleMeta, resumeEnsemble, type EnsembleMeta } from "../io/ensemble.js";
+import { existsSync } from "node:fs";
+import { createEnsemble, type EnsembleWriter, fanOutWriter, partialPath, readEnsembleMeta, resumeEnsemble, type EnsembleMeta } from "../io/ensemble.js";
 import { int, num, parseParams, physicsParams, UsageError, type ParamSpecs } from "../models/params.js";
 import { type Config, type ModelDescriptor, type SimulateOptions } from "../models/model.js";
 import { modelOf, MODEL_NAMES, unionParams } from "../models/registry.js";
@@ -185,7 +186,16 @@ async function runWith(d: ModelDescriptor, o: SimulateOptions, chains: Chains<Co
 
 /** On resume the physics comes from the file; only --sweeps (to extend) and session options may be given. */
 export function resumedOptions(model: string, raw: Record<string, unknown>): SimulateOptions {
-  const meta = readEnsembleMeta(String(raw.out));
+  const out = String(raw.out), partial = partialPath(out);
+  // A run killed hard (SIGKILL, a node failure) leaves only <out>.partial: resume from it under the final name.
+  const fromPartial = !existsSync(out) && existsSync(partial);
+  let meta: ReturnType<typeof readEnsembleMeta>;
+  try {
+    meta = readEnsembleMeta(fromPartial ? partial : out);
+  } catch (e) {
+    if (fromPartial) throw new UsageError(`${partial} cannot be read: the run was killed before its first checkpoint, so there is nothing to resume; start it again with --force`);
+    throw e;
+  }
   if (meta.model !== model) throw new UsageError(`${raw.out} holds a ${meta.model} ensemble, not ${model}`);
   if (typeof meta.params.main_file === "string") throw new UsageError(`${raw.out} is one temperature of a run stored with --store-betas; resume the run through its main file ${meta.params.main_file}`);
   const allowed = new Set(["out", "sweeps", "maxTime", "checkpointEvery", "resume", "quiet", "stopAfter", "force", "kernel", "workers"]);
