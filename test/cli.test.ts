@@ -74,6 +74,18 @@ test("a run killed hard leaves only <out>.partial: --resume --out <out> continue
   assert.match(bad.stderr, /killed before its first checkpoint, so there is nothing to resume; start it again with --force/);
 });
 
+test("in a batch log (stderr not a terminal) progress comes as plain timestamped lines, every IRG_PROGRESS_SECONDS", () => {
+  const r = spawnSync(process.execPath, [main, "simulate", "ising", "--L", "32", "--beta", "0.44", "--algorithm", "metropolis", "--sweeps", "30000", "--save-every", "0", "--out", join(dir, "log.h5")],
+    { encoding: "utf8", env: { ...process.env, IRG_TEST: "", IRG_PROGRESS_SECONDS: "0.05" } });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stderr.trim().split("\n");
+  assert.ok(lines.length >= 2, r.stderr);
+  for (const l of lines) assert.match(l, /^\d{4}-\d\d-\d\dT[\d:.]+Z ising L=32: \d+\/30200 sweeps \([\d.]+%\), elapsed \dh\d\dm\d\ds, left about/);
+  const quiet = spawnSync(process.execPath, [main, "simulate", "ising", "--L", "32", "--beta", "0.44", "--sweeps", "3000", "--save-every", "0", "--quiet", "--force", "--out", join(dir, "log.h5")],
+    { encoding: "utf8", env: { ...process.env, IRG_TEST: "", IRG_PROGRESS_SECONDS: "0.01" } });
+  assert.equal(quiet.stderr, "");
+});
+
 test("simulate writes an ensemble that measure reads (--json schema)", async () => {
   await h5Ready();
   const out = join(dir, "a.h5");

@@ -1,5 +1,6 @@
-// Progress bar on stderr (cli-progress): shown only on a TTY, without --quiet, and only once a
-// run has lasted two seconds, so that short runs and logs stay clean.
+// Progress on stderr: a bar (cli-progress) on a terminal once a run has lasted two seconds; in a batch
+// log (stderr not a terminal, e.g. under SLURM) one plain line every IRG_PROGRESS_SECONDS (default 60),
+// so that a long job shows where it is without filling the log. --quiet silences both.
 
 import cliProgress from "cli-progress";
 
@@ -9,7 +10,28 @@ export interface Progress {
   stop(): void;
 }
 
+/** Plain progress lines for logs: at most one every `seconds`, with the rate-based time left. */
+function logLines(label: string, unit: string, seconds: number): Progress {
+  const start = performance.now();
+  let last = start;
+  return {
+    update(done, total, status) {
+      const now = performance.now();
+      if (now - last < seconds * 1000 || done <= 0) return;
+      last = now;
+      const elapsed = (now - start) / 1000, left = (elapsed * (total - done)) / done;
+      const hms = (t: number): string => `${Math.floor(t / 3600)}h${String(Math.floor((t % 3600) / 60)).padStart(2, "0")}m${String(Math.floor(t % 60)).padStart(2, "0")}s`;
+      process.stderr.write(`${new Date().toISOString()} ${label}: ${done}/${total} ${unit} (${((100 * done) / total).toFixed(1)}%), elapsed ${hms(elapsed)}, left about ${hms(left)}${status ? ` | ${status}` : ""}\n`);
+    },
+    stop() {},
+  };
+}
+
 export function progressReporter(opts: { quiet: boolean; label: string; unit?: string }): Progress {
+  if (!opts.quiet && process.stderr.isTTY !== true) {
+    const seconds = Number(process.env.IRG_PROGRESS_SECONDS ?? (process.env.IRG_TEST ? 0 : 60));
+    return seconds > 0 ? logLines(opts.label, opts.unit ?? "sweeps", seconds) : { update() {}, stop() {} };
+  }
   const enabled = !opts.quiet && process.stderr.isTTY === true && !process.env.IRG_TEST;
   const start = performance.now();
   let bar: cliProgress.SingleBar | null = null;
