@@ -61,7 +61,7 @@ test("a run killed hard leaves only <out>.partial: --resume --out <out> continue
   const full = join(dir, "kill-full.h5"), part = join(dir, "kill-part.h5");
   assert.equal(irg(...args, "--out", full).code, 0);
   // What SIGKILL after a periodic checkpoint leaves: the partial file with a checkpoint, no final file.
-  assert.equal(irg(...args, "--out", part, "--stop-after", "90").code, 0);
+  assert.equal(irg(...args, "--out", part, "--stop-after", "90").code, 3);
   renameSync(part, `${part}.partial`);
   const r = irg("simulate", "ising", "--resume", "--out", part);
   assert.equal(r.code, 0, r.stderr);
@@ -115,11 +115,11 @@ for (const algorithm of ["wolff", "multispin"]) {
     const part = join(dir, `part-${algorithm}.h5`);
     assert.equal(irg(...base, "--algorithm", algorithm, "--out", full).code, 0);
     const r1 = irg(...base, "--algorithm", algorithm, "--out", part, "--stop-after", "120");
-    assert.equal(r1.code, 0, r1.stderr);
+    assert.equal(r1.code, 3, r1.stderr); // stopped with a checkpoint: not 0, so scripts can tell
     assert.match(r1.stdout, /stopped after 120 of 350 sweeps/);
     assert.ok(existsSync(part) && !existsSync(`${part}.partial`));
     const r2 = irg("simulate", "ising", "--resume", "--out", part, "--stop-after", "100");
-    assert.equal(r2.code, 0, r2.stderr);
+    assert.equal(r2.code, 3, r2.stderr);
     const r3 = irg("simulate", "ising", "--resume", "--out", part);
     assert.equal(r3.code, 0, r3.stderr);
     assert.deepEqual(contents(part), contents(full));
@@ -129,6 +129,24 @@ for (const algorithm of ["wolff", "multispin"]) {
     assert.match(again.stderr, /already complete/);
   });
 }
+
+test("SIGTERM (a scheduler's time limit) stops at the next sweep with a checkpoint and exit code 143; the run then resumes to completion", async () => {
+  await h5Ready();
+  const args = ["simulate", "ising", "--L", "32", "--beta", "0.44", "--algorithm", "metropolis", "--sweeps", "3000000", "--save-every", "0", "--seed", "4"];
+  const out = join(dir, "sigterm.h5");
+  const child = spawn(process.execPath, [main, ...args, "--out", out], { env: { ...process.env, IRG_TEST: "1" } });
+  let stdout = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  for (let k = 0; k < 300 && !existsSync(`${out}.partial`); k++) await new Promise((res) => setTimeout(res, 50));
+  await new Promise((res) => setTimeout(res, 500));
+  child.kill("SIGTERM");
+  const code = await new Promise((res) => child.on("exit", res));
+  assert.equal(code, 143);
+  assert.match(stdout, /stopped after \d+ of 3000200 sweeps.*continue with: irg simulate ising --resume/);
+  assert.ok(existsSync(out) && !existsSync(`${out}.partial`));
+  const r = irg("simulate", "ising", "--resume", "--out", out, "--max-time", "0.002");
+  assert.equal(r.code, 3, r.stderr); // stopped again, now by --max-time
+});
 
 test("Ctrl-C stops at the next sweep with a checkpoint identical to a deterministic stop there", async () => {
   await h5Ready();
@@ -143,14 +161,14 @@ test("Ctrl-C stops at the next sweep with a checkpoint identical to a determinis
   await new Promise((res) => setTimeout(res, 500));
   child.kill("SIGINT");
   const code = await new Promise((res) => child.on("exit", res));
-  assert.equal(code, 0);
+  assert.equal(code, 130);
   const m = /stopped after (\d+) of/.exec(stdout);
   assert.ok(m, stdout);
   const done = Number(m[1]);
   assert.ok(done > 10 && done < 200010);
   // The uninterrupted reference of the same length: stop it at exactly the same sweep.
   const ref = join(dir, "sigint-ref.h5");
-  assert.equal(irg(...args, "--out", ref, "--stop-after", String(done)).code, 0);
+  assert.equal(irg(...args, "--out", ref, "--stop-after", String(done)).code, 3);
   assert.deepEqual(contents(out), contents(ref));
 });
 

@@ -106,7 +106,7 @@ test("a stopped run resumes from its checkpoint and writes the file of an uninte
   const args = ["compatible", "--dim", "2", "--from", "4", "--to", "16", "--chains", "7", "--sweeps", "3", "--therm", "20", "--seed", "9", "--quiet"];
   assert.equal(irg(...args, "--out", whole).code, 0);
   const stop = irg(...args, "--out", parts, "--stop-after", "3", "--workers", "2");
-  assert.equal(stop.code, 0, stop.stderr);
+  assert.equal(stop.code, 3, stop.stderr);
   assert.match(stop.stdout, /stopped after 3 of 7 chains.*--resume/);
   assert.ok(existsSync(`${parts}.partial`) && !existsSync(parts));
   // A fresh start over a checkpoint, or a resume with other physics, is refused in one line.

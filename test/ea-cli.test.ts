@@ -50,7 +50,7 @@ test("simulate ea (multispin): identical files for 1 and 2 workers and both kern
   assert.deepEqual(content(two), ref);
   assert.deepEqual(content(ts), ref);
   let r = irg(...args, "--workers", "2", "--out", res, "--stop-after", "50");
-  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.code, 3, r.stderr);
   assert.match(r.stdout, /stopped after 50 of 150 sweeps/);
   r = irg("simulate", "ea", "--resume", "--out", res, "--workers", "1", "--stop-after", "40", "--quiet");
   assert.match(r.stdout, /stopped after 90 of 150 sweeps/, r.stderr);

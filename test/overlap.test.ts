@@ -113,7 +113,7 @@ test("simulate ea → measure, block --rule overlap; a stopped run resumes bit-f
   // Stop after 150 sweeps, then resume: the same file as the uninterrupted run.
   const part = join(dir, "ea-resumed.h5");
   const s = irg(...args, "--out", part, "--stop-after", "150");
-  assert.equal(s.code, 0, s.stderr);
+  assert.equal(s.code, 3, s.stderr);
   assert.match(s.stdout, /stopped after 150 of 500 sweeps/);
   const res = irg("simulate", "ea", "--resume", "--out", part, "--quiet");
   assert.equal(res.code, 0, res.stderr);

@@ -51,6 +51,7 @@ export function registerCompatible(program: Command): void {
       progress.stop();
       if (!r.completed) {
         process.stdout.write(`stopped after ${r.written} of ${o.chains} chains (${r.seconds.toFixed(1)} s); checkpoint in ${partialPath(o.out)}; continue with the same command and --resume\n`);
+        process.exitCode = interrupt.exitCode();
         return;
       }
       if (r.resumedAt > 0) process.stdout.write(`resumed at chain ${r.resumedAt}\n`);

@@ -22,6 +22,11 @@ export function registerGenerate(program: Command): void {
     try {
       const r = await generateWithNetwork(net, { ...options, progress: progress.update, shouldStop: interrupt.stop });
       progress.stop();
+      if (!r.completed) {
+        process.stdout.write(`stopped after ${r.configurations} of ${r.planned} configurations per size; ${r.files.map((f) => f.path).join(", ")} are marked incomplete (generate again with --force)\n`);
+        process.exitCode = interrupt.exitCode();
+        return;
+      }
       process.stdout.write(`generated ${r.configurations} configurations per size in ${r.seconds.toFixed(1)} s: ${r.files.map((f) => f.path).join(", ")}\n`);
     } finally {
       progress.stop();

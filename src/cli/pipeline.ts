@@ -43,7 +43,7 @@ async function eaPipeline(o: Record<string, string | boolean | undefined>, cmd: 
     progress.stop();
     if (r.stopped) {
       process.stdout.write("pipeline ea stopped; rerun the same command to continue (finished ensembles are kept)\n");
-      process.exitCode = 130;
+      process.exitCode = interrupt.exitCode();
       return;
     }
     const report = join(opts.outDir, "report.html");
@@ -104,7 +104,17 @@ export function registerPipeline(program: Command): void {
       const opts = pipelineOptions(model, o, extra);
       const { progress, interrupt, hooks } = pipelineHooks(o.quiet === true, "pipeline");
       try {
-        const r = await runPipeline({ ...opts, ...hooks });
+        let r: Awaited<ReturnType<typeof runPipeline>>;
+        try {
+          r = await runPipeline({ ...opts, ...hooks });
+        } catch (e) {
+          // A signal stops the pipeline between steps: finished ensembles are kept for the rerun.
+          if (!interrupt.stop()) throw e;
+          progress.stop();
+          process.stdout.write(`pipeline ${model} stopped (${(e as Error).message}); rerun the same command to continue (finished ensembles are kept)\n`);
+          process.exitCode = interrupt.exitCode();
+          return;
+        }
         progress.stop();
         const report = join(opts.outDir, "report.html");
         writeReport(report, `Inverse RG of ${model}${opts.params?.q !== undefined ? ` (q = ${opts.params.q})` : ""}: L = ${opts.L0} → ${opts.target}`, await pipelineBlocks(r));

@@ -47,6 +47,7 @@ export function registerScan(program: Command): void {
         warn: (line) => process.stderr.write(`irg: WARNING: ${line}\n`),
       });
       progress.stop();
+      if (r.complete < r.points) process.exitCode = interrupt.exitCode();
       if (d.disorder) {
         process.stdout.write(`${r.complete} of ${r.points} sizes complete in ${r.dir}; curves and crossings: irg measure ${join(r.dir, `${d.name}_L*.h5`)}\n`);
       } else if (r.runs === 0) {

@@ -17,16 +17,34 @@ export function summaryLine(model: string, r: SimulationResult): string {
   return `wrote ${r.out}: ${r.measurements} measurements, ${r.configurations} configurations (${r.seconds.toFixed(1)} s)`;
 }
 
-/** Installs a Ctrl-C handler that asks the run to stop (a second Ctrl-C aborts). */
-export function interruptFlag(): { stop: () => boolean; dispose: () => void } {
-  let requested = false;
-  const onSigint = (): void => {
-    if (requested) process.exit(130);
-    requested = true;
-    process.stderr.write("\nirg: stopping at the next sweep and writing a checkpoint (Ctrl-C again to abort)\n");
+/** Exit code of a run that stopped with a checkpoint on --max-time or --stop-after: resume it to finish. */
+export const STOPPED_EXIT = 3;
+
+/**
+ * Installs handlers for Ctrl-C (SIGINT) and the scheduler's SIGTERM (SLURM sends it at the time limit,
+ * SIGKILL a few seconds later): the run stops at the next sweep and writes a checkpoint; a second
+ * signal aborts. `exitCode` is what a stopped run exits with: 128 + the signal (130, 143), or
+ * STOPPED_EXIT for a stop on --max-time or --stop-after, so that scripts and schedulers can tell a
+ * stopped run from a finished one (0).
+ */
+export function interruptFlag(): { stop: () => boolean; dispose: () => void; exitCode: () => number } {
+  let signal: NodeJS.Signals | null = null;
+  const on = (sig: NodeJS.Signals) => (): void => {
+    if (signal) process.exit(sig === "SIGTERM" ? 143 : 130);
+    signal = sig;
+    process.stderr.write(`\nirg: ${sig}: stopping at the next sweep and writing a checkpoint (${sig === "SIGINT" ? "Ctrl-C" : "the signal"} again to abort)\n`);
   };
-  process.on("SIGINT", onSigint);
-  return { stop: () => requested, dispose: () => process.off("SIGINT", onSigint) };
+  const onInt = on("SIGINT"), onTerm = on("SIGTERM");
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
+  return {
+    stop: () => signal !== null,
+    dispose: () => {
+      process.off("SIGINT", onInt);
+      process.off("SIGTERM", onTerm);
+    },
+    exitCode: () => (signal === "SIGTERM" ? 143 : signal === "SIGINT" ? 130 : STOPPED_EXIT),
+  };
 }
 
 export function registerSimulate(program: Command): void {
@@ -63,6 +81,7 @@ export function registerSimulate(program: Command): void {
       }, resume, raw.force === true);
       progress.stop();
       process.stdout.write(`${summaryLine(model, r)}\n`);
+      if (!r.completed) process.exitCode = interrupt.exitCode();
       for (const line of r.notes ?? []) process.stdout.write(`${line}\n`);
       if (r.equilibration) {
         const [main, ...others] = r.equilibration ?? [];

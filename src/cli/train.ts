@@ -28,6 +28,7 @@ export function registerTrain(program: Command): void {
       progress.stop();
       if (r.stopped) {
         process.stdout.write(`stopped in epoch ${r.epochs + 1}; checkpoint ${r.out}.checkpoint.json — rerun the same command to continue\n`);
+        process.exitCode = interrupt.exitCode();
         return;
       }
       const best = r.validation[r.bestEpoch - 1]!;

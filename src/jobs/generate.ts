@@ -43,6 +43,10 @@ export interface GenerateOptions {
 
 export interface GenerateResult {
   files: { L: number; path: string }[];
+  /** Configurations per size that were asked for; fewer were written when the run was stopped. */
+  planned: number;
+  /** False when stopped: the files hold the first `configurations` rows and are marked incomplete. */
+  completed: boolean;
   configurations: number;
   seconds: number;
 }
@@ -155,7 +159,7 @@ export async function generate(map: InverseMap, opts: GenerateOptions): Promise<
       await new Promise((res) => setImmediate(res));
     }
     writers.forEach((w) => w.close({ completed: done === n }));
-    return { files: sizes.map((L) => ({ L, path: generatedPath(opts.prefix, L) })), configurations: done, seconds: (performance.now() - t0) / 1000 };
+    return { files: sizes.map((L) => ({ L, path: generatedPath(opts.prefix, L) })), configurations: done, planned: n, completed: done === n, seconds: (performance.now() - t0) / 1000 };
   } catch (e) {
     writers.forEach((w) => w.abort());
     throw e;
