@@ -155,6 +155,7 @@ test("bad input: one line on stderr, exit code 2, no file", () => {
     [{ to: "16", unconstrained: "-1" }, /--unconstrained/],
     [{ to: "16", unconstrainedAlgorithm: "sw" }, /--unconstrained-algorithm/],
     [{ from: "1", to: "16" }, /--from/],
+    [{ from: "3", to: "12" }, /--from must be even/],
     [{ dim: "3" }, /--to <L> is required/],
     [{ to: "16", out: undefined as unknown as string }, /--out/],
   ];

@@ -20,7 +20,7 @@ import { pottsBetaC2D, pottsOrder } from "../src/models/potts/potts.js";
 import { enumeratePotts, pottsExact } from "../src/models/potts/exact.js";
 import { pluralityBlock } from "../src/models/potts/plurality.js";
 import { h5Ready } from "../src/io/h5.js";
-import { runMcrg } from "../src/jobs/mcrg.js";
+import { reweightScan, runMcrg } from "../src/jobs/mcrg.js";
 import { openEnsemble } from "../src/io/ensemble.js";
 
 const main = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
@@ -120,6 +120,9 @@ test("MCRG of a 2D 3-state Potts scan (irg scan potts, L = 8, 16, 32) finds beta
     "--sweeps", "3000", "--therm", "300", "--seed", "5", "--out-dir", dir, "--quiet"], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   const res = runMcrg({ dir, groups: 16 });
+  // Reweighted curves exist only over the scanned range: outside it the tool refuses instead of repeating the edge value.
+  assert.throws(() => reweightScan({ dir, model: "potts", L: 16, at: [0.9] }), (e: Error) => e.name === "UsageError" && /--at 0.9 lies outside the range/.test(e.message));
+  assert.equal(reweightScan({ dir, model: "potts", L: 16, at: [1.0] }).rows.length, 1);
   const bc = pottsBetaC2D(3);
   assert.ok(res.reference?.coupling === bc && res.reference.source.includes("Potts"));
   assert.ok(res.critical.error < 0.003, `error ${res.critical.error}`);

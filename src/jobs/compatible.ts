@@ -71,6 +71,8 @@ export interface CompatibleOptions {
 /** The sizes from, 2·from, …, to; throws a UsageError unless to/from is a power of two ≥ 2. */
 export function levelSizes(from: number, to: number): number[] {
   if (!(Number.isInteger(from) && from >= 2)) throw new UsageError(`--from must be an integer >= 2, got ${from}`);
+  // The same rule as irg simulate: every size even (b = 2 blocks, checkerboard sweeps).
+  if (from % 2 !== 0) throw new UsageError(`--from must be even (b = 2 blocks and checkerboard sweeps, as in irg simulate), got ${from}`);
   if (!(to > from)) throw new UsageError(`--to (${to}) must be larger than --from (${from})`);
   const k = Math.log2(to / from);
   if (!Number.isInteger(k)) throw new UsageError(`--to (${to}) must be --from (${from}) times a power of two`);

@@ -205,6 +205,10 @@ export function reweightScan(o: { dir: string; model: string; L: number; at?: nu
   const runs = pts.map((p) => originalRun(o.model, p.file));
   const curves = buildCurves(runs, runs[0]!.V, groups);
   const at = o.at ?? Array.from({ length: 41 }, (_, k) => curves.range[0] + ((curves.range[1] - curves.range[0]) * k) / 40);
+  // Outside the range the curves would only repeat their edge values: refuse rather than mislead.
+  const [lo, hi] = curves.range, tol = 1e-9 * Math.max(1, Math.abs(lo), Math.abs(hi));
+  const outside = at.filter((c) => c < lo - tol || c > hi + tol);
+  if (outside.length > 0) throw new UsageError(`--at ${outside.join(",")} lies outside the range ${lo.toPrecision(6)} … ${hi.toPrecision(6)} that the runs at L = ${o.L} reweight to; scan couplings there first`);
   const rows = at.map((c) => {
     const row: Record<string, number> = { [man.coupling]: c };
     for (const ob of CURVE_OBSERVABLES) {
