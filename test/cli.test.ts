@@ -86,6 +86,21 @@ test("in a batch log (stderr not a terminal) progress comes as plain timestamped
   assert.equal(quiet.stderr, "");
 });
 
+test("outputs never replace what they should not: a report path holding an ensemble, an --out that is a directory (refused before the run)", async () => {
+  await h5Ready();
+  const ens = join(dir, "keep.h5");
+  assert.equal(irg("simulate", "ising", "--L", "8", "--beta", "0.4", "--sweeps", "50", "--out", ens).code, 0);
+  const before = readFileSync(ens);
+  const r = irg("validate", ens, "--against", ens, "--report", ens);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /exists and is not an HTML report; it would be overwritten: choose another path/);
+  assert.deepEqual(readFileSync(ens), before);
+  // 10^8 sweeps: were the directory found only at the final rename, this would not return in the test's time.
+  const d = irg("simulate", "ising", "--L", "8", "--beta", "0.4", "--sweeps", "100000000", "--force", "--out", dir);
+  assert.equal(d.code, 2);
+  assert.match(d.stderr, /is a directory; give --out a file name/);
+});
+
 test("simulate writes an ensemble that measure reads (--json schema)", async () => {
   await h5Ready();
   const out = join(dir, "a.h5");

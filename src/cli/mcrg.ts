@@ -7,7 +7,7 @@ import { dirname } from "node:path";
 import { h5Ready } from "../io/h5.js";
 import { UsageError } from "../models/params.js";
 import { readManifest, runMcrg } from "../jobs/mcrg.js";
-import { writeReport } from "../report/html.js";
+import { checkReportPath, writeReport } from "../report/html.js";
 import { fmt, mcrgBlocks } from "../report/mcrg-report.js";
 
 export function registerMcrg(program: Command): void {
@@ -22,6 +22,7 @@ export function registerMcrg(program: Command): void {
     .description("critical coupling and exponents by Monte Carlo renormalization group")
     .action(async (model: string, o: { scan: string; report: string; groups: string; observable: string; json?: boolean }) => {
       await h5Ready();
+      checkReportPath(o.report);
       const man = readManifest(o.scan);
       if (man.model !== model) throw new UsageError(`${o.scan} holds a ${man.model} scan, not ${model}`);
       if (o.observable !== "abs_m" && o.observable !== "binder") throw new UsageError(`--observable must be abs_m or binder, got ${o.observable}`);

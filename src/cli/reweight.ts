@@ -4,7 +4,7 @@
 import { type Command } from "commander";
 import { h5Ready } from "../io/h5.js";
 import { reweightScan } from "../jobs/mcrg.js";
-import { linePlotSpec, renderSvg, writeSvg } from "../report/plot.js";
+import { checkPlotPath, linePlotSpec, renderSvg, writeSvg } from "../report/plot.js";
 import { parseGrid } from "../jobs/scan.js";
 
 export function registerReweight(program: Command): void {
@@ -20,6 +20,7 @@ export function registerReweight(program: Command): void {
     .description("multiple-histogram reweighting of the runs of one size into curves with jackknife errors")
     .action(async (model: string, o: { scan: string; L: string; at?: string; groups: string; json?: boolean; plot?: string }) => {
       await h5Ready();
+      if (o.plot) checkPlotPath(o.plot);
       const r = reweightScan({ dir: o.scan, model, L: Number(o.L), at: o.at ? parseGrid("--at", o.at) : undefined, groups: Number(o.groups) });
       const { coupling, rows } = r;
       if (o.plot) {

@@ -7,7 +7,7 @@ import { dirname } from "node:path";
 import { h5Ready } from "../io/h5.js";
 import { VALIDATE_SPECS, validateFiles } from "../jobs/validate.js";
 import { addParams } from "./params.js";
-import { writeReport } from "../report/html.js";
+import { checkReportPath, writeReport } from "../report/html.js";
 import { fmt } from "../report/mcrg-report.js";
 import { validationBlocks, verdict, verdictSummary } from "../report/validation-report.js";
 
@@ -21,6 +21,7 @@ export function registerValidate(program: Command): void {
   addParams(cmd, VALIDATE_SPECS);
   cmd.action(async (generated: string[], o: Record<string, unknown> & { report?: string; json?: boolean }) => {
     await h5Ready();
+    if (o.report) checkReportPath(o.report);
     const v = validateFiles(generated, o);
     const vd = verdict(v);
     if (o.report) {

@@ -2,7 +2,8 @@
 // parameters and a checkpoint (RNG state included) as attributes; written to `<out>.partial` and
 // renamed on close, so that `<out>` is always a complete file. Layout documented in the README.
 
-import { copyFileSync, existsSync, renameSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, renameSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { type Checkpoint, type RunSink } from "../mc/run.js";
 import {
   appendRows, assertReady, closeFile, createAppendable, createFile, datasetInfo, datasetShape, ensureGroup, exists, H5Error, openFile,
@@ -53,6 +54,8 @@ function shapeOf(meta: EnsembleMeta): number[] {
 export function createEnsemble(out: string, meta: EnsembleMeta, opts: { force?: boolean } = {}): EnsembleWriter {
   assertReady();
   const partial = partialPath(out);
+  // Checked now: the rename onto a directory would otherwise fail only after the whole run.
+  if (existsSync(out) && statSync(out).isDirectory()) throw new H5Error(`${out} is a directory; give --out a file name such as ${join(out, "run.h5")}`);
   if (!opts.force) {
     if (existsSync(out)) throw new H5Error(`${out} already exists; continue it with --resume or overwrite it with --force`);
     if (existsSync(partial)) throw new H5Error(`${partial} is left from an interrupted run; continue it with --resume or start over with --force`);
