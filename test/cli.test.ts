@@ -101,6 +101,25 @@ test("outputs never replace what they should not: a report path holding an ensem
   assert.match(d.stderr, /is a directory; give --out a file name/);
 });
 
+test("validate exits 0 when generated and direct agree and 1 when they disagree, so scripts can gate on it", async () => {
+  await h5Ready();
+  const sim = (name: string, ...extra: string[]): string => {
+    const out = join(dir, name);
+    assert.equal(irg("simulate", "ising", "--L", "16", "--beta", "0.44", "--out", out, ...extra).code, 0);
+    return out;
+  };
+  const a = sim("va1.h5", "--algorithm", "wolff", "--sweeps", "2000", "--therm", "200", "--seed", "1");
+  const b = sim("va2.h5", "--algorithm", "wolff", "--sweeps", "2000", "--therm", "200", "--seed", "2");
+  // Not equilibrated: a cold start with no thermalisation, far too few local sweeps at the critical point.
+  const c = sim("va3.h5", "--algorithm", "metropolis", "--start", "cold", "--sweeps", "400", "--therm", "0", "--seed", "3");
+  const agree = irg("validate", b, "--against", a);
+  assert.equal(agree.code, 0, agree.stdout);
+  assert.match(agree.stdout, /verdict: agree/);
+  const disagree = irg("validate", c, "--against", a);
+  assert.equal(disagree.code, 1, disagree.stdout);
+  assert.match(disagree.stdout, /verdict: disagree/);
+});
+
 test("simulate writes an ensemble that measure reads (--json schema)", async () => {
   await h5Ready();
   const out = join(dir, "a.h5");

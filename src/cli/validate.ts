@@ -28,6 +28,8 @@ export function registerValidate(program: Command): void {
       mkdirSync(dirname(o.report), { recursive: true });
       writeReport(o.report, `Validation of generated L = ${v.L}`, validationBlocks(v, `L = ${v.L}`));
     }
+    // Scripts gate on the exit code: 0 agree, 1 disagree (2 stays bad input).
+    if (!vd.pass) process.exitCode = 1;
     if (o.json) {
       process.stdout.write(`${JSON.stringify({ L: v.L, range: v.range, pass: vd.pass, worst: vd.worst, rows: v.rows })}\n`);
       return;
