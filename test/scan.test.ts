@@ -50,3 +50,23 @@ test("scan results do not depend on the number of workers; reruns skip finished 
   const again = irg(...args, "--out-dir", dirs[0]!);
   assert.match(again.stdout, /all 4 grid points .* are complete/);
 });
+
+test("a scan into a directory with earlier runs: other physics is refused; a new coupling keeps the earlier points and gets its own stream", async () => {
+  await h5Ready();
+  const dir = mkdtempSync(join(tmpdir(), "irg-scan-merge-"));
+  const args = ["scan", "phi4", "--L", "4", "--sweeps", "100", "--therm", "10", "--save-every", "5", "--seed", "3", "--out-dir", dir];
+  assert.equal(irg(...args, "--mu2", "-1.0,-0.9").status, 0);
+  for (const [flag, value, stored] of [["--lambda", "0.5", "0.7"], ["--seed", "4", "3"], ["--sweeps", "300", "100"]] as const) {
+    const bad = irg(...args.map((a, k) => (args[k - 1] === flag ? value : a)), ...(flag === "--lambda" ? [flag, value] : []), "--mu2", "-1.0,-0.9");
+    assert.equal(bad.status, 2, `${flag}: ${bad.stdout}`);
+    assert.match(bad.stderr, new RegExp(`was run with ${flag} ${stored}, not ${value}: scan into another --out-dir, or rerun it with --force`));
+  }
+  const more = irg(...args, "--mu2", "-0.8");
+  assert.equal(more.status, 0, more.stderr);
+  const m = JSON.parse(readFileSync(join(dir, "scan.json"), "utf8")) as { values: number[]; points: { value: number; task: number }[] };
+  assert.deepEqual(m.values, [-1, -0.9, -0.8]);
+  assert.deepEqual(m.points.map((p) => p.task).sort(), [0, 1, 2]);
+  const other = irg("scan", "ising", "--L", "4", "--beta", "0.4", "--out-dir", dir);
+  assert.equal(other.status, 2);
+  assert.match(other.stderr, /holds a phi4 scan; scan ising into another --out-dir/);
+});

@@ -3,15 +3,15 @@
 // quenched disorder, one parallel-tempering run per size whose ladder covers the temperatures.
 // Rerunning the same scan skips finished points and resumes interrupted ones.
 
-import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { runPool, defaultWorkers, type Job } from "../cluster/pool.js";
 import { writeFileAtomic } from "../io/files.js";
 import { partialPath, readEnsembleMeta } from "../io/ensemble.js";
 import { UsageError } from "../models/params.js";
 import { modelOf } from "../models/registry.js";
 import { runJob, WORKER_URL, type SimulateJobParams } from "./registry.js";
-import { runSimulation, SIMULATE_SPECS, simulateOptions, type SimulationResult } from "./simulation.js";
+import { runSimulation, SIMULATE_SPECS, type SimulateOptions, simulateOptions, type SimulationResult, storedPhysics } from "./simulation.js";
 
 /** Parses "a:b:step" (inclusive, rounded to the step's decimals) or "x,y,z". */
 export function parseGrid(flag: string, text: string): number[] {
@@ -62,6 +62,43 @@ export interface ScanResult {
   workers?: number;
 }
 
+/**
+ * Refuses to reuse or resume a file written with other physics (another --lambda, --seed, --sweeps …):
+ * a rerun must not report "complete" for runs that are not the ones asked for.
+ */
+function sameRun(model: string, file: string, o: SimulateOptions): void {
+  const path = existsSync(file) ? file : existsSync(partialPath(file)) ? partialPath(file) : null;
+  if (!path) return;
+  let stored: Record<string, string | number | boolean>;
+  try {
+    stored = readEnsembleMeta(path).params;
+  } catch {
+    return; // unreadable partial: the simulation itself says what to do
+  }
+  for (const [k, v] of Object.entries(storedPhysics(model, o))) {
+    if (stored[k] === undefined) continue;
+    const same = typeof v === "number" ? Math.abs(Number(stored[k]) - v) <= 1e-12 * Math.max(1, Math.abs(v)) : String(stored[k]) === String(v);
+    if (!same) {
+      const flag = SIMULATE_SPECS[k]?.flag.split(" ")[0] ?? k;
+      throw new UsageError(`${path} was run with ${flag} ${String(stored[k])}, not ${String(v)}: scan into another --out-dir, or rerun it with --force`);
+    }
+  }
+}
+
+/** The manifest of an earlier scan of the same model in `dir`, if any (another model's is refused). */
+function readEarlierManifest(dir: string, model: string): { points: { L: number; value: number; file: string; task: number }[] } | null {
+  const path = join(dir, "scan.json");
+  if (!existsSync(path)) return null;
+  let m: { model?: string; points?: { L: number; value: number; file: string; task: number }[] };
+  try {
+    m = JSON.parse(readFileSync(path, "utf8")) as typeof m;
+  } catch {
+    throw new UsageError(`${path} is not a scan manifest; scan into another --out-dir`);
+  }
+  if (m.model !== model) throw new UsageError(`${dir} holds a ${String(m.model)} scan; scan ${model} into another --out-dir`);
+  return { points: m.points ?? [] };
+}
+
 /** Runs (or continues) the scan of `model` with raw options (the CLI's, lists for --L and the coupling). */
 export async function runScan(modelName: string, raw: Record<string, unknown>, hooks: ScanHooks = {}): Promise<ScanResult> {
   const d = modelOf(modelName);
@@ -79,13 +116,20 @@ async function gridScan(model: string, raw: Record<string, unknown>, hooks: Scan
   if (!Number.isInteger(workers) || workers < 0) throw new UsageError(`--workers must be a non-negative integer, got ${String(raw.workers)}`);
   const jobs: Job<SimulateJobParams>[] = [];
   const points: { L: number; value: number; file: string; task: number }[] = [];
-  let task = 0;
+  // Streams are keyed by (seed, task). A fresh scan numbers its grid points 0, 1, …; a scan into a
+  // directory with earlier points keeps their tasks and gives new points tasks no earlier point has,
+  // so that no two runs of one directory share random numbers.
+  const earlier = readEarlierManifest(dir, model);
+  const earlierTask = new Map((earlier?.points ?? []).map((p) => [basename(p.file), p.task]));
+  let next = Math.max(-1, ...earlierTask.values()) + 1, index = 0;
   for (const L of sizes) {
     for (const value of values) {
       const file = pointFile(dir, model, L, coupling, value);
+      const task = earlierTask.get(basename(file)) ?? (earlier ? next++ : index);
+      index++;
       const options = simulateOptions(model, { ...raw, workers: undefined, L, [coupling]: value, out: file, task });
       points.push({ L, value, file, task });
-      task++;
+      if (raw.force !== true) sameRun(model, file, options);
       const done = existsSync(file) && readEnsembleMeta(file).complete;
       if (done && raw.force !== true) continue;
       const resume = !done && (existsSync(file) || existsSync(partialPath(file)));
@@ -93,7 +137,15 @@ async function gridScan(model: string, raw: Record<string, unknown>, hooks: Scan
     }
   }
   mkdirSync(dir, { recursive: true });
-  const manifest = { model, coupling, sizes, values, seed: Number(raw.seed ?? SIMULATE_SPECS.seed!.default), points };
+  // Points of earlier scans into this directory stay in the manifest (a new coupling adds to them).
+  const known = new Set(points.map((p) => p.file));
+  const allPoints = [...(earlier?.points ?? []).filter((p) => !known.has(p.file)), ...points].sort((a, b) => a.L - b.L || a.value - b.value);
+  const manifest = {
+    model, coupling,
+    sizes: [...new Set(allPoints.map((p) => p.L))].sort((a, b) => a - b),
+    values: [...new Set(allPoints.map((p) => p.value))].sort((a, b) => a - b),
+    seed: Number(raw.seed ?? SIMULATE_SPECS.seed!.default), points: allPoints,
+  };
   writeFileAtomic(join(dir, "scan.json"), JSON.stringify(manifest, null, 2));
   if (jobs.length === 0) return { dir, runs: 0, completed: 0, points: points.length, complete: points.length, workers };
   const totals = new Map<number, [number, number]>();

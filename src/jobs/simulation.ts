@@ -69,6 +69,11 @@ export function makeChains(model: string, o: SimulateOptions): Chains<Config> | 
   return modelOf(model).chains(o, rngFor({ seed: o.seed, task: o.task ?? 0, replica: 0 }));
 }
 
+/** The physics parameters a run with these options stores as attributes (its own and the run's). */
+export function storedPhysics(model: string, o: SimulateOptions): Record<string, string | number | boolean> {
+  return physicsParams(specsOf(modelOf(model)), o as never);
+}
+
 export function metaOf(model: string, o: SimulateOptions, chains: Chains<Config>): EnsembleMeta {
   const d = modelOf(model);
   const params = physicsParams(specsOf(d), o as never);
