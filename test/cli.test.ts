@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, existsSync, readFileSync, renameSync, truncateSync, statSync, chmodSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { h5Ready } from "../src/io/h5.js";
@@ -118,6 +118,20 @@ test("validate exits 0 when generated and direct agree and 1 when they disagree,
   const disagree = irg("validate", c, "--against", a);
   assert.equal(disagree.code, 1, disagree.stdout);
   assert.match(disagree.stdout, /verdict: disagree/);
+});
+
+test("one run per --out: a live run's lock refuses a second one (even with --force); a dead run's lock is taken over", async () => {
+  await h5Ready();
+  const out = join(dir, "locked.h5");
+  const args = ["simulate", "ising", "--L", "8", "--beta", "0.4", "--sweeps", "50", "--force", "--out", out];
+  writeFileSync(`${out}.lock`, `${process.pid} ${hostname()}\n`); // this test process: alive
+  const r = irg(...args);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, new RegExp(`is being written by another irg run \\(process ${process.pid}\\)`));
+  assert.ok(!existsSync(out));
+  writeFileSync(`${out}.lock`, `2147483646 ${hostname()}\n`); // no such process: a killed run's leftover
+  assert.equal(irg(...args).code, 0);
+  assert.ok(existsSync(out) && !existsSync(`${out}.lock`));
 });
 
 test("simulate writes an ensemble that measure reads (--json schema)", async () => {

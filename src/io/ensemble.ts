@@ -2,7 +2,8 @@
 // parameters and a checkpoint (RNG state included) as attributes; written to `<out>.partial` and
 // renamed on close, so that `<out>` is always a complete file. Layout documented in the README.
 
-import { copyFileSync, existsSync, renameSync, rmSync, statSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { type Checkpoint, type RunSink } from "../mc/run.js";
 import {
@@ -35,6 +36,41 @@ export interface EnsembleWriter extends RunSink<Int8Array | Float32Array> {
   abort(): void;
 }
 
+/**
+ * `<out>.lock`, created exclusively while a run writes `<out>` and removed when it closes: a second run
+ * on the same --out (even with --force) is refused instead of silently mixing two runs' data. A lock
+ * whose process is gone (a killed run) is taken over.
+ */
+function takeLock(out: string): () => void {
+  const lock = `${out}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lock, "wx");
+      writeSync(fd, `${process.pid} ${hostname()}\n`);
+      closeSync(fd);
+      return () => rmSync(lock, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const [pid, host] = readFileSync(lock, "utf8").trim().split(" ");
+      if (host === hostname() && pid !== undefined && alive(Number(pid))) {
+        throw new H5Error(`${out} is being written by another irg run (process ${pid}); wait for it, or give another --out`);
+      }
+      if (host !== hostname()) throw new H5Error(`${out} is locked by a run on ${host} (${lock}); if that run is gone, remove the lock file`);
+      rmSync(lock, { force: true }); // left by a run that no longer exists
+    }
+  }
+  throw new H5Error(`cannot lock ${out}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /** The partial file a running or crashed run writes to. */
 export function partialPath(out: string): string {
   return `${out}.partial`;
@@ -56,6 +92,16 @@ export function createEnsemble(out: string, meta: EnsembleMeta, opts: { force?: 
   const partial = partialPath(out);
   // Checked now: the rename onto a directory would otherwise fail only after the whole run.
   if (existsSync(out) && statSync(out).isDirectory()) throw new H5Error(`${out} is a directory; give --out a file name such as ${join(out, "run.h5")}`);
+  const unlock = takeLock(out);
+  try {
+    return createLocked(out, partial, meta, opts, unlock);
+  } catch (e) {
+    unlock();
+    throw e;
+  }
+}
+
+function createLocked(out: string, partial: string, meta: EnsembleMeta, opts: { force?: boolean }, unlock: () => void): EnsembleWriter {
   if (!opts.force) {
     if (existsSync(out)) throw new H5Error(`${out} already exists; continue it with --resume or overwrite it with --force`);
     if (existsSync(partial)) throw new H5Error(`${partial} is left from an interrupted run; continue it with --resume or start over with --force`);
@@ -78,10 +124,10 @@ export function createEnsemble(out: string, meta: EnsembleMeta, opts: { force?: 
   createAppendable(f, "/configs", meta.configDtype, rowShape, { compression: meta.configDtype === "int8" ? 1 : 0 });
   // Series get small chunks: an appendable dataset occupies at least one chunk on disk.
   for (const name of meta.observables) createAppendable(f, `/${name}`, "float64", [], { chunkRows: 4096 });
-  return writer(f, out, meta);
+  return writer(f, out, meta, unlock);
 }
 
-function writer(f: H5File, out: string, meta: EnsembleMeta): EnsembleWriter {
+function writer(f: H5File, out: string, meta: EnsembleMeta, unlock: () => void): EnsembleWriter {
   const V = meta.L ** meta.dim;
   const cap = bufferRows(meta);
   const cfgBuf = meta.configDtype === "int8" ? new Int8Array(cap * V) : new Float32Array(cap * V);
@@ -126,7 +172,11 @@ function writer(f: H5File, out: string, meta: EnsembleMeta): EnsembleWriter {
       writeAttrs(f, "/", { complete: completed ? 1 : 0 });
       closeFile(f);
       open = false;
-      renameSync(partialPath(out), out);
+      try {
+        renameSync(partialPath(out), out);
+      } finally {
+        unlock();
+      }
     },
     abort() {
       if (!open) return;
@@ -135,6 +185,7 @@ function writer(f: H5File, out: string, meta: EnsembleMeta): EnsembleWriter {
       } finally {
         open = false;
         rmSync(partialPath(out), { force: true });
+        unlock();
       }
     },
   };
@@ -219,6 +270,16 @@ function metaFrom(f: H5File, path: string): EnsembleMeta & { complete: boolean }
  */
 export function resumeEnsemble(out: string, meta: EnsembleMeta, plannedMeasurements: number): { writer: EnsembleWriter; checkpoint: Checkpoint } {
   assertReady();
+  const unlock = takeLock(out);
+  try {
+    return resumeLocked(out, meta, plannedMeasurements, unlock);
+  } catch (e) {
+    unlock();
+    throw e;
+  }
+}
+
+function resumeLocked(out: string, meta: EnsembleMeta, plannedMeasurements: number, unlock: () => void): { writer: EnsembleWriter; checkpoint: Checkpoint } {
   const partial = partialPath(out);
   let f: H5File | null = null;
   if (existsSync(partial)) {
@@ -247,7 +308,7 @@ export function resumeEnsemble(out: string, meta: EnsembleMeta, plannedMeasureme
     truncateRows(f, "/configs", cp.saved * meta.chains);
     for (const name of meta.observables) truncateRows(f, `/${name}`, cp.measurements * meta.chains);
     writeAttrs(f, "/", { ...meta.params, complete: 0 });
-    return { writer: writer(f, out, meta), checkpoint: cp };
+    return { writer: writer(f, out, meta, unlock), checkpoint: cp };
   } catch (e) {
     closeFile(f);
     rmSync(partial, { force: true });
