@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { h5Ready } from "../src/io/h5.js";
 import { openEnsemble } from "../src/io/ensemble.js";
 import { parseGrid } from "../src/jobs/scan.js";
+import { arraySpec } from "../src/cluster/slurm.js";
 
 const main = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const irg = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: "utf8", env: { ...process.env, IRG_TEST: "1" } });
@@ -69,4 +70,51 @@ test("a scan into a directory with earlier runs: other physics is refused; a new
   const other = irg("scan", "ising", "--L", "4", "--beta", "0.4", "--out-dir", dir);
   assert.equal(other.status, 2);
   assert.match(other.stderr, /holds a phi4 scan; scan ising into another --out-dir/);
+});
+
+test("slurm: the array syntax of task indices", () => {
+  assert.equal(arraySpec([0, 1, 2, 3]), "0-3");
+  assert.equal(arraySpec([7, 0, 2, 1, 9, 10]), "0-2,7,9-10");
+  assert.equal(arraySpec([5]), "5");
+});
+
+test("scan --slurm writes a job array whose tasks, run as SLURM runs them, give the files of a local scan bit for bit; --status and resubmission cover the unfinished points", async () => {
+  await h5Ready();
+  const dir = mkdtempSync(join(tmpdir(), "irg-slurm-")), local = mkdtempSync(join(tmpdir(), "irg-slurm-local-"));
+  const args = ["scan", "phi4", "--L", "4,8", "--mu2", "-1.0,-0.9", "--sweeps", "200", "--therm", "20", "--save-every", "5", "--seed", "9"];
+  const w = irg(...args, "--out-dir", dir, "--slurm", "--throttle", "2", "--time", "00:10:00", "--partition", "short", "--sbatch", "--mem=1G");
+  assert.equal(w.status, 0, w.stderr);
+  const script = join(dir, "scan.sbatch");
+  const text = readFileSync(script, "utf8");
+  for (const line of ["#SBATCH --array=0-3%2", "#SBATCH --time=00:10:00", "#SBATCH --partition=short", "#SBATCH --mem=1G", "#SBATCH --signal=B:TERM@30"]) assert.ok(text.includes(line), line);
+  assert.match(text, /scan-task --out-dir "[^"]+" --index "\$SLURM_ARRAY_TASK_ID"/);
+  // What sbatch does with the script, without a scheduler: run it with each task's index.
+  const task = (k: number) => spawnSync("bash", [script], { encoding: "utf8", env: { ...process.env, SLURM_ARRAY_TASK_ID: String(k), IRG_TEST: "1" } });
+  for (const k of [0, 2]) assert.equal(task(k).status, 0);
+  const st = irg("scan", "phi4", "--status", "--out-dir", dir);
+  assert.equal(st.status, 3);
+  assert.match(st.stdout, /2 of 4 grid points complete; run the others .* sbatch --array=1,3 /);
+  // Resubmission covers only the unfinished points.
+  assert.equal(irg(...args, "--out-dir", dir, "--slurm").status, 0);
+  assert.match(readFileSync(script, "utf8"), /#SBATCH --array=1,3\n/);
+  for (const k of [1, 3]) assert.equal(task(k).status, 0);
+  assert.match(task(1).stdout, /already complete/);
+  assert.equal(irg("scan", "phi4", "--status", "--out-dir", dir).status, 0);
+  assert.equal(irg(...args, "--out-dir", local, "--workers", "0").status, 0);
+  const m = JSON.parse(readFileSync(join(local, "scan.json"), "utf8")) as { points: { file: string }[] };
+  for (const p of m.points) {
+    const name = p.file.split("/").pop()!;
+    const read = (d: string) => {
+      const e = openEnsemble(join(d, name));
+      try {
+        return [Array.from(e.configs(0, e.configRows)), Array.from(e.series("action"))];
+      } finally {
+        e.close();
+      }
+    };
+    assert.deepEqual(read(dir), read(local), name);
+  }
+  const bad = irg("scan", "ea", "--L", "4", "--temperatures", "1.2,1.0", "--out-dir", dir, "--slurm");
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--slurm splits grid scans into array tasks/);
 });

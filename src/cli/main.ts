@@ -31,7 +31,7 @@ async function main(argv: string[]): Promise<void> {
   // Commands are loaded lazily so that `irg --help` and light commands start fast.
   const { registerSimulate } = await import("./simulate.js");
   const { registerMeasure } = await import("./measure.js");
-  const { registerScan } = await import("./scan.js");
+  const { registerScan, registerScanTask } = await import("./scan.js");
   const { registerMcrg } = await import("./mcrg.js");
   const { registerBlock } = await import("./block.js");
   const { registerReweight } = await import("./reweight.js");
@@ -44,6 +44,7 @@ async function main(argv: string[]): Promise<void> {
   const { registerModels } = await import("./models.js");
   registerSimulate(program);
   registerScan(program);
+  registerScanTask(program);
   registerMcrg(program);
   registerBlock(program);
   registerReweight(program);

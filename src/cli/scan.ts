@@ -5,11 +5,13 @@ import { type Command } from "commander";
 import { join } from "node:path";
 import { h5Ready } from "../io/h5.js";
 import { addParams } from "./params.js";
-import { runScan } from "../jobs/scan.js";
+import { UsageError } from "../models/params.js";
+import { runScan, runScanTask, scanStatus } from "../jobs/scan.js";
+import { arraySpec } from "../cluster/slurm.js";
 import { MODELS, SIMULATE_SPECS } from "../jobs/simulation.js";
 import { modelOf } from "../models/registry.js";
 import { progressReporter } from "./progress.js";
-import { interruptFlag, summaryLine } from "./simulate.js";
+import { interruptFlag, STOPPED_EXIT, summaryLine } from "./simulate.js";
 
 
 export function registerScan(program: Command): void {
@@ -20,7 +22,15 @@ export function registerScan(program: Command): void {
     .requiredOption("--out-dir <dir>", "directory for the ensembles and scan.json")
     .option("--workers <n>", "worker threads (default: all cores)")
     .option("--force", "rerun grid points that are already complete")
-    .option("--quiet", "no progress bar");
+    .option("--quiet", "no progress bar")
+    .option("--slurm", "do not run here: write <out-dir>/scan.sbatch, a SLURM job array with one task per unfinished grid point")
+    .option("--submit", "with --slurm: submit the array with sbatch")
+    .option("--throttle <n>", "with --slurm: at most n tasks at once (%n)")
+    .option("--time <limit>", "with --slurm: time limit per task (sbatch --time, e.g. 02:00:00); a task stopped by it resumes from its checkpoint when resubmitted")
+    .option("--partition <name>", "with --slurm: partition")
+    .option("--account <name>", "with --slurm: account")
+    .option("--sbatch <line...>", "with --slurm: further #SBATCH lines, e.g. --sbatch --mem=2G")
+    .option("--status", "where every grid point of a --slurm scan stands (complete, checkpoint, not started), from the files; exit 0 when all are complete, 3 otherwise");
   const specs = { ...SIMULATE_SPECS };
   delete specs.out;
   delete specs.task;
@@ -35,6 +45,15 @@ export function registerScan(program: Command): void {
   cmd.action(async (modelName: string, raw: Record<string, unknown>) => {
     await h5Ready();
     const d = modelOf(modelName);
+    if (raw.status === true) {
+      const st = scanStatus(String(raw.outDir));
+      for (const p of st.points) process.stdout.write(`${String(p.index).padStart(4)} ${p.state.padEnd(12)} ${p.file}\n`);
+      const done = st.points.length - st.unfinished.length;
+      process.stdout.write(`${done} of ${st.points.length} grid points complete` +
+        (st.unfinished.length ? `; run the others (resuming the checkpoints) with: sbatch --array=${arraySpec(st.unfinished)} ${st.script}, or rerun irg scan … --slurm --submit\n` : "\n"));
+      if (st.unfinished.length) process.exitCode = STOPPED_EXIT;
+      return;
+    }
     const interrupt = interruptFlag();
     const progress = progressReporter({ quiet: raw.quiet === true, label: `scan ${d.name}`, unit: "sweeps" });
     try {
@@ -47,6 +66,16 @@ export function registerScan(program: Command): void {
         warn: (line) => process.stderr.write(`irg: WARNING: ${line}\n`),
       });
       progress.stop();
+      if (r.slurm) {
+        process.stdout.write(r.slurm.jobId
+          ? `submitted job ${r.slurm.jobId}: ${r.slurm.indices.length} array tasks (${r.complete} of ${r.points} points already complete); follow it with squeue -j ${r.slurm.jobId} and irg scan ${d.name} --status --out-dir ${r.dir}\n`
+          : `wrote ${r.slurm.script}: ${r.slurm.indices.length} array tasks (${r.complete} of ${r.points} points already complete); submit with: sbatch ${r.slurm.script}\n`);
+        return;
+      }
+      if (r.slurm === undefined && r.runs === 0 && raw.slurm === true) {
+        process.stdout.write(`all ${r.points} grid points in ${r.dir} are complete; nothing to submit\n`);
+        return;
+      }
       if (r.complete < r.points) process.exitCode = interrupt.exitCode();
       if (d.disorder) {
         process.stdout.write(`${r.complete} of ${r.points} sizes complete in ${r.dir}; curves and crossings: irg measure ${join(r.dir, `${d.name}_L*.h5`)}\n`);
@@ -62,4 +91,33 @@ export function registerScan(program: Command): void {
       interrupt.dispose();
     }
   });
+}
+
+/** `irg scan-task --out-dir d --index k`: what array task k of `irg scan … --slurm` runs. */
+export function registerScanTask(program: Command): void {
+  program
+    .command("scan-task")
+    .requiredOption("--out-dir <dir>", "the directory of a scan written with --slurm")
+    .requiredOption("--index <k>", "the grid point (SLURM_ARRAY_TASK_ID)")
+    .description("run one grid point of a --slurm scan (what each SLURM array task runs); resumes its checkpoint, skips it when complete")
+    .action(async (o: { outDir: string; index: string }) => {
+      await h5Ready();
+      const index = Number(o.index);
+      if (!Number.isInteger(index) || index < 0) throw new UsageError(`--index must be a non-negative integer, got ${o.index}`);
+      const interrupt = interruptFlag();
+      const progress = progressReporter({ quiet: false, label: `scan task ${index}` });
+      try {
+        const r = await runScanTask(o.outDir, index, { checkpointEvery: 5, shouldStop: interrupt.stop, progress: progress.update });
+        progress.stop();
+        if (!r) {
+          process.stdout.write(`task ${index}: already complete\n`);
+          return;
+        }
+        process.stdout.write(`task ${index}: ${r.completed ? `wrote ${r.out}` : `stopped after ${r.sweepsDone} of ${r.totalSweeps} sweeps; checkpoint in ${r.out}; resubmit the task to continue`}\n`);
+        if (!r.completed) process.exitCode = interrupt.exitCode();
+      } finally {
+        progress.stop();
+        interrupt.dispose();
+      }
+    });
 }
