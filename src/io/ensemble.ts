@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { type Checkpoint, type RunSink } from "../mc/run.js";
 import {
-  appendRows, assertReady, closeFile, createAppendable, createFile, datasetInfo, datasetShape, ensureGroup, exists, H5Error, openFile,
+  appendRows, assertReady, assertWritable, closeFile, createAppendable, createFile, datasetInfo, datasetShape, ensureGroup, exists, H5Error, openFile,
   readAttrs, readDataset, readRows, truncateRows, writeAttrs, writeDataset, type H5File,
 } from "./h5.js";
 
@@ -50,7 +50,10 @@ function takeLock(out: string): () => void {
       closeSync(fd);
       return () => rmSync(lock, { force: true });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") {
+        assertWritable(out); // a missing or unwritable directory: one line naming it
+        throw e;
+      }
       const [pid, host] = readFileSync(lock, "utf8").trim().split(" ");
       if (host === hostname() && pid !== undefined && alive(Number(pid))) {
         throw new H5Error(`${out} is being written by another irg run (process ${pid}); wait for it, or give another --out`);
