@@ -209,13 +209,13 @@ export function resumedOptions(model: string, raw: Record<string, unknown>): Sim
       throw new UsageError(`--resume takes the parameters from ${raw.out}; drop ${SIMULATE_SPECS[k]!.flag.split(" ")[0]}`);
     }
   }
-  // The dimension is a parameter only of models that take --dim (φ⁴ is two-dimensional by definition).
   const d = modelOf(model);
-  const merged: Record<string, unknown> = { ...meta.params, L: meta.L, ...("dim" in d.params ? { dim: meta.dim } : {}), out: raw.out, maxTime: raw.maxTime, checkpointEvery: raw.checkpointEvery, kernel: raw.kernel, workers: raw.workers };
-  // Keys the file stores that the model does not take as flags (e.g. the spin glass's ladder description) are dropped.
+  const merged: Record<string, unknown> = { ...meta.params, L: meta.L, dim: meta.dim, out: raw.out, maxTime: raw.maxTime, checkpointEvery: raw.checkpointEvery, kernel: raw.kernel, workers: raw.workers };
+  // Flags the model does not take are dropped: --dim for φ⁴ (two-dimensional by definition), and keys
+  // older files stored for every model.
   for (const k of Object.keys(merged)) if (!(k in RUN_SPECS) && !(k in d.params) && SIMULATE_SPECS[k]) delete merged[k];
   if (raw.sweeps !== undefined && raw.sweeps !== SIMULATE_SPECS.sweeps!.default) merged.sweeps = raw.sweeps;
-  modelOf(model).resumeParams?.(merged);
+  d.resumeParams?.(merged);
   const o = simulateOptions(model, merged);
   if (o.sweeps < Number(meta.params.sweeps)) throw new UsageError(`--sweeps ${o.sweeps} is fewer than the ${meta.params.sweeps} already planned`);
   return o;
