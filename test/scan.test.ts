@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -93,13 +93,17 @@ test("scan --slurm writes a job array whose tasks, run as SLURM runs them, give 
   for (const k of [0, 2]) assert.equal(task(k).status, 0);
   const st = irg("scan", "phi4", "--status", "--out-dir", dir);
   assert.equal(st.status, 3);
-  assert.match(st.stdout, /2 of 4 grid points complete; run the others .* sbatch --array=1,3 /);
-  // Resubmission covers only the unfinished points.
-  assert.equal(irg(...args, "--out-dir", dir, "--slurm").status, 0);
+  assert.match(st.stdout, /4 tasks: 2 complete, 2 not started\n/);
+  assert.match(st.stdout, /continue with: irg scan phi4 --collect --submit/);
+  // --collect (without --submit) writes an array of only the unfinished points.
+  const c = irg("scan", "phi4", "--collect", "--out-dir", dir);
+  assert.equal(c.status, 3, c.stderr);
   assert.match(readFileSync(script, "utf8"), /#SBATCH --array=1,3\n/);
+  assert.match(c.stdout, /for the 2 unfinished tasks/);
   for (const k of [1, 3]) assert.equal(task(k).status, 0);
   assert.match(task(1).stdout, /already complete/);
   assert.equal(irg("scan", "phi4", "--status", "--out-dir", dir).status, 0);
+  assert.equal(irg("scan", "phi4", "--collect", "--out-dir", dir).status, 0);
   assert.equal(irg(...args, "--out-dir", local, "--workers", "0").status, 0);
   const m = JSON.parse(readFileSync(join(local, "scan.json"), "utf8")) as { points: { file: string }[] };
   for (const p of m.points) {
@@ -114,7 +118,45 @@ test("scan --slurm writes a job array whose tasks, run as SLURM runs them, give 
     };
     assert.deepEqual(read(dir), read(local), name);
   }
-  const bad = irg("scan", "ea", "--L", "4", "--temperatures", "1.2,1.0", "--out-dir", dir, "--slurm");
+  const bad = irg(...args, "--out-dir", dir, "--slurm", "--batch", "32");
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /--slurm splits grid scans into array tasks/);
+  assert.match(bad.stderr, /--batch splits the disorder samples of a --slurm scan; phi4 has none/);
+});
+
+test("a spin-glass scan as SLURM array tasks over batches of samples: --collect joins them into the files of a local scan, bit for bit; a failed task is reported with its exit code", async () => {
+  await h5Ready();
+  const dir = mkdtempSync(join(tmpdir(), "irg-slurm-ea-")), local = mkdtempSync(join(tmpdir(), "irg-slurm-ea-local-"));
+  const args = ["scan", "ea", "--L", "4", "--samples", "96", "--temperatures", "1.4,1.2,1.0", "--sweeps", "100", "--therm", "100", "--every", "10", "--save-every", "2", "--seed", "5"];
+  assert.match(irg(...args, "--out-dir", dir, "--slurm", "--batch", "20").stderr, /--batch must be a multiple of 32/);
+  const w = irg(...args, "--out-dir", dir, "--slurm", "--batch", "32");
+  assert.equal(w.status, 0, w.stderr);
+  const script = join(dir, "scan.sbatch");
+  assert.match(readFileSync(script, "utf8"), /#SBATCH --array=0-2\n/);
+  const task = (k: number) => spawnSync("bash", [script], { encoding: "utf8", env: { ...process.env, SLURM_ARRAY_TASK_ID: String(k), IRG_TEST: "1" } });
+  for (const k of [0, 1]) assert.equal(task(k).status, 0);
+  // Task 2 meets a damaged checkpoint: it fails, and says so to --status.
+  writeFileSync(join(dir, "parts", "ea_L4_s000064.h5.partial"), "not hdf5");
+  const t2 = task(2);
+  assert.equal(t2.status, 2);
+  const st = irg("scan", "ea", "--status", "--out-dir", dir);
+  assert.equal(st.status, 3);
+  assert.match(st.stdout, /failed .*ea_L4_s000064\.h5 {2}\(exit 2: /);
+  rmSync(join(dir, "parts", "ea_L4_s000064.h5.partial"));
+  assert.equal(task(2).status, 0);
+  const c = irg("scan", "ea", "--collect", "--out-dir", dir);
+  assert.equal(c.status, 0, c.stdout + c.stderr);
+  assert.match(c.stdout, /joined .*ea_L4\.h5/);
+  assert.match(irg("scan", "ea", "--status", "--out-dir", dir).stdout, /3 tasks: 3 joined/);
+  assert.equal(irg(...args, "--out-dir", local).status, 0);
+  for (const name of ["ea_L4.h5", "ea_L4_beta0.714286.h5", "ea_L4_beta0.833333.h5"]) {
+    const read = (d: string) => {
+      const e = openEnsemble(join(d, name));
+      try {
+        return { chains: e.meta.chains, samples: e.meta.params.samples, eq: e.meta.params.equilibrated, configs: Array.from(e.configs(0, e.configRows)), series: e.meta.observables.map((o) => Array.from(e.series(o))) };
+      } finally {
+        e.close();
+      }
+    };
+    assert.deepEqual(read(dir), read(local), name);
+  }
 });

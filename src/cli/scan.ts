@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { h5Ready } from "../io/h5.js";
 import { addParams } from "./params.js";
 import { UsageError } from "../models/params.js";
-import { runScan, runScanTask, scanStatus } from "../jobs/scan.js";
-import { arraySpec } from "../cluster/slurm.js";
+import { runScan } from "../jobs/scan.js";
+import { collectScan, recordTask, runScanTask, type ScanStatus, scanStatus, slurmOptions } from "../jobs/scan-slurm.js";
 import { MODELS, SIMULATE_SPECS } from "../jobs/simulation.js";
 import { modelOf } from "../models/registry.js";
 import { progressReporter } from "./progress.js";
@@ -23,14 +23,16 @@ export function registerScan(program: Command): void {
     .option("--workers <n>", "worker threads (default: all cores)")
     .option("--force", "rerun grid points that are already complete")
     .option("--quiet", "no progress bar")
-    .option("--slurm", "do not run here: write <out-dir>/scan.sbatch, a SLURM job array with one task per unfinished grid point")
-    .option("--submit", "with --slurm: submit the array with sbatch")
+    .option("--slurm", "do not run here: write <out-dir>/scan.sbatch, a SLURM job array with one task per unfinished grid point (ea: per size, or per --batch of samples)")
+    .option("--batch <n>", "ea with --slurm: disorder samples per array task (a multiple of 32); --collect joins them into one file per size")
+    .option("--submit", "with --slurm or --collect: submit the array with sbatch")
     .option("--throttle <n>", "with --slurm: at most n tasks at once (%n)")
     .option("--time <limit>", "with --slurm: time limit per task (sbatch --time, e.g. 02:00:00); a task stopped by it resumes from its checkpoint when resubmitted")
     .option("--partition <name>", "with --slurm: partition")
     .option("--account <name>", "with --slurm: account")
     .option("--sbatch <line...>", "with --slurm: further #SBATCH lines, e.g. --sbatch --mem=2G")
-    .option("--status", "where every grid point of a --slurm scan stands (complete, checkpoint, not started), from the files; exit 0 when all are complete, 3 otherwise");
+    .option("--status", "where every task of a --slurm scan stands (complete, running, pending, failed, checkpoint, not started), from its files, exit records and squeue; exit 0 when all are complete, 3 otherwise")
+    .option("--collect", "read back a --slurm scan: join the sample batches that are complete, and write (with --submit, submit) an array of the unfinished tasks only, which resume their checkpoints; exit 0 when all is complete, 3 otherwise");
   const specs = { ...SIMULATE_SPECS };
   delete specs.out;
   delete specs.task;
@@ -45,13 +47,25 @@ export function registerScan(program: Command): void {
   cmd.action(async (modelName: string, raw: Record<string, unknown>) => {
     await h5Ready();
     const d = modelOf(modelName);
-    if (raw.status === true) {
-      const st = scanStatus(String(raw.outDir));
-      for (const p of st.points) process.stdout.write(`${String(p.index).padStart(4)} ${p.state.padEnd(12)} ${p.file}\n`);
-      const done = st.points.length - st.unfinished.length;
-      process.stdout.write(`${done} of ${st.points.length} grid points complete` +
-        (st.unfinished.length ? `; run the others (resuming the checkpoints) with: sbatch --array=${arraySpec(st.unfinished)} ${st.script}, or rerun irg scan … --slurm --submit\n` : "\n"));
-      if (st.unfinished.length) process.exitCode = STOPPED_EXIT;
+    if (raw.status === true || raw.collect === true) {
+      const dir = String(raw.outDir);
+      if (raw.status === true) {
+        const st = scanStatus(dir);
+        printStatus(st);
+        process.stdout.write(st.unfinished.length ? `continue with: irg scan ${d.name} --collect --submit --out-dir ${dir}\n` : "");
+        if (st.unfinished.length || st.queued.length || st.joinable.length) process.exitCode = STOPPED_EXIT;
+        return;
+      }
+      const c = collectScan(dir, slurmOptions(raw));
+      printStatus(c.status);
+      for (const f of c.joined) process.stdout.write(`joined ${f}\n`);
+      if (c.resubmitted) {
+        process.stdout.write(c.resubmitted.jobId
+          ? `resubmitted ${c.resubmitted.indices.length} unfinished tasks as job ${c.resubmitted.jobId}; they resume their checkpoints\n`
+          : `wrote ${c.resubmitted.script} for the ${c.resubmitted.indices.length} unfinished tasks; submit with: sbatch ${c.resubmitted.script} (or add --submit)\n`);
+      }
+      if (c.done) process.stdout.write(`all tasks of ${dir} are complete${d.disorder ? `; curves and crossings: irg measure ${join(dir, `${d.name}_L*.h5`)}` : ""}\n`);
+      else process.exitCode = STOPPED_EXIT;
       return;
     }
     const interrupt = interruptFlag();
@@ -111,13 +125,32 @@ export function registerScanTask(program: Command): void {
         progress.stop();
         if (!r) {
           process.stdout.write(`task ${index}: already complete\n`);
+          recordTask(o.outDir, { index, exit: 0, state: "complete" });
           return;
         }
         process.stdout.write(`task ${index}: ${r.completed ? `wrote ${r.out}` : `stopped after ${r.sweepsDone} of ${r.totalSweeps} sweeps; checkpoint in ${r.out}; resubmit the task to continue`}\n`);
         if (!r.completed) process.exitCode = interrupt.exitCode();
+        recordTask(o.outDir, r.completed ? { index, exit: 0, state: "complete" } : { index, exit: interrupt.exitCode(), state: "stopped" });
+      } catch (e) {
+        // What --status and --collect report for this task; the error itself still ends the process.
+        const user = e instanceof UsageError || e instanceof RangeError || (e as Error)?.name === "H5Error";
+        try {
+          recordTask(o.outDir, { index, exit: user ? 2 : 1, state: "failed", message: String((e as Error)?.message ?? e).split("\n")[0] });
+        } catch {
+          /* the directory itself is the problem: the error below says so */
+        }
+        throw e;
       } finally {
         progress.stop();
         interrupt.dispose();
       }
     });
+}
+
+function printStatus(st: ScanStatus): void {
+  for (const p of st.points) process.stdout.write(`${String(p.index).padStart(4)} ${p.state.padEnd(12)} ${p.file}${p.detail ? `  (${p.detail})` : ""}\n`);
+  const count = (state: string): number => st.points.filter((p) => p.state === state).length;
+  const parts = ["complete", "joined", "running", "pending", "checkpoint", "failed", "not started", "unreadable"].filter((s) => count(s) > 0).map((s) => `${count(s)} ${s}`);
+  process.stdout.write(`${st.points.length} tasks: ${parts.join(", ")}${st.joinable.length ? `; ${st.joinable.length} sizes ready to join (--collect)` : ""}\n`);
+  if (st.queueNote) process.stdout.write(`note: ${st.queueNote}\n`);
 }

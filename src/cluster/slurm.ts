@@ -67,3 +67,22 @@ export function submit(script: string): string {
   if (r.status !== 0) throw new RangeError(`sbatch refused ${script}: ${(r.stderr || r.stdout).trim().split("\n")[0]}`);
   return r.stdout.trim().split(";")[0]!;
 }
+
+/**
+ * The queue state (PENDING, RUNNING, …) of every array task of `jobs` still known to the scheduler,
+ * by task index (later jobs win: a resubmission supersedes the earlier array). Finished tasks leave the
+ * queue; the caller reads their outcome from the files they wrote.
+ */
+export function queueStates(jobs: readonly string[]): { states: Map<number, string>; note?: string } {
+  const states = new Map<number, string>();
+  for (const job of jobs) {
+    const r = spawnSync("squeue", ["-h", "-r", "-j", job, "-o", "%K %T"], { encoding: "utf8" });
+    if (r.error) return { states, note: `squeue cannot be run here (${(r.error as NodeJS.ErrnoException).code ?? r.error.message}): tasks still queued cannot be told from killed ones` };
+    if (r.status !== 0) continue; // a job the scheduler no longer knows: all its tasks have ended
+    for (const line of r.stdout.split("\n")) {
+      const [task, state] = line.trim().split(/\s+/);
+      if (task !== undefined && state !== undefined && /^\d+$/.test(task)) states.set(Number(task), state);
+    }
+  }
+  return { states };
+}

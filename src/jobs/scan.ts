@@ -4,16 +4,15 @@
 // Rerunning the same scan skips finished points and resumes interrupted ones.
 
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { arrayScript, submit } from "../cluster/slurm.js";
+import { basename, join } from "node:path";
 import { runPool, defaultWorkers, type Job } from "../cluster/pool.js";
 import { writeFileAtomic } from "../io/files.js";
 import { partialPath, readEnsembleMeta } from "../io/ensemble.js";
 import { UsageError } from "../models/params.js";
 import { modelOf } from "../models/registry.js";
 import { runJob, WORKER_URL, type SimulateJobParams } from "./registry.js";
-import { runSimulation, type SessionOptions, SIMULATE_SPECS, type SimulateOptions, simulateOptions, type SimulationResult, storedPhysics } from "./simulation.js";
+import { slurmGrid, slurmOptions, slurmSamples, type SlurmWritten } from "./scan-slurm.js";
+import { runSimulation, SIMULATE_SPECS, type SimulateOptions, simulateOptions, type SimulationResult, storedPhysics } from "./simulation.js";
 
 /** Parses "a:b:step" (inclusive, rounded to the step's decimals) or "x,y,z". */
 export function parseGrid(flag: string, text: string): number[] {
@@ -56,7 +55,7 @@ export interface ScanHooks {
 export interface ScanResult {
   dir: string;
   /** With --slurm: the array script written (and the job id when submitted). Nothing ran here. */
-  slurm?: { script: string; indices: number[]; jobId?: string };
+  slurm?: SlurmWritten;
   /** Runs started in this call, and how many of them completed. */
   runs: number;
   completed: number;
@@ -106,7 +105,8 @@ function readEarlierManifest(dir: string, model: string): { points: { L: number;
 /** Runs (or continues) the scan of `model` with raw options (the CLI's, lists for --L and the coupling). */
 export async function runScan(modelName: string, raw: Record<string, unknown>, hooks: ScanHooks = {}): Promise<ScanResult> {
   const d = modelOf(modelName);
-  if (d.disorder && raw.slurm === true) throw new UsageError(`--slurm splits grid scans into array tasks; a ${d.name} scan runs one size at a time on all cores (run it as one job)`);
+  if (raw.batch !== undefined && !d.disorder) throw new UsageError(`--batch splits the disorder samples of a --slurm scan; ${d.name} has none`);
+  if (raw.batch !== undefined && raw.slurm !== true) throw new UsageError("--batch applies to --slurm scans (a local scan runs each size's samples together on all cores)");
   return d.disorder ? sizeScan(d.name, raw, hooks) : gridScan(d.name, raw, hooks);
 }
 
@@ -154,7 +154,11 @@ async function gridScan(model: string, raw: Record<string, unknown>, hooks: Scan
     seed: Number(raw.seed ?? SIMULATE_SPECS.seed!.default), points: allPoints,
   };
   writeFileAtomic(join(dir, "scan.json"), JSON.stringify(manifest, null, 2));
-  if (raw.slurm === true) return slurmScan(dir, model, plans, jobs.map((j) => plans.findIndex((p) => p.file === j.params.options.out)), raw);
+  if (raw.slurm === true) {
+    const todo = jobs.map((j) => plans.findIndex((p) => p.file === j.params.options.out));
+    const slurm = slurmGrid(dir, model, plans, todo, slurmOptions(raw));
+    return { dir, runs: 0, completed: 0, points: plans.length, complete: plans.length - todo.length, ...(slurm ? { slurm } : {}) };
+  }
   if (jobs.length === 0) return { dir, runs: 0, completed: 0, points: points.length, complete: points.length, workers };
   const totals = new Map<number, [number, number]>();
   const results = (await runPool(jobs, {
@@ -190,6 +194,12 @@ async function sizeScan(model: string, raw: Record<string, unknown>, hooks: Scan
   mkdirSync(dir, { recursive: true });
   const manifest = { model, sizes, ladder: String(modelOf(model).attributes?.(points[0]!.options).betas ?? ""), seed: points[0]!.options.seed, files: points.map((p) => p.file) };
   writeFileAtomic(join(dir, "scan.json"), JSON.stringify(manifest, null, 2));
+  if (raw.slurm === true) {
+    const batch = raw.batch === undefined ? undefined : Number(raw.batch);
+    const slurm = slurmSamples(dir, model, points, batch, slurmOptions(raw));
+    const complete = points.filter((p) => existsSync(p.file) && readEnsembleMeta(p.file).complete).length;
+    return { dir, runs: 0, completed: 0, points: points.length, complete, ...(slurm ? { slurm } : {}) };
+  }
   let done = 0, runs = 0, completed = 0;
   for (const p of points) {
     const complete = existsSync(p.file) && readEnsembleMeta(p.file).complete;
@@ -218,86 +228,4 @@ async function sizeScan(model: string, raw: Record<string, unknown>, hooks: Scan
     }
   }
   return { dir, runs, completed, points: points.length, complete: done };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// SLURM: the same grid as a job array. `scan-plan.json` holds every point's validated options, so a
-// task needs only its index; the points' files, checkpoints and resumes are those of a local scan.
-
-interface ScanPlan {
-  model: string;
-  points: { file: string; options: SimulateOptions }[];
-}
-
-const PLAN = "scan-plan.json";
-const SCRIPT = "scan.sbatch";
-
-/** Writes the plan and the array script of the grid points not yet complete; submits it with --submit. */
-function slurmScan(dir: string, model: string, plans: ScanPlan["points"], todo: number[], raw: Record<string, unknown>): ScanResult {
-  const absDir = resolve(dir);
-  const plan: ScanPlan = { model, points: plans.map((p) => ({ file: basename(p.file), options: { ...p.options, out: basename(p.file) } })) };
-  writeFileAtomic(join(dir, PLAN), JSON.stringify(plan, null, 1));
-  const complete = plans.length - todo.length;
-  if (todo.length === 0) return { dir, runs: 0, completed: 0, points: plans.length, complete };
-  const script = join(dir, SCRIPT);
-  const extra = raw.sbatch === undefined ? [] : (Array.isArray(raw.sbatch) ? raw.sbatch : [raw.sbatch]).map(String);
-  const throttle = raw.throttle === undefined ? undefined : Number(raw.throttle);
-  if (throttle !== undefined && !(Number.isInteger(throttle) && throttle >= 1)) throw new UsageError(`--throttle must be a positive integer, got ${String(raw.throttle)}`);
-  writeFileAtomic(script, arrayScript({
-    name: `irg-scan-${model}`, indices: todo, throttle, time: raw.time as string | undefined, partition: raw.partition as string | undefined,
-    account: raw.account as string | undefined, extra, log: join(absDir, "slurm-%A_%a.out"),
-    command: `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI_MAIN)} scan-task --out-dir ${JSON.stringify(absDir)} --index "$SLURM_ARRAY_TASK_ID"`,
-  }));
-  let jobId: string | undefined;
-  if (raw.submit === true) {
-    try {
-      jobId = submit(script);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-  }
-  return { dir, runs: 0, completed: 0, points: plans.length, complete, slurm: { script, indices: todo, ...(jobId ? { jobId } : {}) } };
-}
-
-/** The CLI's entry module, which array tasks run (compiled JS: no TypeScript loader on the nodes). */
-const CLI_MAIN = fileURLToPath(new URL("../cli/main.js", import.meta.url));
-
-function readPlan(dir: string): ScanPlan {
-  const path = join(dir, PLAN);
-  if (!existsSync(path)) throw new UsageError(`${path} does not exist: write it with irg scan … --slurm --out-dir ${dir}`);
-  return JSON.parse(readFileSync(path, "utf8")) as ScanPlan;
-}
-
-/** Array task `index` of a SLURM scan: runs (or resumes, or skips when complete) its grid point. */
-export async function runScanTask(dir: string, index: number, session: SessionOptions): Promise<SimulationResult | null> {
-  const plan = readPlan(dir);
-  const point = plan.points[index];
-  if (!point) throw new UsageError(`--index ${index} is not a task of ${join(dir, PLAN)} (0 … ${plan.points.length - 1})`);
-  const file = join(dir, point.file);
-  const complete = existsSync(file) && readEnsembleMeta(file).complete;
-  if (complete) return null;
-  const resume = existsSync(file) || existsSync(partialPath(file));
-  return runSimulation(plan.model, { ...point.options, out: file }, session, resume, false);
-}
-
-export interface PointStatus {
-  index: number;
-  file: string;
-  state: "complete" | "checkpoint" | "not started" | "unreadable";
-}
-
-/** Where every point of a SLURM scan stands (from the files themselves, not from the scheduler). */
-export function scanStatus(dir: string): { points: PointStatus[]; unfinished: number[]; script: string } {
-  const plan = readPlan(dir);
-  const points = plan.points.map((p, index): PointStatus => {
-    const file = join(dir, p.file);
-    const path = existsSync(file) ? file : existsSync(partialPath(file)) ? partialPath(file) : null;
-    if (!path) return { index, file, state: "not started" };
-    try {
-      return { index, file, state: readEnsembleMeta(path).complete ? "complete" : "checkpoint" };
-    } catch {
-      return { index, file, state: "unreadable" };
-    }
-  });
-  return { points, unfinished: points.filter((p) => p.state !== "complete").map((p) => p.index), script: join(dir, SCRIPT) };
 }

@@ -1,0 +1,293 @@
+// A scan as a SLURM job array. `scan-plan.json` holds every task's validated options, so a task needs
+// only its index; its files, checkpoints and resumes are those of a local run. Grid scans get one task
+// per grid point; spin-glass scans one task per (size, batch of disorder samples), the batches joined
+// into one file per size afterwards (`--collect`). What each task did is read back from its files, its
+// exit record and the scheduler's queue (`squeue`), and only the unfinished tasks are resubmitted.
+
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { arrayScript, queueStates, submit } from "../cluster/slurm.js";
+import { writeFileAtomic } from "../io/files.js";
+import { partialPath, readEnsembleMeta } from "../io/ensemble.js";
+import { mergeChainParts } from "../io/merge.js";
+import { UsageError } from "../models/params.js";
+import { modelOf } from "../models/registry.js";
+import { runSimulation, type SessionOptions, type SimulateOptions, type SimulationResult, storedPhysics } from "./simulation.js";
+import { recordEquilibration } from "./spin-glass.js";
+
+interface PlanTask {
+  /** The task's ensemble, relative to the scan directory. */
+  file: string;
+  options: SimulateOptions;
+}
+
+/** A spin-glass size run as batches of samples: the tasks whose files are joined into `file`. */
+interface PlanJoin {
+  L: number;
+  file: string;
+  options: SimulateOptions;
+  tasks: number[];
+}
+
+export interface ScanPlan {
+  model: string;
+  points: PlanTask[];
+  joins?: PlanJoin[];
+  /** Job ids of the arrays submitted for this plan, oldest first. */
+  jobs?: string[];
+}
+
+const PLAN = "scan-plan.json";
+const SCRIPT = "scan.sbatch";
+const TASKS = "tasks";
+/** Disorder samples per block of the multi-spin engine: batches of whole blocks keep its streams. */
+const SAMPLE_BLOCK = 32;
+
+export interface SlurmOptions {
+  throttle?: number;
+  time?: string;
+  partition?: string;
+  account?: string;
+  extra: string[];
+  submit: boolean;
+}
+
+export function slurmOptions(raw: Record<string, unknown>): SlurmOptions {
+  const throttle = raw.throttle === undefined ? undefined : Number(raw.throttle);
+  if (throttle !== undefined && !(Number.isInteger(throttle) && throttle >= 1)) throw new UsageError(`--throttle must be a positive integer, got ${String(raw.throttle)}`);
+  return {
+    throttle, time: raw.time as string | undefined, partition: raw.partition as string | undefined, account: raw.account as string | undefined,
+    extra: raw.sbatch === undefined ? [] : (Array.isArray(raw.sbatch) ? raw.sbatch : [raw.sbatch]).map(String),
+    submit: raw.submit === true,
+  };
+}
+
+export interface SlurmWritten {
+  script: string;
+  indices: number[];
+  jobId?: string;
+}
+
+/** The CLI's entry module, which array tasks run (compiled JS: no TypeScript loader on the nodes). */
+const CLI_MAIN = fileURLToPath(new URL("../cli/main.js", import.meta.url));
+
+/** Writes the plan (keeping the job ids of earlier submissions) and, for `todo`, the array script. */
+function writePlanAndScript(dir: string, plan: ScanPlan, todo: number[], o: SlurmOptions): SlurmWritten | undefined {
+  const earlier = existsSync(join(dir, PLAN)) ? tryReadPlan(dir)?.jobs : undefined;
+  plan.jobs = earlier ?? [];
+  writeFileAtomic(join(dir, PLAN), JSON.stringify(plan, null, 1));
+  if (todo.length === 0) return undefined;
+  const absDir = resolve(dir);
+  const script = join(dir, SCRIPT);
+  writeFileAtomic(script, arrayScript({
+    name: `irg-scan-${plan.model}`, indices: todo, throttle: o.throttle, time: o.time, partition: o.partition, account: o.account, extra: o.extra,
+    log: join(absDir, "slurm-%A_%a.out"),
+    command: `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI_MAIN)} scan-task --out-dir ${JSON.stringify(absDir)} --index "$SLURM_ARRAY_TASK_ID"`,
+  }));
+  if (!o.submit) return { script, indices: todo };
+  let jobId: string;
+  try {
+    jobId = submit(script);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  plan.jobs.push(jobId);
+  writeFileAtomic(join(dir, PLAN), JSON.stringify(plan, null, 1));
+  return { script, indices: todo, jobId };
+}
+
+/** A grid scan: one task per point; `todo` are the points not yet complete. */
+export function slurmGrid(dir: string, model: string, points: { file: string; options: SimulateOptions }[], todo: number[], o: SlurmOptions): SlurmWritten | undefined {
+  const plan: ScanPlan = { model, points: points.map((p) => ({ file: basename(p.file), options: { ...p.options, out: basename(p.file) } })) };
+  return writePlanAndScript(dir, plan, todo, o);
+}
+
+/**
+ * A spin-glass scan: every size's samples in batches of `batch` (a multiple of 32, so that the
+ * multi-spin engine's block streams are those of one run over all samples), one task per batch, each
+ * writing under `parts/`; `--collect` joins them into the files one run per size writes.
+ */
+export function slurmSamples(dir: string, model: string, sizes: { L: number; file: string; options: SimulateOptions }[], batch: number | undefined, o: SlurmOptions): SlurmWritten | undefined {
+  const points: PlanTask[] = [], joins: PlanJoin[] = [];
+  for (const s of sizes) {
+    const S = s.options.samples!;
+    const b = batch ?? S;
+    if (!(Number.isInteger(b) && b >= 1)) throw new UsageError(`--batch must be a positive integer, got ${String(batch)}`);
+    if (b < S && b % SAMPLE_BLOCK !== 0) throw new UsageError(`--batch must be a multiple of ${SAMPLE_BLOCK} (the engine's sample block), got ${b}`);
+    const tasks: number[] = [];
+    for (let first = 0; first < S; first += b) {
+      const file = b >= S ? basename(s.file) : join("parts", `${basename(s.file, ".h5")}_s${String(first).padStart(6, "0")}.h5`);
+      tasks.push(points.length);
+      points.push({ file, options: { ...s.options, out: file, samples: Math.min(b, S - first), firstSample: first } });
+    }
+    joins.push({ L: s.L, file: basename(s.file), options: { ...s.options, out: basename(s.file) }, tasks: tasks.length > 1 ? tasks : [] });
+  }
+  mkdirSync(join(dir, "parts"), { recursive: true });
+  const plan: ScanPlan = { model, points, joins: joins.filter((j) => j.tasks.length > 0) };
+  const todo = points.map((_, k) => k).filter((k) => !joinedDone(dir, plan, k) && !fileComplete(join(dir, points[k]!.file)));
+  return writePlanAndScript(dir, plan, todo, o);
+}
+
+function fileComplete(file: string): boolean {
+  try {
+    return existsSync(file) && readEnsembleMeta(file).complete;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether task k's batch is already part of a complete joined file. */
+function joinedDone(dir: string, plan: ScanPlan, k: number): boolean {
+  const j = plan.joins?.find((x) => x.tasks.includes(k));
+  return j !== undefined && fileComplete(join(dir, j.file));
+}
+
+function tryReadPlan(dir: string): ScanPlan | null {
+  try {
+    return JSON.parse(readFileSync(join(dir, PLAN), "utf8")) as ScanPlan;
+  } catch {
+    return null;
+  }
+}
+
+export function readPlan(dir: string): ScanPlan {
+  const path = join(dir, PLAN);
+  if (!existsSync(path)) throw new UsageError(`${path} does not exist: write it with irg scan … --slurm --out-dir ${dir}`);
+  const plan = tryReadPlan(dir);
+  if (!plan || !Array.isArray(plan.points)) throw new UsageError(`${path} is not a scan plan; write it again with irg scan … --slurm --out-dir ${dir}`);
+  return plan;
+}
+
+/** Array task `index`: runs (or resumes, or skips when complete) its grid point or sample batch. */
+export async function runScanTask(dir: string, index: number, session: SessionOptions): Promise<SimulationResult | null> {
+  const plan = readPlan(dir);
+  const point = plan.points[index];
+  if (!point) throw new UsageError(`--index ${index} is not a task of ${join(dir, PLAN)} (0 … ${plan.points.length - 1})`);
+  const file = join(dir, point.file);
+  if (fileComplete(file) || joinedDone(dir, plan, index)) return null;
+  mkdirSync(dirname(file), { recursive: true });
+  const resume = existsSync(file) || existsSync(partialPath(file));
+  return runSimulation(plan.model, { ...point.options, out: file }, session, resume, false);
+}
+
+/** What a task process reports when it ends: read back by --status and --collect. */
+export interface TaskRecord {
+  index: number;
+  exit: number;
+  state: "complete" | "stopped" | "failed";
+  message?: string;
+  job?: string;
+  at: string;
+}
+
+export function recordTask(dir: string, rec: Omit<TaskRecord, "at" | "job">): void {
+  mkdirSync(join(dir, TASKS), { recursive: true });
+  const job = process.env.SLURM_ARRAY_JOB_ID ? `${process.env.SLURM_ARRAY_JOB_ID}_${process.env.SLURM_ARRAY_TASK_ID ?? rec.index}` : undefined;
+  writeFileAtomic(join(dir, TASKS, `${rec.index}.json`), JSON.stringify({ ...rec, ...(job ? { job } : {}), at: new Date().toISOString() }));
+}
+
+function readRecord(dir: string, index: number): TaskRecord | null {
+  try {
+    return JSON.parse(readFileSync(join(dir, TASKS, `${index}.json`), "utf8")) as TaskRecord;
+  } catch {
+    return null;
+  }
+}
+
+export type TaskState = "complete" | "joined" | "running" | "pending" | "failed" | "checkpoint" | "not started" | "unreadable";
+
+export interface PointStatus {
+  index: number;
+  file: string;
+  state: TaskState;
+  /** failed: the exit code and message of the task's last run; checkpoint: how it was stopped. */
+  detail?: string;
+}
+
+export interface ScanStatus {
+  points: PointStatus[];
+  /** Tasks neither complete nor in the queue: what a resubmission runs. */
+  unfinished: number[];
+  /** Tasks in the scheduler's queue (pending or running). */
+  queued: number[];
+  /** Sizes whose sample batches are all complete but not yet joined. */
+  joinable: string[];
+  script: string;
+  /** Why the queue could not be read (no squeue here), if it could not. */
+  queueNote?: string;
+}
+
+/** Where every task of a SLURM scan stands: from its files and exit record, and from `squeue`. */
+export function scanStatus(dir: string): ScanStatus {
+  const plan = readPlan(dir);
+  const queue = plan.jobs?.length ? queueStates(plan.jobs) : { states: new Map<number, string>() };
+  const points = plan.points.map((p, index): PointStatus => {
+    const file = join(dir, p.file);
+    if (joinedDone(dir, plan, index)) return { index, file, state: "joined" };
+    const q = queue.states.get(index);
+    if (q === "RUNNING" || q === "COMPLETING") return { index, file, state: "running" };
+    if (q === "PENDING" || q === "CONFIGURING" || q === "REQUEUED") return { index, file, state: "pending" };
+    const rec = readRecord(dir, index);
+    const path = existsSync(file) ? file : existsSync(partialPath(file)) ? partialPath(file) : null;
+    let state: TaskState = "not started";
+    if (path) {
+      try {
+        state = readEnsembleMeta(path).complete ? "complete" : "checkpoint";
+      } catch {
+        state = "unreadable";
+      }
+    }
+    if (state !== "complete" && rec?.state === "failed") return { index, file, state: "failed", detail: `exit ${rec.exit}${rec.message ? `: ${rec.message}` : ""}` };
+    if (state === "checkpoint") return { index, file, state, detail: rec?.state === "stopped" ? `stopped, exit ${rec.exit}` : "killed (no exit record): resumes from its last checkpoint" };
+    return { index, file, state };
+  });
+  const unfinished = points.filter((p) => !["complete", "joined", "running", "pending"].includes(p.state)).map((p) => p.index);
+  const queued = points.filter((p) => p.state === "running" || p.state === "pending").map((p) => p.index);
+  const joinable = (plan.joins ?? []).filter((j) => !fileComplete(join(dir, j.file)) && j.tasks.every((k) => points[k]!.state === "complete")).map((j) => j.file);
+  return { points, unfinished, queued, joinable, script: join(dir, SCRIPT), ...(queue.note ? { queueNote: queue.note } : {}) };
+}
+
+export interface CollectResult {
+  status: ScanStatus;
+  /** Files joined from sample batches in this call. */
+  joined: string[];
+  /** The resubmission of the unfinished tasks (written; submitted with --submit). */
+  resubmitted?: SlurmWritten;
+  /** Every task complete (and every size joined). */
+  done: boolean;
+}
+
+/**
+ * Reads back a SLURM scan: joins the sizes whose sample batches are complete, and writes (with
+ * `o.submit`, submits) an array of only the unfinished tasks that are not queued — killed, stopped,
+ * failed or never started; a resubmitted task resumes its checkpoint.
+ */
+export function collectScan(dir: string, o: SlurmOptions): CollectResult {
+  const plan = readPlan(dir);
+  let status = scanStatus(dir);
+  const joined: string[] = [];
+  for (const name of status.joinable) {
+    const j = plan.joins!.find((x) => x.file === name)!;
+    joinSize(dir, plan.model, j, plan.points);
+    joined.push(join(dir, j.file));
+  }
+  if (joined.length) status = scanStatus(dir);
+  const resubmitted = status.unfinished.length ? writePlanAndScript(dir, plan, status.unfinished, o) : undefined;
+  const done = status.points.every((p) => p.state === "complete" || p.state === "joined") && status.joinable.length === 0;
+  return { status, joined, resubmitted, done };
+}
+
+/** Joins one size's batches: every stored file (one per ladder temperature) from its parts, then the verdicts. */
+function joinSize(dir: string, model: string, j: PlanJoin, points: PlanTask[]): void {
+  const d = modelOf(model);
+  const outputsOf = (o: SimulateOptions): { path: string; params: Record<string, string | number | boolean> }[] => {
+    const params = { ...storedPhysics(model, o), ...d.attributes?.(o) };
+    return d.outputs?.(o, params) ?? [{ path: o.out, params }];
+  };
+  const target = outputsOf({ ...j.options, out: join(dir, j.file) });
+  const parts = j.tasks.map((k) => outputsOf({ ...points[k]!.options, out: join(dir, points[k]!.file) }));
+  const same = Object.keys(storedPhysics(model, j.options)).filter((k) => k !== "samples" && k !== "firstSample");
+  target.forEach((t, n) => mergeChainParts(parts.map((p) => p[n]!.path), t.path, t.params, same));
+  for (const t of target) recordEquilibration(t.path, target.length);
+}
