@@ -7,9 +7,10 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { type Checkpoint, type RunSink } from "../mc/run.js";
 import {
-  appendRows, assertReady, assertWritable, closeFile, createAppendable, createFile, datasetInfo, datasetShape, ensureGroup, exists, H5Error, openFile,
-  readAttrs, readDataset, readRows, truncateRows, writeAttrs, writeDataset, type H5File,
+  appendRows, assertReady, assertWritable, attrTypes, closeFile, createAppendable, createFile, datasetInfo, datasetShape, ensureGroup, exists, H5Error, intAttr, openFile,
+  readAttrs, readDataset, readRows, truncateRows, writeAttrs, writeDataset, type H5File, type WritableAttr,
 } from "./h5.js";
+import { currentCommand, provenanceAttrs } from "./provenance.js";
 
 export const ENSEMBLE_FORMAT = "irg-ensemble";
 export const ENSEMBLE_VERSION = 1;
@@ -26,6 +27,13 @@ export interface EnsembleMeta {
   configDtype: "int8" | "float32";
   /** Every physics parameter (stored as root attributes). */
   params: Record<string, string | number | boolean>;
+  /**
+   * The keys of `params` that are integers by definition (sizes, counts, seeds): stored as int64. The
+   * other numbers (couplings) are stored as float64 even when integral. Read back: those stored as integers.
+   */
+  integers?: readonly string[];
+  /** Numeric arrays stored as float64 root attributes beside the parameters (the spin glass's β ladder). */
+  arrays?: Record<string, number[]>;
   software: string;
 }
 
@@ -113,21 +121,29 @@ function createLocked(out: string, partial: string, meta: EnsembleMeta, opts: { 
   const f = createFile(partial);
   writeAttrs(f, "/", {
     format: ENSEMBLE_FORMAT,
-    format_version: ENSEMBLE_VERSION,
+    format_version: intAttr(ENSEMBLE_VERSION),
     software: meta.software,
+    ...provenanceAttrs(),
     created: new Date().toISOString(),
     model: meta.model,
-    dim: meta.dim,
-    L: meta.L,
-    chains: meta.chains,
+    dim: intAttr(meta.dim),
+    L: intAttr(meta.L),
+    chains: intAttr(meta.chains),
     observables: meta.observables.join(","),
-    ...meta.params,
+    ...paramAttrs(meta),
+    ...meta.arrays,
   });
   const rowShape = shapeOf(meta);
   createAppendable(f, "/configs", meta.configDtype, rowShape, { compression: meta.configDtype === "int8" ? 1 : 0 });
   // Series get small chunks: an appendable dataset occupies at least one chunk on disk.
   for (const name of meta.observables) createAppendable(f, `/${name}`, "float64", [], { chunkRows: 4096 });
   return writer(f, out, meta, unlock);
+}
+
+/** The parameters as attributes: those listed in `integers` as int64, the others as they are. */
+function paramAttrs(meta: Pick<EnsembleMeta, "params" | "integers">): Record<string, WritableAttr> {
+  const ints = new Set(meta.integers ?? []);
+  return Object.fromEntries(Object.entries(meta.params).map(([k, v]) => [k, ints.has(k) && typeof v === "number" ? intAttr(v) : v]));
 }
 
 function writer(f: H5File, out: string, meta: EnsembleMeta, unlock: () => void): EnsembleWriter {
@@ -172,7 +188,7 @@ function writer(f: H5File, out: string, meta: EnsembleMeta, unlock: () => void):
     close({ completed }) {
       if (!open) return;
       flushBuffers();
-      writeAttrs(f, "/", { complete: completed ? 1 : 0 });
+      writeAttrs(f, "/", { complete: intAttr(completed ? 1 : 0) });
       closeFile(f);
       open = false;
       try {
@@ -200,9 +216,9 @@ function writeCheckpoint(f: H5File, cp: Checkpoint): void {
   writeAttrs(f, "/checkpoint", {
     rng_type: RNG_TYPE,
     rng_state: st.rng,
-    sweeps_done: cp.sweepsDone,
-    measurements: cp.measurements,
-    saved: cp.saved,
+    sweeps_done: intAttr(cp.sweepsDone),
+    measurements: intAttr(cp.measurements),
+    saved: intAttr(cp.saved),
     extra: JSON.stringify(st.extra),
   });
   writeDataset(f, "/checkpoint/state", st.spins);
@@ -234,7 +250,8 @@ export function readEnsembleMeta(path: string): EnsembleMeta & { complete: boole
   }
 }
 
-const META_KEYS = new Set(["format", "format_version", "software", "created", "model", "dim", "L", "chains", "observables", "complete"]);
+/** Root attributes that are not parameters: a derived file (blocked, generated) writes its own. */
+const META_KEYS = new Set(["format", "format_version", "software", "command", "resumed_command", "git_commit", "created", "model", "dim", "L", "chains", "observables", "complete"]);
 
 function configDtypeOf(f: H5File, path: string): "int8" | "float32" {
   if (!exists(f, "/configs")) throw new H5Error(`${path} is not a complete irg ensemble (no /configs dataset)`);
@@ -248,9 +265,13 @@ function metaFrom(f: H5File, path: string): EnsembleMeta & { complete: boolean }
   if (a.format !== ENSEMBLE_FORMAT) throw new H5Error(`${path} is not an irg ensemble (no format="${ENSEMBLE_FORMAT}" attribute)`);
   if (Number(a.format_version) > ENSEMBLE_VERSION) throw new H5Error(`${path} has ensemble format ${a.format_version}; this irg reads up to ${ENSEMBLE_VERSION}, upgrade irg`);
   const params: Record<string, string | number | boolean> = {};
+  const arrays: Record<string, number[]> = {};
   for (const [k, v] of Object.entries(a)) {
-    if (!META_KEYS.has(k) && (typeof v === "string" || typeof v === "number")) params[k] = v;
+    if (META_KEYS.has(k)) continue;
+    if (typeof v === "string" || typeof v === "number") params[k] = v;
+    else if (Array.isArray(v)) arrays[k] = v;
   }
+  const types = attrTypes(f, "/");
   const model = String(a.model);
   return {
     model,
@@ -261,6 +282,8 @@ function metaFrom(f: H5File, path: string): EnsembleMeta & { complete: boolean }
     // What the file holds, whatever the model: spins, states and overlaps are int8, fields float32.
     configDtype: configDtypeOf(f, path),
     params,
+    integers: Object.keys(params).filter((k) => /^u?int/.test(types[k] ?? "")),
+    arrays,
     software: String(a.software),
     complete: Number(a.complete) === 1,
   };
@@ -310,7 +333,8 @@ function resumeLocked(out: string, meta: EnsembleMeta, plannedMeasurements: numb
     }
     truncateRows(f, "/configs", cp.saved * meta.chains);
     for (const name of meta.observables) truncateRows(f, `/${name}`, cp.measurements * meta.chains);
-    writeAttrs(f, "/", { ...meta.params, complete: 0 });
+    // The original command stays: resumed_command says what continued it (the last resume).
+    writeAttrs(f, "/", { ...paramAttrs(meta), complete: intAttr(0), resumed_command: currentCommand() });
     return { writer: writer(f, out, meta, unlock), checkpoint: cp };
   } catch (e) {
     closeFile(f);
@@ -374,7 +398,7 @@ export function fanOutWriter(writers: EnsembleWriter[], perFile: number): Ensemb
 }
 
 /** Adds root attributes to a closed ensemble (a verdict computed from its data after the run). */
-export function setEnsembleAttrs(path: string, attrs: Record<string, number | string>): void {
+export function setEnsembleAttrs(path: string, attrs: Record<string, WritableAttr>): void {
   assertReady();
   const f = openFile(path, "r+");
   try {

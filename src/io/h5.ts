@@ -26,12 +26,27 @@ let h5wasm: typeof import("h5wasm/node").default;
 export type DType = "int8" | "int32" | "float32" | "float64" | "uint32";
 export type H5TypedArray = Int8Array | Int32Array | Float32Array | Float64Array | Uint32Array;
 /**
- * Attribute values. Stored as: number → float64 scalar; string → UTF-8 variable-length string;
+ * Attribute values. Stored as: number → float64 scalar (see IntAttr for integers); string → UTF-8 variable-length string;
  * boolean → int8 scalar 0/1 (HDF5 has no boolean; h5py shows numpy.int8); number[] → float64 1-D;
  * Uint32Array → uint32 1-D. Reading inverts this exactly: an int8 scalar 0/1 reads as a boolean.
  */
 export type AttrValue = string | number | boolean | number[] | Uint32Array;
 export type AttrRecord = Record<string, AttrValue>;
+/**
+ * A value to store as a signed 64-bit integer (scalar or 1-D), for quantities that are integers by
+ * definition (sizes, counts, seeds). A plain number is stored as float64 whatever its value, so that a
+ * coupling such as beta = 1 stays a float; reading either gives a JavaScript number.
+ */
+export interface IntAttr {
+  readonly int: number | readonly number[];
+}
+/** What writeAttr accepts: the read types, and integers marked with `intAttr`. */
+export type WritableAttr = AttrValue | IntAttr;
+
+/** Marks a number (or numbers) to be stored as int64. */
+export function intAttr(value: number | readonly number[]): IntAttr {
+  return { int: value };
+}
 /** "r": read only; "r+": read-write, the file must exist; "w": created (truncated if it exists). */
 export type H5Mode = "r" | "r+" | "w";
 
@@ -438,8 +453,18 @@ function attrTarget(file: H5File, objPath: string, action: string): Dataset | Gr
   return obj;
 }
 
+function isIntAttr(value: unknown): value is IntAttr {
+  return typeof value === "object" && value !== null && "int" in value;
+}
+
 /** [data, shape, dtype] for h5wasm's create_attribute: explicit dtypes, never h5wasm's guesses. */
-function encodeAttr(value: AttrValue): [number | string | H5TypedArray, number[] | null, string] {
+function encodeAttr(value: WritableAttr): [number | string | H5TypedArray | BigInt64Array, number[] | null, string] {
+  if (isIntAttr(value)) {
+    const values = typeof value.int === "number" ? [value.int] : value.int;
+    const bad = values.find((v) => !Number.isSafeInteger(v));
+    if (bad !== undefined) throw new TypeError(`${bad} is not an integer`);
+    return typeof value.int === "number" ? [value.int, null, "<q"] : [BigInt64Array.from(values, BigInt), [values.length], "<q"];
+  }
   if (typeof value === "boolean") return [value ? 1 : 0, null, "<b"];
   if (typeof value === "number") return [value, null, "<d"];
   if (typeof value === "string") return [value, null, "S"];
@@ -449,14 +474,14 @@ function encodeAttr(value: AttrValue): [number | string | H5TypedArray, number[]
 }
 
 /** Writes (or replaces) one attribute on the group or dataset at objPath ("/" for the file). */
-export function writeAttr(file: H5File, objPath: string, name: string, value: AttrValue): void {
+export function writeAttr(file: H5File, objPath: string, name: string, value: WritableAttr): void {
   const where = `${normPath(objPath)}@${name}`;
   requireWritable(file, "write attribute", where);
   let encoded: ReturnType<typeof encodeAttr>;
   try {
     encoded = encodeAttr(value);
   } catch (e) {
-    throw fail(`${file.path}:${where}`, "write attribute", messageOf(e), "use a string, number, boolean, number[] or Uint32Array");
+    throw fail(`${file.path}:${where}`, "write attribute", messageOf(e), isIntAttr(value) ? "store it as a plain number" : "use a string, number, boolean, number[], Uint32Array or intAttr");
   }
   const obj = attrTarget(file, objPath, "write attribute");
   const [data, shape, dtype] = encoded;
@@ -467,7 +492,7 @@ export function writeAttr(file: H5File, objPath: string, name: string, value: At
 }
 
 /** Writes every entry of `record` as an attribute of objPath, replacing existing ones; undefined entries are skipped. */
-export function writeAttrs(file: H5File, objPath: string, record: Record<string, AttrValue | undefined>): void {
+export function writeAttrs(file: H5File, objPath: string, record: Record<string, WritableAttr | undefined>): void {
   for (const [name, value] of Object.entries(record)) {
     if (value !== undefined) writeAttr(file, objPath, name, value);
   }
@@ -517,6 +542,25 @@ export function readAttr(file: H5File, objPath: string, name: string): AttrValue
   });
   if (!found) throw fail(`${file.path}:${where}`, "read attribute", "no such attribute", "check the name");
   return decodeAttr(found.meta, found.value, where, file);
+}
+
+/** The element type of an HDF5 attribute as numpy names it ("int64", "float64", "uint32", …; "string", "enum"). */
+function attrDtypeName(meta: Metadata): string {
+  if (meta.type === H5T.STRING) return "string";
+  if (meta.type === H5T.ENUM) return "enum";
+  if (meta.type === H5T.INTEGER) return `${meta.signed ? "int" : "uint"}${meta.size * 8}`;
+  if (meta.type === H5T.FLOAT) return `float${meta.size * 8}`;
+  return "other";
+}
+
+/**
+ * The stored element type of every attribute of objPath (readAttrs gives numbers for integers and
+ * floats alike; this says which is which, e.g. to carry integer parameters over into a derived file).
+ */
+export function attrTypes(file: H5File, objPath: string): Record<string, string> {
+  const obj = attrTarget(file, objPath, "read attributes");
+  return guarded(file, "read attributes", normPath(objPath), () =>
+    Object.fromEntries(Object.keys(obj.attrs).map((name) => [name, attrDtypeName(obj.attrs[name]!.metadata)])));
 }
 
 /** Reads every attribute of objPath into a flat record. */

@@ -4,11 +4,30 @@
 
 import { lattice, type Lattice } from "../lattice/geometry.js";
 import { type Rng, rngFor } from "../lattice/rng.js";
-import { createEnsemble, type EnsembleReader, openEnsemble } from "../io/ensemble.js";
+import { basename } from "node:path";
+import { createEnsemble, type EnsembleMeta, type EnsembleReader, openEnsemble } from "../io/ensemble.js";
 import { UsageError } from "../models/params.js";
-import { type Config, type ModelDescriptor } from "../models/model.js";
+import { type Config, type ModelDescriptor, type StoredParams } from "../models/model.js";
 import { MODELS, modelOfFile } from "../models/registry.js";
 import { SOFTWARE } from "../version.js";
+import { SAMPLING_KEYS } from "./simulation.js";
+
+/**
+ * The parameters of an ensemble derived from `parent` (blocked, generated): the physics stays, while how
+ * the parent was sampled (algorithm, sweeps, therm, seed, …) moves to parent_<key>, since the derived
+ * file did not run it. The grandparent's parent_<key>, already there, stays: it names the Monte Carlo run.
+ */
+export function derivedParams(parent: Pick<EnsembleMeta, "params" | "integers">, origin: "blocked" | "generated", from: string): { params: StoredParams; integers: string[] } {
+  const params: StoredParams = { ...parent.params, origin, parent: basename(from) };
+  const integers = new Set(parent.integers ?? []);
+  for (const k of SAMPLING_KEYS) {
+    if (params[k] === undefined) continue;
+    params[`parent_${k}`] ??= params[k]!;
+    if (integers.has(k)) integers.add(`parent_${k}`);
+    delete params[k];
+  }
+  return { params, integers: [...integers] };
+}
 
 /** Conjugate variable x of the parent with weight e^{−c·x} (see ModelDescriptor.coupling); a blocked
  * or generated spin-glass file carries its ancestor's as parent_x. */
@@ -103,7 +122,10 @@ export function blockFile(input: string, out: string, opts: { seed?: number; for
     const level = Number(meta.params.block_level ?? 0) + 1;
     const observables = [...rec.observables, "parent_x", "parent_index"];
     const C = meta.chains;
-    const rng = rngFor({ seed: opts.seed ?? Number(meta.params.seed ?? 1), task: 2000 + level, replica: 0 });
+    // The parent's seed by default (a blocked parent keeps it as parent_seed).
+    const seed = opts.seed ?? Number(meta.params.seed ?? meta.params.parent_seed ?? 1);
+    const rng = rngFor({ seed, task: 2000 + level, replica: 0 });
+    const derived = derivedParams(meta, "blocked", input);
     const values = observables.map(() => new Float64Array(C));
     const outs = Array.from({ length: C }, () => (meta.configDtype === "int8" ? new Int8Array(lc.V) : new Float32Array(lc.V)));
     const ix = rec.observables.length;
@@ -112,7 +134,9 @@ export function blockFile(input: string, out: string, opts: { seed?: number; for
       forEachBlocked(r, rng, (row, chain, blocked, parentX) => {
         w ??= createEnsemble(out, {
           model: meta.model, dim: meta.dim, L: Lc, chains: C, observables, configDtype: meta.configDtype, software: SOFTWARE,
-          params: { ...meta.params, saveEvery: 1, blocked_from: input, block_rule: d.blockRule!.description, block_level: level, parent_x: d.conjugateName ?? "parent's conjugate variable" },
+          params: { ...derived.params, saveEvery: 1, blocked_from: input, block_rule: d.blockRule!.description, block_level: level, block_seed: seed, parent_x: d.conjugateName ?? "parent's conjugate variable" },
+          integers: [...derived.integers, "saveEvery", "block_level", "block_seed"],
+          arrays: meta.arrays,
         }, { force: opts.force });
         outs[chain]!.set(blocked as never);
         rec.fill(blocked, chain, row, values);

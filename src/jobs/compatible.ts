@@ -24,7 +24,8 @@ import {
 } from "../analysis/rg-operators.js";
 import { type Job, type JobRunner, runPool } from "../cluster/pool.js";
 import { WORKER_URL } from "./worker-url.js";
-import { appendRows, assertWritable, closeFile, commitTemp, createAppendable, createFile, exists, openFile, readAttrs, readDataset, truncateRows, writeAttrs, type H5File } from "../io/h5.js";
+import { appendRows, assertWritable, closeFile, commitTemp, createAppendable, createFile, exists, intAttr, openFile, readAttrs, readDataset, truncateRows, writeAttrs, type H5File } from "../io/h5.js";
+import { currentCommand, provenanceAttrs } from "../io/provenance.js";
 import { int, num, oneOf, parseParams, UsageError, type ParamSpecs } from "../models/params.js";
 import { partialPath } from "../io/ensemble.js";
 import { SOFTWARE } from "../version.js";
@@ -422,7 +423,7 @@ function openForResume(out: string, partial: string, o: FileOptions): { f: H5Fil
       for (const name of ["configs", "energy", "magnetization", "changed_fraction", "operators", "operators_blocked"]) if (exists(f, `${g}/${name}`)) truncateRows(f, `${g}/${name}`, start);
       for (const name of ["relax_energy", "relax_block_corr"]) if (exists(f, `${g}/${name}`)) truncateRows(f, `${g}/${name}`, Math.min(start, o.recordChains));
     }
-    writeAttrs(f, "/", { chains: o.chains });
+    writeAttrs(f, "/", { chains: intAttr(o.chains), resumed_command: currentCommand() });
     return { f, start };
   } catch (e) {
     closeFile(f);
@@ -444,9 +445,9 @@ export function compatibleFile(out: string, o: FileOptions, how: { force: boolea
     f = createFile(partial);
     n = 0;
     writeAttrs(f, "/", {
-      format: COMPATIBLE_FORMAT, format_version: COMPATIBLE_VERSION, software: SOFTWARE, created: new Date().toISOString(), model: "ising",
-      dim: o.dim, beta: o.beta, from: o.from, to: o.to, sizes, sweeps: o.sweeps, chains: o.chains, unconstrained: o.unconstrained,
-      unconstrained_algorithm: o.unconstrainedAlgorithm, algorithm: o.algorithm, therm: o.therm, seed: o.seed, chains_written: 0, complete: 0,
+      format: COMPATIBLE_FORMAT, format_version: intAttr(COMPATIBLE_VERSION), software: SOFTWARE, ...provenanceAttrs(), created: new Date().toISOString(), model: "ising",
+      dim: intAttr(o.dim), beta: o.beta, from: intAttr(o.from), to: intAttr(o.to), sizes: intAttr(sizes), sweeps: intAttr(o.sweeps), chains: intAttr(o.chains), unconstrained: intAttr(o.unconstrained),
+      unconstrained_algorithm: o.unconstrainedAlgorithm, algorithm: o.algorithm, therm: intAttr(o.therm), seed: intAttr(o.seed), chains_written: intAttr(0), complete: intAttr(0),
     });
     for (const L of sizes) {
       createAppendable(f, `/L${L}/configs`, "int8", new Array<number>(o.dim).fill(L), { compression: 1 });
@@ -485,17 +486,17 @@ export function compatibleFile(out: string, o: FileOptions, how: { force: boolea
         }
       }
       n++;
-      writeAttrs(f, "/", { chains_written: n });
+      writeAttrs(f, "/", { chains_written: intAttr(n) });
     },
     finish(extra) {
       if (n !== o.chains) throw new Error(`only ${n} of ${o.chains} chains were written`);
       sizes.forEach((L, k) => {
         const g = `/L${L}`;
         const changed = Array.from(readDataset(f, `${g}/changed_fraction`).data);
-        writeAttrs(f, g, { L, level: k, changed_fraction: changed.reduce((a, b) => a + b, 0) / n });
+        writeAttrs(f, g, { L: intAttr(L), level: intAttr(k), changed_fraction: changed.reduce((a, b) => a + b, 0) / n });
         for (const name of ["operators", "operators_blocked"]) if (exists(f, `${g}/${name}`)) writeAttrs(f, `${g}/${name}`, { names: [...even, ...odd].map((x) => x.name).join(",") });
       });
-      writeAttrs(f, "/", { ...extra, complete: 1 });
+      writeAttrs(f, "/", { ...extra, complete: intAttr(1) });
       close();
       commitTemp(partial, out);
     },

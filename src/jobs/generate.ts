@@ -9,7 +9,7 @@ import { sampleSeries } from "./spin-glass.js";
 import { createEnsemble, type EnsembleWriter, openEnsemble, readEnsembleMeta } from "../io/ensemble.js";
 import { loadNetwork } from "../io/network.js";
 import { networkMap } from "../irg/network.js";
-import { conjugateSeries } from "./block.js";
+import { conjugateSeries, derivedParams } from "./block.js";
 import { flag, int, num, type ParamSpecs, parseParams, UsageError } from "../models/params.js";
 import { z } from "zod";
 import { type Config } from "../models/model.js";
@@ -37,6 +37,8 @@ export interface GenerateOptions {
    * exact only if the map parent → child is the same for all of them: give them all one coupling.
    */
   refineAt?: number;
+  /** The network file (stored as the `network` attribute). */
+  network?: string;
   progress?: (done: number, total: number) => void;
   shouldStop?: () => boolean;
 }
@@ -75,7 +77,7 @@ export async function generateWithNetwork(net: string, opts: GenerateOptions): P
   const meta = readEnsembleMeta(opts.from);
   // An ea ensemble holds overlap fields: it needs a network trained with --model overlap.
   const network = loadNetwork(net, { model: modelOfFile(meta.model, opts.from).network?.name ?? meta.model, dim: meta.dim });
-  return generate(networkMap(network), opts);
+  return generate(networkMap(network), { ...opts, network: net });
 }
 
 export function generatedPath(prefix: string, L: number): string {
@@ -114,10 +116,16 @@ export async function generate(map: InverseMap, opts: GenerateOptions): Promise<
     const lats = sizes.map((L) => lattice(meta.dim, L));
     const refiners = lats.map((lat) => (refine > 0 ? d.refine!(lat, refineParams, refine) : () => {}));
     const observers = lats.map((lat) => d.observe?.(lat, meta.params));
+    const derived = derivedParams(meta, "generated", opts.from);
     for (const L of sizes) {
       writers.push(createEnsemble(generatedPath(opts.prefix, L), {
         model: meta.model, dim: meta.dim, L, chains: 1, observables: obs, configDtype: meta.configDtype, software: SOFTWARE,
-        params: { ...meta.params, saveEvery: 1, generated_from: opts.from, generated_from_L: meta.L, generation_step: Math.log2(L / meta.L), generation_seed: opts.seed, refine_sweeps: refine, refine_coupling: Number(refineParams[key]), ...map.describe() },
+        params: {
+          ...derived.params, saveEvery: 1, generated_from: opts.from, generated_from_L: meta.L, generation_step: Math.log2(L / meta.L), generation_seed: opts.seed, refine_sweeps: refine, refine_coupling: Number(refineParams[key]),
+          ...(opts.network !== undefined ? { network: opts.network } : {}), ...map.describe(),
+        },
+        integers: [...derived.integers, "saveEvery", "generated_from_L", "generation_step", "generation_seed", "refine_sweeps", "network_params"],
+        arrays: meta.arrays,
       }, { force: opts.force }));
     }
     const bufs: Config[] = sizes.map((L) => (meta.configDtype === "int8" ? new Int8Array(L ** meta.dim) : new Float32Array(L ** meta.dim)));

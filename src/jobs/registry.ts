@@ -33,7 +33,7 @@ export const runJob: JobRunner = async (job: Job, hooks) => {
     case "generate": {
       const p = job.params as GenerateJobParams;
       const map = networkMap(loadNetwork(p.net, { model: p.model }));
-      return generate(map, { ...p.options, progress: hooks.progress, shouldStop: hooks.shouldStop });
+      return generate(map, { ...p.options, network: p.net, progress: hooks.progress, shouldStop: hooks.shouldStop });
     }
     case "chains":
     case "direct": {

@@ -7,7 +7,7 @@ import { type Checkpoint, checkPlan, plannedMeasurements, runChains, type RunPla
 import { z } from "zod";
 import { existsSync } from "node:fs";
 import { createEnsemble, type EnsembleWriter, fanOutWriter, partialPath, readEnsembleMeta, resumeEnsemble, type EnsembleMeta } from "../io/ensemble.js";
-import { int, num, parseParams, physicsParams, UsageError, type ParamSpecs } from "../models/params.js";
+import { int, integerKeys, num, parseParams, physicsParams, UsageError, type ParamSpecs } from "../models/params.js";
 import { type Config, type ModelDescriptor, type SimulateOptions } from "../models/model.js";
 import { modelOf, MODEL_NAMES, unionParams } from "../models/registry.js";
 import { SOFTWARE } from "../version.js";
@@ -30,6 +30,12 @@ export const RUN_SPECS: ParamSpecs = {
   maxTime: { flag: "--max-time <minutes>", description: "stop (with a checkpoint) after this many minutes", schema: num({ positive: true }) },
   checkpointEvery: { flag: "--checkpoint-every <minutes>", description: "minutes between checkpoints", schema: num({ positive: true }), default: 5 },
 };
+
+/**
+ * The stored parameters that say how a Monte Carlo run sampled rather than what it sampled: a blocked or
+ * generated ensemble did not run them and keeps its parent's as parent_<key>.
+ */
+export const SAMPLING_KEYS: readonly string[] = [...Object.keys(RUN_SPECS).filter((k) => RUN_SPECS[k]!.physics), "algorithm", "start"];
 
 /** Every flag of `irg simulate`: the run's, then each model's (a shared flag listed once). */
 export const SIMULATE_SPECS: ParamSpecs = { L: RUN_SPECS.L!, ...unionParams(), ...RUN_SPECS };
@@ -85,6 +91,8 @@ export function metaOf(model: string, o: SimulateOptions, chains: Chains<Config>
     observables: [...chains.observables],
     configDtype: d.configDtype,
     params: { ...params, ...d.attributes?.(o) },
+    integers: [...integerKeys(specsOf(d)), ...(d.integerAttributes ?? [])],
+    ...(d.attributeArrays ? { arrays: d.attributeArrays(o) } : {}),
     software: SOFTWARE,
   };
 }
@@ -202,6 +210,7 @@ export function resumedOptions(model: string, raw: Record<string, unknown>): Sim
     throw e;
   }
   if (meta.model !== model) throw new UsageError(`${raw.out} holds a ${meta.model} ensemble, not ${model}`);
+  if (typeof meta.params.origin === "string") throw new UsageError(`${raw.out} is a ${meta.params.origin} ensemble (from ${String(meta.params.parent)}), not a simulation; only simulations resume: make it again with --force`);
   if (typeof meta.params.main_file === "string") throw new UsageError(`${raw.out} is one temperature of a run stored with --store-betas; resume the run through its main file ${meta.params.main_file}`);
   const allowed = new Set(["out", "sweeps", "maxTime", "checkpointEvery", "resume", "quiet", "stopAfter", "force", "kernel", "workers"]);
   for (const [k, v] of Object.entries(raw)) {

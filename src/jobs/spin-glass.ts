@@ -4,6 +4,7 @@
 import { type Estimate, jackknife } from "../analysis/stats.js";
 import { familySigmas, groupBySample, logBinning, logBinsAgree, spinGlassEstimates } from "../analysis/spin-glass.js";
 import { type EnsembleReader, openEnsemble, setEnsembleAttrs } from "../io/ensemble.js";
+import { intAttr } from "../io/h5.js";
 import { UsageError } from "../models/params.js";
 import { modelOfFile } from "../models/registry.js";
 import { type Crossing, samplePrimaries, sizeCrossings, type SizeCurve } from "../analysis/sg-crossings.js";
@@ -83,7 +84,7 @@ export function equilibrationVerdict(path: string, family = 1): EquilibrationVer
       for (let k = 0; k < t.length; k++) last.set(sample[k]!, t[k]!);
       minRoundTrips = Math.min(...last.values());
     }
-    const temps = String(r.meta.params.betas ?? "").split(",").length;
+    const temps = r.meta.arrays?.beta_ladder?.length ?? String(r.meta.params.betas ?? "").split(",").length;
     const tripsOk = !(temps > 1) || minRoundTrips >= MIN_ROUND_TRIPS;
     if (S < 2) return { lines: ["log binning: needs at least 2 disorder samples (errors are taken over samples)"], equilibrated: false, maxAbsZ: Number.NaN, minRoundTrips };
     const bins = logBinning(q, sample);
@@ -108,7 +109,9 @@ export function equilibrationVerdict(path: string, family = 1): EquilibrationVer
 /** The verdict of an ea file, also written into it (attributes equilibrated, logbin_max_abs_z, round_trips_min). */
 export function recordEquilibration(path: string, family = 1): EquilibrationVerdict {
   const v = equilibrationVerdict(path, family);
-  setEnsembleAttrs(path, { equilibrated: v.equilibrated ? 1 : 0, logbin_max_abs_z: v.maxAbsZ, round_trips_min: v.minRoundTrips });
+  // round_trips_min is a count, but NaN (no ladder) has no integer form.
+  const trips = Number.isFinite(v.minRoundTrips) ? intAttr(v.minRoundTrips) : v.minRoundTrips;
+  setEnsembleAttrs(path, { equilibrated: intAttr(v.equilibrated ? 1 : 0), logbin_max_abs_z: v.maxAbsZ, round_trips_min: trips });
   return v;
 }
 

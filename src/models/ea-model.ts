@@ -66,6 +66,9 @@ export const eaModel: ModelDescriptor = {
       stored: "overlap field rho = s*t of the two replicas at beta; row = stored*samples + (sample - firstSample)",
     };
   },
+  // The ladder as numbers, for readers of the file; `betas` keeps it as the --betas list a resume re-reads.
+  attributeArrays: (o) => ({ beta_ladder: Array.from(eaLadder(o).betas) }),
+  integerAttributes: ["target_index", "couplings_seed"],
   outputs(o, params) {
     const { betas } = eaLadder(o);
     const stored = eaStored(o);

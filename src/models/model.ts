@@ -133,6 +133,10 @@ export interface ModelDescriptor {
   fileChains?(o: SimulateOptions): number;
   /** Attributes stored beside the parameters (e.g. the spin glass's ladder). */
   attributes?(o: SimulateOptions): StoredParams;
+  /** Numeric arrays stored beside them as float64 attributes (the spin glass's β ladder). */
+  attributeArrays?(o: SimulateOptions): Record<string, number[]>;
+  /** The keys of `attributes` and `outputs` that are integers by definition (stored as HDF5 integers). */
+  readonly integerAttributes?: readonly string[];
   /**
    * The files of one run when it writes several (one per stored temperature), the first being --out;
    * each gets `fileChains` rows of every measurement, in order. Absent: the one file --out.

@@ -24,12 +24,26 @@ export interface ParamSpec {
 
 export type ParamSpecs = Record<string, ParamSpec>;
 
+/**
+ * The schemas made by `int`: parameters with one of them are integers by definition and are stored as
+ * HDF5 integers, while `num` parameters (couplings) stay float64 even when their value is integral. A
+ * schema refined further is a new object and no longer counts as one.
+ */
+const INTEGER_SCHEMAS = new WeakSet<z.ZodType>();
+
 /** Integer option with bounds. */
 export function int(min: number, max = Number.MAX_SAFE_INTEGER): z.ZodType<number> {
-  return z.coerce
+  const schema = z.coerce
     .number({ error: "must be a number" })
     .refine((v) => Number.isInteger(v), { message: "must be an integer" })
     .refine((v) => v >= min && v <= max, { message: max === Number.MAX_SAFE_INTEGER ? `must be >= ${min}` : `must be between ${min} and ${max}` });
+  INTEGER_SCHEMAS.add(schema);
+  return schema;
+}
+
+/** The keys of the specs whose values are integers by definition (declared with `int`). */
+export function integerKeys(specs: ParamSpecs): string[] {
+  return Object.keys(specs).filter((k) => INTEGER_SCHEMAS.has(specs[k]!.schema));
 }
 
 /** Finite number option, optionally strictly positive. */
