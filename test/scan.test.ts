@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -134,14 +134,14 @@ test("a spin-glass scan as SLURM array tasks over batches of samples: --collect 
   assert.match(readFileSync(script, "utf8"), /#SBATCH --array=0-2\n/);
   const task = (k: number) => spawnSync("bash", [script], { encoding: "utf8", env: { ...process.env, SLURM_ARRAY_TASK_ID: String(k), IRG_TEST: "1" } });
   for (const k of [0, 1]) assert.equal(task(k).status, 0);
-  // Task 2 meets a damaged checkpoint: it fails, and says so to --status.
-  writeFileSync(join(dir, "parts", "ea_L4_s000064.h5.partial"), "not hdf5");
+  // Task 2 finds a directory where its file should go: it fails, and says so to --status.
+  mkdirSync(join(dir, "parts", "ea_L4_s000064.h5"));
   const t2 = task(2);
   assert.equal(t2.status, 2);
   const st = irg("scan", "ea", "--status", "--out-dir", dir);
   assert.equal(st.status, 3);
   assert.match(st.stdout, /failed .*ea_L4_s000064\.h5 {2}\(exit 2: /);
-  rmSync(join(dir, "parts", "ea_L4_s000064.h5.partial"));
+  rmSync(join(dir, "parts", "ea_L4_s000064.h5"), { recursive: true });
   assert.equal(task(2).status, 0);
   const c = irg("scan", "ea", "--collect", "--out-dir", dir);
   assert.equal(c.status, 0, c.stdout + c.stderr);

@@ -135,7 +135,8 @@ export function registerScanTask(program: Command): void {
         // What --status and --collect report for this task; the error itself still ends the process.
         const user = e instanceof UsageError || e instanceof RangeError || (e as Error)?.name === "H5Error";
         try {
-          recordTask(o.outDir, { index, exit: user ? 2 : 1, state: "failed", message: String((e as Error)?.message ?? e).split("\n")[0] });
+          const full = (e as { diskFull?: boolean; code?: string }).diskFull === true || (e as { code?: string }).code === "ENOSPC";
+          recordTask(o.outDir, { index, exit: full ? 4 : user ? 2 : 1, state: "failed", message: String((e as Error)?.message ?? e).split("\n")[0] });
         } catch {
           /* the directory itself is the problem: the error below says so */
         }

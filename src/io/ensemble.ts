@@ -2,12 +2,13 @@
 // parameters and a checkpoint (RNG state included) as attributes; written to `<out>.partial` and
 // renamed on close, so that `<out>` is always a complete file. Layout documented in the README.
 
-import { closeSync, copyFileSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, openSync, readFileSync, renameSync, rmSync, statfsSync, statSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { type Checkpoint, type RunSink } from "../mc/run.js";
 import {
-  appendRows, assertReady, assertWritable, attrTypes, closeFile, createAppendable, createFile, datasetInfo, datasetShape, ensureGroup, exists, H5Error, intAttr, openFile,
+  appendRows, assertReady, assertWritable, attrTypes, closeFile, commitTemp, createAppendable, createFile, datasetInfo, datasetShape, ensureGroup, exists, H5Error, intAttr, openFile,
+  tempPathFor,
   readAttrs, readDataset, readRows, truncateRows, writeAttrs, writeDataset, type H5File, type WritableAttr,
 } from "./h5.js";
 import { currentCommand, provenanceAttrs } from "./provenance.js";
@@ -40,8 +41,11 @@ export interface EnsembleMeta {
 export interface EnsembleWriter extends RunSink<Int8Array | Float32Array> {
   /** Flushes, closes and renames the partial file onto the final path. */
   close(opts: { completed: boolean }): void;
-  /** Closes and deletes the partial file (after an error). */
-  abort(): void;
+  /**
+   * After an error: closes and deletes the partial file, or with `keepCheckpoint` (the disk is full)
+   * leaves it for --resume when it holds a checkpoint, whose rows resume truncates to.
+   */
+  abort(opts?: { keepCheckpoint?: boolean }): void;
 }
 
 /**
@@ -118,7 +122,9 @@ function createLocked(out: string, partial: string, meta: EnsembleMeta, opts: { 
     if (existsSync(partial)) throw new H5Error(`${partial} is left from an interrupted run; continue it with --resume or start over with --force`);
   }
   rmSync(partial, { force: true });
-  const f = createFile(partial);
+  // Built under a temporary name and renamed: a run killed while creating it leaves no unreadable partial.
+  const tmp = tempPathFor(partial);
+  const f = createFile(tmp);
   writeAttrs(f, "/", {
     format: ENSEMBLE_FORMAT,
     format_version: intAttr(ENSEMBLE_VERSION),
@@ -137,7 +143,9 @@ function createLocked(out: string, partial: string, meta: EnsembleMeta, opts: { 
   createAppendable(f, "/configs", meta.configDtype, rowShape, { compression: meta.configDtype === "int8" ? 1 : 0 });
   // Series get small chunks: an appendable dataset occupies at least one chunk on disk.
   for (const name of meta.observables) createAppendable(f, `/${name}`, "float64", [], { chunkRows: 4096 });
-  return writer(f, out, meta, unlock);
+  closeFile(f);
+  commitTemp(tmp, partial);
+  return writer(openFile(partial, "r+"), out, meta, unlock, false);
 }
 
 /** The parameters as attributes: those listed in `integers` as int64, the others as they are. */
@@ -146,7 +154,31 @@ function paramAttrs(meta: Pick<EnsembleMeta, "params" | "integers">): Record<str
   return Object.fromEntries(Object.entries(meta.params).map(([k, v]) => [k, ints.has(k) && typeof v === "number" ? intAttr(v) : v]));
 }
 
-function writer(f: H5File, out: string, meta: EnsembleMeta, unlock: () => void): EnsembleWriter {
+/** Space kept free on the disk beside a write (HDF5's metadata and the closing flush need some). */
+const DISK_RESERVE = 1 << 20;
+
+/**
+ * Refuses a write that would leave less than DISK_RESERVE free: a run stops cleanly before HDF5 meets
+ * a full disk, because a write that fails half-way can damage a chunk written before the last
+ * checkpoint. (Where the size cannot be read, the write goes ahead and HDF5's own error stands.)
+ */
+function ensureSpace(out: string, bytes: number): void {
+  const dir = dirname(resolve(out));
+  let free: number;
+  try {
+    const st = statfsSync(dir);
+    free = Number(st.bavail) * Number(st.bsize);
+  } catch {
+    return;
+  }
+  if (free < bytes + DISK_RESERVE) {
+    const mib = (x: number): string => `${(x / 2 ** 20).toFixed(1)} MiB`;
+    throw new H5Error(`cannot write ${out}: the disk is full (${mib(free)} free on the device of ${dir}, ${mib(bytes + DISK_RESERVE)} needed)`, { file: out, diskFull: true });
+  }
+}
+
+/** `checkpointed`: the file already holds a checkpoint (a resumed run's). */
+function writer(f: H5File, out: string, meta: EnsembleMeta, unlock: () => void, checkpointed: boolean): EnsembleWriter {
   const V = meta.L ** meta.dim;
   const cap = bufferRows(meta);
   const cfgBuf = meta.configDtype === "int8" ? new Int8Array(cap * V) : new Float32Array(cap * V);
@@ -154,6 +186,7 @@ function writer(f: H5File, out: string, meta: EnsembleMeta, unlock: () => void):
   const obsBuf = meta.observables.map(() => new Float64Array(Math.max(cap, 256) * meta.chains));
   let obsRows = 0;
   const flushBuffers = (): void => {
+    ensureSpace(out, cfgRows * V * cfgBuf.BYTES_PER_ELEMENT + obsRows * 8 * meta.observables.length);
     if (cfgRows > 0) appendRows(f, "/configs", cfgBuf.subarray(0, cfgRows * V), cfgRows);
     cfgRows = 0;
     if (obsRows > 0) meta.observables.forEach((name, k) => appendRows(f, `/${name}`, obsBuf[k]!.subarray(0, obsRows), obsRows));
@@ -174,6 +207,7 @@ function writer(f: H5File, out: string, meta: EnsembleMeta, unlock: () => void):
           cfgBuf.set(cfg as never, cfgRows * V);
           cfgRows++;
           if (cfgRows === cap) {
+            ensureSpace(out, cfgBuf.byteLength);
             appendRows(f, "/configs", cfgBuf, cfgRows);
             cfgRows = 0;
           }
@@ -182,8 +216,10 @@ function writer(f: H5File, out: string, meta: EnsembleMeta, unlock: () => void):
     },
     checkpoint(cp) {
       flushBuffers();
+      ensureSpace(out, cp.sampler.spins.byteLength);
       writeCheckpoint(f, cp);
       f.flush();
+      checkpointed = true;
     },
     close({ completed }) {
       if (!open) return;
@@ -197,13 +233,15 @@ function writer(f: H5File, out: string, meta: EnsembleMeta, unlock: () => void):
         unlock();
       }
     },
-    abort() {
+    abort(opts) {
       if (!open) return;
       try {
         closeFile(f);
+      } catch (e) {
+        if (!opts?.keepCheckpoint) throw e; // a full disk may refuse the close; the checkpoint on disk stands
       } finally {
         open = false;
-        rmSync(partialPath(out), { force: true });
+        if (!(opts?.keepCheckpoint && checkpointed)) rmSync(partialPath(out), { force: true });
         unlock();
       }
     },
@@ -237,6 +275,21 @@ function readCheckpoint(f: H5File, path: string): Checkpoint {
     saved: Number(a.saved),
     sampler: { rng, spins, extra: JSON.parse(String(a.extra)) as Record<string, number> },
   };
+}
+
+/** Whether an ensemble (or its partial file) holds a checkpoint to resume from. */
+export function hasCheckpoint(path: string): boolean {
+  assertReady();
+  let f: H5File | null = null;
+  try {
+    f = openFile(path, "r");
+    readCheckpoint(f, path);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    if (f) closeFile(f);
+  }
 }
 
 /** Reads and checks the metadata of an ensemble file (any irg ensemble; refuses foreign files). */
@@ -296,6 +349,7 @@ function metaFrom(f: H5File, path: string): EnsembleMeta & { complete: boolean }
  */
 export function resumeEnsemble(out: string, meta: EnsembleMeta, plannedMeasurements: number): { writer: EnsembleWriter; checkpoint: Checkpoint } {
   assertReady();
+  if (existsSync(out) && statSync(out).isDirectory()) throw new H5Error(`${out} is a directory, not an ensemble to resume; give --out the ensemble's file name`);
   const unlock = takeLock(out);
   try {
     return resumeLocked(out, meta, plannedMeasurements, unlock);
@@ -335,7 +389,7 @@ function resumeLocked(out: string, meta: EnsembleMeta, plannedMeasurements: numb
     for (const name of meta.observables) truncateRows(f, `/${name}`, cp.measurements * meta.chains);
     // The original command stays: resumed_command says what continued it (the last resume).
     writeAttrs(f, "/", { ...paramAttrs(meta), complete: intAttr(0), resumed_command: currentCommand() });
-    return { writer: writer(f, out, meta, unlock), checkpoint: cp };
+    return { writer: writer(f, out, meta, unlock, true), checkpoint: cp };
   } catch (e) {
     closeFile(f);
     rmSync(partial, { force: true });
@@ -393,7 +447,7 @@ export function fanOutWriter(writers: EnsembleWriter[], perFile: number): Ensemb
     },
     checkpoint: (cp) => writers.forEach((w) => w.checkpoint(cp)),
     close: (opts) => writers.forEach((w) => w.close(opts)),
-    abort: () => writers.forEach((w) => w.abort()),
+    abort: (opts) => writers.forEach((w) => w.abort(opts)),
   };
 }
 

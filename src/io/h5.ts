@@ -107,11 +107,14 @@ export class H5Error extends Error {
   readonly file: string | undefined;
   /** HDF5's own multi-line diagnostic stack, when the C library printed one (for bug reports). */
   readonly detail: string | undefined;
+  /** The write failed because the disk (or quota) is full: what was on disk before it still stands. */
+  readonly diskFull: boolean;
 
-  constructor(message: string, opts: { file?: string; detail?: string } = {}) {
+  constructor(message: string, opts: { file?: string; detail?: string; diskFull?: boolean } = {}) {
     super(message);
     this.file = opts.file;
     this.detail = opts.detail;
+    this.diskFull = opts.diskFull ?? false;
   }
 }
 
@@ -193,6 +196,16 @@ function captureStderr<T>(fn: () => T): Captured<T> {
 }
 
 /** The innermost (most specific) frame of an HDF5 error stack, e.g. "file signature not found". */
+/** Whether an HDF5 diagnostic or an error says the disk (or the quota) is full. */
+export function isDiskFull(text: string): boolean {
+  return /errno = 28\b|No space left on device|ENOSPC|errno = 122\b|Disk quota exceeded|EDQUOT/.test(text);
+}
+
+function diskFull(filePath: string, action: string, diag?: string): H5Error {
+  const dir = path.dirname(path.resolve(filePath));
+  return new H5Error(`cannot ${action} ${filePath}: the disk is full (no space left on the device of ${dir})`, { file: filePath, detail: diag || undefined, diskFull: true });
+}
+
 function rootCause(diag: string): string {
   const frames = [...diag.matchAll(/#\d+: .*?\(\): (.*)$/gm)];
   const last = frames.at(-1)?.[1];
@@ -210,6 +223,7 @@ function guarded<T>(file: H5File, action: string, where: string, fn: () => T): T
   const r = captureStderr(fn);
   if (r.failed && r.thrown instanceof H5Error) throw r.thrown;
   if (r.failed || r.diag) {
+    if (isDiskFull(`${r.diag} ${messageOf(r.thrown)}`)) throw diskFull(file.path, action, r.diag);
     const reason = r.diag ? rootCause(r.diag) : messageOf(r.thrown);
     throw fail(`${file.path}:${where}`, action, reason, undefined, r.diag || undefined);
   }

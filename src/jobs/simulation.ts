@@ -6,7 +6,8 @@ import { type Chains } from "../mc/chains.js";
 import { type Checkpoint, checkPlan, plannedMeasurements, runChains, type RunPlan } from "../mc/run.js";
 import { z } from "zod";
 import { existsSync } from "node:fs";
-import { createEnsemble, type EnsembleWriter, fanOutWriter, partialPath, readEnsembleMeta, resumeEnsemble, type EnsembleMeta } from "../io/ensemble.js";
+import { createEnsemble, type EnsembleWriter, fanOutWriter, hasCheckpoint, partialPath, readEnsembleMeta, resumeEnsemble, type EnsembleMeta } from "../io/ensemble.js";
+import { H5Error } from "../io/h5.js";
 import { int, integerKeys, num, parseParams, physicsParams, UsageError, type ParamSpecs } from "../models/params.js";
 import { type Config, type ModelDescriptor, type SimulateOptions } from "../models/model.js";
 import { modelOf, MODEL_NAMES, unionParams } from "../models/registry.js";
@@ -125,6 +126,11 @@ export interface SimulationResult {
 /** Runs (or resumes) a simulation to completion or to a stop. */
 export async function runSimulation(model: string, o: SimulateOptions, session: SessionOptions, resume: boolean, force: boolean): Promise<SimulationResult> {
   const d = modelOf(model);
+  if (resume && !existsSync(o.out) && !hasCheckpoint(partialPath(o.out))) {
+    // Killed before its first checkpoint: nothing was lost but the start, so the run starts again.
+    resume = false;
+    force = true;
+  }
   const chains = await makeChains(model, o);
   try {
     return await runWith(d, o, chains, session, resume, force);
@@ -192,6 +198,12 @@ async function runWith(d: ModelDescriptor, o: SimulateOptions, chains: Chains<Co
       ...(d.notes ? { notes: d.notes(chains) } : {}),
     };
   } catch (e) {
+    if (e instanceof H5Error && e.diskFull) {
+      // The checkpoints written before the disk filled up stand: keep them for --resume.
+      writer.abort({ keepCheckpoint: true });
+      const kept = existsSync(partialPath(o.out)) ? `the last checkpoint is kept in ${partialPath(o.out)}: free space, then continue with irg simulate ${d.name} --resume --out ${o.out}` : "no checkpoint had been written: free space and start the run again";
+      throw new H5Error(`${e.message}; ${kept}`, { file: e.file, diskFull: true });
+    }
     writer.abort();
     throw e;
   }

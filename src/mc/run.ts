@@ -77,8 +77,8 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 
 /**
  * Runs (or continues, from `from`) a plan. Asynchronous only so that Ctrl-C (a signal, delivered
- * through the event loop) is seen: the loop yields about every 50 ms of work. The sink sees a checkpoint when the run completes, when
- * it stops, and every `checkpointSeconds`; after a stop, calling again with the last checkpoint
+ * through the event loop) is seen: the loop yields about every 50 ms of work. The sink sees a checkpoint when the run starts and
+ * completes, when it stops, after at most a minute, and then every `checkpointSeconds`; after a stop, calling again with the last checkpoint
  * continues exactly as an uninterrupted run would have.
  */
 export async function runChains<C extends Int8Array | Float32Array>(
@@ -110,6 +110,12 @@ export async function runChains<C extends Int8Array | Float32Array>(
     sink.checkpoint({ ...pos, sampler: chains.save() });
     lastCheckpoint = now();
   };
+  if (!from) {
+    // A run killed at any moment (SIGKILL, a node failure) leaves a file it can resume from: one
+    // checkpoint before the first sweep, the next after at most a minute, then every checkpointSeconds.
+    checkpoint();
+    lastCheckpoint -= Math.max(0, checkpointMs - 60_000);
+  }
   if (plan.therm === 0 && pos.sweepsDone === 0) chains.endThermalization();
   while (pos.sweepsDone < total) {
     chains.sweep();
