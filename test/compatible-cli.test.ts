@@ -192,3 +192,40 @@ test("pipeline compatible writes the report, its results and both ensembles", as
   assert.equal(refined.unconstrained_algorithm, "hybrid");
   assert.ok(html.includes("hybrid sweeps"), "report does not name the refinement");
 });
+
+test("compatible MC as SLURM array tasks over batches of chains: the tasks, run as SLURM runs them, --collect joins them into the file of one local run, dataset for dataset", async () => {
+  await h5Ready();
+  const dir = mkdtempSync(join(tmpdir(), "irg-compat-slurm-"));
+  const args = ["compatible", "--dim", "2", "--from", "4", "--to", "16", "--chains", "10", "--sweeps", "3", "--therm", "20", "--seed", "3"];
+  const out = join(dir, "c.h5"), ref = join(dir, "ref.h5");
+  const w = spawnSync(process.execPath, [main, ...args, "--out", out, "--slurm", "--batch", "4"], { encoding: "utf8", env: { ...process.env, IRG_TEST: "1" } });
+  assert.equal(w.status, 0, w.stderr);
+  const script = join(`${out}.slurm`, "scan.sbatch");
+  assert.match(readFileSync(script, "utf8"), /#SBATCH --array=0-2\n/);
+  const task = (k: number, extra: Record<string, string> = {}) => spawnSync("bash", [script], { encoding: "utf8", env: { ...process.env, SLURM_ARRAY_TASK_ID: String(k), IRG_TEST: "1", ...extra } });
+  for (const k of [0, 2]) assert.equal(task(k).status, 0);
+  const st = spawnSync(process.execPath, [main, "compatible", "--out", out, "--status"], { encoding: "utf8" });
+  assert.equal(st.status, 3);
+  assert.match(st.stdout, /3 tasks: 2 complete, 1 not started/);
+  const c1 = spawnSync(process.execPath, [main, "compatible", "--out", out, "--collect"], { encoding: "utf8" });
+  assert.equal(c1.status, 3);
+  assert.match(readFileSync(script, "utf8"), /#SBATCH --array=1\n/);
+  assert.equal(task(1).status, 0);
+  const c2 = spawnSync(process.execPath, [main, "compatible", "--out", out, "--collect"], { encoding: "utf8" });
+  assert.equal(c2.status, 0, c2.stdout + c2.stderr);
+  assert.match(c2.stdout, /joined .*c\.h5/);
+  assert.equal(spawnSync(process.execPath, [main, ...args, "--out", ref, "--quiet"]).status, 0);
+  const data = (p: string) => {
+    const f = openFile(p, "r");
+    try {
+      const a = readAttrs(f, "/");
+      return [a.chains, a.chains_written, a.complete, ...["L4", "L8", "L16"].flatMap((g) => ["configs", "energy", "magnetization", "changed_fraction"].map((n) => Array.from(readDataset(f, `/${g}/${n}`).data)))];
+    } finally {
+      closeFile(f);
+    }
+  };
+  assert.deepEqual(data(out), data(ref));
+  const bad = irg(...args, "--out", join(dir, "x.h5"), "--slurm", "--batch", "0");
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--batch must be a positive integer/);
+});

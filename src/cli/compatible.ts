@@ -17,6 +17,8 @@ import { compatibleBlocks, studyJson } from "../report/compatible-report.js";
 import { fmt } from "../report/mcrg-report.js";
 import { progressReporter } from "./progress.js";
 import { interruptFlag } from "./simulate.js";
+import { addSlurmOptions, slurmReadBack } from "./slurm.js";
+import { compatiblePlanDir, slurmCompatible, slurmOptions } from "../jobs/scan-slurm.js";
 
 /** One line per size: ⟨e⟩, ⟨|m|⟩, U₄ over the chains and the relaxation time of the energy. */
 export function levelLines(levels: readonly CompatibleLevelData[], dim: number): string[] {
@@ -38,9 +40,29 @@ export function registerCompatible(program: Command): void {
     .addHelpText("after", "\nExamples:\n  irg compatible --dim 3 --beta 0.221654626 --from 4 --to 128 --sweeps 10 --chains 32 --out c.h5\n  irg compatible --dim 2 --from 8 --to 256 --chains 100 --unconstrained 5 --out c2d.h5\n  irg compatible --dim 3 --from 4 --to 128 --chains 32 --out c.h5 --resume   (after Ctrl-C)");
   addParams(cmd, COMPATIBLE_SPECS);
   cmd.option("--stop-after <chains>", "(testing) stop after this many chains in this session");
+  addSlurmOptions(cmd, {
+    tasks: "one task per --batch of chains, in <out>.slurm/ (plan, script, parts); --collect joins the parts into --out",
+    batch: "with --slurm: chains per array task (default 16)",
+  });
+  cmd.addHelpText("after", "  irg compatible --dim 3 --from 4 --to 128 --chains 400 --out c.h5 --slurm --batch 25 --time 04:00:00 --submit\n  irg compatible --out c.h5 --collect --submit   (join what is done, resubmit the rest)");
   cmd.action(async (raw: Record<string, unknown>) => {
     await h5Ready();
+    if (raw.status === true || raw.collect === true) {
+      if (typeof raw.out !== "string") throw new UsageError("--status and --collect need --out <file.h5>, the output of the --slurm run");
+      slurmReadBack(compatiblePlanDir(raw.out), raw, `irg compatible --out ${raw.out} --collect --submit`, `all chains are in ${raw.out}`);
+      return;
+    }
     const o = compatibleOptions(raw);
+    if (raw.batch !== undefined && raw.slurm !== true) throw new UsageError("--batch applies to --slurm (a local run spreads its chains over --workers)");
+    if (raw.slurm === true) {
+      if (raw.resume === true || raw.force === true) throw new UsageError("--slurm writes a new array (its tasks resume by themselves); drop --resume/--force, or continue it with --collect");
+      const r = slurmCompatible(o, raw.batch === undefined ? 16 : Number(raw.batch), slurmOptions(raw));
+      const w = r.written;
+      process.stdout.write(!w ? `all ${r.tasks} tasks in ${r.dir} are complete; join them with: irg compatible --out ${o.out} --collect\n`
+        : w.jobId ? `submitted job ${w.jobId}: ${w.indices.length} of ${r.tasks} array tasks; follow it with irg compatible --out ${o.out} --status, then join with --collect\n`
+        : `wrote ${w.script}: ${w.indices.length} of ${r.tasks} array tasks; submit with: sbatch ${w.script}, then join with irg compatible --out ${o.out} --collect\n`);
+      return;
+    }
     const progress = progressReporter({ quiet: raw.quiet === true, label: `compatible ${o.from}→${o.to}`, unit: "chains" });
     const interrupt = interruptFlag();
     try {

@@ -7,11 +7,12 @@ import { h5Ready } from "../io/h5.js";
 import { addParams } from "./params.js";
 import { UsageError } from "../models/params.js";
 import { runScan } from "../jobs/scan.js";
-import { collectScan, recordTask, runScanTask, type ScanStatus, scanStatus, slurmOptions } from "../jobs/scan-slurm.js";
+import { recordTask, runScanTask } from "../jobs/scan-slurm.js";
+import { addSlurmOptions, slurmReadBack } from "./slurm.js";
 import { MODELS, SIMULATE_SPECS } from "../jobs/simulation.js";
 import { modelOf } from "../models/registry.js";
 import { progressReporter } from "./progress.js";
-import { interruptFlag, STOPPED_EXIT, summaryLine } from "./simulate.js";
+import { interruptFlag, summaryLine } from "./simulate.js";
 
 
 export function registerScan(program: Command): void {
@@ -22,17 +23,11 @@ export function registerScan(program: Command): void {
     .requiredOption("--out-dir <dir>", "directory for the ensembles and scan.json")
     .option("--workers <n>", "worker threads (default: all cores)")
     .option("--force", "rerun grid points that are already complete")
-    .option("--quiet", "no progress bar")
-    .option("--slurm", "do not run here: write <out-dir>/scan.sbatch, a SLURM job array with one task per unfinished grid point (ea: per size, or per --batch of samples)")
-    .option("--batch <n>", "ea with --slurm: disorder samples per array task (a multiple of 32); --collect joins them into one file per size")
-    .option("--submit", "with --slurm or --collect: submit the array with sbatch")
-    .option("--throttle <n>", "with --slurm: at most n tasks at once (%n)")
-    .option("--time <limit>", "with --slurm: time limit per task (sbatch --time, e.g. 02:00:00); a task stopped by it resumes from its checkpoint when resubmitted")
-    .option("--partition <name>", "with --slurm: partition")
-    .option("--account <name>", "with --slurm: account")
-    .option("--sbatch <line...>", "with --slurm: further #SBATCH lines, e.g. --sbatch --mem=2G")
-    .option("--status", "where every task of a --slurm scan stands (complete, running, pending, failed, checkpoint, not started), from its files, exit records and squeue; exit 0 when all are complete, 3 otherwise")
-    .option("--collect", "read back a --slurm scan: join the sample batches that are complete, and write (with --submit, submit) an array of the unfinished tasks only, which resume their checkpoints; exit 0 when all is complete, 3 otherwise");
+    .option("--quiet", "no progress bar");
+  addSlurmOptions(cmd, {
+    tasks: "one task per unfinished grid point (ea: per size, or per --batch of samples) in <out-dir>/scan.sbatch",
+    batch: "ea with --slurm: disorder samples per array task (a multiple of 32); --collect joins them into one file per size",
+  });
   const specs = { ...SIMULATE_SPECS };
   delete specs.out;
   delete specs.task;
@@ -49,23 +44,8 @@ export function registerScan(program: Command): void {
     const d = modelOf(modelName);
     if (raw.status === true || raw.collect === true) {
       const dir = String(raw.outDir);
-      if (raw.status === true) {
-        const st = scanStatus(dir);
-        printStatus(st);
-        process.stdout.write(st.unfinished.length ? `continue with: irg scan ${d.name} --collect --submit --out-dir ${dir}\n` : "");
-        if (st.unfinished.length || st.queued.length || st.joinable.length) process.exitCode = STOPPED_EXIT;
-        return;
-      }
-      const c = collectScan(dir, slurmOptions(raw));
-      printStatus(c.status);
-      for (const f of c.joined) process.stdout.write(`joined ${f}\n`);
-      if (c.resubmitted) {
-        process.stdout.write(c.resubmitted.jobId
-          ? `resubmitted ${c.resubmitted.indices.length} unfinished tasks as job ${c.resubmitted.jobId}; they resume their checkpoints\n`
-          : `wrote ${c.resubmitted.script} for the ${c.resubmitted.indices.length} unfinished tasks; submit with: sbatch ${c.resubmitted.script} (or add --submit)\n`);
-      }
-      if (c.done) process.stdout.write(`all tasks of ${dir} are complete${d.disorder ? `; curves and crossings: irg measure ${join(dir, `${d.name}_L*.h5`)}` : ""}\n`);
-      else process.exitCode = STOPPED_EXIT;
+      slurmReadBack(dir, raw, `irg scan ${d.name} --collect --submit --out-dir ${dir}`,
+        `all tasks of ${dir} are complete${d.disorder ? `; curves and crossings: irg measure ${join(dir, `${d.name}_L*.h5`)}` : ""}`);
       return;
     }
     const interrupt = interruptFlag();
@@ -128,7 +108,7 @@ export function registerScanTask(program: Command): void {
           recordTask(o.outDir, { index, exit: 0, state: "complete" });
           return;
         }
-        process.stdout.write(`task ${index}: ${r.completed ? `wrote ${r.out}` : `stopped after ${r.sweepsDone} of ${r.totalSweeps} sweeps; checkpoint in ${r.out}; resubmit the task to continue`}\n`);
+        process.stdout.write(`task ${index}: ${r.completed ? `wrote ${r.out}` : `stopped after ${r.progress}; checkpoint in ${r.out}; resubmit the task to continue`}\n`);
         if (!r.completed) process.exitCode = interrupt.exitCode();
         recordTask(o.outDir, r.completed ? { index, exit: 0, state: "complete" } : { index, exit: interrupt.exitCode(), state: "stopped" });
       } catch (e) {
@@ -148,10 +128,3 @@ export function registerScanTask(program: Command): void {
     });
 }
 
-function printStatus(st: ScanStatus): void {
-  for (const p of st.points) process.stdout.write(`${String(p.index).padStart(4)} ${p.state.padEnd(12)} ${p.file}${p.detail ? `  (${p.detail})` : ""}\n`);
-  const count = (state: string): number => st.points.filter((p) => p.state === state).length;
-  const parts = ["complete", "joined", "running", "pending", "checkpoint", "failed", "not started", "unreadable"].filter((s) => count(s) > 0).map((s) => `${count(s)} ${s}`);
-  process.stdout.write(`${st.points.length} tasks: ${parts.join(", ")}${st.joinable.length ? `; ${st.joinable.length} sizes ready to join (--collect)` : ""}\n`);
-  if (st.queueNote) process.stdout.write(`note: ${st.queueNote}\n`);
-}

@@ -577,6 +577,17 @@ export function attrTypes(file: H5File, objPath: string): Record<string, string>
     Object.fromEntries(Object.keys(obj.attrs).map((name) => [name, attrDtypeName(obj.attrs[name]!.metadata)])));
 }
 
+/** Every attribute of objPath as writeAttrs takes it back: integer-typed ones marked with intAttr. */
+export function readAttrsTyped(file: H5File, objPath: string): Record<string, WritableAttr> {
+  const types = attrTypes(file, objPath);
+  return Object.fromEntries(Object.entries(readAttrs(file, objPath)).map(([k, v]) => {
+    const integer = /^int/.test(types[k] ?? "");
+    if (integer && typeof v === "number") return [k, intAttr(v)];
+    if (integer && Array.isArray(v)) return [k, intAttr(v)];
+    return [k, v];
+  }));
+}
+
 /** Reads every attribute of objPath into a flat record. */
 export function readAttrs(file: H5File, objPath: string): AttrRecord {
   const obj = attrTarget(file, objPath, "read attributes");

@@ -6,7 +6,7 @@ import { existsSync, rmSync } from "node:fs";
 import { basename } from "node:path";
 import {
   appendRows, assertReady, attrTypes, closeFile, commitTemp, createAppendable, createFile, datasetInfo, H5Error, type H5File, type H5TypedArray, intAttr, openFile,
-  readAttrs, readRows, tempPathFor, writeAttrs, type AttrValue,
+  readAttrsTyped, readRows, tempPathFor, writeAttrs, type AttrValue,
 } from "./h5.js";
 import { provenanceAttrs } from "./provenance.js";
 import { readEnsembleMeta } from "./ensemble.js";
@@ -44,13 +44,13 @@ export function mergeChainParts(parts: readonly string[], out: string, attrs: Re
   let f: H5File | null = null;
   try {
     f = createFile(tmp);
-    const a0 = readAttrs(files[0]!, "/");
+    // The parts' integers stay integers; the command is the joining one.
+    const a0 = readAttrsTyped(files[0]!, "/");
     delete a0.created;
     delete a0.resumed_command;
-    // The parts' integers stay integers (readAttrs gives plain numbers); the command is the joining one.
     const types = attrTypes(files[0]!, "/");
-    const joined: Record<string, AttrValue> = { ...a0, ...provenanceAttrs(), chains: total, created: new Date().toISOString(), complete: 1, joined_from: parts.map((p) => basename(p)).join(","), ...attrs };
-    writeAttrs(f, "/", Object.fromEntries(Object.entries(joined).map(([k, v]) => [k, /^int/.test(types[k] ?? "") && typeof v === "number" ? intAttr(v) : v])));
+    const given = Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k, /^int/.test(types[k] ?? "") && typeof v === "number" ? intAttr(v) : v]));
+    writeAttrs(f, "/", { ...a0, ...provenanceAttrs(), chains: intAttr(total), created: new Date().toISOString(), complete: intAttr(1), joined_from: parts.map((p) => basename(p)).join(","), ...given });
     let measurements = 0;
     for (const ds of ["/configs", ...m0.observables.map((o) => `/${o}`)]) {
       measurements = Math.max(measurements, joinDataset(files, parts, ds, chains, f));

@@ -9,6 +9,7 @@
 // (1979)) are measured in the workers, where the configurations are.
 
 import { existsSync, rmSync } from "node:fs";
+import { basename } from "node:path";
 import { type Dim, lattice, type Lattice } from "../lattice/geometry.js";
 import { rngFor } from "../lattice/rng.js";
 import { BETA_C_2D, BETA_C_3D, isingEnergy, isingEnergyRows, magnetization } from "../models/ising.js";
@@ -24,7 +25,7 @@ import {
 } from "../analysis/rg-operators.js";
 import { type Job, type JobRunner, runPool } from "../cluster/pool.js";
 import { WORKER_URL } from "./worker-url.js";
-import { appendRows, assertWritable, closeFile, commitTemp, createAppendable, createFile, exists, intAttr, openFile, readAttrs, readDataset, truncateRows, writeAttrs, type H5File } from "../io/h5.js";
+import { appendRows, assertWritable, closeFile, commitTemp, createAppendable, createFile, datasetInfo, exists, intAttr, openFile, readAttrs, readAttrsTyped, readDataset, readRows, tempPathFor, truncateRows, writeAttrs, type H5File } from "../io/h5.js";
 import { currentCommand, provenanceAttrs } from "../io/provenance.js";
 import { int, num, oneOf, parseParams, UsageError, type ParamSpecs } from "../models/params.js";
 import { partialPath } from "../io/ensemble.js";
@@ -49,6 +50,7 @@ export const COMPATIBLE_SPECS: ParamSpecs = {
   algorithm: { flag: "--algorithm <rule>", description: "single-site update: heatbath or metropolis", schema: oneOf(["heatbath", "metropolis"] as const), default: "heatbath", physics: true },
   therm: { flag: "--therm <n>", description: "Wolff sweeps equilibrating each starting configuration (size --from)", schema: int(0), default: 100, physics: true },
   seed: { flag: "--seed <s>", description: "random seed (non-negative integer)", schema: int(0), default: 1, physics: true },
+  firstChain: { flag: "--first-chain <k>", description: "index of the first chain (split chains over runs: every chain's streams come from its index)", schema: int(0, 2 ** 40), default: 0, physics: true },
   out: { flag: "--out <file.h5>", description: "output file (HDF5)", schema: z.string().min(1, { message: "must not be empty" }) },
   workers: { flag: "--workers <n>", description: "worker threads (default: all cores; 0: this thread)", schema: int(0, 256) },
 };
@@ -65,6 +67,8 @@ export interface CompatibleOptions {
   algorithm: ConstrainedRule;
   therm: number;
   seed: number;
+  /** Chains firstChain … firstChain + chains − 1 (row = chain − firstChain); default 0. */
+  firstChain?: number;
   out: string;
   workers?: number;
 }
@@ -393,7 +397,7 @@ export interface CompatibleFile {
 }
 
 /** Attributes that a resumed run must share with its checkpoint (chains may grow). */
-const RESUME_KEYS = ["dim", "beta", "from", "to", "sweeps", "unconstrained", "unconstrainedAlgorithm", "algorithm", "therm", "seed"] as const;
+const RESUME_KEYS = ["dim", "beta", "from", "to", "sweeps", "unconstrained", "unconstrainedAlgorithm", "algorithm", "therm", "seed", "firstChain"] as const;
 /** File attribute of each option (snake case). */
 const attrName = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
@@ -413,8 +417,9 @@ function openForResume(out: string, partial: string, o: FileOptions): { f: H5Fil
     const a = readAttrs(f, "/");
     if (a.format !== COMPATIBLE_FORMAT) throw new UsageError(`${partial} is not an irg compatible checkpoint; delete it and run without --resume`);
     for (const k of RESUME_KEYS) {
-      const stored = a[attrName(k)] ?? (k === "unconstrainedAlgorithm" ? "local" : undefined);
-      if (String(stored) !== String(o[k])) throw new UsageError(`--${attrName(k).replace(/_/g, "-")} ${String(o[k])} does not match the checkpoint's ${String(stored)}; resume with the options of the interrupted run`);
+      const stored = a[attrName(k)] ?? (k === "unconstrainedAlgorithm" ? "local" : k === "firstChain" ? 0 : undefined);
+      const given = k === "firstChain" ? (o.firstChain ?? 0) : o[k];
+      if (String(stored) !== String(given)) throw new UsageError(`--${attrName(k).replace(/_/g, "-")} ${String(given)} does not match the checkpoint's ${String(stored)}; resume with the options of the interrupted run`);
     }
     const start = Number(a.chains_written);
     if (!(start <= o.chains)) throw new UsageError(`the checkpoint already holds ${start} chains; --chains must be at least that`);
@@ -447,7 +452,8 @@ export function compatibleFile(out: string, o: FileOptions, how: { force: boolea
     writeAttrs(f, "/", {
       format: COMPATIBLE_FORMAT, format_version: intAttr(COMPATIBLE_VERSION), software: SOFTWARE, ...provenanceAttrs(), created: new Date().toISOString(), model: "ising",
       dim: intAttr(o.dim), beta: o.beta, from: intAttr(o.from), to: intAttr(o.to), sizes: intAttr(sizes), sweeps: intAttr(o.sweeps), chains: intAttr(o.chains), unconstrained: intAttr(o.unconstrained),
-      unconstrained_algorithm: o.unconstrainedAlgorithm, algorithm: o.algorithm, therm: intAttr(o.therm), seed: intAttr(o.seed), chains_written: intAttr(0), complete: intAttr(0),
+      unconstrained_algorithm: o.unconstrainedAlgorithm, algorithm: o.algorithm, therm: intAttr(o.therm), seed: intAttr(o.seed), first_chain: intAttr(o.firstChain ?? 0),
+      chains_written: intAttr(0), complete: intAttr(0),
     });
     for (const L of sizes) {
       createAppendable(f, `/L${L}/configs`, "int8", new Array<number>(o.dim).fill(L), { compression: 1 });
@@ -455,6 +461,7 @@ export function compatibleFile(out: string, o: FileOptions, how: { force: boolea
     }
   }
   const start = n;
+  const first = o.firstChain ?? 0;
   let open = true;
   const { even, odd } = studyOperators(o.dim);
   const append = (path: string, row: Float64Array): void => {
@@ -468,7 +475,7 @@ export function compatibleFile(out: string, o: FileOptions, how: { force: boolea
   return {
     start,
     add(r) {
-      if (r.chain !== n) throw new Error(`chain ${r.chain} arrived out of order (expected ${n})`);
+      if (r.chain !== first + n) throw new Error(`chain ${r.chain} arrived out of order (expected ${first + n})`);
       for (const l of r.levels) {
         if (!l.config) throw new Error("chain results for the file must keep their configurations");
         const g = `/L${l.L}`;
@@ -512,6 +519,79 @@ export function compatibleFile(out: string, o: FileOptions, how: { force: boolea
       }
     },
   };
+}
+
+/** Where a compatible file of a run split over chains stands: complete, a checkpoint, or nothing yet. */
+export function compatibleFileState(out: string): "complete" | "checkpoint" | "not started" | "unreadable" {
+  const path = existsSync(out) ? out : existsSync(partialPath(out)) ? partialPath(out) : null;
+  if (!path) return "not started";
+  try {
+    const f = openFile(path, "r");
+    try {
+      const a = readAttrs(f, "/");
+      if (a.format !== COMPATIBLE_FORMAT) return "unreadable";
+      return Number(a.complete) === 1 ? "complete" : "checkpoint";
+    } finally {
+      closeFile(f);
+    }
+  } catch {
+    return "unreadable";
+  }
+}
+
+/**
+ * Joins the files of one compatible run split over chains (`--first-chain`, consecutive ranges) into
+ * `out`: every dataset row-concatenated in chain order, so the file equals one run over all chains.
+ */
+export function joinCompatibleParts(parts: readonly string[], out: string): void {
+  const files = parts.map((p) => {
+    if (compatibleFileState(p) !== "complete") throw new UsageError(`${p} is not a complete compatible file; finish its task first`);
+    return openFile(p, "r");
+  });
+  const tmp = tempPathFor(out);
+  let f: H5File | null = null;
+  try {
+    const attrs = files.map((h) => readAttrs(h, "/"));
+    let next = 0;
+    for (const [j, a] of attrs.entries()) {
+      for (const k of RESUME_KEYS) {
+        if (k !== "firstChain" && String(a[attrName(k)]) !== String(attrs[0]![attrName(k)])) throw new UsageError(`${parts[j]} was run with ${attrName(k)} = ${String(a[attrName(k)])}, ${parts[0]} with ${String(attrs[0]![attrName(k)])}; join only the parts of one run`);
+      }
+      if (Number(a.first_chain ?? 0) !== next) throw new UsageError(`${parts[j]} starts at chain ${String(a.first_chain)}, not ${next}: the parts must cover consecutive chains`);
+      next += Number(a.chains);
+    }
+    f = createFile(tmp);
+    const a0 = readAttrsTyped(files[0]!, "/");
+    delete a0.created;
+    delete a0.resumed_command;
+    const seconds = attrs.reduce((s, a) => s + Number(a.seconds ?? 0), 0);
+    writeAttrs(f, "/", { ...a0, created: new Date().toISOString(), ...provenanceAttrs(), chains: intAttr(next), chains_written: intAttr(next), first_chain: intAttr(0), seconds, joined_from: parts.map((p) => basename(p)).join(",") });
+    for (const L of levelSizes(Number(attrs[0]!.from), Number(attrs[0]!.to))) {
+      const g = `/L${L}`;
+      for (const name of ["configs", "energy", "magnetization", "changed_fraction", "relax_energy", "relax_block_corr", "operators", "operators_blocked"]) {
+        if (!exists(files[0]!, `${g}/${name}`)) continue;
+        const info = datasetInfo(files[0]!, `${g}/${name}`);
+        createAppendable(f, `${g}/${name}`, info.dtype, info.shape.slice(1), name === "configs" ? { compression: 1 } : {});
+        for (const h of files) {
+          const rows = datasetInfo(h, `${g}/${name}`).shape[0]!;
+          for (let r = 0; r < rows; r += 256) appendRows(f, `${g}/${name}`, readRows(h, `${g}/${name}`, r, Math.min(rows, r + 256)), Math.min(256, rows - r));
+        }
+        const names = readAttrs(files[0]!, `${g}/${name}`).names;
+        if (names !== undefined) writeAttrs(f, `${g}/${name}`, { names });
+      }
+      const changed = Array.from(readDataset(f, `${g}/changed_fraction`).data);
+      writeAttrs(f, g, { ...readAttrsTyped(files[0]!, g), changed_fraction: changed.reduce((x, y) => x + y, 0) / changed.length });
+    }
+    closeFile(f);
+    f = null;
+    commitTemp(tmp, out);
+  } finally {
+    if (f) {
+      closeFile(f);
+      rmSync(tmp, { force: true });
+    }
+    for (const h of files) closeFile(h);
+  }
 }
 
 /** Per-level data of a complete compatible file (what `irg compatible` and `irg measure` print). */
@@ -570,7 +650,7 @@ export interface CompatibleRun {
 export function chainParams(o: Omit<CompatibleOptions, "out">, extra: Partial<ChainParams> = {}): ChainParams {
   return {
     dim: o.dim, beta: o.beta, from: o.from, to: o.to, sweeps: o.sweeps, unconstrained: o.unconstrained, unconstrainedAlgorithm: o.unconstrainedAlgorithm, rule: o.algorithm,
-    therm: o.therm, seed: o.seed, tasks: [1, 2, 3], recordChains: o.chains, operators: false, keepConfigs: true, ...extra,
+    therm: o.therm, seed: o.seed, tasks: [1, 2, 3], recordChains: (o.firstChain ?? 0) + o.chains, operators: false, keepConfigs: true, ...extra,
   };
 }
 
@@ -586,14 +666,15 @@ export async function runCompatible(o: CompatibleOptions, how: { force: boolean;
   const shouldStop = (): boolean => stopped || (hooks.shouldStop?.() ?? false);
   const result = (completed: boolean): CompatibleRun => ({ out: o.out, sizes: levelSizes(o.from, o.to), seconds: (performance.now() - t0) / 1000, completed, written: file.start + session, resumedAt: file.start });
   try {
-    const jobs = chainJobs(p, o.chains, o.workers ?? 2, 0, file.start);
+    const first = o.firstChain ?? 0;
+    const jobs = chainJobs(p, first + o.chains, o.workers ?? 2, 0, first + file.start);
     const done = new Map<number, number>();
     const put = inOrder((r) => {
       if (stopped) return;
       file.add(r);
       session++;
       if (how.stopAfter !== undefined && session >= how.stopAfter) stopped = true;
-    }, file.start);
+    }, first + file.start);
     await runPool(jobs, {
       workers: o.workers, workerUrl: WORKER_URL, shouldStop,
       onProgress: (id, d) => {

@@ -1,7 +1,7 @@
-// A scan as a SLURM job array. `scan-plan.json` holds every task's validated options, so a task needs
+// Work as a SLURM job array. `scan-plan.json` holds every task's validated options, so a task needs
 // only its index; its files, checkpoints and resumes are those of a local run. Grid scans get one task
-// per grid point; spin-glass scans one task per (size, batch of disorder samples), the batches joined
-// into one file per size afterwards (`--collect`). What each task did is read back from its files, its
+// per grid point; spin-glass scans one task per (size, batch of disorder samples), and compatible Monte
+// Carlo one task per batch of chains, the batches joined into the file of one run afterwards (`--collect`). What each task did is read back from its files, its
 // exit record and the scheduler's queue (`squeue`), and only the unfinished tasks are resubmitted.
 
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -13,20 +13,26 @@ import { partialPath, readEnsembleMeta } from "../io/ensemble.js";
 import { mergeChainParts } from "../io/merge.js";
 import { UsageError } from "../models/params.js";
 import { modelOf } from "../models/registry.js";
-import { runSimulation, type SessionOptions, type SimulateOptions, type SimulationResult, storedPhysics } from "./simulation.js";
+import { type CompatibleOptions, compatibleFileState, joinCompatibleParts, runCompatible } from "./compatible.js";
+import { runSimulation, type SessionOptions, type SimulateOptions, storedPhysics } from "./simulation.js";
 import { recordEquilibration } from "./spin-glass.js";
 
+/** What a task runs: a simulation (the default) or a batch of compatible Monte Carlo chains. */
+type TaskKind = "simulate" | "compatible";
+
 interface PlanTask {
-  /** The task's ensemble, relative to the scan directory. */
+  kind?: TaskKind;
+  /** The task's ensemble, relative to the plan's directory. */
   file: string;
-  options: SimulateOptions;
+  options: SimulateOptions | CompatibleOptions;
 }
 
-/** A spin-glass size run as batches of samples: the tasks whose files are joined into `file`. */
+/** A run split into batches (spin-glass samples, compatible chains): the tasks whose files are joined into `file`. */
 interface PlanJoin {
-  L: number;
+  kind?: TaskKind;
+  L?: number;
   file: string;
-  options: SimulateOptions;
+  options: SimulateOptions | CompatibleOptions;
   tasks: number[];
 }
 
@@ -81,7 +87,7 @@ function writePlanAndScript(dir: string, plan: ScanPlan, todo: number[], o: Slur
   const absDir = resolve(dir);
   const script = join(dir, SCRIPT);
   writeFileAtomic(script, arrayScript({
-    name: `irg-scan-${plan.model}`, indices: todo, throttle: o.throttle, time: o.time, partition: o.partition, account: o.account, extra: o.extra,
+    name: `irg-${plan.points[0]?.kind === "compatible" ? "compatible" : `scan-${plan.model}`}`, indices: todo, throttle: o.throttle, time: o.time, partition: o.partition, account: o.account, extra: o.extra,
     log: join(absDir, "slurm-%A_%a.out"),
     command: `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI_MAIN)} scan-task --out-dir ${JSON.stringify(absDir)} --index "$SLURM_ARRAY_TASK_ID"`,
   }));
@@ -129,18 +135,25 @@ export function slurmSamples(dir: string, model: string, sizes: { L: number; fil
   return writePlanAndScript(dir, plan, todo, o);
 }
 
-function fileComplete(file: string): boolean {
+function fileState(file: string, kind: TaskKind = "simulate"): "complete" | "checkpoint" | "not started" | "unreadable" {
+  if (kind === "compatible") return compatibleFileState(file);
+  const path = existsSync(file) ? file : existsSync(partialPath(file)) ? partialPath(file) : null;
+  if (!path) return "not started";
   try {
-    return existsSync(file) && readEnsembleMeta(file).complete;
+    return readEnsembleMeta(path).complete ? "complete" : "checkpoint";
   } catch {
-    return false;
+    return "unreadable";
   }
+}
+
+function fileComplete(file: string, kind?: TaskKind): boolean {
+  return fileState(file, kind) === "complete";
 }
 
 /** Whether task k's batch is already part of a complete joined file. */
 function joinedDone(dir: string, plan: ScanPlan, k: number): boolean {
   const j = plan.joins?.find((x) => x.tasks.includes(k));
-  return j !== undefined && fileComplete(join(dir, j.file));
+  return j !== undefined && fileComplete(join(dir, j.file), j.kind);
 }
 
 function tryReadPlan(dir: string): ScanPlan | null {
@@ -159,16 +172,29 @@ export function readPlan(dir: string): ScanPlan {
   return plan;
 }
 
-/** Array task `index`: runs (or resumes, or skips when complete) its grid point or sample batch. */
-export async function runScanTask(dir: string, index: number, session: SessionOptions): Promise<SimulationResult | null> {
+export interface TaskOutcome {
+  out: string;
+  completed: boolean;
+  /** How far a stopped task got. */
+  progress: string;
+}
+
+/** Array task `index`: runs (or resumes, or skips when complete) its grid point or batch. */
+export async function runScanTask(dir: string, index: number, session: SessionOptions): Promise<TaskOutcome | null> {
   const plan = readPlan(dir);
   const point = plan.points[index];
   if (!point) throw new UsageError(`--index ${index} is not a task of ${join(dir, PLAN)} (0 … ${plan.points.length - 1})`);
   const file = join(dir, point.file);
-  if (fileComplete(file) || joinedDone(dir, plan, index)) return null;
+  if (fileComplete(file, point.kind) || joinedDone(dir, plan, index)) return null;
   mkdirSync(dirname(file), { recursive: true });
+  if (point.kind === "compatible") {
+    const o = point.options as CompatibleOptions;
+    const r = await runCompatible({ ...o, out: file, workers: 0 }, { force: false, resume: existsSync(partialPath(file)) }, { progress: session.progress, shouldStop: session.shouldStop });
+    return { out: file, completed: r.completed, progress: `${r.written} of ${o.chains} chains` };
+  }
   const resume = existsSync(file) || existsSync(partialPath(file));
-  return runSimulation(plan.model, { ...point.options, out: file }, session, resume, false);
+  const r = await runSimulation(plan.model, { ...(point.options as SimulateOptions), out: file }, session, resume, false);
+  return { out: file, completed: r.completed, progress: `${r.sweepsDone} of ${r.totalSweeps} sweeps` };
 }
 
 /** What a task process reports when it ends: read back by --status and --collect. */
@@ -229,22 +255,14 @@ export function scanStatus(dir: string): ScanStatus {
     if (q === "RUNNING" || q === "COMPLETING") return { index, file, state: "running" };
     if (q === "PENDING" || q === "CONFIGURING" || q === "REQUEUED") return { index, file, state: "pending" };
     const rec = readRecord(dir, index);
-    const path = existsSync(file) ? file : existsSync(partialPath(file)) ? partialPath(file) : null;
-    let state: TaskState = "not started";
-    if (path) {
-      try {
-        state = readEnsembleMeta(path).complete ? "complete" : "checkpoint";
-      } catch {
-        state = "unreadable";
-      }
-    }
+    const state: TaskState = fileState(file, p.kind);
     if (state !== "complete" && rec?.state === "failed") return { index, file, state: "failed", detail: `exit ${rec.exit}${rec.message ? `: ${rec.message}` : ""}` };
     if (state === "checkpoint") return { index, file, state, detail: rec?.state === "stopped" ? `stopped, exit ${rec.exit}` : "killed (no exit record): resumes from its last checkpoint" };
     return { index, file, state };
   });
   const unfinished = points.filter((p) => !["complete", "joined", "running", "pending"].includes(p.state)).map((p) => p.index);
   const queued = points.filter((p) => p.state === "running" || p.state === "pending").map((p) => p.index);
-  const joinable = (plan.joins ?? []).filter((j) => !fileComplete(join(dir, j.file)) && j.tasks.every((k) => points[k]!.state === "complete")).map((j) => j.file);
+  const joinable = (plan.joins ?? []).filter((j) => !fileComplete(join(dir, j.file), j.kind) && j.tasks.every((k) => points[k]!.state === "complete")).map((j) => j.file);
   return { points, unfinished, queued, joinable, script: join(dir, SCRIPT), ...(queue.note ? { queueNote: queue.note } : {}) };
 }
 
@@ -278,16 +296,45 @@ export function collectScan(dir: string, o: SlurmOptions): CollectResult {
   return { status, joined, resubmitted, done };
 }
 
-/** Joins one size's batches: every stored file (one per ladder temperature) from its parts, then the verdicts. */
+/** Joins one run's batches: compatible chains, or a spin-glass size (every stored temperature, then the verdicts). */
 function joinSize(dir: string, model: string, j: PlanJoin, points: PlanTask[]): void {
+  if (j.kind === "compatible") {
+    joinCompatibleParts(j.tasks.map((k) => join(dir, points[k]!.file)), join(dir, j.file));
+    return;
+  }
   const d = modelOf(model);
   const outputsOf = (o: SimulateOptions): { path: string; params: Record<string, string | number | boolean> }[] => {
     const params = { ...storedPhysics(model, o), ...d.attributes?.(o) };
     return d.outputs?.(o, params) ?? [{ path: o.out, params }];
   };
-  const target = outputsOf({ ...j.options, out: join(dir, j.file) });
-  const parts = j.tasks.map((k) => outputsOf({ ...points[k]!.options, out: join(dir, points[k]!.file) }));
-  const same = Object.keys(storedPhysics(model, j.options)).filter((k) => k !== "samples" && k !== "firstSample");
+  const target = outputsOf({ ...(j.options as SimulateOptions), out: join(dir, j.file) });
+  const parts = j.tasks.map((k) => outputsOf({ ...(points[k]!.options as SimulateOptions), out: join(dir, points[k]!.file) }));
+  const same = Object.keys(storedPhysics(model, j.options as SimulateOptions)).filter((k) => k !== "samples" && k !== "firstSample");
   target.forEach((t, n) => mergeChainParts(parts.map((p) => p[n]!.path), t.path, t.params, same));
   for (const t of target) recordEquilibration(t.path, target.length);
+}
+
+/** Where `irg compatible --out <file> --slurm` keeps its plan, script, task records and parts. */
+export function compatiblePlanDir(out: string): string {
+  return `${out}.slurm`;
+}
+
+/**
+ * Compatible Monte Carlo as an array: chains in batches of `batch`, one task each (every chain's streams
+ * come from its index, so the joined file equals one run's); `--collect` joins them into `o.out`.
+ */
+export function slurmCompatible(o: CompatibleOptions, batch: number, so: SlurmOptions): { dir: string; written?: SlurmWritten; tasks: number } {
+  if (!(Number.isInteger(batch) && batch >= 1)) throw new UsageError(`--batch must be a positive integer, got ${String(batch)}`);
+  if ((o.firstChain ?? 0) !== 0) throw new UsageError("--first-chain is chosen per task by --slurm; leave it out");
+  const dir = compatiblePlanDir(o.out);
+  mkdirSync(join(dir, "parts"), { recursive: true });
+  const stem = basename(o.out, ".h5");
+  const points: PlanTask[] = [];
+  for (let first = 0; first < o.chains; first += batch) {
+    const file = join("parts", `${stem}_c${String(first).padStart(7, "0")}.h5`);
+    points.push({ kind: "compatible", file, options: { ...o, out: file, chains: Math.min(batch, o.chains - first), firstChain: first, workers: 0 } });
+  }
+  const plan: ScanPlan = { model: "ising", points, joins: [{ kind: "compatible", file: join("..", basename(o.out)), options: { ...o, out: basename(o.out) }, tasks: points.map((_, k) => k) }] };
+  const todo = points.map((_, k) => k).filter((k) => !joinedDone(dir, plan, k) && !fileComplete(join(dir, points[k]!.file), "compatible"));
+  return { dir, tasks: points.length, written: writePlanAndScript(dir, plan, todo, so) };
 }
