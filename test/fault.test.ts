@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { h5Ready } from "../src/io/h5.js";
+import { closeFile, h5Ready, openFile, readDataset } from "../src/io/h5.js";
 import { openEnsemble } from "../src/io/ensemble.js";
 import { rngFor } from "../src/lattice/rng.js";
 
@@ -77,11 +77,13 @@ function openEnsembleComplete(path: string): boolean {
   }
 }
 
-test("a full disk: the run stops with exit code 4 and a one-line 'disk is full', keeps its last checkpoint, and resumes after space is freed to the uninterrupted run's file", async (t) => {
-  await h5Ready();
+/**
+ * Runs `fn` with a small tmpfs mounted at a fresh directory (a disk that fills up) and `grow` to enlarge
+ * it; mounting needs root (CAP_SYS_ADMIN), and without it the test is skipped with the reason printed.
+ */
+async function withSmallDisk(t: { skip: (why: string) => void }, size: string, fn: (mnt: string, grow: () => void) => void | Promise<void>): Promise<void> {
   const mnt = mkdtempSync(join(tmpdir(), "irg-full-"));
-  // A small tmpfs is a disk that fills up; mounting one needs root (CAP_SYS_ADMIN).
-  const m = spawnSync("mount", ["-t", "tmpfs", "-o", "size=6m", "tmpfs", mnt], { encoding: "utf8" });
+  const m = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", mnt], { encoding: "utf8" });
   if (m.status !== 0) {
     const why = `cannot mount a small tmpfs here (${(m.stderr || m.error?.message || "").trim().split("\n")[0]})`;
     console.log(`# full-disk test skipped: ${why}`);
@@ -89,18 +91,49 @@ test("a full disk: the run stops with exit code 4 and a one-line 'disk is full',
     return;
   }
   try {
+    await fn(mnt, () => assert.equal(spawnSync("mount", ["-o", "remount,size=64m", mnt]).status, 0));
+  } finally {
+    spawnSync("umount", [mnt]);
+  }
+}
+
+test("a full disk: the run stops with exit code 4 and a one-line 'disk is full', keeps its last checkpoint, and resumes after space is freed to the uninterrupted run's file", async (t) => {
+  await h5Ready();
+  await withSmallDisk(t, "6m", (mnt, grow) => {
     const args = ["simulate", "ising", "--dim", "2", "--L", "64", "--beta", "0.44", "--sweeps", "8000", "--therm", "100", "--every", "1", "--save-every", "1", "--seed", "21", "--quiet"];
     const out = join(mnt, "run.h5"), ref = join(mkdtempSync(join(tmpdir(), "irg-full-ref-")), "ref.h5");
     const r = spawnSync(process.execPath, [main, ...args, "--out", out, "--checkpoint-every", "0.002"], { env, encoding: "utf8" });
     assert.equal(r.status, 4, r.stderr);
     assert.match(r.stderr, /^irg: error: cannot write .*run\.h5: the disk is full \(.* free on the device of .*\); the last checkpoint is kept in .*run\.h5\.partial: free space, then continue with irg simulate ising --resume --out .*run\.h5\n$/);
     assert.ok(existsSync(`${out}.partial`) && !existsSync(out));
-    assert.equal(spawnSync("mount", ["-o", "remount,size=64m", mnt]).status, 0);
+    grow();
     const resumed = spawnSync(process.execPath, [main, "simulate", "ising", "--resume", "--out", out, "--quiet"], { env, encoding: "utf8" });
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.equal(spawnSync(process.execPath, [main, ...args, "--out", ref], { env }).status, 0);
     assert.deepEqual(contents(out), contents(ref));
-  } finally {
-    spawnSync("umount", [mnt]);
-  }
+  });
+});
+
+test("a full disk under compatible MC: exit code 4, the chains written so far are kept, and --resume after space is freed gives the uninterrupted run's file", async (t) => {
+  await h5Ready();
+  await withSmallDisk(t, "8m", (mnt, grow) => {
+    const args = ["compatible", "--dim", "3", "--from", "4", "--to", "64", "--chains", "40", "--sweeps", "1", "--therm", "10", "--seed", "2", "--workers", "0", "--quiet"];
+    const out = join(mnt, "c.h5"), ref = join(mkdtempSync(join(tmpdir(), "irg-full-c-ref-")), "ref.h5");
+    const r = spawnSync(process.execPath, [main, ...args, "--out", out], { env, encoding: "utf8" });
+    assert.equal(r.status, 4, r.stderr);
+    assert.match(r.stderr, /the disk is full .*; the \d+ chains written so far are kept in .*c\.h5\.partial: free space, then continue with the same command and --resume\n$/);
+    grow();
+    const resumed = spawnSync(process.execPath, [main, ...args, "--out", out, "--resume"], { env, encoding: "utf8" });
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.equal(spawnSync(process.execPath, [main, ...args, "--out", ref], { env }).status, 0);
+    const data = (p: string) => {
+      const f = openFile(p, "r");
+      try {
+        return [4, 8, 16, 32, 64].flatMap((L) => ["configs", "energy", "magnetization"].map((n) => Array.from(readDataset(f, `/L${L}/${n}`).data)));
+      } finally {
+        closeFile(f);
+      }
+    };
+    assert.deepEqual(data(out), data(ref));
+  });
 });

@@ -2,9 +2,9 @@
 // parameters and a checkpoint (RNG state included) as attributes; written to `<out>.partial` and
 // renamed on close, so that `<out>` is always a complete file. Layout documented in the README.
 
-import { closeSync, copyFileSync, existsSync, openSync, readFileSync, renameSync, rmSync, statfsSync, statSync, writeSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { type Checkpoint, type RunSink } from "../mc/run.js";
 import {
   appendRows, assertReady, assertWritable, attrTypes, closeFile, commitTemp, createAppendable, createFile, datasetInfo, datasetShape, ensureGroup, exists, H5Error, intAttr, openFile,
@@ -12,6 +12,7 @@ import {
   readAttrs, readDataset, readRows, truncateRows, writeAttrs, writeDataset, type H5File, type WritableAttr,
 } from "./h5.js";
 import { currentCommand, provenanceAttrs } from "./provenance.js";
+import { ensureSpace } from "./files.js";
 
 export const ENSEMBLE_FORMAT = "irg-ensemble";
 export const ENSEMBLE_VERSION = 1;
@@ -152,29 +153,6 @@ function createLocked(out: string, partial: string, meta: EnsembleMeta, opts: { 
 function paramAttrs(meta: Pick<EnsembleMeta, "params" | "integers">): Record<string, WritableAttr> {
   const ints = new Set(meta.integers ?? []);
   return Object.fromEntries(Object.entries(meta.params).map(([k, v]) => [k, ints.has(k) && typeof v === "number" ? intAttr(v) : v]));
-}
-
-/** Space kept free on the disk beside a write (HDF5's metadata and the closing flush need some). */
-const DISK_RESERVE = 1 << 20;
-
-/**
- * Refuses a write that would leave less than DISK_RESERVE free: a run stops cleanly before HDF5 meets
- * a full disk, because a write that fails half-way can damage a chunk written before the last
- * checkpoint. (Where the size cannot be read, the write goes ahead and HDF5's own error stands.)
- */
-function ensureSpace(out: string, bytes: number): void {
-  const dir = dirname(resolve(out));
-  let free: number;
-  try {
-    const st = statfsSync(dir);
-    free = Number(st.bavail) * Number(st.bsize);
-  } catch {
-    return;
-  }
-  if (free < bytes + DISK_RESERVE) {
-    const mib = (x: number): string => `${(x / 2 ** 20).toFixed(1)} MiB`;
-    throw new H5Error(`cannot write ${out}: the disk is full (${mib(free)} free on the device of ${dir}, ${mib(bytes + DISK_RESERVE)} needed)`, { file: out, diskFull: true });
-  }
 }
 
 /** `checkpointed`: the file already holds a checkpoint (a resumed run's). */

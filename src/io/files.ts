@@ -2,7 +2,8 @@
 // manifest or network: the one temporary-file scheme of io/h5.ts (`tempPathFor`, then `commitTemp`).
 // (Ensembles are the exception on purpose: they grow in `<out>.partial` so that a run can resume.)
 
-import { closeSync, existsSync, openSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync, rmSync, statfsSync, statSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { checkWritable, commitTemp, H5Error, tempPathFor } from "./h5.js";
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
@@ -33,5 +34,28 @@ export function checkReplaceable(path: string, prefix: string, what: string): vo
     }
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Space kept free on the disk beside a write (HDF5's metadata and the closing flush need some). */
+const DISK_RESERVE = 1 << 20;
+
+/**
+ * Refuses a write that would leave less than DISK_RESERVE free: a run stops cleanly before HDF5 meets
+ * a full disk, because a write that fails half-way can damage a chunk written before the last
+ * checkpoint. (Where the size cannot be read, the write goes ahead and HDF5's own error stands.)
+ */
+export function ensureSpace(out: string, bytes: number): void {
+  const dir = dirname(resolve(out));
+  let free: number;
+  try {
+    const st = statfsSync(dir);
+    free = Number(st.bavail) * Number(st.bsize);
+  } catch {
+    return;
+  }
+  if (free < bytes + DISK_RESERVE) {
+    const mib = (x: number): string => `${(x / 2 ** 20).toFixed(1)} MiB`;
+    throw new H5Error(`cannot write ${out}: the disk is full (${mib(free)} free on the device of ${dir}, ${mib(bytes + DISK_RESERVE)} needed)`, { file: out, diskFull: true });
   }
 }

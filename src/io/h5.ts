@@ -400,6 +400,7 @@ export function close(file: H5File): void {
     openFiles.delete(file);
     if (r.failed || r.diag || (typeof r.value === "number" && r.value < 0)) {
       // HDF5 writes its metadata at close, so the file may be unusable
+      if (isDiskFull(`${r.diag} ${r.failed ? messageOf(r.thrown) : ""}`)) throw diskFull(file.path, "close", r.diag);
       const reason = r.diag ? rootCause(r.diag) : r.failed ? messageOf(r.thrown) : "H5Fclose failed";
       throw fail(file.path, "close", reason, "the file may be incomplete", r.diag || undefined);
     }

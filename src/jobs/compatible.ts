@@ -25,10 +25,11 @@ import {
 } from "../analysis/rg-operators.js";
 import { type Job, type JobRunner, runPool } from "../cluster/pool.js";
 import { WORKER_URL } from "./worker-url.js";
-import { appendRows, assertWritable, closeFile, commitTemp, createAppendable, createFile, datasetInfo, exists, intAttr, openFile, readAttrs, readAttrsTyped, readDataset, readRows, tempPathFor, truncateRows, writeAttrs, type H5File } from "../io/h5.js";
+import { appendRows, assertWritable, flush, H5Error, closeFile, commitTemp, createAppendable, createFile, datasetInfo, exists, intAttr, openFile, readAttrs, readAttrsTyped, readDataset, readRows, tempPathFor, truncateRows, writeAttrs, type H5File } from "../io/h5.js";
 import { currentCommand, provenanceAttrs } from "../io/provenance.js";
 import { int, num, oneOf, parseParams, UsageError, type ParamSpecs } from "../models/params.js";
 import { partialPath } from "../io/ensemble.js";
+import { ensureSpace } from "../io/files.js";
 import { SOFTWARE } from "../version.js";
 import { z } from "zod";
 
@@ -457,15 +458,18 @@ export function compatibleFile(out: string, o: FileOptions, how: { force: boolea
     });
     for (const L of sizes) {
       createAppendable(f, `/L${L}/configs`, "int8", new Array<number>(o.dim).fill(L), { compression: 1 });
-      for (const name of ["energy", "magnetization", "changed_fraction"]) createAppendable(f, `/L${L}/${name}`, "float64", []);
+      // Small chunks: every appendable dataset occupies at least one whole chunk on disk.
+      for (const name of ["energy", "magnetization", "changed_fraction"]) createAppendable(f, `/L${L}/${name}`, "float64", [], { chunkRows: 4096 });
     }
   }
   const start = n;
   const first = o.firstChain ?? 0;
+  flush(f);
+  let flushedAt = performance.now();
   let open = true;
   const { even, odd } = studyOperators(o.dim);
   const append = (path: string, row: Float64Array): void => {
-    if (!exists(f, path)) createAppendable(f, path, "float64", [row.length]);
+    if (!exists(f, path)) createAppendable(f, path, "float64", [row.length], { chunkRows: Math.max(1, Math.floor(4096 / row.length)) });
     appendRows(f, path, row, 1);
   };
   const close = (): void => {
@@ -476,6 +480,8 @@ export function compatibleFile(out: string, o: FileOptions, how: { force: boolea
     start,
     add(r) {
       if (r.chain !== first + n) throw new Error(`chain ${r.chain} arrived out of order (expected ${first + n})`);
+      // A flush writes whole (compressed) chunks of about 1 MiB: count one per level beside the rows.
+      ensureSpace(out, r.levels.reduce((b, l) => b + (l.config?.length ?? 0) + 8 * (4 + (l.relaxEnergy?.length ?? 0) * 2) + (1 << 20), 0));
       for (const l of r.levels) {
         if (!l.config) throw new Error("chain results for the file must keep their configurations");
         const g = `/L${l.L}`;
@@ -494,6 +500,11 @@ export function compatibleFile(out: string, o: FileOptions, how: { force: boolea
       }
       n++;
       writeAttrs(f, "/", { chains_written: intAttr(n) });
+      // On disk every few seconds: a run killed, or stopped by a full disk, resumes from what was flushed.
+      if (performance.now() - flushedAt > 2000) {
+        flush(f);
+        flushedAt = performance.now();
+      }
     },
     finish(extra) {
       if (n !== o.chains) throw new Error(`only ${n} of ${o.chains} chains were written`);
@@ -694,6 +705,19 @@ export async function runCompatible(o: CompatibleOptions, how: { force: boolean;
     if (shouldStop()) {
       file.checkpoint();
       return result(false);
+    }
+    if (e instanceof H5Error && e.diskFull && file.start + session > 0) {
+      // The chains flushed before the disk filled up stand (resume truncates to chains_written).
+      try {
+        file.checkpoint();
+      } catch {
+        /* the close may fail on a full disk; what was flushed stays */
+      }
+      throw new H5Error(`${e.message}; the ${file.start + session} chains written so far are kept in ${partialPath(o.out)}: free space, then continue with the same command and --resume`, { file: e.file, diskFull: true });
+    }
+    if (e instanceof H5Error && e.diskFull) {
+      file.abort();
+      throw new H5Error(`${e.message}; no chain had been written: free space and run again`, { file: e.file, diskFull: true });
     }
     file.abort();
     throw e;
