@@ -137,3 +137,31 @@ test("a full disk under compatible MC: exit code 4, the chains written so far ar
     assert.deepEqual(data(out), data(ref));
   });
 });
+
+test("fault injection (compatible MC): SIGKILL and SIGTERM at random moments, each resumed with the same command and --resume, give the uninterrupted run's file", async () => {
+  await h5Ready();
+  const dir = mkdtempSync(join(tmpdir(), "irg-fault-compatible-"));
+  const args = ["compatible", "--dim", "3", "--from", "4", "--to", "32", "--chains", "400", "--sweeps", "2", "--therm", "10", "--seed", "7", "--workers", "0", "--quiet"];
+  const out = join(dir, "c.h5"), ref = join(dir, "ref.h5");
+  assert.equal(spawnSync(process.execPath, [main, ...args, "--out", ref], { env }).status, 0);
+  const rng = rngFor({ seed: 2026, task: 99, replica: 0 });
+  let first = true;
+  for (const signal of ["SIGKILL", "SIGTERM", "SIGKILL", "SIGKILL"] as NodeJS.Signals[]) {
+    const status = await killed([...args, "--out", out, ...(first ? [] : ["--resume"])], out, signal, 300 + rng.double() * 2500);
+    if (status === 0) break;
+    first = false;
+  }
+  if (!existsSync(out)) {
+    const r = spawnSync(process.execPath, [main, ...args, "--out", out, "--resume"], { env, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+  }
+  const data = (p: string) => {
+    const f = openFile(p, "r");
+    try {
+      return [4, 8, 16, 32].flatMap((L) => ["configs", "energy", "magnetization", "changed_fraction"].map((n) => Array.from(readDataset(f, `/L${L}/${n}`).data)));
+    } finally {
+      closeFile(f);
+    }
+  };
+  assert.deepEqual(data(out), data(ref));
+});
