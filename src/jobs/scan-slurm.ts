@@ -129,7 +129,7 @@ export function slurmSamples(dir: string, model: string, sizes: { L: number; fil
     }
     joins.push({ L: s.L, file: basename(s.file), options: { ...s.options, out: basename(s.file) }, tasks: tasks.length > 1 ? tasks : [] });
   }
-  mkdirSync(join(dir, "parts"), { recursive: true });
+  if (points.length > sizes.length) mkdirSync(join(dir, "parts"), { recursive: true });
   const plan: ScanPlan = { model, points, joins: joins.filter((j) => j.tasks.length > 0) };
   const todo = points.map((_, k) => k).filter((k) => !joinedDone(dir, plan, k) && !fileComplete(join(dir, points[k]!.file)));
   return writePlanAndScript(dir, plan, todo, o);
@@ -166,9 +166,9 @@ function tryReadPlan(dir: string): ScanPlan | null {
 
 export function readPlan(dir: string): ScanPlan {
   const path = join(dir, PLAN);
-  if (!existsSync(path)) throw new UsageError(`${path} does not exist: write it with irg scan … --slurm --out-dir ${dir}`);
+  if (!existsSync(path)) throw new UsageError(`${dir} holds no SLURM plan (${PLAN}): write one first with the run's command and --slurm`);
   const plan = tryReadPlan(dir);
-  if (!plan || !Array.isArray(plan.points)) throw new UsageError(`${path} is not a scan plan; write it again with irg scan … --slurm --out-dir ${dir}`);
+  if (!plan || !Array.isArray(plan.points)) throw new UsageError(`${path} is not a SLURM plan of irg; write it again with the run's command and --slurm`);
   return plan;
 }
 
