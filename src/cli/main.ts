@@ -43,12 +43,14 @@ async function main(argv: string[]): Promise<void> {
   const { registerValidate } = await import("./validate.js");
   const { registerTrain } = await import("./train.js");
   const { registerGenerate } = await import("./generate.js");
+  const { registerExact } = await import("./exact.js");
   const { registerPipeline } = await import("./pipeline.js");
   const { registerCompatible } = await import("./compatible.js");
   const { registerExport } = await import("./export.js");
   const { registerModels } = await import("./models.js");
   registerSimulate(program);
   registerScan(program);
+  registerExact(program);
   registerScanTask(program);
   registerMcrg(program);
   registerBlock(program);

@@ -7,8 +7,8 @@ import { type Rng, rngFor } from "../lattice/rng.js";
 import { basename } from "node:path";
 import { createEnsemble, type EnsembleMeta, type EnsembleReader, openEnsemble } from "../io/ensemble.js";
 import { UsageError } from "../models/params.js";
-import { type Config, type ModelDescriptor, type StoredParams } from "../models/model.js";
-import { MODELS, modelOfFile } from "../models/registry.js";
+import { type BlockRule, type Config, type ModelDescriptor, type StoredParams } from "../models/model.js";
+import { DECIMATION, MODELS, modelOfFile } from "../models/registry.js";
 import { SOFTWARE } from "../version.js";
 import { SAMPLING_KEYS } from "./simulation.js";
 
@@ -35,31 +35,33 @@ export function conjugateSeries(r: EnsembleReader): Float64Array {
   return modelOfFile(r.meta.model, "the ensemble").conjugate((name) => r.series(name), r.meta.observables);
 }
 
-/** The block rule names and the model each one applies to. */
-export const BLOCK_RULES: Record<string, string> = Object.fromEntries(MODELS.filter((m) => m.blockRule).map((m) => [m.blockRule!.name, m.name]));
+/** The block rule names and the model each one applies to (decimation applies to every model). */
+export const BLOCK_RULES: Record<string, string> = { ...Object.fromEntries(MODELS.filter((m) => m.blockRule).map((m) => [m.blockRule!.name, m.name])), [DECIMATION.name]: "every" };
 
-/** The model's rule, checking `requested` (a rule name) against it: a one-line UsageError if it does not fit. */
-export function blockRuleFor(model: string, requested?: string): string {
+/**
+ * The rule `requested` (default: the model's own), checked against the model: a one-line UsageError if
+ * it does not fit. Decimation fits every model.
+ */
+export function blockRuleFor(model: string, requested?: string): BlockRule {
   const d = modelOfFile(model, "the ensemble");
+  if (requested === DECIMATION.name) return DECIMATION;
   if (!d.blockRule) throw new UsageError(`no block rule for model "${model}"`);
   const fits = d.blockRule.name;
-  if (requested === undefined) return fits;
+  if (requested === undefined) return d.blockRule;
   if (!(requested in BLOCK_RULES)) throw new UsageError(`--rule must be one of ${Object.keys(BLOCK_RULES).join(", ")}, got ${requested}`);
-  if (requested !== fits) throw new UsageError(`--rule ${requested} applies to ${BLOCK_RULES[requested]} ensembles; this one holds ${model} (use --rule ${fits})`);
-  return fits;
+  if (requested !== fits) throw new UsageError(`--rule ${requested} applies to ${BLOCK_RULES[requested]} ensembles; this one holds ${model} (use --rule ${fits} or ${DECIMATION.name})`);
+  return d.blockRule;
 }
 
 /**
  * Streams the blocked configurations of an ensemble in row order: fn(row, chain, blocked, parentX),
  * `blocked` reused between calls. Reads configurations in chunks of about 8 MB.
  */
-export function forEachBlocked(r: EnsembleReader, rng: Rng, fn: (row: number, chain: number, blocked: Config, parentX: number) => void): void {
+export function forEachBlocked(r: EnsembleReader, rng: Rng, fn: (row: number, chain: number, blocked: Config, parentX: number) => void, ruleName?: string): void {
   const { meta } = r;
   if (meta.L % 2 !== 0 || meta.L < 4) throw new UsageError(`an ensemble with L = ${meta.L} cannot be blocked with b = 2 (needs an even L >= 4)`);
   if (r.configRows === 0) throw new UsageError("the ensemble stores no configurations (written with --save-every 0); rerun with --save-every 1 or small");
-  const d = modelOfFile(meta.model, "the ensemble");
-  blockRuleFor(meta.model);
-  const rule = d.blockRule!;
+  const rule = blockRuleFor(meta.model, ruleName);
   const lat = lattice(meta.dim, meta.L);
   const V = lat.V, Vc = V >> meta.dim;
   const x = conjugateSeries(r);
@@ -116,7 +118,7 @@ export function blockFile(input: string, out: string, opts: { seed?: number; for
     const { meta } = r;
     const Lc = meta.L / 2;
     const lc = lattice(meta.dim, Math.max(2, Math.floor(Lc)));
-    blockRuleFor(meta.model, opts.rule);
+    const rule = blockRuleFor(meta.model, opts.rule);
     const d = modelOfFile(meta.model, input);
     const rec = blockedRecord(d, r, lc);
     const level = Number(meta.params.block_level ?? 0) + 1;
@@ -134,7 +136,7 @@ export function blockFile(input: string, out: string, opts: { seed?: number; for
       forEachBlocked(r, rng, (row, chain, blocked, parentX) => {
         w ??= createEnsemble(out, {
           model: meta.model, dim: meta.dim, L: Lc, chains: C, observables, configDtype: meta.configDtype, software: SOFTWARE,
-          params: { ...derived.params, saveEvery: 1, blocked_from: input, block_rule: d.blockRule!.description, block_level: level, block_seed: seed, parent_x: d.conjugateName ?? "parent's conjugate variable" },
+          params: { ...derived.params, saveEvery: 1, blocked_from: input, block_rule: rule.description, block_rule_name: rule.name, block_level: level, block_seed: seed, parent_x: d.conjugateName ?? "parent's conjugate variable" },
           integers: [...derived.integers, "saveEvery", "block_level", "block_seed"],
           arrays: meta.arrays,
         }, { force: opts.force });
@@ -144,7 +146,7 @@ export function blockFile(input: string, out: string, opts: { seed?: number; for
         values[ix + 1]![chain] = row;
         // One measurement holds every chain of one stored index, as in the parent.
         if (chain === C - 1) w.measurement(values, outs);
-      });
+      }, rule.name);
       w!.close({ completed: true });
     } catch (e) {
       (w as ReturnType<typeof createEnsemble> | null)?.abort();

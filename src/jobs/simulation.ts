@@ -139,8 +139,18 @@ export async function runSimulation(model: string, o: SimulateOptions, session: 
   }
 }
 
-async function runWith(d: ModelDescriptor, o: SimulateOptions, chains: Chains<Config>, session: SessionOptions, resume: boolean, force: boolean): Promise<SimulationResult> {
-  const meta = metaOf(d.name, o, chains);
+/**
+ * Runs given chains (built by another job, e.g. the exact multilevel chain) through the same run loop,
+ * ensemble writer, checkpoints and resume as a simulation; `extra` adds attributes (integers listed in
+ * `extraIntegers`).
+ */
+export async function runChainsToEnsemble(model: string, o: SimulateOptions, chains: Chains<Config>, session: SessionOptions, resume: boolean, force: boolean, extra: { params: Record<string, string | number>; integers: string[] }): Promise<SimulationResult> {
+  return runWith(modelOf(model), o, chains, session, resume, force, extra);
+}
+
+async function runWith(d: ModelDescriptor, o: SimulateOptions, chains: Chains<Config>, session: SessionOptions, resume: boolean, force: boolean, extra?: { params: Record<string, string | number>; integers: string[] }): Promise<SimulationResult> {
+  const base = metaOf(d.name, o, chains);
+  const meta = extra ? { ...base, params: { ...base.params, ...extra.params }, integers: [...(base.integers ?? []), ...extra.integers] } : base;
   const plan = planOf(o);
   const open = (path: string, m: EnsembleMeta): { writer: EnsembleWriter; checkpoint?: Checkpoint } =>
     resume ? resumeEnsemble(path, m, plannedMeasurements(plan)) : { writer: createEnsemble(path, m, { force }) };

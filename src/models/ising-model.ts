@@ -53,6 +53,10 @@ export const isingModel: ModelDescriptor = {
   },
   conjugateName: "energy",
   actionTerms: () => ({ energy: 1 }),
+  action(lat, params) {
+    const beta = Number(params.beta), nb = neighbours(lat);
+    return (cfg) => beta * isingEnergyWith(nb, lat.dim, cfg as Int8Array);
+  },
   pipeline: {
     algorithm: "wolff",
     defaults: (_p, quick) => ({

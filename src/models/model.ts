@@ -183,6 +183,11 @@ export interface ModelDescriptor {
    * generated configurations (absent where they have no local action, e.g. overlap fields).
    */
   refine?(lat: Lattice, params: StoredParams, sweeps: number): (cfg: Config, rng: Rng) => void;
+  /**
+   * The dimensionless action S = −ln(unnormalised probability) of one configuration at `params` (what the
+   * exact inverse-RG chain weighs its exchanges with; absent: no exact sampling for this model).
+   */
+  action?(lat: Lattice, params: StoredParams): (cfg: Config) => number;
   /** The b = 2 block rule for ensembles of this model. */
   readonly blockRule?: BlockRule;
   /** Checks a configuration read from a file (states in range, spins ±1); returns a problem or undefined. */

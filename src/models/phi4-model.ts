@@ -5,7 +5,7 @@ import { makePhi4Sampler, PHI4_ALGORITHMS, type Phi4Algorithm } from "../mc/phi4
 import { phi4Block } from "../rg/phi4-block.js";
 import { phi4LocalSweep } from "../mc/phi4-local.js";
 import { phi4Estimates } from "../analysis/observables.js";
-import { PHI4_DEFAULTS } from "./phi4.js";
+import { PHI4_DEFAULTS, phi4Action } from "./phi4.js";
 import { type ModelDescriptor } from "./model.js";
 import { num, oneOf, UsageError } from "./params.js";
 
@@ -64,6 +64,10 @@ export const phi4Model: ModelDescriptor = {
   },
   conjugateName: "phi2/2",
   // S/V at μ² = c: −κ Σφ_xφ_{x+μ} + (c + 2dκ)/2 Σφ² + λ/4 Σφ⁴.
+  action(lat, params) {
+    const c = { mu2: Number(params.mu2), lambda: Number(params.lambda), kappa: Number(params.kappa) };
+    return (cfg) => phi4Action(lat, cfg, c);
+  },
   actionTerms: (p, c, dim) => ({ hopping: -Number(p.kappa), phi2: (c + 2 * dim * Number(p.kappa)) / 2, phi4: Number(p.lambda) / 4 }),
   pipeline: {
     algorithm: "cluster",

@@ -2,7 +2,8 @@
 
 import { eaModel } from "./ea-model.js";
 import { isingModel } from "./ising-model.js";
-import { type ModelDescriptor } from "./model.js";
+import { type BlockRule, type ModelDescriptor } from "./model.js";
+import { decimate } from "../rg/majority.js";
 import { type ParamSpecs, UsageError } from "./params.js";
 import { phi4Model } from "./phi4-model.js";
 import { pottsModel } from "./potts/model.js";
@@ -45,3 +46,13 @@ export function unionParams(): ParamSpecs {
   }
   return out;
 }
+
+// A block rule that applies to every model, beside each model's own (majority, the φ⁴ block rule,
+// Potts plurality, the overlap rule). Decimation is deterministic and keeps a site of every block, so
+// an inverse map that keeps it draws configurations whose probability is computable: the block rule of
+// exact inverse RG (irg/decimated.ts).
+export const DECIMATION: BlockRule = {
+  name: "decimation",
+  description: "decimation (b = 2): the value at site 2X of every block (deterministic)",
+  apply: (lat, cfg, out) => decimate(lat, cfg as never, out as never),
+};

@@ -53,13 +53,17 @@ export function bernoulliLoss(logits: Tensor, spins: ArrayLike<number>): { loss:
   return { loss: loss / n, grad: { shape: logits.shape.slice(), data: g } };
 }
 
-/** ln q(spins | logits) of each configuration in the batch (exact, summed over its sites). */
-export function bernoulliLogProb(logits: Tensor, spins: ArrayLike<number>): Float64Array {
+/**
+ * ln q(spins | logits) of each configuration in the batch (exact, summed over its sites; with `sites`,
+ * over the sites i with sites[i] = 1 only — the others are fixed by a compatible block rule).
+ */
+export function bernoulliLogProb(logits: Tensor, spins: ArrayLike<number>, sites?: Uint8Array): Float64Array {
   const { N, S } = dims(logits, 1), l = logits.data, lp = new Float64Array(N);
   checkTarget(spins, N * S);
+  checkSites(sites, S);
   for (let b = 0; b < N; b++) {
     let acc = 0;
-    for (let i = b * S; i < (b + 1) * S; i++) acc -= softplus(-spinOf(spins[i]!) * l[i]!);
+    for (let i = b * S; i < (b + 1) * S; i++) if (!sites || sites[i - b * S]) acc -= softplus(-spinOf(spins[i]!) * l[i]!);
     lp[b] = acc;
   }
   return lp;
@@ -195,14 +199,15 @@ export function mixtureLoss(out: Tensor, K: number, field: ArrayLike<number>): {
   return { loss: loss / n, grad: { shape: out.shape.slice(), data: g } };
 }
 
-/** ln q(field | out) of each configuration in the batch (exact density, summed over its sites). */
-export function mixtureLogProb(out: Tensor, K: number, field: ArrayLike<number>): Float64Array {
+/** ln q(field | out) of each configuration in the batch (exact density, summed over its sites, or over `sites`). */
+export function mixtureLogProb(out: Tensor, K: number, field: ArrayLike<number>, sites?: Uint8Array): Float64Array {
   const C = 3 * K, { N, S } = dims(out, C);
   checkTarget(field, N * S);
+  checkSites(sites, S);
   const res = new Float64Array(N), lp = new Float64Array(4 * K + 2);
   for (let b = 0; b < N; b++) {
     let acc = 0;
-    for (let i = 0; i < S; i++) acc += mixtureSite(out.data, b * C * S + i, S, K, field[b * S + i]!, lp, null, 0);
+    for (let i = 0; i < S; i++) if (!sites || sites[i]) acc += mixtureSite(out.data, b * C * S + i, S, K, field[b * S + i]!, lp, null, 0);
     res[b] = acc;
   }
   return res;
@@ -293,13 +298,14 @@ export function categoricalLoss(logits: Tensor, q: number, states: ArrayLike<num
   return { loss: loss / n, grad: { shape: logits.shape.slice(), data: g } };
 }
 
-/** ln q(states | logits) of each configuration in the batch (exact, summed over its sites). */
-export function categoricalLogProb(logits: Tensor, q: number, states: ArrayLike<number>): Float64Array {
+/** ln q(states | logits) of each configuration in the batch (exact, summed over its sites, or over `sites`). */
+export function categoricalLogProb(logits: Tensor, q: number, states: ArrayLike<number>, sites?: Uint8Array): Float64Array {
   const { N, S } = dims(logits, q), o = logits.data, res = new Float64Array(N), p = new Float64Array(q);
   checkTarget(states, N * S);
+  checkSites(sites, S);
   for (let b = 0; b < N; b++) {
     let acc = 0;
-    for (let i = 0; i < S; i++) acc += categoricalSite(o, b * q * S + i, S, q, stateOf(states[b * S + i]!, q), p, null, 0);
+    for (let i = 0; i < S; i++) if (!sites || sites[i]) acc += categoricalSite(o, b * q * S + i, S, q, stateOf(states[b * S + i]!, q), p, null, 0);
     res[b] = acc;
   }
   return res;
@@ -333,9 +339,14 @@ export function headLoss(h: HeadSpec, out: Tensor, target: ArrayLike<number>): {
   return h.type === "bernoulli" ? bernoulliLoss(out, target) : mixtureLoss(out, h.components, target);
 }
 
-export function headLogProb(h: HeadSpec, out: Tensor, target: ArrayLike<number>): Float64Array {
-  if (h.type === "categorical") return categoricalLogProb(out, h.classes, target);
-  return h.type === "bernoulli" ? bernoulliLogProb(out, target) : mixtureLogProb(out, h.components, target);
+/** ln q of each configuration; with `sites` (1 = drawn, 0 = fixed), over the drawn sites only. */
+export function headLogProb(h: HeadSpec, out: Tensor, target: ArrayLike<number>, sites?: Uint8Array): Float64Array {
+  if (h.type === "categorical") return categoricalLogProb(out, h.classes, target, sites);
+  return h.type === "bernoulli" ? bernoulliLogProb(out, target, sites) : mixtureLogProb(out, h.components, target, sites);
+}
+
+function checkSites(sites: Uint8Array | undefined, S: number): void {
+  if (sites && sites.length !== S) throw new RangeError(`a site mask must have ${S} entries, got ${sites.length}`);
 }
 
 /** A configuration per batch entry ([N, ...spatial] flattened) and ln q of each. */

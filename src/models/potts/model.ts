@@ -73,6 +73,10 @@ export const pottsModel: ModelDescriptor = {
     inputStates: (p) => Number(p.q),
     symmetry: "permutation",
   },
+  action(lat, params) {
+    const beta = Number(params.beta), nb = neighbours(lat);
+    return (cfg) => beta * pottsEnergyWith(nb, lat.dim, cfg as Int8Array);
+  },
   refine(lat, params, sweeps) {
     const q = Number(params.q), nb = neighbours(lat), subs = sublattices(lat);
     const table = pottsHeatbathTable(lat.dim, Number(params.beta)), w = new Float64Array(q);

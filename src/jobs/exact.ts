@@ -1,0 +1,98 @@
+// `irg exact`: exact inverse RG. The multilevel chain of irg/multilevel.ts over L0, 2L0, …, L (exact
+// Monte Carlo of L0, network exchanges between neighbouring sizes, optional own sweeps of every size)
+// run through the simulation's run loop: the ensemble of size L is an exact Markov chain of the model,
+// with checkpoints and resume, and per exchange whether it was accepted and its importance weight.
+
+import { existsSync } from "node:fs";
+import { lattice } from "../lattice/geometry.js";
+import { rngFor } from "../lattice/rng.js";
+import { loadNetwork } from "../io/network.js";
+import { readEnsembleMeta, partialPath } from "../io/ensemble.js";
+import { decimatedMap } from "../irg/decimated.js";
+import { makeMultilevel, multilevelChains, type MultilevelLevel } from "../irg/multilevel.js";
+import { decimate } from "../rg/majority.js";
+import { UsageError } from "../models/params.js";
+import { DECIMATION, modelOf, modelOfNetwork } from "../models/registry.js";
+import { runChainsToEnsemble, type SessionOptions, simulateOptions, type SimulationResult } from "./simulation.js";
+
+export interface ExactOptions {
+  /** The network (trained with --rule decimation). */
+  network: string;
+  /** The largest size; --L is the smallest (L0), and L / L0 a power of two. */
+  to: number;
+  /** Own sweeps per round of every size above L0 (one entry per size, or one for all); default 0. */
+  levelSweeps?: number[];
+}
+
+/** Sizes L0, 2L0, …, to; a one-line UsageError unless to/L0 is a power of two ≥ 2. */
+export function exactSizes(L0: number, to: number): number[] {
+  const r = to / L0;
+  if (!(Number.isInteger(r) && r >= 2 && (r & (r - 1)) === 0)) throw new UsageError(`--to ${to} must be --L ${L0} times a power of two (2, 4, 8, …)`);
+  const out = [L0];
+  while (out.at(-1)! < to) out.push(2 * out.at(-1)!);
+  return out;
+}
+
+/** Parses --level-sweeps "n" or "n1,n2,…" (one per size above L0). */
+export function parseLevelSweeps(text: string | undefined, sizes: number): number[] {
+  if (text === undefined) return new Array<number>(sizes).fill(0);
+  const v = String(text).split(",").map((x) => Number(x.trim()));
+  if (v.some((x) => !Number.isInteger(x) || x < 0)) throw new UsageError(`--level-sweeps must be non-negative integers, got ${text}`);
+  if (v.length === 1) return new Array<number>(sizes).fill(v[0]!);
+  if (v.length !== sizes) throw new UsageError(`--level-sweeps needs one number or ${sizes} (one per size above --L), got ${v.length}`);
+  return v;
+}
+
+/**
+ * Runs (or resumes) the exact chain. `raw` holds the simulation flags of the model at L0 (couplings,
+ * algorithm of the L0 sampler and of the sizes' own sweeps, --sweeps rounds, --therm rounds, --every,
+ * --save-every, --seed, --out).
+ */
+export async function runExact(model: string, raw: Record<string, unknown>, x: ExactOptions, session: SessionOptions, resume: boolean, force: boolean): Promise<SimulationResult & { sizes: number[]; acceptance: number[] }> {
+  const d = modelOf(model);
+  if (!d.action) throw new UsageError(`exact sampling needs the action of the model; ${d.name} has none`);
+  const net = loadNetwork(x.network);
+  const nd = modelOfNetwork(net.model);
+  if (nd.name !== d.name) throw new UsageError(`${x.network} generates ${net.model} configurations, not ${d.name}; train one on ${d.name} ensembles`);
+  const rule = String(net.training.block_rule ?? nd.blockRule?.name ?? "");
+  if (rule !== DECIMATION.name) throw new UsageError(`${x.network} was trained on ${rule || "majority"}-blocked pairs; exact sampling needs a decimation-compatible network: train it with irg train --rule decimation`);
+  const o0 = simulateOptions(model, raw);
+  if (net.dim !== o0.dim) throw new UsageError(`${x.network} is a ${net.dim}D network; this run is ${o0.dim}D`);
+  const sizes = exactSizes(o0.L, x.to);
+  const own = x.levelSweeps ?? new Array<number>(sizes.length - 1).fill(0);
+  if (own.length !== sizes.length - 1) throw new UsageError(`--level-sweeps needs ${sizes.length - 1} entries`);
+  const levels: MultilevelLevel[] = [];
+  for (const [k, L] of sizes.entries()) {
+    const o = { ...o0, L, out: o0.out };
+    const lat = lattice(o.dim, L);
+    // Every size's own stream: (seed, task 60 + k); the exchanges use task 59.
+    const chains = (await d.chains(o, rngFor({ seed: o.seed, task: 60 + k, replica: 0 }))) as never;
+    levels.push({ lat, chains, action: d.action(lat, o as never), sweeps: k === 0 ? 1 : own[k - 1]! });
+  }
+  const map = decimatedMap(net);
+  const rng = rngFor({ seed: o0.seed, task: 59, replica: 0 });
+  const ml = makeMultilevel(levels, sizes.slice(1).map(() => map), (lat, f, out) => decimate(lat, f as never, out as never), rng, { keepWeights: false });
+  if (!resume) ml.initialize(Math.max(o0.therm, 100));
+  const chains = multilevelChains(ml, rng);
+  const top = { ...o0, L: x.to };
+  const res = await runChainsToEnsemble(d.name, top, chains as unknown as Parameters<typeof runChainsToEnsemble>[2], session, resume, force, {
+    params: { origin: "exact", exact_L0: o0.L, exact_network: x.network, exact_level_sweeps: own.join(","), exact_rule: DECIMATION.description },
+    integers: ["exact_L0"],
+  });
+  return { ...res, sizes, acceptance: sizes.slice(1).map((_, k) => ml.stats(k + 1).accepted / Math.max(1, ml.stats(k + 1).proposed)) };
+}
+
+/** The options of an exact run stored in its file, for --resume (the physics from the file, as for simulations). */
+export function exactResumeOptions(out: string): { model: string; raw: Record<string, unknown>; x: ExactOptions } {
+  const path = existsSync(out) ? out : partialPath(out);
+  if (!existsSync(path)) throw new UsageError(`cannot resume ${out}: no such file`);
+  const meta = readEnsembleMeta(path);
+  if (meta.params.origin !== "exact") throw new UsageError(`${out} is not an irg exact run; resume simulations with irg simulate --resume`);
+  const d = modelOf(meta.model);
+  const raw: Record<string, unknown> = { out };
+  for (const k of Object.keys({ ...d.params, sweeps: 1, therm: 1, every: 1, saveEvery: 1, seed: 1 })) if (meta.params[k] !== undefined) raw[k] = meta.params[k];
+  raw.L = Number(meta.params.exact_L0);
+  if ("dim" in d.params) raw.dim = meta.dim;
+  delete raw.betas;
+  return { model: meta.model, raw, x: { network: String(meta.params.exact_network), to: meta.L, levelSweeps: String(meta.params.exact_level_sweeps).split(",").map(Number) } };
+}
