@@ -7,6 +7,8 @@ import { lattice, type Lattice } from "../src/lattice/geometry.js";
 import { rngFor } from "../src/lattice/rng.js";
 import { makeIsingSampler } from "../src/mc/ising-samplers.js";
 import { isingEnergy, magnetization } from "../src/models/ising.js";
+import { phi4Action } from "../src/models/phi4.js";
+import { makePhi4Sampler } from "../src/mc/phi4-samplers.js";
 import { boltzmannProbabilities, kaufman, stateIndex } from "../src/models/ising-exact.js";
 import { decimate } from "../src/rg/majority.js";
 import { defaultNetwork } from "../src/irg/network.js";
@@ -228,4 +230,84 @@ test("irg exact: a decimation network from irg train --rule decimation runs the 
   bad(/--to 12 must be --L 4 times a power of two/, ...args.map((x) => (x === "16" ? "12" : x)), "--out", f("c.h5"));
   bad(/--network <net.json> is required/, "exact", "ising", "--L", "4", "--to", "8", "--beta", "0.44", "--out", f("c.h5"));
   bad(/generates ising configurations, not phi4/, "exact", "phi4", "--network", f("dec.json"), "--L", "4", "--to", "8", "--mu2", "-0.95", "--out", f("c.h5"));
+});
+
+test("phi^4 exact chain 2 → 4 (mixture head, decimation): exchanges only at 4x4; the 2x2 moments equal 4-d quadrature and the 4x4 moments equal direct Monte Carlo, within 4 sigma", () => {
+  const c = { mu2: -0.95, lambda: 0.7, kappa: 1 };
+  const lat2 = lattice(2, 2), lat4 = lattice(2, 4);
+  // Quadrature of the 2x2 system with the code's own action (doubled bonds of the 2-torus included).
+  const n = 41, h = 8 / (n - 1), phi = new Float64Array(4);
+  let Z = 0, P2 = 0, M2 = 0;
+  for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) for (let d = 0; d < n; d++) for (let e = 0; e < n; e++) {
+    phi[0] = -4 + a * h; phi[1] = -4 + b * h; phi[2] = -4 + d * h; phi[3] = -4 + e * h;
+    const w = Math.exp(-phi4Action(lat2, phi, c));
+    const m = (phi[0]! + phi[1]! + phi[2]! + phi[3]!) / 4;
+    Z += w;
+    P2 += w * (phi[0]! ** 2 + phi[1]! ** 2 + phi[2]! ** 2 + phi[3]! ** 2) / 4;
+    M2 += w * m * m;
+  }
+  const exact2 = { p2: P2 / Z, m2: M2 / Z };
+  // Direct Monte Carlo at 4x4 (local updates) as the reference of the fine size, and training pairs.
+  const direct = makePhi4Sampler({ algorithm: "local", lat: lat4, couplings: c, rng: rngFor({ seed: 41, task: 1 }) });
+  const f = new Float32Array(16), d4: { p2: number[]; m2: number[] } = { p2: [], m2: [] };
+  const pairsC: number[] = [], pairsF: number[] = [];
+  for (let t = 0; t < 1000; t++) direct.sweep();
+  for (let t = 0; t < 60000; t++) {
+    direct.sweep();
+    direct.config(0, f);
+    const m = f.reduce((x, y) => x + y, 0) / 16;
+    d4.p2.push(f.reduce((x, y) => x + y * y, 0) / 16);
+    d4.m2.push(m * m);
+    if (t % 20 === 0) {
+      const cc = new Float32Array(4);
+      decimate(lat4, f, cc);
+      pairsC.push(...cc);
+      pairsF.push(...f);
+    }
+  }
+  const net = defaultNetwork({ dim: 2, model: "phi4", head: { type: "gaussian-mixture", components: 2 }, hidden: 8, kernel: 3 }, 5);
+  const adam = adamInit(net.params.length), rng = rngFor({ seed: 5, task: 3 }), B = 64, N = pairsC.length / 4;
+  for (let step = 0; step < 400; step++) {
+    const ci = new Float32Array(B * 4), fi = new Float32Array(B * 16);
+    for (let b = 0; b < B; b++) {
+      const k = rng.below(N);
+      ci.set(pairsC.slice(4 * k, 4 * k + 4), 4 * b);
+      fi.set(pairsF.slice(16 * k, 16 * k + 16), 16 * b);
+    }
+    trainStep(net.spec, net.params, adam, { lr: 0.01 }, { shape: [B, 1, 2, 2], data: ci }, fi);
+  }
+  const map = decimatedMap(net);
+  const levels: MultilevelLevel[] = [lat2, lat4].map((lat, k) => ({
+    lat,
+    chains: makePhi4Sampler({ algorithm: "local", lat, couplings: c, rng: rngFor({ seed: 43, task: k }) }),
+    action: (cfg) => phi4Action(lat, cfg, c),
+    sweeps: k === 0 ? 1 : 0,
+  }));
+  const ml = makeMultilevel(levels, [map], (lat, fine, out) => decimate(lat, fine as Float64Array, out as Float64Array), rngFor({ seed: 44, task: 1 }));
+  ml.initialize(500);
+  const s2 = new Float32Array(4), s4 = new Float32Array(16);
+  const got = { p2c: [] as number[], m2c: [] as number[], p2f: [] as number[], m2f: [] as number[] };
+  for (let t = 0; t < 60000; t++) {
+    ml.round();
+    ml.config(0, s2);
+    ml.config(1, s4);
+    const mc = s2.reduce((x, y) => x + y, 0) / 4, mf = s4.reduce((x, y) => x + y, 0) / 16;
+    got.p2c.push(s2.reduce((x, y) => x + y * y, 0) / 4);
+    got.m2c.push(mc * mc);
+    got.p2f.push(s4.reduce((x, y) => x + y * y, 0) / 16);
+    got.m2f.push(mf * mf);
+  }
+  const acc = ml.stats(1).accepted / ml.stats(1).proposed;
+  console.log(`# phi^4 exchange acceptance 2 -> 4: ${acc.toFixed(3)}`);
+  assert.ok(acc > 0.05, `acceptance ${acc}`);
+  const close = (name: string, x: number[], want: number, wantErr = 0) => {
+    const e = est(x);
+    const sigma = Math.hypot(e.error, wantErr);
+    assert.ok(Math.abs(e.value - want) < 4 * sigma, `${name}: ${e.value} ± ${e.error} against ${want} ± ${wantErr}`);
+  };
+  close("<phi^2> 2x2", got.p2c, exact2.p2);
+  close("<m^2> 2x2", got.m2c, exact2.m2);
+  const r4 = { p2: est(d4.p2), m2: est(d4.m2) };
+  close("<phi^2> 4x4", got.p2f, r4.p2.value, r4.p2.error);
+  close("<m^2> 4x4", got.m2f, r4.m2.value, r4.m2.error);
 });

@@ -11,9 +11,16 @@ import { headLogProb, headSample } from "../nn/heads.js";
 import { type InverseMap } from "./generator.js";
 import { encodeInput, headOf, type Network } from "./network.js";
 
-/** An inverse map whose draws block back exactly (by `rule`) onto their coarse configuration. */
-export interface CompatibleMap extends InverseMap {
+/**
+ * An inverse map whose draws block back exactly (by `rule`) onto their coarse configuration. Fields
+ * are drawn into float64 so that the decimated sites hold the coarse values exactly.
+ */
+export interface CompatibleMap {
+  readonly model: InverseMap["model"];
+  readonly dim: 2 | 3;
   readonly rule: "decimation";
+  /** Draws a fine configuration of size 2L given the coarse one into `out`; returns ln q(fine | coarse). */
+  sample(coarse: ArrayLike<number>, L: number, rng: Rng, out: Int8Array | Float32Array | Float64Array): number;
   /** ln q(fine | coarse) of a given fine configuration whose decimation is `coarse`. */
   logProb(coarse: ArrayLike<number>, L: number, fine: ArrayLike<number>): number;
 }
@@ -35,7 +42,7 @@ export function drawnSites(lat: Lattice): Uint8Array {
 }
 
 /** Writes the coarse values onto the decimated sites of `fine`. */
-export function fixDecimated(lat: Lattice, coarseCfg: ArrayLike<number>, fine: Int8Array | Float32Array): void {
+export function fixDecimated(lat: Lattice, coarseCfg: ArrayLike<number>, fine: Int8Array | Float32Array | Float64Array): void {
   const sites = blockSites(lat), nb = 1 << lat.dim;
   for (let X = 0; X < coarseCfg.length; X++) fine[sites[X * nb]!] = coarseCfg[X]!;
 }
@@ -69,6 +76,5 @@ export function decimatedMap(net: Network): CompatibleMap {
     logProb(coarseCfg, L, fineCfg) {
       return headLogProb(head, output(coarseCfg, L), fineCfg, drawnSites(lattice(net.dim, 2 * L)))[0]!;
     },
-    describe: () => ({ generator: "network, decimation-compatible", network_params: net.params.length }),
   };
 }

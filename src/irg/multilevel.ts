@@ -17,6 +17,8 @@ import { type Rng } from "../lattice/rng.js";
 import { type Chains } from "../mc/chains.js";
 import { type CompatibleMap } from "./decimated.js";
 
+/** A size's state as its sampler saves it: spins or states (int8), fields (float64). */
+type State = Int8Array | Float64Array;
 type Config = Int8Array | Float32Array;
 
 export interface MultilevelLevel {
@@ -24,7 +26,7 @@ export interface MultilevelLevel {
   /** The size's own exact sampler (one chain), already thermalised or not. */
   chains: Chains<Config>;
   /** The dimensionless action S(x) = −ln(unnormalised probability) of a configuration of this size. */
-  action(cfg: Config): number;
+  action(cfg: ArrayLike<number>): number;
   /** Own sweeps per round (0: the size changes only by exchanges with its neighbours). */
   sweeps: number;
 }
@@ -50,7 +52,7 @@ export interface Multilevel {
    * weight w is astronomically large.)
    */
   initialize(sweeps: number): void;
-  /** The current configuration of size index k (0 = L0) into `out`. */
+  /** The current configuration of size index k (0 = L0) into `out` (as the sampler gives it). */
   config(k: number, out: Config): void;
   /** Exchange statistics of size k ≥ 1 with size k − 1. */
   stats(k: number): ExchangeStats;
@@ -60,37 +62,36 @@ export interface Multilevel {
  * `maps[k]` generates size k + 1 from size k and must be compatible with `block` (its draws block
  * back exactly). `keepWeights`: store every proposal's ln w (for ESS); off for long production runs.
  */
-export function makeMultilevel(levels: MultilevelLevel[], maps: CompatibleMap[], block: (lat: Lattice, fine: Config, out: Config) => void, rng: Rng, opts: { keepWeights?: boolean } = {}): Multilevel {
+export function makeMultilevel(levels: MultilevelLevel[], maps: CompatibleMap[], block: (lat: Lattice, fine: State, out: State) => void, rng: Rng, opts: { keepWeights?: boolean } = {}): Multilevel {
   if (levels.length < 2) throw new RangeError("an exact multilevel chain needs at least two sizes");
   if (maps.length !== levels.length - 1) throw new RangeError(`${levels.length} sizes need ${levels.length - 1} maps, got ${maps.length}`);
   levels.forEach((lv, k) => {
     if (k > 0 && lv.lat.L !== 2 * levels[k - 1]!.lat.L) throw new RangeError(`size ${lv.lat.L} does not double ${levels[k - 1]!.lat.L}`);
   });
-  const buf = levels.map((lv) => newConfig(lv));
-  const prop = levels.map((lv) => newConfig(lv));
-  const blocked = levels.map((lv, k) => (k === 0 ? null : newConfig(levels[k - 1]!)));
+  const prop = levels.map((lv) => newState(lv));
+  const blocked = levels.map((lv, k) => (k === 0 ? null : newState(levels[k - 1]!)));
+  // The exact state (not a float32 copy): the weights and the decimated sites must be those of the chain.
+  const state = (k: number): State => levels[k]!.chains.save().spins as State;
   const stats: ExchangeStats[] = levels.map(() => ({ proposed: 0, accepted: 0, logWeights: [], lastAccepted: false, lastLogWeight: Number.NaN }));
   const keep = opts.keepWeights ?? true;
 
-  const set = (k: number, cfg: Config): void => {
+  const set = (k: number, cfg: State): void => {
     const st = levels[k]!.chains.save();
-    const spins = new (st.spins.constructor as new (a: ArrayLike<number>) => typeof st.spins)(cfg);
-    levels[k]!.chains.restore({ ...st, spins });
+    levels[k]!.chains.restore({ ...st, spins: cfg.slice() });
   };
   /** ln w of the current fine state x at size k (blocked into `blocked[k]`). */
-  const logW = (k: number, x: Config, into: Config): number => {
+  const logW = (k: number, x: State, into: State): number => {
     block(levels[k]!.lat, x, into);
     return -levels[k]!.action(x) + levels[k - 1]!.action(into) - maps[k - 1]!.logProb(into, levels[k - 1]!.lat.L, x);
   };
 
   const exchange = (k: number): void => {
     const fine = levels[k]!, coarseLv = levels[k - 1]!;
-    coarseLv.chains.config(0, buf[k - 1]!);
-    fine.chains.config(0, buf[k]!);
-    const wNow = logW(k, buf[k]!, blocked[k]!);
-    const lq = maps[k - 1]!.sample(buf[k - 1]!, coarseLv.lat.L, rng, prop[k]!);
+    const c = state(k - 1);
+    const wNow = logW(k, state(k), blocked[k]!);
+    const lq = maps[k - 1]!.sample(c, coarseLv.lat.L, rng, prop[k]!);
     // Bφ′ = c by construction: the coarse action is that of the current coarse state.
-    const wNew = -fine.action(prop[k]!) + coarseLv.action(buf[k - 1]!) - lq;
+    const wNew = -fine.action(prop[k]!) + coarseLv.action(c) - lq;
     const st = stats[k]!;
     st.proposed++;
     if (keep) st.logWeights.push(wNew);
@@ -108,8 +109,7 @@ export function makeMultilevel(levels: MultilevelLevel[], maps: CompatibleMap[],
     initialize(sweeps) {
       for (let s = 0; s < sweeps; s++) levels[0]!.chains.sweep();
       for (let k = 1; k < levels.length; k++) {
-        levels[k - 1]!.chains.config(0, buf[k - 1]!);
-        maps[k - 1]!.sample(buf[k - 1]!, levels[k - 1]!.lat.L, rng, prop[k]!);
+        maps[k - 1]!.sample(state(k - 1), levels[k - 1]!.lat.L, rng, prop[k]!);
         set(k, prop[k]!);
       }
     },
@@ -124,13 +124,13 @@ export function makeMultilevel(levels: MultilevelLevel[], maps: CompatibleMap[],
   };
 }
 
-/** A buffer of the level's configuration type; the sampler's saved state must be the configuration itself. */
-function newConfig(lv: MultilevelLevel): Config {
+/** A buffer of the level's state type; the sampler's saved state must be the configuration itself. */
+function newState(lv: MultilevelLevel): State {
   const st = lv.chains.save().spins;
-  if (st instanceof Int32Array || st.length !== lv.lat.V) {
+  if (!(st instanceof Int8Array || st instanceof Float64Array) || st.length !== lv.lat.V) {
     throw new RangeError(`the sampler of size ${lv.lat.L} does not keep its configuration as its state (multi-spin coding?); use a local or cluster algorithm`);
   }
-  return st instanceof Int8Array ? new Int8Array(lv.lat.V) : new Float32Array(lv.lat.V);
+  return st instanceof Int8Array ? new Int8Array(lv.lat.V) : new Float64Array(lv.lat.V);
 }
 
 /**
