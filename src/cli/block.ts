@@ -2,9 +2,7 @@
 // keeping each parent's row and reweighting variable.
 
 import { type Command } from "commander";
-import { h5Ready } from "../io/h5.js";
-import { blockFile } from "../jobs/block.js";
-import { UsageError } from "../models/params.js";
+import { blockCommand } from "../jobs/block.js";
 
 export function registerBlock(program: Command): void {
   program
@@ -16,10 +14,7 @@ export function registerBlock(program: Command): void {
     .option("--force", "overwrite an existing output file")
     .description("apply the block RG transformation (b = 2): phi4 block rule, Ising majority rule, or the overlap rule (ea)")
     .action(async (input: string, o: { out: string; seed?: string; force?: boolean; rule?: string }) => {
-      await h5Ready();
-      const seed = o.seed === undefined ? undefined : Number(o.seed);
-      if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0)) throw new UsageError(`--seed must be a non-negative integer, got ${o.seed}`);
-      const r = blockFile(input, o.out, { seed, force: o.force === true, rule: o.rule });
+      const r = await blockCommand(input, o);
       process.stdout.write(`wrote ${r.out}: ${r.configurations} blocked configurations of size ${r.L}\n`);
     });
 }

@@ -2,7 +2,6 @@
 // (L → 2L → …), writing big_L<size>.h5 for every size; each configuration keeps its ancestor's weight.
 
 import { type Command } from "commander";
-import { h5Ready } from "../io/h5.js";
 import { GENERATE_SPECS, generateOptions, generateWithNetwork } from "../jobs/generate.js";
 import { addParams } from "./params.js";
 import { progressReporter } from "./progress.js";
@@ -15,7 +14,6 @@ export function registerGenerate(program: Command): void {
     .description("generate configurations of growing size with a trained inverse RG network");
   addParams(cmd, GENERATE_SPECS);
   cmd.action(async (raw: Record<string, unknown>) => {
-    await h5Ready();
     const { net, options } = generateOptions(raw);
     const progress = progressReporter({ quiet: raw.quiet === true, label: "generate", unit: "configurations" });
     const interrupt = interruptFlag();

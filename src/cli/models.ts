@@ -1,26 +1,8 @@
 // `irg models [--json]`: what every registered model offers — dimensions, algorithms, parameters,
-// block rule, network head and pipeline — read from the descriptors (src/models/registry.ts).
+// block rule, network head and pipeline — read from the descriptors (jobs/models.ts).
 
 import { type Command } from "commander";
-import { MODELS } from "../models/registry.js";
-
-/** One plain record per model (the --json output). */
-export function modelSummaries(): Record<string, unknown>[] {
-  return MODELS.map((m) => ({
-    name: m.name,
-    title: m.title,
-    dims: m.dims,
-    algorithms: m.algorithms,
-    parameters: Object.values(m.params).map((p) => p.flag.split(" ")[0]),
-    coupling: m.coupling,
-    config_dtype: m.configDtype,
-    block_rule: m.blockRule?.description ?? null,
-    network: m.network ? { name: m.network.name, symmetry: m.network.symmetry } : null,
-    refinement: m.refine !== undefined,
-    pipeline: m.pipeline ? { algorithm: m.pipeline.algorithm, parameters: m.pipeline.params ?? [] } : null,
-    disorder: m.disorder === true,
-  }));
-}
+import { modelSummaries } from "../jobs/models.js";
 
 export function registerModels(program: Command): void {
   program

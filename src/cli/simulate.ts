@@ -2,10 +2,8 @@
 // bar, Ctrl-C / --max-time stops that checkpoint, and `--resume` that continues bit-for-bit.
 
 import { type Command } from "commander";
-import { h5Ready } from "../io/h5.js";
-import { UsageError } from "../models/params.js";
 import { addParams } from "./params.js";
-import { MODELS, resumedOptions, runSimulation, SIMULATE_SPECS, simulateOptions, type SimulateOptions, type SimulationResult } from "../jobs/simulation.js";
+import { MODELS, runSimulation, SIMULATE_SPECS, simulateCommandOptions, type SimulationResult } from "../jobs/simulation.js";
 import { progressReporter } from "./progress.js";
 
 /** The line printed when a run ends. */
@@ -59,16 +57,9 @@ export function registerSimulate(program: Command): void {
   addParams(cmd, SIMULATE_SPECS);
   cmd.option("--stop-after <sweeps>", "(testing) stop after this many sweeps in this session");
   cmd.action(async (model: string, raw: Record<string, unknown>) => {
-    await h5Ready();
     const resume = raw.resume === true;
     const stopAfter = raw.stopAfter === undefined ? undefined : Number(raw.stopAfter);
-    let o: SimulateOptions;
-    if (resume) {
-      if (typeof raw.out !== "string") throw new UsageError("--resume needs --out <file.h5> naming the ensemble to continue");
-      o = resumedOptions(model, raw);
-    } else {
-      o = simulateOptions(model, raw);
-    }
+    const o = await simulateCommandOptions(model, raw);
     const progress = progressReporter({ quiet: raw.quiet === true, label: `${model} L=${o.L}` });
     const interrupt = interruptFlag();
     try {

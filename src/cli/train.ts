@@ -2,7 +2,6 @@
 // (blocked configuration → original), with a progress bar, early stopping and resumable checkpoints.
 
 import { type Command } from "commander";
-import { h5Ready } from "../io/h5.js";
 import { addParams } from "./params.js";
 import { train, TRAIN_SPECS, trainOptions } from "../jobs/train.js";
 import { progressReporter } from "./progress.js";
@@ -15,7 +14,6 @@ export function registerTrain(program: Command): void {
     .description("train a network that maps blocked configurations back to originals (stochastically)");
   addParams(cmd, TRAIN_SPECS);
   cmd.action(async (raw: Record<string, unknown>) => {
-    await h5Ready();
     const o = trainOptions(raw);
     const progress = progressReporter({ quiet: raw.quiet === true, label: "train", unit: "steps" });
     const interrupt = interruptFlag();

@@ -6,6 +6,7 @@ import { lattice, type Lattice } from "../lattice/geometry.js";
 import { type Rng, rngFor } from "../lattice/rng.js";
 import { basename } from "node:path";
 import { createEnsemble, type EnsembleMeta, type EnsembleReader, openEnsemble } from "../io/ensemble.js";
+import { h5Ready } from "../io/h5.js";
 import { UsageError } from "../models/params.js";
 import { type BlockRule, type Config, type ModelDescriptor, type StoredParams } from "../models/model.js";
 import { DECIMATION, MODELS, modelOfFile } from "../models/registry.js";
@@ -109,6 +110,14 @@ function blockedRecord(d: ModelDescriptor, r: EnsembleReader, lc: Lattice): Bloc
       if (d.disorder) v[names.length]![chain] = parentSample ? parentSample[Math.floor(row / meta.chains) * saveEvery * meta.chains + chain]! : chain;
     },
   };
+}
+
+/** `irg block <in.h5> --out …`: the flags as given (--seed still text), checked, then `blockFile`. */
+export async function blockCommand(input: string, o: { out: string; seed?: string; force?: boolean; rule?: string }): Promise<BlockResult> {
+  await h5Ready();
+  const seed = o.seed === undefined ? undefined : Number(o.seed);
+  if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0)) throw new UsageError(`--seed must be a non-negative integer, got ${o.seed}`);
+  return blockFile(input, o.out, { seed, force: o.force === true, rule: o.rule });
 }
 
 /** Blocks `input` into the ensemble file `out` (refusing to overwrite unless `force`). */

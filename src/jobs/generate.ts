@@ -8,6 +8,7 @@ import { type InverseMap } from "../irg/generator.js";
 import { sampleSeries } from "./spin-glass.js";
 import { createEnsemble, type EnsembleWriter, openEnsemble, readEnsembleMeta } from "../io/ensemble.js";
 import { loadNetwork } from "../io/network.js";
+import { h5Ready } from "../io/h5.js";
 import { networkMap } from "../irg/network.js";
 import { conjugateSeries, derivedParams } from "./block.js";
 import { flag, int, num, type ParamSpecs, parseParams, UsageError } from "../models/params.js";
@@ -74,6 +75,7 @@ export function generateOptions(raw: Record<string, unknown>): { net: string; op
 
 /** Generation with a saved network: checks that it was trained for the ensemble's model and dimension. */
 export async function generateWithNetwork(net: string, opts: GenerateOptions): Promise<GenerateResult> {
+  await h5Ready();
   const meta = readEnsembleMeta(opts.from);
   // An ea ensemble holds overlap fields: it needs a network trained with --model overlap.
   const network = loadNetwork(net, { model: modelOfFile(meta.model, opts.from).network?.name ?? meta.model, dim: meta.dim });
@@ -85,6 +87,7 @@ export function generatedPath(prefix: string, L: number): string {
 }
 
 export async function generate(map: InverseMap, opts: GenerateOptions): Promise<GenerateResult> {
+  await h5Ready();
   const t0 = performance.now();
   const r = openEnsemble(opts.from);
   const writers: EnsembleWriter[] = [];

@@ -7,7 +7,7 @@ import { type Checkpoint, checkPlan, plannedMeasurements, runChains, type RunPla
 import { z } from "zod";
 import { existsSync } from "node:fs";
 import { createEnsemble, type EnsembleWriter, fanOutWriter, hasCheckpoint, partialPath, readEnsembleMeta, resumeEnsemble, type EnsembleMeta } from "../io/ensemble.js";
-import { H5Error } from "../io/h5.js";
+import { H5Error, h5Ready } from "../io/h5.js";
 import { int, integerKeys, num, parseParams, physicsParams, UsageError, type ParamSpecs } from "../models/params.js";
 import { type Config, type ModelDescriptor, type SimulateOptions } from "../models/model.js";
 import { modelOf, MODEL_NAMES, unionParams } from "../models/registry.js";
@@ -125,6 +125,7 @@ export interface SimulationResult {
 
 /** Runs (or resumes) a simulation to completion or to a stop. */
 export async function runSimulation(model: string, o: SimulateOptions, session: SessionOptions, resume: boolean, force: boolean): Promise<SimulationResult> {
+  await h5Ready();
   const d = modelOf(model);
   if (resume && !existsSync(o.out) && !hasCheckpoint(partialPath(o.out))) {
     // Killed before its first checkpoint: nothing was lost but the start, so the run starts again.
@@ -217,6 +218,14 @@ async function runWith(d: ModelDescriptor, o: SimulateOptions, chains: Chains<Co
     writer.abort();
     throw e;
   }
+}
+
+/** The options of `irg simulate`: a new run's from the flags, or with --resume the stored run's (read from --out). */
+export async function simulateCommandOptions(model: string, raw: Record<string, unknown>): Promise<SimulateOptions> {
+  if (raw.resume !== true) return simulateOptions(model, raw);
+  if (typeof raw.out !== "string") throw new UsageError("--resume needs --out <file.h5> naming the ensemble to continue");
+  await h5Ready();
+  return resumedOptions(model, raw);
 }
 
 /** On resume the physics comes from the file; only --sweeps (to extend) and session options may be given. */
