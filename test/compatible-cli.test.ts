@@ -4,7 +4,7 @@
 // Each CLI start costs about a second, so most input checks run in-process against `compatibleOptions`.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -228,4 +228,22 @@ test("compatible MC as SLURM array tasks over batches of chains: the tasks, run 
   const bad = irg(...args, "--out", join(dir, "x.h5"), "--slurm", "--batch", "0");
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--batch must be a positive integer/);
+});
+
+test("compatible: a second run on the same --out is refused while the first one lives (one line, exit 2); the lock of a killed run is taken over", async () => {
+  const d = mkdtempSync(join(tmpdir(), "irg-compat-lock-"));
+  const out = join(d, "c.h5");
+  const args = ["compatible", "--dim", "3", "--from", "4", "--to", "32", "--chains", "100000", "--sweeps", "2", "--therm", "10", "--workers", "0", "--quiet", "--out", out];
+  const first = spawn(process.execPath, [main, ...args], { stdio: "ignore", env: { ...process.env, IRG_TEST: "1" } });
+  try {
+    for (let t = 0; t < 400 && !existsSync(`${out}.partial`); t++) await new Promise((r) => setTimeout(r, 25));
+    const second = irg(...args.slice(0, -2), "--out", out, "--force");
+    assert.equal(second.code, 2, second.stderr);
+    assert.match(second.stderr, /is being written by another irg run \(process \d+\)/);
+  } finally {
+    first.kill("SIGKILL");
+    await new Promise((r) => first.on("exit", r));
+  }
+  const third = irg(...args.map((a) => (a === "100000" ? "4" : a)), "--force");
+  assert.equal(third.code, 0, third.stderr);
 });

@@ -54,6 +54,10 @@ export interface EnsembleWriter extends RunSink<Int8Array | Float32Array> {
  * on the same --out (even with --force) is refused instead of silently mixing two runs' data. A lock
  * whose process is gone (a killed run) is taken over.
  */
+export function lockOutput(out: string): () => void {
+  return takeLock(out);
+}
+
 function takeLock(out: string): () => void {
   const lock = `${out}.lock`;
   for (let attempt = 0; attempt < 2; attempt++) {

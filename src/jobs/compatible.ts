@@ -25,10 +25,10 @@ import {
 } from "../analysis/rg-operators.js";
 import { type Job, type JobRunner, runPool } from "../cluster/pool.js";
 import { WORKER_URL } from "./worker-url.js";
-import { appendRows, assertWritable, flush, H5Error, closeFile, commitTemp, createAppendable, createFile, datasetInfo, exists, intAttr, openFile, readAttrs, readAttrsTyped, readDataset, readRows, tempPathFor, truncateRows, writeAttrs, type H5File } from "../io/h5.js";
+import { appendRows, assertWritable, flush, H5Error, h5Ready, closeFile, commitTemp, createAppendable, createFile, datasetInfo, exists, intAttr, openFile, readAttrs, readAttrsTyped, readDataset, readRows, tempPathFor, truncateRows, writeAttrs, type H5File } from "../io/h5.js";
 import { currentCommand, provenanceAttrs } from "../io/provenance.js";
 import { int, num, oneOf, parseParams, UsageError, type ParamSpecs } from "../models/params.js";
-import { partialPath } from "../io/ensemble.js";
+import { lockOutput, partialPath } from "../io/ensemble.js";
 import { ensureSpace } from "../io/files.js";
 import { SOFTWARE } from "../version.js";
 import { z } from "zod";
@@ -83,6 +83,13 @@ export function levelSizes(from: number, to: number): number[] {
   const k = Math.log2(to / from);
   if (!Number.isInteger(k)) throw new UsageError(`--to (${to}) must be --from (${from}) times a power of two`);
   return Array.from({ length: k + 1 }, (_, i) => from << i);
+}
+
+/** The options of `irg compatible`: `compatibleOptions`, and --batch only with --slurm. */
+export function compatibleCommandOptions(raw: Record<string, unknown>): CompatibleOptions {
+  const o = compatibleOptions(raw);
+  if (raw.batch !== undefined && raw.slurm !== true) throw new UsageError("--batch applies to --slurm (a local run spreads its chains over --workers)");
+  return o;
 }
 
 /** Validates raw CLI options (one-line UsageError naming the flag). */
@@ -439,6 +446,17 @@ function openForResume(out: string, partial: string, o: FileOptions): { f: H5Fil
 
 export function compatibleFile(out: string, o: FileOptions, how: { force: boolean; resume?: boolean }): CompatibleFile {
   assertWritable(out);
+  // One writer per output, as for ensembles: a second run on the same --out is refused while this one lives.
+  const unlock = lockOutput(out);
+  try {
+    return compatibleFileLocked(out, o, how, unlock);
+  } catch (e) {
+    unlock();
+    throw e;
+  }
+}
+
+function compatibleFileLocked(out: string, o: FileOptions, how: { force: boolean; resume?: boolean }, unlock: () => void): CompatibleFile {
   const partial = partialPath(out);
   const sizes = levelSizes(o.from, o.to);
   let f: H5File, n: number;
@@ -474,7 +492,11 @@ export function compatibleFile(out: string, o: FileOptions, how: { force: boolea
   };
   const close = (): void => {
     open = false;
-    closeFile(f);
+    try {
+      closeFile(f);
+    } finally {
+      unlock();
+    }
   };
   return {
     start,
@@ -515,8 +537,13 @@ export function compatibleFile(out: string, o: FileOptions, how: { force: boolea
         for (const name of ["operators", "operators_blocked"]) if (exists(f, `${g}/${name}`)) writeAttrs(f, `${g}/${name}`, { names: [...even, ...odd].map((x) => x.name).join(",") });
       });
       writeAttrs(f, "/", { ...extra, complete: intAttr(1) });
-      close();
-      commitTemp(partial, out);
+      open = false;
+      closeFile(f);
+      try {
+        commitTemp(partial, out);
+      } finally {
+        unlock();
+      }
     },
     checkpoint() {
       if (open) close();
@@ -670,6 +697,7 @@ export function chainParams(o: Omit<CompatibleOptions, "out">, extra: Partial<Ch
  * `stopAfter`) and resumed writes the same file as one that was not.
  */
 export async function runCompatible(o: CompatibleOptions, how: { force: boolean; resume?: boolean; stopAfter?: number }, hooks: RunHooks = {}): Promise<CompatibleRun> {
+  await h5Ready();
   const t0 = performance.now();
   const p = chainParams(o);
   const file = compatibleFile(o.out, { ...o, recordChains: p.recordChains }, how);
@@ -722,6 +750,18 @@ export async function runCompatible(o: CompatibleOptions, how: { force: boolean;
     file.abort();
     throw e;
   }
+}
+
+/**
+ * `irg compatible` run here: the session flags (--resume, --force, --stop-after as given) checked, the
+ * chains run, and on completion every size's estimates read back from the file.
+ */
+export async function compatibleCommand(o: CompatibleOptions, raw: Record<string, unknown>, hooks: RunHooks): Promise<CompatibleRun & { checkpoint: string; levels?: LevelEstimates[] }> {
+  if (raw.resume === true && raw.force === true) throw new UsageError("--resume and --force exclude each other: --force starts over");
+  const stopAfter = raw.stopAfter === undefined ? undefined : Number(raw.stopAfter);
+  if (stopAfter !== undefined && !(Number.isInteger(stopAfter) && stopAfter >= 1)) throw new UsageError(`--stop-after must be an integer >= 1, got ${String(raw.stopAfter)}`);
+  const r = await runCompatible(o, { force: raw.force === true, resume: raw.resume === true, stopAfter }, hooks);
+  return { ...r, checkpoint: partialPath(o.out), ...(r.completed ? { levels: levelEstimates(readCompatibleFile(r.out).levels, o.dim) } : {}) };
 }
 
 export interface LevelEstimates {
