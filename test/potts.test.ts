@@ -191,7 +191,7 @@ test("CLI: simulate potts, stop and resume bit for bit, measure, block; bad inpu
     [["simulate", "potts", "--q", "3", "--L", "8", "--beta", "1", "--mu2", "1", "--out", join(dir, "x.h5")], /--mu2 does not apply to potts/],
     [["simulate", "potts", "--q", "3", "--L", "8", "--beta", "-1", "--out", join(dir, "x.h5")], /--beta must be > 0/],
     [["simulate", "potts", "--q", "3", "--L", "8", "--beta", "1", "--algorithm", "multispin", "--out", join(dir, "x.h5")], /--algorithm must be one of heatbath, sw, wolff/],
-    [["block", join(dir, "full-sw.h5"), "--out", join(dir, "y.h5"), "--rule", "majority"], /--rule majority applies to ising ensembles; this one holds potts \(use --rule plurality\)/],
+    [["block", join(dir, "full-sw.h5"), "--out", join(dir, "y.h5"), "--rule", "majority"], /--rule majority applies to ising ensembles; this one holds potts \(use --rule plurality or decimation\)/],
   ];
   for (const [args, re] of bad) {
     const r = irg(...args);
