@@ -4,11 +4,10 @@
 import { type Command } from "commander";
 import { join } from "node:path";
 import { h5Ready } from "../io/h5.js";
-import { partialPath } from "../io/ensemble.js";
 import { writeFileAtomic } from "../io/files.js";
 import { UsageError } from "../models/params.js";
 import { addParams } from "./params.js";
-import { type CompatibleLevelData, compatibleOptions, COMPATIBLE_SPECS, levelEstimates, levelSizes, readCompatibleFile, runCompatible } from "../jobs/compatible.js";
+import { compatibleCommand, compatibleCommandOptions, COMPATIBLE_SPECS, type LevelEstimates, levelSizes } from "../jobs/compatible.js";
 import { runCompatibleStudy, type StudyOptions } from "../jobs/compatible-study.js";
 import { type Estimate } from "../analysis/stats.js";
 import { type UnconstrainedAlgorithm } from "../irg/compatible.js";
@@ -18,11 +17,11 @@ import { fmt } from "../report/mcrg-report.js";
 import { progressReporter } from "./progress.js";
 import { interruptFlag } from "./simulate.js";
 import { addSlurmOptions, slurmReadBack } from "./slurm.js";
-import { compatiblePlanDir, slurmCompatible, slurmOptions } from "../jobs/scan-slurm.js";
+import { compatibleReadBackDir, compatibleSlurmCommand } from "../jobs/scan-slurm.js";
 
 /** One line per size: ⟨e⟩, ⟨|m|⟩, U₄ over the chains and the relaxation time of the energy. */
-export function levelLines(levels: readonly CompatibleLevelData[], dim: number): string[] {
-  return levelEstimates(levels, dim).map((x, k) => {
+export function levelLines(levels: readonly LevelEstimates[]): string[] {
+  return levels.map((x, k) => {
     const many = x.chains > 1;
     const show = (v: Estimate): string => (many ? fmt(v) : v.value.toFixed(5));
     return `L=${x.L}${k === 0 ? " (start)" : ""}: <e> = ${show(x.e)}, <|m|> = ${show(x.absM)}, U4 = ${x.binder ? fmt(x.binder) : "—"}` +
@@ -46,17 +45,14 @@ export function registerCompatible(program: Command): void {
   });
   cmd.addHelpText("after", "  irg compatible --dim 3 --from 4 --to 128 --chains 400 --out c.h5 --slurm --batch 25 --time 04:00:00 --submit\n  irg compatible --out c.h5 --collect --submit   (join what is done, resubmit the rest)");
   cmd.action(async (raw: Record<string, unknown>) => {
-    await h5Ready();
     if (raw.status === true || raw.collect === true) {
-      if (typeof raw.out !== "string") throw new UsageError("--status and --collect need --out <file.h5>, the output of the --slurm run");
-      slurmReadBack(compatiblePlanDir(raw.out), raw, `irg compatible --out ${raw.out} --collect --submit`, `all chains are in ${raw.out}`);
+      const out = String(raw.out);
+      await slurmReadBack(compatibleReadBackDir(raw), raw, `irg compatible --out ${out} --collect --submit`, `all chains are in ${out}`);
       return;
     }
-    const o = compatibleOptions(raw);
-    if (raw.batch !== undefined && raw.slurm !== true) throw new UsageError("--batch applies to --slurm (a local run spreads its chains over --workers)");
+    const o = compatibleCommandOptions(raw);
     if (raw.slurm === true) {
-      if (raw.resume === true || raw.force === true) throw new UsageError("--slurm writes a new array (its tasks resume by themselves); drop --resume/--force, or continue it with --collect");
-      const r = slurmCompatible(o, raw.batch === undefined ? 16 : Number(raw.batch), slurmOptions(raw));
+      const r = await compatibleSlurmCommand(o, raw);
       const w = r.written;
       process.stdout.write(!w ? `all ${r.tasks} tasks in ${r.dir} are complete; join them with: irg compatible --out ${o.out} --collect\n`
         : w.jobId ? `submitted job ${w.jobId}: ${w.indices.length} of ${r.tasks} array tasks; follow it with irg compatible --out ${o.out} --status, then join with --collect\n`
@@ -66,18 +62,15 @@ export function registerCompatible(program: Command): void {
     const progress = progressReporter({ quiet: raw.quiet === true, label: `compatible ${o.from}→${o.to}`, unit: "chains" });
     const interrupt = interruptFlag();
     try {
-      if (raw.resume === true && raw.force === true) throw new UsageError("--resume and --force exclude each other: --force starts over");
-      const stopAfter = raw.stopAfter === undefined ? undefined : Number(raw.stopAfter);
-      if (stopAfter !== undefined && !(Number.isInteger(stopAfter) && stopAfter >= 1)) throw new UsageError(`--stop-after must be an integer >= 1, got ${String(raw.stopAfter)}`);
-      const r = await runCompatible(o, { force: raw.force === true, resume: raw.resume === true, stopAfter }, { progress: progress.update, shouldStop: interrupt.stop });
+      const r = await compatibleCommand(o, raw, { progress: progress.update, shouldStop: interrupt.stop });
       progress.stop();
       if (!r.completed) {
-        process.stdout.write(`stopped after ${r.written} of ${o.chains} chains (${r.seconds.toFixed(1)} s); checkpoint in ${partialPath(o.out)}; continue with the same command and --resume\n`);
+        process.stdout.write(`stopped after ${r.written} of ${o.chains} chains (${r.seconds.toFixed(1)} s); checkpoint in ${r.checkpoint}; continue with the same command and --resume\n`);
         process.exitCode = interrupt.exitCode();
         return;
       }
       if (r.resumedAt > 0) process.stdout.write(`resumed at chain ${r.resumedAt}\n`);
-      for (const line of levelLines(readCompatibleFile(r.out).levels, o.dim)) process.stdout.write(`${line}\n`);
+      for (const line of levelLines(r.levels ?? [])) process.stdout.write(`${line}\n`);
       process.stdout.write(`wrote ${r.out}: sizes ${r.sizes.join(", ")}, ${o.chains} chains (${r.seconds.toFixed(1)} s)\n`);
     } finally {
       progress.stop();

@@ -3,26 +3,8 @@
 
 import { type Command } from "commander";
 import { type Estimate } from "../analysis/stats.js";
-import { closeFile, h5Ready, openFile, readAttrs } from "../io/h5.js";
-import { UsageError } from "../models/params.js";
-import { spinGlassTable } from "../jobs/spin-glass.js";
-import { measureFile, type MeasureResult } from "../jobs/measure.js";
-import { COMPATIBLE_FORMAT, levelEstimates, readCompatibleFile } from "../jobs/compatible.js";
+import { measureCommand, type MeasureOutcome, type MeasureResult } from "../jobs/measure.js";
 import { levelLines } from "./compatible.js";
-
-/** The root `format` attribute, or undefined when the file cannot be read (measureFile then says why). */
-function rootFormat(path: string): string | undefined {
-  try {
-    const f = openFile(path, "r");
-    try {
-      return String(readAttrs(f, "/").format);
-    } finally {
-      closeFile(f);
-    }
-  } catch {
-    return undefined;
-  }
-}
 
 /** Human-readable table. */
 export function formatMeasure(m: MeasureResult): string {
@@ -37,7 +19,7 @@ export function formatMeasure(m: MeasureResult): string {
 }
 
 /** The table of several spin-glass files: one line per (L, T), then the crossings between sizes. */
-export function formatSpinGlassTable(t: ReturnType<typeof spinGlassTable>): string {
+export function formatSpinGlassTable(t: Extract<MeasureOutcome, { kind: "table" }>["table"]): string {
   const f = (e: Estimate | undefined, d: number): string => (e ? `${e.value.toFixed(d)} ± ${e.error.toFixed(d)}` : "-").padEnd(18);
   const lines = [`${"L".padEnd(5)}${"T".padEnd(9)}${"beta".padEnd(9)}${"samples".padEnd(9)}${"[<q^2>]".padEnd(18)}${"chi_SG".padEnd(18)}${"g".padEnd(18)}xi_SG/L`];
   for (const r of t.rows) {
@@ -57,22 +39,14 @@ export function registerMeasure(program: Command): void {
     .option("--beta <b>", "ea: reweight to this inverse temperature (single histogram in E(s)+E(t), or the parent's for blocked and generated fields)")
     .description("observables with jackknife errors and autocorrelation times")
     .action(async (paths: string[], o: { json?: boolean; beta?: string }) => {
-      await h5Ready();
-      if (paths.length > 1) {
-        const t = spinGlassTable(paths);
-        process.stdout.write(o.json ? `${JSON.stringify(t)}\n` : `${formatSpinGlassTable(t)}\n`);
-        return;
+      const r = await measureCommand(paths, o.beta);
+      if (r.kind === "table") {
+        process.stdout.write(o.json ? `${JSON.stringify(r.table)}\n` : `${formatSpinGlassTable(r.table)}\n`);
+      } else if (r.kind === "compatible") {
+        const json = { format: r.format, dim: r.dim, chains: r.chains, levels: r.levels };
+        process.stdout.write(o.json ? `${JSON.stringify(json)}\n` : `compatible Monte Carlo, ${r.dim}D, ${r.chains} chains (errors: jackknife over chains)\n${levelLines(r.levels).join("\n")}\n`);
+      } else {
+        process.stdout.write(o.json ? `${JSON.stringify(r.measure)}\n` : `${formatMeasure(r.measure)}\n`);
       }
-      const path = paths[0]!;
-      if (rootFormat(path) === COMPATIBLE_FORMAT) {
-        const c = readCompatibleFile(path);
-        const json = { format: COMPATIBLE_FORMAT, dim: c.dim, chains: c.chains, levels: levelEstimates(c.levels, c.dim) };
-        process.stdout.write(o.json ? `${JSON.stringify(json)}\n` : `compatible Monte Carlo, ${c.dim}D, ${c.chains} chains (errors: jackknife over chains)\n${levelLines(c.levels, c.dim).join("\n")}\n`);
-        return;
-      }
-      const beta = o.beta === undefined ? undefined : Number(o.beta);
-      if (beta !== undefined && !(beta > 0)) throw new UsageError(`--beta must be a positive number, got ${o.beta}`);
-      const m = measureFile(path, beta);
-      process.stdout.write(o.json ? `${JSON.stringify(m)}\n` : `${formatMeasure(m)}\n`);
     });
 }

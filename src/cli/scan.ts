@@ -3,14 +3,11 @@
 
 import { type Command } from "commander";
 import { join } from "node:path";
-import { h5Ready } from "../io/h5.js";
 import { addParams } from "./params.js";
-import { UsageError } from "../models/params.js";
-import { runScan } from "../jobs/scan.js";
-import { recordTask, runScanTask } from "../jobs/scan-slurm.js";
+import { runScan, scanModel } from "../jobs/scan.js";
+import { scanTaskCommand, scanTaskIndex } from "../jobs/scan-slurm.js";
 import { addSlurmOptions, slurmReadBack } from "./slurm.js";
 import { MODELS, SIMULATE_SPECS } from "../jobs/simulation.js";
-import { modelOf } from "../models/registry.js";
 import { progressReporter } from "./progress.js";
 import { interruptFlag, summaryLine } from "./simulate.js";
 
@@ -40,11 +37,10 @@ export function registerScan(program: Command): void {
   addParams(cmd, specs);
   cmd.addHelpText("after", "\nExamples:\n  irg scan phi4 --L 16,32 --mu2 -1.00:-0.90:0.02 --sweeps 20000 --out-dir scan/\n  irg scan potts --q 3 --L 16,32 --beta 0.99:1.02:0.005 --sweeps 20000 --out-dir potts/\n  irg scan ea --L 4,6,8 --temperatures 1.4,1.3,1.2,1.15,1.1,1.05,1.0 --samples 256 --sweeps 20000 --therm 20000 --every 10 --save-every 0 --out-dir sg/");
   cmd.action(async (modelName: string, raw: Record<string, unknown>) => {
-    await h5Ready();
-    const d = modelOf(modelName);
+    const d = scanModel(modelName);
     if (raw.status === true || raw.collect === true) {
       const dir = String(raw.outDir);
-      slurmReadBack(dir, raw, `irg scan ${d.name} --collect --submit --out-dir ${dir}`,
+      await slurmReadBack(dir, raw, `irg scan ${d.name} --collect --submit --out-dir ${dir}`,
         `all tasks of ${dir} are complete${d.disorder ? `; curves and crossings: irg measure ${join(dir, `${d.name}_L*.h5`)}` : ""}`);
       return;
     }
@@ -95,32 +91,18 @@ export function registerScanTask(program: Command): void {
     .requiredOption("--index <k>", "the grid point (SLURM_ARRAY_TASK_ID)")
     .description("run one grid point of a --slurm scan (what each SLURM array task runs); resumes its checkpoint, skips it when complete")
     .action(async (o: { outDir: string; index: string }) => {
-      await h5Ready();
-      const index = Number(o.index);
-      if (!Number.isInteger(index) || index < 0) throw new UsageError(`--index must be a non-negative integer, got ${o.index}`);
+      const index = scanTaskIndex(o.index);
       const interrupt = interruptFlag();
       const progress = progressReporter({ quiet: false, label: `scan task ${index}` });
       try {
-        const r = await runScanTask(o.outDir, index, { checkpointEvery: 5, shouldStop: interrupt.stop, progress: progress.update });
+        const r = await scanTaskCommand(o.outDir, index, { checkpointEvery: 5, shouldStop: interrupt.stop, progress: progress.update, exitCode: interrupt.exitCode });
         progress.stop();
         if (!r) {
           process.stdout.write(`task ${index}: already complete\n`);
-          recordTask(o.outDir, { index, exit: 0, state: "complete" });
           return;
         }
         process.stdout.write(`task ${index}: ${r.completed ? `wrote ${r.out}` : `stopped after ${r.progress}; checkpoint in ${r.out}; resubmit the task to continue`}\n`);
         if (!r.completed) process.exitCode = interrupt.exitCode();
-        recordTask(o.outDir, r.completed ? { index, exit: 0, state: "complete" } : { index, exit: interrupt.exitCode(), state: "stopped" });
-      } catch (e) {
-        // What --status and --collect report for this task; the error itself still ends the process.
-        const user = e instanceof UsageError || e instanceof RangeError || (e as Error)?.name === "H5Error";
-        try {
-          const full = (e as { diskFull?: boolean; code?: string }).diskFull === true || (e as { code?: string }).code === "ENOSPC";
-          recordTask(o.outDir, { index, exit: full ? 4 : user ? 2 : 1, state: "failed", message: String((e as Error)?.message ?? e).split("\n")[0] });
-        } catch {
-          /* the directory itself is the problem: the error below says so */
-        }
-        throw e;
       } finally {
         progress.stop();
         interrupt.dispose();

@@ -2,7 +2,7 @@
 // --status says where its tasks stand, --collect joins finished batches and resubmits the rest.
 
 import { type Command } from "commander";
-import { collectScan, type ScanStatus, scanStatus, slurmOptions } from "../jobs/scan-slurm.js";
+import { readBackSlurm, type ScanStatus } from "../jobs/scan-slurm.js";
 import { STOPPED_EXIT } from "./simulate.js";
 
 /** Adds --slurm, --batch (described by `batch`), --submit, --throttle, --time, --partition, --account, --sbatch, --status, --collect. */
@@ -29,15 +29,16 @@ function printStatus(st: ScanStatus): void {
 }
 
 /** --status / --collect of the plan in `dir`; `collect` is the command that continues it; `done` what to say at the end. */
-export function slurmReadBack(dir: string, raw: Record<string, unknown>, collect: string, done: string): void {
-  if (raw.status === true) {
-    const st = scanStatus(dir);
+export async function slurmReadBack(dir: string, raw: Record<string, unknown>, collect: string, done: string): Promise<void> {
+  const r = await readBackSlurm(dir, raw);
+  if ("status" in r) {
+    const st = r.status;
     printStatus(st);
     process.stdout.write(st.unfinished.length || st.joinable.length ? `continue with: ${collect}\n` : "");
     if (st.unfinished.length || st.queued.length || st.joinable.length) process.exitCode = STOPPED_EXIT;
     return;
   }
-  const c = collectScan(dir, slurmOptions(raw));
+  const c = r.collected;
   printStatus(c.status);
   for (const f of c.joined) process.stdout.write(`joined ${f}\n`);
   if (c.resubmitted) {

@@ -2,9 +2,11 @@
 // spin-glass file the disorder average, optionally reweighted to another β.
 
 import { openEnsemble } from "../io/ensemble.js";
+import { closeFile, h5Ready, openFile, readAttrs } from "../io/h5.js";
 import { UsageError } from "../models/params.js";
 import { modelOfFile } from "../models/registry.js";
-import { spinGlassOfFile } from "./spin-glass.js";
+import { COMPATIBLE_FORMAT, levelEstimates, type LevelEstimates, readCompatibleFile } from "./compatible.js";
+import { spinGlassOfFile, spinGlassTable } from "./spin-glass.js";
 
 export interface MeasureResult {
   model: string;
@@ -54,4 +56,38 @@ export function measureFile(path: string, reweightTo?: number): MeasureResult {
   } finally {
     r.close();
   }
+}
+
+/** What `irg measure` found: the spin-glass table of several files, the sizes of a compatible-MC file, or one ensemble's observables. */
+export type MeasureOutcome =
+  | { kind: "table"; table: ReturnType<typeof spinGlassTable> }
+  | { kind: "compatible"; format: typeof COMPATIBLE_FORMAT; dim: number; chains: number; levels: LevelEstimates[] }
+  | { kind: "ensemble"; measure: MeasureResult };
+
+/** The root `format` attribute, or undefined when the file cannot be read (measureFile then says why). */
+function rootFormat(path: string): string | undefined {
+  try {
+    const f = openFile(path, "r");
+    try {
+      return String(readAttrs(f, "/").format);
+    } finally {
+      closeFile(f);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** `irg measure <files…> [--beta b]` (--beta as given, checked here). */
+export async function measureCommand(paths: string[], beta?: string): Promise<MeasureOutcome> {
+  await h5Ready();
+  if (paths.length > 1) return { kind: "table", table: spinGlassTable(paths) };
+  const path = paths[0]!;
+  if (rootFormat(path) === COMPATIBLE_FORMAT) {
+    const c = readCompatibleFile(path);
+    return { kind: "compatible", format: COMPATIBLE_FORMAT, dim: c.dim, chains: c.chains, levels: levelEstimates(c.levels, c.dim) };
+  }
+  const b = beta === undefined ? undefined : Number(beta);
+  if (b !== undefined && !(b > 0)) throw new UsageError(`--beta must be a positive number, got ${beta}`);
+  return { kind: "ensemble", measure: measureFile(path, b) };
 }

@@ -11,6 +11,7 @@ import { arrayScript, queueStates, submit } from "../cluster/slurm.js";
 import { writeFileAtomic } from "../io/files.js";
 import { partialPath, readEnsembleMeta } from "../io/ensemble.js";
 import { mergeChainParts } from "../io/merge.js";
+import { h5Ready } from "../io/h5.js";
 import { UsageError } from "../models/params.js";
 import { modelOf } from "../models/registry.js";
 import { type CompatibleOptions, compatibleFileState, joinCompatibleParts, runCompatible } from "./compatible.js";
@@ -181,6 +182,7 @@ export interface TaskOutcome {
 
 /** Array task `index`: runs (or resumes, or skips when complete) its grid point or batch. */
 export async function runScanTask(dir: string, index: number, session: SessionOptions): Promise<TaskOutcome | null> {
+  await h5Ready();
   const plan = readPlan(dir);
   const point = plan.points[index];
   if (!point) throw new UsageError(`--index ${index} is not a task of ${join(dir, PLAN)} (0 … ${plan.points.length - 1})`);
@@ -195,6 +197,34 @@ export async function runScanTask(dir: string, index: number, session: SessionOp
   const resume = existsSync(file) || existsSync(partialPath(file));
   const r = await runSimulation(plan.model, { ...(point.options as SimulateOptions), out: file }, session, resume, false);
   return { out: file, completed: r.completed, progress: `${r.sweepsDone} of ${r.totalSweeps} sweeps` };
+}
+
+/** The --index of `irg scan-task` as given. */
+export function scanTaskIndex(text: string): number {
+  const index = Number(text);
+  if (!Number.isInteger(index) || index < 0) throw new UsageError(`--index must be a non-negative integer, got ${text}`);
+  return index;
+}
+
+/**
+ * `irg scan-task`: runs task `index` and leaves its exit record for --status and --collect (complete,
+ * stopped with `exitCode()`, or failed with the code the process will exit with); errors still propagate.
+ */
+export async function scanTaskCommand(dir: string, index: number, session: SessionOptions & { exitCode: () => number }): Promise<TaskOutcome | null> {
+  try {
+    const r = await runScanTask(dir, index, session);
+    recordTask(dir, !r || r.completed ? { index, exit: 0, state: "complete" } : { index, exit: session.exitCode(), state: "stopped" });
+    return r;
+  } catch (e) {
+    const user = e instanceof UsageError || e instanceof RangeError || (e as Error)?.name === "H5Error";
+    try {
+      const full = (e as { diskFull?: boolean; code?: string }).diskFull === true || (e as { code?: string }).code === "ENOSPC";
+      recordTask(dir, { index, exit: full ? 4 : user ? 2 : 1, state: "failed", message: String((e as Error)?.message ?? e).split("\n")[0] });
+    } catch {
+      /* the directory itself is the problem: the error rethrown says so */
+    }
+    throw e;
+  }
 }
 
 /** What a task process reports when it ends: read back by --status and --collect. */
@@ -312,6 +342,27 @@ function joinSize(dir: string, model: string, j: PlanJoin, points: PlanTask[]): 
   const same = Object.keys(storedPhysics(model, j.options as SimulateOptions)).filter((k) => k !== "samples" && k !== "firstSample");
   target.forEach((t, n) => mergeChainParts(parts.map((p) => p[n]!.path), t.path, t.params, same));
   for (const t of target) recordEquilibration(t.path, target.length);
+}
+
+/** What --status (where every task stands) or --collect (join what is done, resubmit the rest) of a --slurm run finds. */
+export type ReadBack = { status: ScanStatus } | { collected: CollectResult };
+
+export async function readBackSlurm(dir: string, raw: Record<string, unknown>): Promise<ReadBack> {
+  await h5Ready();
+  return raw.status === true ? { status: scanStatus(dir) } : { collected: collectScan(dir, slurmOptions(raw)) };
+}
+
+/** The plan directory of `irg compatible --status|--collect`, from its --out. */
+export function compatibleReadBackDir(raw: Record<string, unknown>): string {
+  if (typeof raw.out !== "string") throw new UsageError("--status and --collect need --out <file.h5>, the output of the --slurm run");
+  return compatiblePlanDir(raw.out);
+}
+
+/** `irg compatible --slurm`: the array written (and with --submit submitted); --batch as given (default 16). */
+export async function compatibleSlurmCommand(o: CompatibleOptions, raw: Record<string, unknown>): Promise<ReturnType<typeof slurmCompatible>> {
+  if (raw.resume === true || raw.force === true) throw new UsageError("--slurm writes a new array (its tasks resume by themselves); drop --resume/--force, or continue it with --collect");
+  await h5Ready();
+  return slurmCompatible(o, raw.batch === undefined ? 16 : Number(raw.batch), slurmOptions(raw));
 }
 
 /** Where `irg compatible --out <file> --slurm` keeps its plan, script, task records and parts. */

@@ -8,6 +8,7 @@ import { basename, join } from "node:path";
 import { runPool, defaultWorkers, type Job } from "../cluster/pool.js";
 import { writeFileAtomic } from "../io/files.js";
 import { partialPath, readEnsembleMeta } from "../io/ensemble.js";
+import { h5Ready } from "../io/h5.js";
 import { UsageError } from "../models/params.js";
 import { modelOf } from "../models/registry.js";
 import { runJob, WORKER_URL, type SimulateJobParams } from "./registry.js";
@@ -102,8 +103,15 @@ function readEarlierManifest(dir: string, model: string): { points: { L: number;
   return { points: m.points ?? [] };
 }
 
+/** The model of `irg scan <model>` as the scan names it, and whether its sizes hold disorder samples. */
+export function scanModel(modelName: string): { name: string; disorder: boolean } {
+  const d = modelOf(modelName);
+  return { name: d.name, disorder: d.disorder === true };
+}
+
 /** Runs (or continues) the scan of `model` with raw options (the CLI's, lists for --L and the coupling). */
 export async function runScan(modelName: string, raw: Record<string, unknown>, hooks: ScanHooks = {}): Promise<ScanResult> {
+  await h5Ready();
   const d = modelOf(modelName);
   if (raw.batch !== undefined && !d.disorder) throw new UsageError(`--batch splits the disorder samples of a --slurm scan; ${d.name} has none`);
   if (raw.batch !== undefined && raw.slurm !== true) throw new UsageError("--batch applies to --slurm scans (a local scan runs each size's samples together on all cores)");
