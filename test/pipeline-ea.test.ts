@@ -45,6 +45,10 @@ test("pipeline ea 4 -> 8 -> 16: files, report, summary; a rerun reuses the ensem
   const html = readFileSync(join(out, "report.html"), "utf8");
   for (const h of ["Critical temperature and exponents", "Curves against temperature", "Generated against direct simulation", "All ensembles", "Cost", "Overlap fields"]) assert.ok(html.includes(`<h2>${h}`), h);
   assert.match(html, /Validated against direct simulation: L = 8\. The generated L = 16 are extrapolations of the network/);
+  // The overlap rule against itself: blocked 8 → 4 beside direct 4 at every temperature.
+  assert.ok(html.includes("<h2>The overlap rule against itself"));
+  assert.match(html, /\[&lt;q²&gt;\] blocked 8 → 4|\[<q²>\] blocked 8 → 4/);
+  assert.ok(existsSync(join(out, "mc", "blocked_ea_L8.h5")));
   assert.ok((html.match(/<svg/g) ?? []).length >= 2 && (html.match(/data:image\/png/g) ?? []).length >= 4);
   // The rerun reuses the ensembles; with one network per temperature.
   const again = irg(...args, "--networks", "per-temperature");

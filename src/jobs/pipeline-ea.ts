@@ -8,7 +8,7 @@
 // direct curves at the same size is the estimate of T_c (the seed's Fig. 3 with T in place of the coupling).
 
 import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { runPool, type Job } from "../cluster/pool.js";
 import { openEnsemble, readEnsembleMeta } from "../io/ensemble.js";
 import { lattice } from "../lattice/geometry.js";
@@ -24,6 +24,7 @@ import { runSimulation, simulateOptions, type SimulateOptions } from "./simulati
 import { eaLadder, eaStored, eaStoredPath } from "../models/ea-model.js";
 import { crossingsOf, loadCurves, overlapCorrelation, recordEquilibration, sampleSeries, spinGlassRow, type SpinGlassRow } from "./spin-glass.js";
 import { train, type TrainResult } from "./train.js";
+import { blockFile } from "./block.js";
 
 export interface EaPipelineOptions {
   outDir: string;
@@ -85,6 +86,15 @@ export interface EaPipelineResult {
   eta: { T: number; value: number; error: number }[];
   /** 1/ν from d(ξ/L)/dT ∝ L^{1/ν} between neighbouring ladder temperatures (at their midpoint). */
   inverseNu: { T: number; value: number; error: number }[];
+  /**
+   * The overlap rule against itself: the direct fields of 2·L0 blocked to L0 beside the direct fields of
+   * L0, per temperature ([⟨q²⟩] and g), and where their ξ/L and g curves cross (T*). Generation feeds
+   * original L0 fields to a network trained on blocked ones; the two agree only near T*, so the generated
+   * systems agree with direct ones only near T*, and away from it they flow (below T* too little order,
+   * above too much): the crossing of generated and direct curves estimates T*, the rule's fixed point at
+   * these sizes, which approaches T_c as L0 grows.
+   */
+  rule: { L: number; rows: { T: number; blocked: Estimate; direct: Estimate; gBlocked: Estimate; gDirect: Estimate; z: number }[]; crossings: (Crossing & { label: string })[] } | null;
   /** Cost estimate of direct PT at the target size against generation (see costEstimate). */
   cost: CostEstimate | null;
   seconds: number;
@@ -267,6 +277,23 @@ function scaling(curves: SizeCurve[]): { eta: EaPipelineResult["eta"]; inverseNu
   return { eta, inverseNu };
 }
 
+/** Blocked 2·L0 → L0 against direct L0 (see EaPipelineResult.rule); null without a direct size 2·L0. */
+function ruleFixedPoint(o: EaPipelineOptions, direct: EaPipelineResult["direct"], simDir: string): EaPipelineResult["rule"] {
+  const start = direct[0]!, twice = direct.find((d) => d.L === 2 * o.L0);
+  if (!twice) return null;
+  const blocked = twice.files.map((f) => blockFile(f, join(simDir, `blocked_${basename(f)}`), { force: true, seed: o.seed }).out);
+  const rows = blocked.map((b, k) => {
+    const rb = spinGlassRow(b), rd = spinGlassRow(start.files[k]!);
+    const q = (r: SpinGlassRow): Estimate => r.estimates.q2!;
+    const z = (q(rb).value - q(rd).value) / Math.hypot(q(rb).error, q(rd).error);
+    return { T: rd.T, blocked: q(rb), direct: q(rd), gBlocked: rb.estimates.g!, gDirect: rd.estimates.g!, z };
+  }).sort((a, b) => a.T - b.T);
+  const bc = loadCurves(blocked).get(o.L0), dc = loadCurves(start.files).get(o.L0);
+  const c = bc && dc ? crossingsOf(bc, dc) : "";
+  const crossings = typeof c === "string" ? [] : c.map((x) => ({ ...x, label: `blocked L = ${twice.L} → ${o.L0} vs direct L = ${o.L0} (the overlap rule's T*)` }));
+  return { L: o.L0, rows, crossings };
+}
+
 export async function runEaPipeline(o: EaPipelineOptions): Promise<EaPipelineResult> {
   const t0 = performance.now();
   const genSizes = eaPipelineSizes(o);
@@ -274,7 +301,7 @@ export async function runEaPipeline(o: EaPipelineOptions): Promise<EaPipelineRes
   mkdirSync(simDir, { recursive: true });
   mkdirSync(genDir, { recursive: true });
   const empty = (direct: EaPipelineResult["direct"], training: TrainResult | null): EaPipelineResult => ({
-    options: o, stopped: true, direct, training, generated: [], generateSeconds: 0, table: [], validations: [], crossings: [], eta: [], inverseNu: [], cost: null, seconds: (performance.now() - t0) / 1000,
+    options: o, stopped: true, direct, training, generated: [], generateSeconds: 0, table: [], validations: [], crossings: [], eta: [], inverseNu: [], rule: null, cost: null, seconds: (performance.now() - t0) / 1000,
   });
   // 1. Direct parallel tempering: the starting size, then the validation sizes.
   const direct: EaPipelineResult["direct"] = [];
@@ -337,6 +364,7 @@ export async function runEaPipeline(o: EaPipelineOptions): Promise<EaPipelineRes
     if (typeof c !== "string") crossings.push(...c.map((x) => ({ ...x, label: `generated vs direct, L = ${dc.L}` })));
   }
   const { eta, inverseNu } = genCurves.length >= 2 ? scaling(genCurves) : { eta: [], inverseNu: [] };
+  const rule = ruleFixedPoint(o, direct, simDir);
   const cost = costEstimate(o, direct, generateSeconds);
-  return { options: o, stopped: false, direct, training, generated, generateSeconds, table, validations, crossings, eta, inverseNu, cost, seconds: (performance.now() - t0) / 1000 };
+  return { options: o, stopped: false, direct, training, generated, generateSeconds, table, validations, crossings, eta, inverseNu, rule, cost, seconds: (performance.now() - t0) / 1000 };
 }

@@ -43,6 +43,19 @@ export async function eaPipelineBlocks(r: EaPipelineResult): Promise<Block[]> {
   const eqRows = r.direct.map((d) => [d.L, `${d.equilibrated.filter(Boolean).length} of ${d.files.length}`, d.seconds.toFixed(0)]);
   blocks.push({ kind: "table", head: ["L", "temperatures equilibrated (log binning, ≥ 10 round trips)", "seconds"], rows: eqRows, caption: "Direct parallel tempering: the verdict stored in every file." });
 
+  if (r.rule) {
+    blocks.push({ kind: "h2", text: "The overlap rule against itself: why generated and direct agree only near T*" });
+    blocks.push({
+      kind: "p",
+      text: `The network is trained on (blocked → original) pairs but generates from original fields. The two inputs look alike only where the overlap rule is at its fixed point. Below, the direct fields of L = ${2 * r.rule.L} blocked to L = ${r.rule.L} beside the direct fields of L = ${r.rule.L}: where the blocked fields are more ordered than the originals (low T), the generated systems come out with too little order, where they are less ordered (high T) with too much. The generated and direct curves therefore cross near T*, the crossing of these two, which is the rule's fixed point at this size and approaches T_c only as L0 grows (--L0 16).`,
+    });
+    blocks.push({
+      kind: "table",
+      head: ["T", `[<q²>] blocked ${2 * r.rule.L} → ${r.rule.L}`, `[<q²>] direct ${r.rule.L}`, "(b − d)/σ", `g blocked`, `g direct`],
+      rows: r.rule.rows.map((x) => [x.T.toFixed(4), pm(x.blocked), pm(x.direct), x.z.toFixed(1), pm(x.gBlocked), pm(x.gDirect)]),
+      caption: `T* from these curves: ${r.rule.crossings.length ? r.rule.crossings.map((c) => `${c.quantity} ${pm({ value: c.T, error: c.error })}`).join(", ") : "no crossing in the ladder"}.`,
+    });
+  }
   blocks.push({ kind: "h2", text: "Critical temperature and exponents" });
   const rows: (string | number)[][] = r.crossings.map((c) => [`T_c from ${c.quantity} (${c.label})`, pm({ value: c.T, error: c.error }), pm(JANUS.Tc), Number.isFinite(c.error) && c.error > 0 ? ((c.T - JANUS.Tc.value) / Math.hypot(c.error, JANUS.Tc.error)).toFixed(1) : "—"]);
   const near = (xs: { T: number; value: number; error: number }[]): { T: number; value: number; error: number } | undefined => xs.reduce<typeof xs[number] | undefined>((b, x) => (!b || Math.abs(x.T - JANUS.Tc.value) < Math.abs(b.T - JANUS.Tc.value) ? x : b), undefined);
