@@ -2,17 +2,12 @@
 // into one HDF5 file, and `irg pipeline compatible`: the 3D Ising study with its HTML report.
 
 import { type Command } from "commander";
-import { join } from "node:path";
-import { h5Ready } from "../io/h5.js";
-import { writeFileAtomic } from "../io/files.js";
-import { UsageError } from "../models/params.js";
 import { addParams } from "./params.js";
-import { compatibleCommand, compatibleCommandOptions, COMPATIBLE_SPECS, type LevelEstimates, levelSizes } from "../jobs/compatible.js";
-import { runCompatibleStudy, type StudyOptions } from "../jobs/compatible-study.js";
+import { compatibleCommand, compatibleCommandOptions, COMPATIBLE_SPECS, type LevelEstimates } from "../jobs/compatible.js";
+import { compatibleStudyCommand, compatibleStudyOptions } from "../jobs/compatible-study.js";
 import { type Estimate } from "../analysis/stats.js";
-import { type UnconstrainedAlgorithm } from "../irg/compatible.js";
-import { writeReport } from "../report/html.js";
-import { compatibleBlocks, studyJson } from "../report/compatible-report.js";
+import { htmlDocument } from "../report/html.js";
+import { compatibleBlocks } from "../report/compatible-report.js";
 import { fmt } from "../report/mcrg-report.js";
 import { progressReporter } from "./progress.js";
 import { interruptFlag } from "./simulate.js";
@@ -79,67 +74,21 @@ export function registerCompatible(program: Command): void {
   });
 }
 
-/** Defaults of `irg pipeline compatible`: a few minutes to 64³, the full study with --to 128. */
-export function studyDefaults(to: number): Omit<StudyOptions, "outDir" | "workers"> {
-  const full = to >= 128;
-  return {
-    from: 4, to, chains: full ? 200 : 256, sweeps: 10, unconstrained: 3, refineAlgorithm: "hybrid", refinedChains: full ? 400 : 128, therm: 100, seed: 1,
-    metropolisMax: full ? 64 : 32, refinePoints: [0, 1, 2, 4, 8, 16, 32, 64, 128],
-  };
-}
-
-function refineAlgorithm(v: string | boolean | undefined): UnconstrainedAlgorithm | undefined {
-  if (v === undefined) return undefined;
-  if (v !== "local" && v !== "wolff" && v !== "hybrid") throw new UsageError(`--unconstrained-algorithm must be local, wolff or hybrid, got ${String(v)}`);
-  return v;
-}
-
-const NOT_FOR_COMPATIBLE = ["target", "L0", "genLimit", "couplings", "direct", "epochs"];
-
 /** `irg pipeline compatible` (dispatched from src/cli/pipeline.ts with that command's parsed options). */
 export async function compatiblePipeline(o: Record<string, string | boolean | undefined>, cmd: Command): Promise<void> {
-  await h5Ready();
-  const given = (k: string): boolean => o[k] !== undefined && cmd.getOptionValueSource(k) !== "default";
-  for (const k of NOT_FOR_COMPATIBLE) {
-    if (given(k)) throw new UsageError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} does not apply to pipeline compatible`);
-  }
-  const num = (k: string, min: number, max = 1e9): number | undefined => {
-    if (o[k] === undefined) return undefined;
-    const v = Number(o[k]);
-    if (!Number.isInteger(v) || v < min || v > max) throw new UsageError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be an integer between ${min} and ${max}, got ${String(o[k])}`);
-    return v;
-  };
-  const to = num("to", 8, 512) ?? 64;
-  const d = studyDefaults(to);
-  const from = num("from", 2, 256) ?? d.from;
-  levelSizes(from, to);
-  if (!(to / from >= 4)) throw new UsageError(`pipeline compatible needs at least two doublings (--to >= 4 × --from), got ${from} → ${to}`);
-  const opts: StudyOptions = {
-    ...d, from, to,
-    chains: num("chains", 20) ?? d.chains,
-    sweeps: num("sweeps", 2) ?? d.sweeps,
-    unconstrained: num("unconstrained", 0) ?? d.unconstrained,
-    refineAlgorithm: refineAlgorithm(o.unconstrainedAlgorithm) ?? d.refineAlgorithm,
-    seed: num("seed", 0) ?? d.seed,
-    ...(o.directSweeps !== undefined ? { directSweeps: num("directSweeps", 100) } : {}),
-    outDir: given("outDir") ? String(o.outDir) : join(String(o.outDir), "compatible"),
-    ...(o.workers !== undefined ? { workers: num("workers", 0, 256) } : {}),
-  };
-  opts.refinedChains = num("refinedChains", 20) ?? (o.chains !== undefined ? Math.max(20, Math.round(opts.chains / 2)) : d.refinedChains);
+  const opts = compatibleStudyOptions(o, (k) => o[k] !== undefined && cmd.getOptionValueSource(k) !== "default");
+  const { from, to } = opts;
   const progress = progressReporter({ quiet: o.quiet === true, label: `compatible ${from}→${to}`, unit: "‰" });
   const interrupt = interruptFlag();
   try {
-    const r = await runCompatibleStudy(opts, {
+    const { result: r, report } = await compatibleStudyCommand(opts, {
       progress: progress.update, shouldStop: interrupt.stop,
       log: (m) => {
         progress.stop();
         process.stderr.write(`irg: ${m}\n`);
       },
-    });
+    }, async (r) => htmlDocument(`Compatible Monte Carlo, 3D Ising at K_c: L = ${from} → ${to}`, await compatibleBlocks(r)));
     progress.stop();
-    const report = join(opts.outDir, "report.html");
-    writeReport(report, `Compatible Monte Carlo, 3D Ising at K_c: L = ${from} → ${to}`, await compatibleBlocks(r));
-    writeFileAtomic(join(opts.outDir, "results.json"), JSON.stringify(studyJson(r), null, 1));
     for (const e of r.ensembles) {
       for (const m of e.mcrg) process.stdout.write(`${e.label}, ${m.Lfine}->${m.Lfine / 2}${m.step ? ` (step ${m.step + 1})` : ""}: nu = ${fmt({ ...m.nu.at(-1)!, tauInt: NaN })}, eta = ${fmt({ ...m.eta.at(-1)!, tauInt: NaN })} (bootstrap 0.629971, 0.0362978)\n`);
       for (const f of e.fss) process.stdout.write(`${e.label}, FSS L=${f.sizes.join(",")}: gamma/nu = ${fmt(f.gammaOverNu)} (1.96370), beta/nu = ${fmt(f.betaOverNu)} (0.51815)\n`);

@@ -2,12 +2,8 @@
 // (crossings, coupling map, finite-size scaling), printed and written as an HTML report.
 
 import { type Command } from "commander";
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { h5Ready } from "../io/h5.js";
-import { UsageError } from "../models/params.js";
-import { readManifest, runMcrg } from "../jobs/mcrg.js";
-import { checkReportPath, writeReport } from "../report/html.js";
+import { mcrgCommand } from "../jobs/mcrg.js";
+import { htmlDocument } from "../report/html.js";
 import { fmt, mcrgBlocks } from "../report/mcrg-report.js";
 
 export function registerMcrg(program: Command): void {
@@ -21,16 +17,7 @@ export function registerMcrg(program: Command): void {
     .option("--json", "print the results as JSON")
     .description("critical coupling and exponents by Monte Carlo renormalization group")
     .action(async (model: string, o: { scan: string; report: string; groups: string; observable: string; json?: boolean }) => {
-      await h5Ready();
-      checkReportPath(o.report);
-      const man = readManifest(o.scan);
-      if (man.model !== model) throw new UsageError(`${o.scan} holds a ${man.model} scan, not ${model}`);
-      if (o.observable !== "abs_m" && o.observable !== "binder") throw new UsageError(`--observable must be abs_m or binder, got ${o.observable}`);
-      const groups = Number(o.groups);
-      if (!Number.isInteger(groups) || groups < 4) throw new UsageError(`--groups must be an integer >= 4, got ${o.groups}`);
-      const r = runMcrg({ dir: o.scan, groups, matchObservable: o.observable, progress: (m) => process.stderr.write(`irg: ${m}\n`) });
-      mkdirSync(dirname(o.report), { recursive: true });
-      writeReport(o.report, `MCRG of ${model} (${o.scan})`, await mcrgBlocks(r, `MCRG ${model}`));
+      const r = await mcrgCommand({ model, ...o, log: (m) => process.stderr.write(`irg: ${m}\n`) }, async (r) => htmlDocument(`MCRG of ${model} (${o.scan})`, await mcrgBlocks(r, `MCRG ${model}`)));
       if (o.json) {
         process.stdout.write(`${JSON.stringify({
           model: r.model, coupling: r.coupling, sizes: r.sizes, critical: r.critical,

@@ -2,22 +2,17 @@
 // validate, critical point and exponents) with an HTML report. `npm start` runs it at a small size.
 
 import { type Command } from "commander";
-import { join } from "node:path";
-import { h5Ready } from "../io/h5.js";
-import { type ParamSpecs } from "../models/params.js";
 import { addParams } from "./params.js";
-import { pipelineOptions, runPipeline } from "../jobs/pipeline.js";
-import { writeReport } from "../report/html.js";
+import { pipelineCommand, pipelineModelFlags, pipelineOptions } from "../jobs/pipeline.js";
+import { htmlDocument } from "../report/html.js";
 import { pipelineBlocks } from "../report/pipeline-report.js";
 import { verdictSummary } from "../report/validation-report.js";
 import { fmt } from "../report/mcrg-report.js";
-import { MODELS } from "../models/registry.js";
 import { progressReporter } from "./progress.js";
 import { interruptFlag } from "./simulate.js";
 import { compatiblePipeline } from "./compatible.js";
-import { eaPipelineOptions, runEaPipeline } from "../jobs/pipeline-ea.js";
+import { eaPipelineCommand, eaPipelineOptions } from "../jobs/pipeline-ea.js";
 import { eaPipelineBlocks } from "../report/ea-pipeline-report.js";
-
 
 /** A progress bar, Ctrl-C handling and the log/progress/stop hooks every pipeline takes. */
 function pipelineHooks(quiet: boolean, label: string) {
@@ -39,15 +34,13 @@ async function eaPipeline(o: Record<string, string | boolean | undefined>, cmd: 
   const opts = eaPipelineOptions(o, { outDirDefault: cmd.getOptionValueSource("outDir") === "default", targetDefault: cmd.getOptionValueSource("target") === "default" });
   const { progress, interrupt, hooks } = pipelineHooks(o.quiet === true, "pipeline ea");
   try {
-    const r = await runEaPipeline({ ...opts, ...hooks });
+    const { result: r, report } = await eaPipelineCommand({ ...opts, ...hooks }, async (r) => htmlDocument(`Inverse RG of the 3D spin glass: L = ${opts.L0} → ${opts.target}`, await eaPipelineBlocks(r)));
     progress.stop();
-    if (r.stopped) {
+    if (!report) {
       process.stdout.write("pipeline ea stopped; rerun the same command to continue (finished ensembles are kept)\n");
       process.exitCode = interrupt.exitCode();
       return;
     }
-    const report = join(opts.outDir, "report.html");
-    writeReport(report, `Inverse RG of the 3D spin glass: L = ${opts.L0} → ${opts.target}`, await eaPipelineBlocks(r));
     for (const c of r.crossings) process.stdout.write(`T_c from ${c.quantity} (${c.label}): ${Number.isFinite(c.T) ? `${c.T.toFixed(4)} ± ${c.error.toFixed(4)}` : "no crossing in the ladder"} (Janus 1.1019(29))\n`);
     for (const v of r.validations) {
       process.stdout.write(`validation L=${v.L} T=${v.T.toFixed(4)}: long range ${v.longAgree ? "agree" : "DISAGREE"} (${v.rows.filter((x) => x.range === "long").map((x) => `${x.quantity} ${x.z.toFixed(1)}σ`).join(", ")}); short range ${v.shortAgree === null ? "not measured" : v.shortAgree ? "agree" : "DISAGREE"}\n`);
@@ -94,30 +87,23 @@ export function registerPipeline(program: Command): void {
     .option("--unconstrained-algorithm <alg>", "compatible: the second ensemble's unconstrained sweeps: local (heat bath), wolff, or hybrid (default: a heat-bath and a Wolff sweep each)")
     .description("inverse RG study: simulate, train, generate, validate, critical point and exponents, report");
   // The parameters each model's pipeline takes besides the coupling (potts: --q), from its descriptor.
-  const extra: ParamSpecs = {};
-  for (const m of MODELS) for (const k of m.pipeline?.params ?? []) extra[k] = { ...m.params[k]!, description: `${m.name}: ${m.params[k]!.description}` };
+  const extra = pipelineModelFlags();
   addParams(command, extra);
   command.action(async (model: string, o: Record<string, string | boolean | undefined>, cmd: Command) => {
       if (model === "compatible") return compatiblePipeline(o, cmd);
-      await h5Ready();
       if (model === "ea") return eaPipeline(o, cmd);
       const opts = pipelineOptions(model, o, extra);
       const { progress, interrupt, hooks } = pipelineHooks(o.quiet === true, "pipeline");
       try {
-        let r: Awaited<ReturnType<typeof runPipeline>>;
-        try {
-          r = await runPipeline({ ...opts, ...hooks });
-        } catch (e) {
-          // A signal stops the pipeline between steps: finished ensembles are kept for the rerun.
-          if (!interrupt.stop()) throw e;
-          progress.stop();
-          process.stdout.write(`pipeline ${model} stopped (${(e as Error).message}); rerun the same command to continue (finished ensembles are kept)\n`);
+        const title = `Inverse RG of ${model}${opts.params?.q !== undefined ? ` (q = ${opts.params.q})` : ""}: L = ${opts.L0} → ${opts.target}`;
+        const done = await pipelineCommand({ ...opts, ...hooks }, async (r) => htmlDocument(title, await pipelineBlocks(r)));
+        progress.stop();
+        if ("stopped" in done) {
+          process.stdout.write(`pipeline ${model} stopped (${done.stopped}); rerun the same command to continue (finished ensembles are kept)\n`);
           process.exitCode = interrupt.exitCode();
           return;
         }
-        progress.stop();
-        const report = join(opts.outDir, "report.html");
-        writeReport(report, `Inverse RG of ${model}${opts.params?.q !== undefined ? ` (q = ${opts.params.q})` : ""}: L = ${opts.L0} → ${opts.target}`, await pipelineBlocks(r));
+        const { result: r, report } = done;
         for (const c of r.crossings) process.stdout.write(`critical ${r.coupling} (${c.label}): ${fmt(c.value)}\n`);
         const R = r.reference;
         const exact = (v: number | undefined): string => (v === undefined ? "" : ` (exact ${Number(v.toFixed(4))})`);

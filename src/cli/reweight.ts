@@ -2,10 +2,17 @@
 // size over a coupling grid, with jackknife error bands; a table, JSON, or an SVG plot.
 
 import { type Command } from "commander";
-import { h5Ready } from "../io/h5.js";
-import { reweightScan } from "../jobs/mcrg.js";
-import { checkPlotPath, linePlotSpec, renderSvg, writeSvg } from "../report/plot.js";
-import { parseGrid } from "../jobs/scan.js";
+import { reweightCommand, type ReweightResult } from "../jobs/mcrg.js";
+import { linePlotSpec, renderSvg } from "../report/plot.js";
+
+/** The SVG of --plot: ⟨|m|⟩ and U₄ against the coupling with their error bars. */
+function curvesPlot(r: ReweightResult): Promise<string> {
+  const lines = r.rows.flatMap((row) => [
+    { x: row[r.coupling]!, y: row.abs_m!, err: row.abs_m_error!, series: "<|m|>" },
+    { x: row[r.coupling]!, y: row.binder!, err: row.binder_error!, series: "U4" },
+  ]);
+  return renderSvg(linePlotSpec({ title: `${r.model} L=${r.L}: reweighted curves`, xLabel: r.coupling, yLabel: "value", lines }));
+}
 
 export function registerReweight(program: Command): void {
   program
@@ -19,17 +26,8 @@ export function registerReweight(program: Command): void {
     .option("--plot <file.svg>", "write an SVG plot of <|m|> and U4")
     .description("multiple-histogram reweighting of the runs of one size into curves with jackknife errors")
     .action(async (model: string, o: { scan: string; L: string; at?: string; groups: string; json?: boolean; plot?: string }) => {
-      await h5Ready();
-      if (o.plot) checkPlotPath(o.plot);
-      const r = reweightScan({ dir: o.scan, model, L: Number(o.L), at: o.at ? parseGrid("--at", o.at) : undefined, groups: Number(o.groups) });
+      const r = await reweightCommand({ model, ...o }, curvesPlot);
       const { coupling, rows } = r;
-      if (o.plot) {
-        const lines = rows.flatMap((row) => [
-          { x: row[coupling]!, y: row.abs_m!, err: row.abs_m_error!, series: "<|m|>" },
-          { x: row[coupling]!, y: row.binder!, err: row.binder_error!, series: "U4" },
-        ]);
-        writeSvg(o.plot, await renderSvg(linePlotSpec({ title: `${model} L=${r.L}: reweighted curves`, xLabel: coupling, yLabel: "value", lines })));
-      }
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ model, L: r.L, coupling, curves: rows })}\n`);
         return;

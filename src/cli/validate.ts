@@ -2,12 +2,9 @@
 // Monte Carlo of the same size, as reweighted curves with jackknife errors, and a verdict table.
 
 import { type Command } from "commander";
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { h5Ready } from "../io/h5.js";
-import { VALIDATE_SPECS, validateFiles } from "../jobs/validate.js";
+import { VALIDATE_SPECS, validateCommand, type Validation } from "../jobs/validate.js";
 import { addParams } from "./params.js";
-import { checkReportPath, writeReport } from "../report/html.js";
+import { htmlDocument } from "../report/html.js";
 import { fmt } from "../report/mcrg-report.js";
 import { validationBlocks, verdict, verdictSummary } from "../report/validation-report.js";
 
@@ -20,14 +17,9 @@ export function registerValidate(program: Command): void {
     .description("compare generated configurations with direct Monte Carlo: |m|, U4, chi, G(r) with errors");
   addParams(cmd, VALIDATE_SPECS);
   cmd.action(async (generated: string[], o: Record<string, unknown> & { report?: string; json?: boolean }) => {
-    await h5Ready();
-    if (o.report) checkReportPath(o.report);
-    const v = validateFiles(generated, o);
+    const report = o.report ? { path: o.report, render: (v: Validation) => htmlDocument(`Validation of generated L = ${v.L}`, validationBlocks(v, `L = ${v.L}`)) } : undefined;
+    const v = await validateCommand(generated, o, report);
     const vd = verdict(v);
-    if (o.report) {
-      mkdirSync(dirname(o.report), { recursive: true });
-      writeReport(o.report, `Validation of generated L = ${v.L}`, validationBlocks(v, `L = ${v.L}`));
-    }
     // Scripts gate on the exit code: 0 agree, 1 disagree (2 stays bad input).
     if (!vd.pass) process.exitCode = 1;
     if (o.json) {

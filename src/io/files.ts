@@ -2,7 +2,7 @@
 // manifest or network: the one temporary-file scheme of io/h5.ts (`tempPathFor`, then `commitTemp`).
 // (Ensembles are the exception on purpose: they grow in `<out>.partial` so that a run can resume.)
 
-import { closeSync, existsSync, openSync, readSync, rmSync, statfsSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, statfsSync, statSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { checkWritable, commitTemp, H5Error, tempPathFor } from "./h5.js";
 
@@ -35,6 +35,29 @@ export function checkReplaceable(path: string, prefix: string, what: string): vo
   } finally {
     closeSync(fd);
   }
+}
+
+/** Checks before a long computation that `path` can take a report (absent, or an HTML document). */
+export function checkReportPath(path: string): void {
+  checkReplaceable(path, "<!doctype html", "report");
+}
+
+/** Writes an HTML report (its directory made when missing); an existing file is replaced only if it is an HTML document. */
+export function writeReport(path: string, html: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  checkReportPath(path);
+  writeFileAtomic(path, html);
+}
+
+/** Checks before a computation that `path` can take a plot (absent, or an SVG document). */
+export function checkPlotPath(path: string): void {
+  checkReplaceable(path, "<svg", "SVG plot");
+}
+
+/** Writes an SVG document (atomically: a reader never sees half a plot); an existing file is replaced only if it is an SVG. */
+export function writeSvg(path: string, svg: string): void {
+  checkPlotPath(path);
+  writeFileAtomic(path, svg);
 }
 
 /** Space kept free on the disk beside a write (HDF5's metadata and the closing flush need some). */

@@ -4,6 +4,9 @@
 
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomic, writeReport } from "../io/files.js";
+import { h5Ready } from "../io/h5.js";
+import { UsageError } from "../models/params.js";
 import { type Dim, lattice } from "../lattice/geometry.js";
 import { rngFor } from "../lattice/rng.js";
 import { BETA_C_3D } from "../models/ising.js";
@@ -368,6 +371,7 @@ export function directJobs(o: StudyOptions, sizes: number[], beta: number, first
 }
 
 export async function runCompatibleStudy(o: StudyOptions, hooks: RunHooks & { log?: (m: string) => void } = {}): Promise<CompatibleStudy> {
+  await h5Ready();
   const t0 = performance.now();
   const dim: Dim = 3, beta = BETA_C_3D;
   const sizes = levelSizes(o.from, o.to);
@@ -508,4 +512,71 @@ function analyseStudy(
   }
   const cost: CompatibleStudy["cost"] = { L: top, compatible: timing.compatible, refined: timing.refined, wolff: wolffCost, metropolis };
   return { options: o, sizes, beta, seconds, workers, ensembles, direct, directMcrg, directFss, validation, refinement, cost, snapshots };
+}
+
+/** The study as plain JSON (snapshots left out): results.json. */
+export function studyJson(r: CompatibleStudy): unknown {
+  const { snapshots, ...rest } = r;
+  return { ...rest, snapshots: snapshots.map((s) => ({ label: s.label, L: s.L })) };
+}
+
+/** Defaults of `irg pipeline compatible`: a few minutes to 64³, the full study with --to 128. */
+export function studyDefaults(to: number): Omit<StudyOptions, "outDir" | "workers"> {
+  const full = to >= 128;
+  return {
+    from: 4, to, chains: full ? 200 : 256, sweeps: 10, unconstrained: 3, refineAlgorithm: "hybrid", refinedChains: full ? 400 : 128, therm: 100, seed: 1,
+    metropolisMax: full ? 64 : 32, refinePoints: [0, 1, 2, 4, 8, 16, 32, 64, 128],
+  };
+}
+
+function refineAlgorithm(v: string | boolean | undefined): UnconstrainedAlgorithm | undefined {
+  if (v === undefined) return undefined;
+  if (v !== "local" && v !== "wolff" && v !== "hybrid") throw new UsageError(`--unconstrained-algorithm must be local, wolff or hybrid, got ${String(v)}`);
+  return v;
+}
+
+const NOT_FOR_COMPATIBLE = ["target", "L0", "genLimit", "couplings", "direct", "epochs"];
+
+/**
+ * The options of `irg pipeline compatible` from the flags of `irg pipeline`; `given(k)`: whether flag k
+ * was set on the command line (not a default of the pipeline command).
+ */
+export function compatibleStudyOptions(o: Record<string, string | boolean | undefined>, given: (k: string) => boolean): StudyOptions {
+  const flag = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  for (const k of NOT_FOR_COMPATIBLE) {
+    if (given(k)) throw new UsageError(`${flag(k)} does not apply to pipeline compatible`);
+  }
+  const num = (k: string, min: number, max = 1e9): number | undefined => {
+    if (o[k] === undefined) return undefined;
+    const v = Number(o[k]);
+    if (!Number.isInteger(v) || v < min || v > max) throw new UsageError(`${flag(k)} must be an integer between ${min} and ${max}, got ${String(o[k])}`);
+    return v;
+  };
+  const to = num("to", 8, 512) ?? 64;
+  const d = studyDefaults(to);
+  const from = num("from", 2, 256) ?? d.from;
+  levelSizes(from, to);
+  if (!(to / from >= 4)) throw new UsageError(`pipeline compatible needs at least two doublings (--to >= 4 × --from), got ${from} → ${to}`);
+  const opts: StudyOptions = {
+    ...d, from, to,
+    chains: num("chains", 20) ?? d.chains,
+    sweeps: num("sweeps", 2) ?? d.sweeps,
+    unconstrained: num("unconstrained", 0) ?? d.unconstrained,
+    refineAlgorithm: refineAlgorithm(o.unconstrainedAlgorithm) ?? d.refineAlgorithm,
+    seed: num("seed", 0) ?? d.seed,
+    ...(o.directSweeps !== undefined ? { directSweeps: num("directSweeps", 100) } : {}),
+    outDir: given("outDir") ? String(o.outDir) : join(String(o.outDir), "compatible"),
+    ...(o.workers !== undefined ? { workers: num("workers", 0, 256) } : {}),
+  };
+  opts.refinedChains = num("refinedChains", 20) ?? (o.chains !== undefined ? Math.max(20, Math.round(opts.chains / 2)) : d.refinedChains);
+  return opts;
+}
+
+/** `irg pipeline compatible`: the study, then report.html (the HTML that `render` makes of it) and results.json in its directory. */
+export async function compatibleStudyCommand(o: StudyOptions, hooks: RunHooks & { log?: (m: string) => void }, render: (r: CompatibleStudy) => Promise<string>): Promise<{ result: CompatibleStudy; report: string }> {
+  const r = await runCompatibleStudy(o, hooks);
+  const report = join(o.outDir, "report.html");
+  writeReport(report, await render(r));
+  writeFileAtomic(join(o.outDir, "results.json"), JSON.stringify(studyJson(r), null, 1));
+  return { result: r, report };
 }

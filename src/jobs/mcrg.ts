@@ -9,9 +9,12 @@ import { conjugateSeries, forEachBlocked } from "./block.js";
 import { buildCurves, crossing, CURVE_OBSERVABLES, type CurveObservable, type Curves, type CurveRun, fssSlope, jackknifed, nuFromCouplingMap } from "../analysis/mcrg.js";
 import { type Estimate, uwerr } from "../analysis/stats.js";
 import { openEnsemble, readEnsembleMeta } from "../io/ensemble.js";
+import { checkPlotPath, checkReportPath, writeReport, writeSvg } from "../io/files.js";
+import { h5Ready } from "../io/h5.js";
 import { type CriticalReference } from "../models/model.js";
 import { UsageError } from "../models/params.js";
 import { modelOf } from "../models/registry.js";
+import { parseGrid } from "./scan.js";
 
 export interface ScanPoint {
   L: number;
@@ -109,6 +112,23 @@ export interface McrgResult {
   label: string;
 }
 
+/**
+ * `irg mcrg <model> --scan <dir> --report <file.html>` with its flags as given: the analysis, and the
+ * report that `render` makes of it (HTML; reports sit above the jobs, so the command hands it over).
+ */
+export async function mcrgCommand(o: { model: string; scan: string; report: string; groups: string; observable: string; log: (m: string) => void }, render: (r: McrgResult) => Promise<string>): Promise<McrgResult> {
+  await h5Ready();
+  checkReportPath(o.report);
+  const man = readManifest(o.scan);
+  if (man.model !== o.model) throw new UsageError(`${o.scan} holds a ${man.model} scan, not ${o.model}`);
+  if (o.observable !== "abs_m" && o.observable !== "binder") throw new UsageError(`--observable must be abs_m or binder, got ${o.observable}`);
+  const groups = Number(o.groups);
+  if (!Number.isInteger(groups) || groups < 4) throw new UsageError(`--groups must be an integer >= 4, got ${o.groups}`);
+  const r = runMcrg({ dir: o.scan, groups, matchObservable: o.observable, progress: o.log });
+  writeReport(o.report, await render(r));
+  return r;
+}
+
 /** Runs the full analysis of a scan directory. */
 export function runMcrg(opts: McrgOptions): McrgResult {
   const man = readManifest(opts.dir);
@@ -189,6 +209,15 @@ export interface ReweightResult {
   coupling: string;
   /** One row per coupling: the coupling, then every curve observable and its error (`<name>_error`). */
   rows: Record<string, number>[];
+}
+
+/** `irg reweight <model> --scan <dir> --L <n>` with its flags as given; with --plot, the SVG that `plot` draws of the curves. */
+export async function reweightCommand(o: { model: string; scan: string; L: string; at?: string; groups: string; plot?: string }, plot: (r: ReweightResult) => Promise<string>): Promise<ReweightResult> {
+  await h5Ready();
+  if (o.plot) checkPlotPath(o.plot);
+  const r = reweightScan({ dir: o.scan, model: o.model, L: Number(o.L), at: o.at ? parseGrid("--at", o.at) : undefined, groups: Number(o.groups) });
+  if (o.plot) writeSvg(o.plot, await plot(r));
+  return r;
 }
 
 /**

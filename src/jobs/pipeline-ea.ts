@@ -11,6 +11,8 @@ import { existsSync, mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { runPool, type Job } from "../cluster/pool.js";
 import { openEnsemble, readEnsembleMeta } from "../io/ensemble.js";
+import { writeReport } from "../io/files.js";
+import { h5Ready } from "../io/h5.js";
 import { lattice } from "../lattice/geometry.js";
 import { makeEaMultispinSampler } from "../mc/ea-multispin-sampler.js";
 import { type Crossing, fssSlope, pointMeans, sgDerived, type SizeCurve } from "../analysis/sg-crossings.js";
@@ -95,6 +97,8 @@ export interface EaPipelineResult {
    * these sizes, which approaches T_c as L0 grows.
    */
   rule: { L: number; rows: { T: number; blocked: Estimate; direct: Estimate; gBlocked: Estimate; gDirect: Estimate; z: number }[]; crossings: (Crossing & { label: string })[] } | null;
+  /** The slice z = 0 of the first stored field at the middle temperature of every direct and generated size, for the report. */
+  slices: { label: string; L: number; slice: Int8Array | Float32Array }[];
   /** Cost estimate of direct PT at the target size against generation (see costEstimate). */
   cost: CostEstimate | null;
   seconds: number;
@@ -294,14 +298,36 @@ function ruleFixedPoint(o: EaPipelineOptions, direct: EaPipelineResult["direct"]
   return { L: o.L0, rows, crossings };
 }
 
+/** The slice z = 0 of the first stored field of a file (none stored: null). */
+function firstSlice(path: string): { L: number; slice: Int8Array | Float32Array } | null {
+  const r = openEnsemble(path);
+  try {
+    if (r.configRows === 0) return null;
+    const L = r.meta.L;
+    return { L, slice: r.configs(0, 1).subarray(0, L * L) };
+  } finally {
+    r.close();
+  }
+}
+
+/** `irg pipeline ea`: the study, and unless it stopped <out-dir>/report.html, the HTML that `render` makes of it. */
+export async function eaPipelineCommand(o: EaPipelineOptions, render: (r: EaPipelineResult) => Promise<string>): Promise<{ result: EaPipelineResult; report?: string }> {
+  const r = await runEaPipeline(o);
+  if (r.stopped) return { result: r };
+  const report = join(o.outDir, "report.html");
+  writeReport(report, await render(r));
+  return { result: r, report };
+}
+
 export async function runEaPipeline(o: EaPipelineOptions): Promise<EaPipelineResult> {
+  await h5Ready();
   const t0 = performance.now();
   const genSizes = eaPipelineSizes(o);
   const simDir = join(o.outDir, "mc"), genDir = join(o.outDir, "generated");
   mkdirSync(simDir, { recursive: true });
   mkdirSync(genDir, { recursive: true });
   const empty = (direct: EaPipelineResult["direct"], training: TrainResult | null): EaPipelineResult => ({
-    options: o, stopped: true, direct, training, generated: [], generateSeconds: 0, table: [], validations: [], crossings: [], eta: [], inverseNu: [], rule: null, cost: null, seconds: (performance.now() - t0) / 1000,
+    options: o, stopped: true, direct, training, generated: [], generateSeconds: 0, table: [], validations: [], crossings: [], eta: [], inverseNu: [], rule: null, cost: null, slices: [], seconds: (performance.now() - t0) / 1000,
   });
   // 1. Direct parallel tempering: the starting size, then the validation sizes.
   const direct: EaPipelineResult["direct"] = [];
@@ -366,5 +392,11 @@ export async function runEaPipeline(o: EaPipelineOptions): Promise<EaPipelineRes
   const { eta, inverseNu } = genCurves.length >= 2 ? scaling(genCurves) : { eta: [], inverseNu: [] };
   const rule = ruleFixedPoint(o, direct, simDir);
   const cost = costEstimate(o, direct, generateSeconds);
-  return { options: o, stopped: false, direct, training, generated, generateSeconds, table, validations, crossings, eta, inverseNu, rule, cost, seconds: (performance.now() - t0) / 1000 };
+  const slices = [...direct.map((d) => ({ label: `direct L = ${d.L}`, files: d.files })), ...generated.map((g) => ({ label: `generated L = ${g.L}`, files: g.files }))]
+    .flatMap(({ label, files }) => {
+      const f = files[Math.floor(files.length / 2)];
+      const s = f ? firstSlice(f) : null;
+      return s ? [{ label, ...s }] : [];
+    });
+  return { options: o, stopped: false, direct, training, generated, generateSeconds, table, validations, crossings, eta, inverseNu, rule, cost, slices, seconds: (performance.now() - t0) / 1000 };
 }

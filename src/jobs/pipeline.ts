@@ -6,7 +6,9 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { runPool, type Job } from "../cluster/pool.js";
-import { readEnsembleMeta } from "../io/ensemble.js";
+import { openEnsemble, readEnsembleMeta } from "../io/ensemble.js";
+import { writeReport } from "../io/files.js";
+import { h5Ready } from "../io/h5.js";
 import { buildCurves, crossing, type Curves, fssSlope, jackknifed } from "../analysis/mcrg.js";
 import { type Estimate, uwerr } from "../analysis/stats.js";
 import { type GenerateResult } from "./generate.js";
@@ -72,7 +74,8 @@ export interface PipelineResult {
   /** Exponents and U₄ per size at the IRG crossing (first) and at an independent reference coupling. */
   scaling: ScalingAt[];
   cost: { L: number; generatedSeconds: number; directSweepSeconds: number; tauInt: number; directSecondsPerIndependent: number; ratio: number } | null;
-  snapshots: { L: number; kind: string; file: string }[];
+  /** The first stored configuration of an original and of every generated size, for the report. */
+  snapshots: { L: number; kind: string; file: string; config: Int8Array | Float32Array }[];
   /** Known critical values of the model (the descriptor's), for the report. */
   reference?: CriticalReference;
   /** The model's coupling (the name of the curves' axis). */
@@ -111,6 +114,40 @@ export const PIPELINE_SPECS: ParamSpecs = {
   seed: { flag: "--seed <s>", description: "seed", schema: int(0) },
   workers: { flag: "--workers <n>", description: "worker threads", schema: int(0) },
 };
+
+function firstConfig(file: string): Int8Array | Float32Array {
+  const e = openEnsemble(file);
+  try {
+    return e.configs(0, 1);
+  } finally {
+    e.close();
+  }
+}
+
+/** The flags each model's pipeline takes besides the coupling (potts: --q), from its descriptor: for the help and `pipelineOptions`. */
+export function pipelineModelFlags(): ParamSpecs {
+  const extra: ParamSpecs = {};
+  for (const m of MODELS) for (const k of m.pipeline?.params ?? []) extra[k] = { ...m.params[k]!, description: `${m.name}: ${m.params[k]!.description}` };
+  return extra;
+}
+
+/**
+ * `irg pipeline <model>`: the study, then <out-dir>/report.html, the HTML that `render` makes of it. A
+ * signal stops the study between steps with an error; that is a stop (finished ensembles are kept for
+ * the rerun), returned with its reason.
+ */
+export async function pipelineCommand(o: PipelineOptions, render: (r: PipelineResult) => Promise<string>): Promise<{ stopped: string } | { result: PipelineResult; report: string }> {
+  let r: PipelineResult;
+  try {
+    r = await runPipeline(o);
+  } catch (e) {
+    if (!o.shouldStop?.()) throw e;
+    return { stopped: (e as Error).message };
+  }
+  const report = join(o.outDir, "report.html");
+  writeReport(report, await render(r));
+  return { result: r, report };
+}
 
 /**
  * The options of `irg pipeline <model>` from raw flags: the model's defaults (its descriptor's
@@ -197,6 +234,7 @@ export function pipelineSizes(o: Pick<PipelineOptions, "L0" | "target" | "direct
 }
 
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
+  await h5Ready();
   const t0 = performance.now();
   const say = o.log ?? (() => {});
   const sizes = pipelineSizes(o);
@@ -328,7 +366,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     const directPer = sweepSeconds * 2 * tau;
     cost = { L: Ld, generatedSeconds: genPer, directSweepSeconds: sweepSeconds, tauInt: tau, directSecondsPerIndependent: directPer, ratio: directPer / genPer };
   }
-  const snapshots = [{ L: o.L0, kind: "original", file: startFiles[Math.floor(startFiles.length / 2)]! }, ...sizes.map((L) => ({ L, kind: "generated", file: genFiles.get(L)![Math.floor(o.couplings.length / 2)]! }))];
+  const shots = [{ L: o.L0, kind: "original", file: startFiles[Math.floor(startFiles.length / 2)]! }, ...sizes.map((L) => ({ L, kind: "generated", file: genFiles.get(L)![Math.floor(o.couplings.length / 2)]! }))];
+  const snapshots = shots.map((s) => ({ ...s, config: firstConfig(s.file) }));
   return {
     ...(reference ? { reference } : {}),
     coupling: couplingName(o.model),

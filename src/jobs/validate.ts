@@ -5,6 +5,8 @@
 import { uwerr, type Estimate } from "../analysis/stats.js";
 import { buildCurves, type CurveObservable, type Curves, type CurveRun, grid, jackknifed } from "../analysis/mcrg.js";
 import { openEnsemble } from "../io/ensemble.js";
+import { checkReportPath, writeReport } from "../io/files.js";
+import { h5Ready } from "../io/h5.js";
 import { lattice } from "../lattice/geometry.js";
 import { conjugateSeries } from "./block.js";
 import { files, int, num, type ParamSpecs, parseParams, UsageError } from "../models/params.js";
@@ -83,6 +85,15 @@ export const VALIDATE_SPECS: ParamSpecs = {
   groups: { flag: "--groups <n>", description: "jackknife groups", schema: int(4), default: 20 },
   at: { flag: "--at <coupling>", description: "take the verdict at this coupling (e.g. the critical one) instead of over the whole range", schema: num() },
 };
+
+/** `irg validate <generated…> --against <direct…>`; with --report, the HTML that `render` makes of the validation. */
+export async function validateCommand(generated: string[], raw: Record<string, unknown>, report?: { path: string; render: (v: Validation) => string }): Promise<Validation> {
+  await h5Ready();
+  if (report) checkReportPath(report.path);
+  const v = validateFiles(generated, raw);
+  if (report) writeReport(report.path, report.render(v));
+  return v;
+}
 
 /** Validates generated against direct files with raw flags; a verdict coupling outside the common range is refused. */
 export function validateFiles(generated: string[], raw: Record<string, unknown>): Validation {

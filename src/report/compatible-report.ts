@@ -226,9 +226,3 @@ export function accuracyText(r: CompatibleStudy): string {
   parts.push("Exact inverse RG at the fixed point would need the constrained sampling to use (an approximation of) the fixed-point Hamiltonian of the block rule instead of the nearest-neighbour one, or a block rule tuned so that the two are close; neither is implemented.");
   return parts.join(" ");
 }
-
-/** The study as plain JSON (snapshots left out). */
-export function studyJson(r: CompatibleStudy): unknown {
-  const { snapshots, ...rest } = r;
-  return { ...rest, snapshots: snapshots.map((s) => ({ label: s.label, L: s.L })) };
-}

@@ -3,7 +3,6 @@
 // crossings (T_c) and finite-size scaling (η, ν) beside the Janus values, overlap-field slices, the cost.
 
 import { type EaPipelineResult } from "../jobs/pipeline-ea.js";
-import { openEnsemble } from "../io/ensemble.js";
 import { type Block } from "./html.js";
 import { fmt } from "./mcrg-report.js";
 import { linePlotSpec, type Point, renderSvg } from "./plot.js";
@@ -13,19 +12,6 @@ import { snapshotPng } from "./snapshot.js";
 export const JANUS = { Tc: { value: 1.1019, error: 0.0029 }, nu: { value: 2.562, error: 0.042 }, eta: { value: -0.39, error: 0.0036 } };
 
 const pm = (e: { value: number; error: number }, d = 4): string => (Number.isFinite(e.error) ? `${e.value.toFixed(d)} ± ${e.error.toFixed(d)}` : `${e.value.toFixed(d)} ± ?`);
-
-/** A slice z = 0 of the first stored field of a file. */
-function slice(path: string): { png: Uint8Array; L: number } | null {
-  const r = openEnsemble(path);
-  try {
-    if (r.configRows === 0) return null;
-    const L = r.meta.L;
-    const cfg = r.configs(0, 1);
-    return { png: snapshotPng(cfg.subarray(0, L * L), L, { size: 256 }), L };
-  } finally {
-    r.close();
-  }
-}
 
 export async function eaPipelineBlocks(r: EaPipelineResult): Promise<Block[]> {
   const o = r.options;
@@ -105,18 +91,6 @@ export async function eaPipelineBlocks(r: EaPipelineResult): Promise<Block[]> {
   });
 
   blocks.push({ kind: "h2", text: "Overlap fields (slice z = 0)" });
-  const shots: Block[] = [];
-  const firstT = (files: string[]): string | undefined => files[Math.floor(files.length / 2)];
-  for (const d of r.direct) {
-    const f = firstT(d.files);
-    const s = f ? slice(f) : null;
-    if (s) shots.push({ kind: "png", data: s.png, caption: `direct L = ${d.L}`, width: 200 });
-  }
-  for (const g of r.generated) {
-    const f = firstT(g.files);
-    const s = f ? slice(f) : null;
-    if (s) shots.push({ kind: "png", data: s.png, caption: `generated L = ${g.L}`, width: 200 });
-  }
-  blocks.push(...shots);
+  for (const s of r.slices) blocks.push({ kind: "png", data: snapshotPng(s.slice, s.L, { size: 256 }), caption: s.label, width: 200 });
   return blocks;
 }

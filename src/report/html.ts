@@ -1,7 +1,5 @@
 // Self-contained HTML reports: headings, paragraphs, tables, inline SVG charts and PNG images
-// (base64), written atomically (temporary file + rename). No scripts, no external resources.
-
-import { checkReplaceable, writeFileAtomic } from "../io/files.js";
+// (base64), as one string (io/files.ts writes it). No scripts, no external resources.
 
 export type Block =
   | { kind: "h2" | "h3" | "p"; text: string }
@@ -44,15 +42,4 @@ figcaption{font-size:.9em;color:#555;max-width:420px}pre{background:#f8f8f8;padd
 /** The full HTML document. */
 export function htmlDocument(title: string, blocks: readonly Block[]): string {
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head>\n<body><h1>${escapeHtml(title)}</h1>\n${blocks.map(render).join("\n")}\n</body></html>\n`;
-}
-
-/** Checks before a long computation that `path` can take a report (absent, or an HTML document). */
-export function checkReportPath(path: string): void {
-  checkReplaceable(path, "<!doctype html", "report");
-}
-
-/** Writes a report atomically; an existing file is replaced only if it is an HTML document. */
-export function writeReport(path: string, title: string, blocks: readonly Block[]): void {
-  checkReplaceable(path, "<!doctype html", "report");
-  writeFileAtomic(path, htmlDocument(title, blocks));
 }

@@ -2,7 +2,6 @@
 // from finite-size scaling over generated sizes, validation tables, cost of IRG vs MC, snapshots.
 
 import { type PipelineResult } from "../jobs/pipeline.js";
-import { openEnsemble } from "../io/ensemble.js";
 import { type Block } from "./html.js";
 import { curvePoints, fmt } from "./mcrg-report.js";
 import { linePlotSpec, type Point, renderSvg } from "./plot.js";
@@ -74,15 +73,7 @@ export async function pipelineBlocks(r: PipelineResult): Promise<Block[]> {
   ];
   blocks.push({ kind: "svg", svg: await renderSvg(linePlotSpec({ title: "Negative log-likelihood per fine site", xLabel: "epoch", yLabel: "NLL", lines: tl })), caption: `${r.training.pairs} pairs of L = ${r.training.L}, best epoch ${r.training.bestEpoch}, ${r.training.seconds.toFixed(0)} s.` });
   blocks.push({ kind: "h2", text: "Snapshots" });
-  for (const s of r.snapshots) {
-    const e = openEnsemble(s.file);
-    try {
-      const cfg = e.configs(0, 1);
-      blocks.push({ kind: "png", data: snapshotPng(cfg, s.L, { size: 256 }), caption: `${s.kind} L = ${s.L}`, width: 256 });
-    } finally {
-      e.close();
-    }
-  }
+  for (const s of r.snapshots) blocks.push({ kind: "png", data: snapshotPng(s.config, s.L, { size: 256 }), caption: `${s.kind} L = ${s.L}`, width: 256 });
   blocks.push({
     kind: "table",
     head: ["family", "L", "configurations", "files"],

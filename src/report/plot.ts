@@ -1,7 +1,6 @@
 // Charts as SVG strings: Vega-Lite specifications compiled and rendered headless by Vega (no browser,
 // no canvas). Satyanarayan et al., "Vega-Lite: A Grammar of Interactive Graphics", IEEE TVCG 23 (2017).
 
-import { checkReplaceable, writeFileAtomic } from "../io/files.js";
 import { type TopLevelSpec } from "vega-lite";
 
 /**
@@ -69,15 +68,4 @@ export function linePlotSpec(p: LinePlot): TopLevelSpec {
     height: p.height ?? 280,
     layer: layers,
   } as TopLevelSpec;
-}
-
-/** Checks before a computation that `path` can take a plot (absent, or an SVG document). */
-export function checkPlotPath(path: string): void {
-  checkReplaceable(path, "<svg", "SVG plot");
-}
-
-/** Writes an SVG document (atomically: a reader never sees half a plot); an existing file is replaced only if it is an SVG. */
-export function writeSvg(path: string, svg: string): void {
-  checkReplaceable(path, "<svg", "SVG plot");
-  writeFileAtomic(path, svg);
 }
