@@ -2,7 +2,6 @@
 // progress bar, Ctrl-C/SIGTERM stops with a checkpoint and `--resume --out f.h5`.
 
 import { type Command } from "commander";
-import { h5Ready } from "../io/h5.js";
 import { UsageError } from "../models/params.js";
 import { exactResumeOptions, parseLevelSweeps, runExact, exactSizes } from "../jobs/exact.js";
 import { MODELS, SIMULATE_SPECS } from "../jobs/simulation.js";
@@ -25,12 +24,11 @@ export function registerExact(program: Command): void {
   addParams(cmd, SIMULATE_SPECS);
   cmd.option("--stop-after <rounds>", "(testing) stop after this many rounds in this session");
   cmd.action(async (modelArg: string | undefined, raw: Record<string, unknown>) => {
-    await h5Ready();
     const resume = raw.resume === true;
     let model: string, simRaw: Record<string, unknown>, x: { network: string; to: number; levelSweeps?: number[] };
     if (resume) {
       if (typeof raw.out !== "string") throw new UsageError("--resume needs --out <file.h5>");
-      ({ model, raw: simRaw, x } = exactResumeOptions(raw.out));
+      ({ model, raw: simRaw, x } = await exactResumeOptions(raw.out));
     } else {
       if (!modelArg) throw new UsageError(`the model is required: irg exact <${MODELS.join("|")}> …`);
       if (typeof raw.network !== "string") throw new UsageError("--network <net.json> is required (train one with irg train --rule decimation)");

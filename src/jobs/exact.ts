@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { lattice } from "../lattice/geometry.js";
 import { rngFor } from "../lattice/rng.js";
 import { loadNetwork } from "../io/network.js";
+import { h5Ready } from "../io/h5.js";
 import { readEnsembleMeta, partialPath } from "../io/ensemble.js";
 import { decimatedMap } from "../irg/decimated.js";
 import { makeMultilevel, multilevelChains, type MultilevelLevel } from "../irg/multilevel.js";
@@ -49,6 +50,7 @@ export function parseLevelSweeps(text: string | undefined, sizes: number): numbe
  * --save-every, --seed, --out).
  */
 export async function runExact(model: string, raw: Record<string, unknown>, x: ExactOptions, session: SessionOptions, resume: boolean, force: boolean): Promise<SimulationResult & { sizes: number[]; acceptance: number[] }> {
+  await h5Ready();
   const d = modelOf(model);
   if (!d.action) throw new UsageError(`exact sampling needs the action of the model; ${d.name} has none`);
   const net = loadNetwork(x.network);
@@ -83,7 +85,8 @@ export async function runExact(model: string, raw: Record<string, unknown>, x: E
 }
 
 /** The options of an exact run stored in its file, for --resume (the physics from the file, as for simulations). */
-export function exactResumeOptions(out: string): { model: string; raw: Record<string, unknown>; x: ExactOptions } {
+export async function exactResumeOptions(out: string): Promise<{ model: string; raw: Record<string, unknown>; x: ExactOptions }> {
+  await h5Ready();
   const path = existsSync(out) ? out : partialPath(out);
   if (!existsSync(path)) throw new UsageError(`cannot resume ${out}: no such file`);
   const meta = readEnsembleMeta(path);
