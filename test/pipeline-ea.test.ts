@@ -49,6 +49,8 @@ test("pipeline ea 4 -> 8 -> 16: files, report, summary; a rerun reuses the ensem
   assert.ok(html.includes("<h2>The overlap rule against itself"));
   assert.match(html, /\[&lt;q²&gt;\] blocked 8 → 4|\[<q²>\] blocked 8 → 4/);
   assert.ok(existsSync(join(out, "mc", "blocked_ea_L8.h5")));
+  assert.ok(html.includes("<h2>The coupling map and the generated systems at the temperature the flow assigns them"));
+  assert.match(r.stdout, /^coupling map L=8 -> 4 \(\[<q\^2>\] matching\): T\* /m);
   assert.ok((html.match(/<svg/g) ?? []).length >= 2 && (html.match(/data:image\/png/g) ?? []).length >= 4);
   // The rerun reuses the ensembles; with one network per temperature.
   const again = irg(...args, "--networks", "per-temperature");

@@ -27,6 +27,7 @@ import { eaLadder, eaStored, eaStoredPath } from "../models/ea-model.js";
 import { crossingsOf, loadCurves, overlapCorrelation, recordEquilibration, sampleSeries, spinGlassRow, type SpinGlassRow } from "./spin-glass.js";
 import { train, type TrainResult } from "./train.js";
 import { blockFile } from "./block.js";
+import { eaFlow, type EaFlow } from "./ea-flow.js";
 
 export interface EaPipelineOptions {
   outDir: string;
@@ -96,7 +97,7 @@ export interface EaPipelineResult {
    * above too much): the crossing of generated and direct curves estimates T*, the rule's fixed point at
    * these sizes, which approaches T_c as L0 grows.
    */
-  rule: { L: number; rows: { T: number; blocked: Estimate; direct: Estimate; gBlocked: Estimate; gDirect: Estimate; z: number }[]; crossings: (Crossing & { label: string })[] } | null;
+  rule: { L: number; rows: { T: number; blocked: Estimate; direct: Estimate; gBlocked: Estimate; gDirect: Estimate; z: number }[]; crossings: (Crossing & { label: string })[]; flow: EaFlow } | null;
   /** The slice z = 0 of the first stored field at the middle temperature of every direct and generated size, for the report. */
   slices: { label: string; L: number; slice: Int8Array | Float32Array }[];
   /** Cost estimate of direct PT at the target size against generation (see costEstimate). */
@@ -282,7 +283,7 @@ function scaling(curves: SizeCurve[]): { eta: EaPipelineResult["eta"]; inverseNu
 }
 
 /** Blocked 2·L0 → L0 against direct L0 (see EaPipelineResult.rule); null without a direct size 2·L0. */
-function ruleFixedPoint(o: EaPipelineOptions, direct: EaPipelineResult["direct"], simDir: string): EaPipelineResult["rule"] {
+function ruleFixedPoint(o: EaPipelineOptions, direct: EaPipelineResult["direct"], simDir: string, generated: EaPipelineResult["generated"]): EaPipelineResult["rule"] {
   const start = direct[0]!, twice = direct.find((d) => d.L === 2 * o.L0);
   if (!twice) return null;
   const blocked = twice.files.map((f) => blockFile(f, join(simDir, `blocked_${basename(f)}`), { force: true, seed: o.seed }).out);
@@ -295,7 +296,9 @@ function ruleFixedPoint(o: EaPipelineOptions, direct: EaPipelineResult["direct"]
   const bc = loadCurves(blocked).get(o.L0), dc = loadCurves(start.files).get(o.L0);
   const c = bc && dc ? crossingsOf(bc, dc) : "";
   const crossings = typeof c === "string" ? [] : c.map((x) => ({ ...x, label: `blocked L = ${twice.L} → ${o.L0} vs direct L = ${o.L0} (the overlap rule's T*)` }));
-  return { L: o.L0, rows, crossings };
+  // The coupling map T → T′ from [⟨q²⟩], and the generated 2·L0 validated at T′ (jobs/ea-flow.ts).
+  const flow = eaFlow(o.L0, start.files, blocked, twice.files, generated.find((g) => g.L === twice.L)?.files ?? []);
+  return { L: o.L0, rows, crossings, flow };
 }
 
 /** The slice z = 0 of the first stored field of a file (none stored: null). */
@@ -390,7 +393,7 @@ export async function runEaPipeline(o: EaPipelineOptions): Promise<EaPipelineRes
     if (typeof c !== "string") crossings.push(...c.map((x) => ({ ...x, label: `generated vs direct, L = ${dc.L}` })));
   }
   const { eta, inverseNu } = genCurves.length >= 2 ? scaling(genCurves) : { eta: [], inverseNu: [] };
-  const rule = ruleFixedPoint(o, direct, simDir);
+  const rule = ruleFixedPoint(o, direct, simDir, generated);
   const cost = costEstimate(o, direct, generateSeconds);
   const slices = [...direct.map((d) => ({ label: `direct L = ${d.L}`, files: d.files })), ...generated.map((g) => ({ label: `generated L = ${g.L}`, files: g.files }))]
     .flatMap(({ label, files }) => {

@@ -41,9 +41,24 @@ export async function eaPipelineBlocks(r: EaPipelineResult): Promise<Block[]> {
       rows: r.rule.rows.map((x) => [x.T.toFixed(4), pm(x.blocked), pm(x.direct), x.z.toFixed(1), pm(x.gBlocked), pm(x.gDirect)]),
       caption: `T* from these curves: ${r.rule.crossings.length ? r.rule.crossings.map((c) => `${c.quantity} ${pm({ value: c.T, error: c.error })}`).join(", ") : "no crossing in the ladder"}.`,
     });
+    const f = r.rule.flow;
+    blocks.push({ kind: "h2", text: "The coupling map and the generated systems at the temperature the flow assigns them" });
+    blocks.push({
+      kind: "p",
+      text: `Matching [<q²>] of the direct L = ${f.L0} fields at T with the blocked L = ${2 * f.L0} fields gives T′(T), the temperature of the ${2 * f.L0}³ system that blocks onto the ${f.L0}³ system at T (the MCRG coupling map). Its fixed point T′ = T is ${f.map.Tstar ? pm(f.map.Tstar) : "outside the ladder"}, and its slope there gives 1/ν = ${f.map.inverseNu ? pm(f.map.inverseNu, 3) : "—"} (Janus 0.390(6)). A generated ${2 * f.L0}³ system made from the ${f.L0}³ fields at T is an inverse-RG step, so it is compared with the direct ${2 * f.L0}³ system at T′ (reweighted from the nearest ladder temperature), not at T; σ includes the error of T′.`,
+    });
+    blocks.push({
+      kind: "table",
+      head: ["T", "T′", "reweighting overlap", "[<q²>] (g − d)/σ", "χ_SG", "g", "ξ/L", "long range"],
+      rows: f.validations.map((v) => [v.T.toFixed(4), pm({ value: v.Tp, error: v.TpError }), v.overlap.toFixed(2), ...["q2", "chi_sg", "g", "xi_l"].map((q) => v.rows.find((x) => x.quantity === q)?.z.toFixed(1) ?? "—"), v.longAgree ? "agree" : "DISAGREE"]),
+      caption: "Generated against direct at the flow's temperature, long range: agree when every quantity is within 2σ. The reweighting overlap is the effective fraction of the direct rows that carry the reweighted estimate (1: none needed).",
+    });
   }
   blocks.push({ kind: "h2", text: "Critical temperature and exponents" });
   const rows: (string | number)[][] = r.crossings.map((c) => [`T_c from ${c.quantity} (${c.label})`, pm({ value: c.T, error: c.error }), pm(JANUS.Tc), Number.isFinite(c.error) && c.error > 0 ? ((c.T - JANUS.Tc.value) / Math.hypot(c.error, JANUS.Tc.error)).toFixed(1) : "—"]);
+  const flowMap = r.rule?.flow.map;
+  if (flowMap?.Tstar) rows.push([`T* of the coupling map ([<q²>] matching, L = ${2 * r.rule!.L} → ${r.rule!.L}; the fixed point at this size)`, pm(flowMap.Tstar), pm(JANUS.Tc), ((flowMap.Tstar.value - JANUS.Tc.value) / Math.hypot(flowMap.Tstar.error, JANUS.Tc.error)).toFixed(1)]);
+  if (flowMap?.inverseNu) rows.push([`1/ν from the slope of the coupling map at T*`, pm(flowMap.inverseNu, 3), pm({ value: 1 / JANUS.nu.value, error: JANUS.nu.error / JANUS.nu.value ** 2 }, 3), ((flowMap.inverseNu.value - 1 / JANUS.nu.value) / Math.hypot(flowMap.inverseNu.error, JANUS.nu.error / JANUS.nu.value ** 2)).toFixed(1)]);
   const near = (xs: { T: number; value: number; error: number }[]): { T: number; value: number; error: number } | undefined => xs.reduce<typeof xs[number] | undefined>((b, x) => (!b || Math.abs(x.T - JANUS.Tc.value) < Math.abs(b.T - JANUS.Tc.value) ? x : b), undefined);
   const eta = near(r.eta), inu = near(r.inverseNu);
   if (eta) rows.push([`η from χ_SG ∝ L^{2−η} over generated L = ${genSizes.join(", ")} at T = ${eta.T.toFixed(4)}`, pm(eta), pm(JANUS.eta), ((eta.value - JANUS.eta.value) / Math.hypot(eta.error, JANUS.eta.error)).toFixed(1)]);
