@@ -45,3 +45,19 @@ test("training: same network with 0, 1 and 2 workers; interrupted training resum
   assert.equal(weights(out), weights(join(dir, "w0.json")));
   assert.equal(existsSync(`${out}.checkpoint.json`), false);
 });
+
+test("train: a second training on the same --out is refused while the first one lives (its checkpoints would interleave)", async () => {
+  await h5Ready();
+  const dir = mkdtempSync(join(tmpdir(), "irg-train-lock-"));
+  const data = join(dir, "i8.h5");
+  await runSimulation("ising", simulateOptions("ising", { L: 8, beta: 0.44, algorithm: "wolff", sweeps: 200, therm: 50, out: data }), { checkpointEvery: 5 }, false, false);
+  const out = join(dir, "net.json");
+  let stop = false;
+  const first = train({ data: [data], model: "ising", out, epochs: 1000, patience: 1000, hidden: 4, kernel: 3, workers: 0, shouldStop: () => stop });
+  await new Promise((r) => setTimeout(r, 200));
+  await assert.rejects(train({ data: [data], model: "ising", out, epochs: 1, hidden: 4, kernel: 3, workers: 0, force: true }), /is being written by another irg run/);
+  stop = true;
+  const r = await first;
+  assert.equal(r.stopped, true);
+  assert.ok(!existsSync(`${out}.lock`), "the lock is released when the training stops");
+});

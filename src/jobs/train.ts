@@ -11,7 +11,7 @@ import { adamInit, adamStep, type AdamState } from "../nn/adam.js";
 import { defaultNetwork, type Network } from "../irg/network.js";
 import { defaultWorkers } from "../cluster/pool.js";
 import { type GradientEngine, inlineEngine, makeShards, threadedEngine } from "./train-shards.js";
-import { openEnsemble } from "../io/ensemble.js";
+import { lockOutput, openEnsemble } from "../io/ensemble.js";
 import { h5Ready } from "../io/h5.js";
 import { writeFileAtomic } from "../io/files.js";
 import { saveNetwork } from "../io/network.js";
@@ -161,6 +161,16 @@ function checkpointPath(out: string): string {
 
 export async function train(o: TrainOptions): Promise<TrainResult> {
   await h5Ready();
+  // One training per network file: two on the same --out would interleave their checkpoints.
+  const unlock = lockOutput(o.out);
+  try {
+    return await trainLocked(o);
+  } finally {
+    unlock();
+  }
+}
+
+async function trainLocked(o: TrainOptions): Promise<TrainResult> {
   const t0 = performance.now();
   const epochs = o.epochs ?? 30, batch = o.batch ?? 32, lr = o.lr ?? 3e-3, patience = o.patience ?? 5, seed = o.seed ?? 1;
   for (const [name, v, min] of [["epochs", epochs, 1], ["batch", batch, 1], ["patience", patience, 1]] as const) {
