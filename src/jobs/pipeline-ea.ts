@@ -102,6 +102,8 @@ export interface EaPipelineResult {
   slices: { label: string; L: number; slice: Int8Array | Float32Array }[];
   /** Cost estimate of direct PT at the target size against generation (see costEstimate). */
   cost: CostEstimate | null;
+  /** Peak resident memory of the process after generation (bytes; the fields stream to their files). */
+  peakRss: number;
   seconds: number;
 }
 
@@ -330,7 +332,7 @@ export async function runEaPipeline(o: EaPipelineOptions): Promise<EaPipelineRes
   mkdirSync(simDir, { recursive: true });
   mkdirSync(genDir, { recursive: true });
   const empty = (direct: EaPipelineResult["direct"], training: TrainResult | null): EaPipelineResult => ({
-    options: o, stopped: true, direct, training, generated: [], generateSeconds: 0, table: [], validations: [], crossings: [], eta: [], inverseNu: [], rule: null, cost: null, slices: [], seconds: (performance.now() - t0) / 1000,
+    options: o, stopped: true, direct, training, generated: [], generateSeconds: 0, table: [], validations: [], crossings: [], eta: [], inverseNu: [], rule: null, cost: null, slices: [], peakRss: process.resourceUsage().maxRSS * 1024, seconds: (performance.now() - t0) / 1000,
   });
   // 1. Direct parallel tempering: the starting size, then the validation sizes.
   const direct: EaPipelineResult["direct"] = [];
@@ -369,6 +371,7 @@ export async function runEaPipeline(o: EaPipelineOptions): Promise<EaPipelineRes
   }));
   const results = (await runPool(jobs, { workers: o.workers ?? undefined, workerUrl: WORKER_URL, shouldStop: o.shouldStop, onProgress: (id, d, t) => o.progress?.(`generate T = ${fileT(o.temperatures[id] ?? 0)}`, d, t) }, runJob)) as GenerateResult[];
   const generateSeconds = (performance.now() - tg) / 1000;
+  const peakRss = process.resourceUsage().maxRSS * 1024;
   const generated = genSizes.map((L) => ({ L, files: results.map((r) => r.files.find((f) => f.L === L)!.path) }));
   // 4. Tables, validation, crossings, finite-size scaling.
   const table = [
@@ -401,5 +404,5 @@ export async function runEaPipeline(o: EaPipelineOptions): Promise<EaPipelineRes
       const s = f ? firstSlice(f) : null;
       return s ? [{ label, ...s }] : [];
     });
-  return { options: o, stopped: false, direct, training, generated, generateSeconds, table, validations, crossings, eta, inverseNu, rule, cost, slices, seconds: (performance.now() - t0) / 1000 };
+  return { options: o, stopped: false, direct, training, generated, generateSeconds, table, validations, crossings, eta, inverseNu, rule, cost, slices, peakRss, seconds: (performance.now() - t0) / 1000 };
 }
