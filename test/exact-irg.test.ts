@@ -204,6 +204,8 @@ test("irg exact: a decimation network from irg train --rule decimation runs the 
   const full = irg(...args, "--out", f("a.h5"));
   assert.equal(full.status, 0, full.stderr);
   assert.match(full.stdout, /exchange acceptance \(this session\): 4->8 [\d.]+%, 8->16 [\d.]+%/);
+  assert.match(full.stdout, /^exchange 8->16 over the file: acceptance [\d.]+%, ESS\/N of the weights [\d.e+-]+$/m);
+  assert.match(full.stdout, /^tau_int \(rounds\) of size 16: energy [\d.]+, magnetization [\d.]+$/m);
   const stopped = irg(...args, "--out", f("b.h5"), "--stop-after", "120");
   assert.equal(stopped.status, 3, stopped.stderr);
   const resumed = irg("exact", "--resume", "--out", f("b.h5"), "--quiet");

@@ -47,6 +47,8 @@ export function registerExact(program: Command): void {
       progress.stop();
       process.stdout.write(`${summaryLine(model, r)}\n`);
       process.stdout.write(`exchange acceptance (this session): ${r.sizes.slice(1).map((L, k) => `${r.sizes[k]}->${L} ${(100 * r.acceptance[k]!).toFixed(1)}%`).join(", ")}\n`);
+      for (const e of r.summary.exchanges) process.stdout.write(`exchange ${e.from}->${e.to} over the file: acceptance ${(100 * e.acceptance).toFixed(2)}%, ESS/N of the weights ${e.essFraction.toExponential(2)}\n`);
+      process.stdout.write(`tau_int (rounds) of size ${r.sizes.at(-1)}: ${Object.entries(r.summary.tauInt).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}\n`);
       if (!r.completed) process.exitCode = interrupt.exitCode();
     } finally {
       progress.stop();

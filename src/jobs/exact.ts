@@ -8,9 +8,10 @@ import { lattice } from "../lattice/geometry.js";
 import { rngFor } from "../lattice/rng.js";
 import { loadNetwork } from "../io/network.js";
 import { h5Ready } from "../io/h5.js";
-import { readEnsembleMeta, partialPath } from "../io/ensemble.js";
+import { openEnsemble, readEnsembleMeta, partialPath } from "../io/ensemble.js";
+import { uwerr } from "../analysis/autocorr.js";
 import { decimatedMap } from "../irg/decimated.js";
-import { makeMultilevel, multilevelChains, type MultilevelLevel } from "../irg/multilevel.js";
+import { essFraction, makeMultilevel, multilevelChains, type MultilevelLevel } from "../irg/multilevel.js";
 import { decimate } from "../rg/majority.js";
 import { UsageError } from "../models/params.js";
 import { DECIMATION, modelOf, modelOfNetwork } from "../models/registry.js";
@@ -49,7 +50,32 @@ export function parseLevelSweeps(text: string | undefined, sizes: number): numbe
  * algorithm of the L0 sampler and of the sizes' own sweeps, --sweeps rounds, --therm rounds, --every,
  * --save-every, --seed, --out).
  */
-export async function runExact(model: string, raw: Record<string, unknown>, x: ExactOptions, session: SessionOptions, resume: boolean, force: boolean): Promise<SimulationResult & { sizes: number[]; acceptance: number[] }> {
+/** Per exchange over the whole file: acceptance, ESS/N of the importance weights; τ_int of the largest size's observables. */
+export interface ExactSummary {
+  exchanges: { from: number; to: number; acceptance: number; essFraction: number }[];
+  tauInt: Record<string, number>;
+}
+
+/** The summary of a complete or stopped exact run, from its file. */
+export function exactSummary(path: string, sizes: number[]): ExactSummary {
+  const r = openEnsemble(path);
+  try {
+    const exchanges = sizes.slice(1).map((L, k) => {
+      const acc = r.series(`accepted_L${L}`), lw = r.series(`logw_L${L}`);
+      return { from: sizes[k]!, to: L, acceptance: acc.reduce((a, v) => a + v, 0) / Math.max(1, acc.length), essFraction: essFraction(Array.from(lw).filter(Number.isFinite)) };
+    });
+    const tauInt: Record<string, number> = {};
+    for (const name of r.meta.observables.filter((o) => !o.startsWith("accepted_") && !o.startsWith("logw_"))) {
+      const s = r.series(name);
+      if (s.length >= 16) tauInt[name] = uwerr(s).tauInt;
+    }
+    return { exchanges, tauInt };
+  } finally {
+    r.close();
+  }
+}
+
+export async function runExact(model: string, raw: Record<string, unknown>, x: ExactOptions, session: SessionOptions, resume: boolean, force: boolean): Promise<SimulationResult & { sizes: number[]; acceptance: number[]; summary: ExactSummary }> {
   await h5Ready();
   const d = modelOf(model);
   if (!d.action) throw new UsageError(`exact sampling needs the action of the model; ${d.name} has none`);
@@ -81,7 +107,7 @@ export async function runExact(model: string, raw: Record<string, unknown>, x: E
     params: { origin: "exact", exact_L0: o0.L, exact_network: x.network, exact_level_sweeps: own.join(","), exact_rule: DECIMATION.description },
     integers: ["exact_L0"],
   });
-  return { ...res, sizes, acceptance: sizes.slice(1).map((_, k) => ml.stats(k + 1).accepted / Math.max(1, ml.stats(k + 1).proposed)) };
+  return { ...res, sizes, acceptance: sizes.slice(1).map((_, k) => ml.stats(k + 1).accepted / Math.max(1, ml.stats(k + 1).proposed)), summary: exactSummary(res.out, sizes) };
 }
 
 /** The options of an exact run stored in its file, for --resume (the physics from the file, as for simulations). */
