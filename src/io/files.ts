@@ -2,7 +2,7 @@
 // manifest or network: the one temporary-file scheme of io/h5.ts (`tempPathFor`, then `commitTemp`).
 // (Ensembles are the exception on purpose: they grow in `<out>.partial` so that a run can resume.)
 
-import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, statfsSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, statfsSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { checkWritable, commitTemp, H5Error, tempPathFor } from "./h5.js";
 
@@ -81,4 +81,24 @@ export function ensureSpace(out: string, bytes: number): void {
     const mib = (x: number): string => `${(x / 2 ** 20).toFixed(1)} MiB`;
     throw new H5Error(`cannot write ${out}: the disk is full (${mib(free)} free on the device of ${dir}, ${mib(bytes + DISK_RESERVE)} needed)`, { file: out, diskFull: true });
   }
+}
+
+// Plain file-system queries and edits for the jobs, so that only src/io touches files.
+
+export function fileExists(path: string): boolean {
+  return existsSync(path);
+}
+
+/** Creates a directory and its parents (no error when it exists). */
+export function makeDir(path: string): void {
+  mkdirSync(path, { recursive: true });
+}
+
+export function readTextFile(path: string): string {
+  return readFileSync(path, "utf8");
+}
+
+/** Removes a file if it exists. */
+export function removeFile(path: string): void {
+  rmSync(path, { force: true });
 }

@@ -2,9 +2,8 @@
 // Swendsen, PRL 42, 859 (1979)): 3D Ising at K_c, pure compatible MC and compatible MC with unconstrained
 // sweeps at every level, against Wolff and Metropolis at the same sizes, in one worker pool.
 
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic, writeReport } from "../io/files.js";
+import { makeDir, writeFileAtomic, writeReport } from "../io/files.js";
 import { h5Ready } from "../io/h5.js";
 import { UsageError } from "../models/params.js";
 import { type Dim, lattice } from "../lattice/geometry.js";
@@ -385,7 +384,7 @@ export async function runCompatibleStudy(o: StudyOptions, hooks: RunHooks & { lo
       file: join(o.outDir, `compatible_${REFINE[o.refineAlgorithm].tag}${o.unconstrained}.h5`), tasks: [11, 12, 13] as [number, number, number],
     }] : []),
   ];
-  mkdirSync(o.outDir, { recursive: true });
+  makeDir(o.outDir);
   const jobs: CompatibleJob[] = [];
   const direct = directJobs(o, sizes, beta, 0);
   // Longest jobs first: the large direct runs, then the chain batches, then the small direct runs.

@@ -8,7 +8,6 @@
 // results do not depend on the number of workers. Block operators for Swendsen's RG matrix (PRL 42, 859
 // (1979)) are measured in the workers, where the configurations are.
 
-import { existsSync, rmSync } from "node:fs";
 import { basename } from "node:path";
 import { type Dim, lattice, type Lattice } from "../lattice/geometry.js";
 import { rngFor } from "../lattice/rng.js";
@@ -29,7 +28,7 @@ import { appendRows, assertWritable, flush, H5Error, h5Ready, closeFile, commitT
 import { currentCommand, provenanceAttrs } from "../io/provenance.js";
 import { int, num, oneOf, parseParams, UsageError, type ParamSpecs } from "../models/params.js";
 import { lockOutput, partialPath } from "../io/ensemble.js";
-import { ensureSpace } from "../io/files.js";
+import { ensureSpace, fileExists, removeFile } from "../io/files.js";
 import { SOFTWARE } from "../version.js";
 import { z } from "zod";
 
@@ -412,8 +411,8 @@ const attrName = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLower
 type FileOptions = Omit<CompatibleOptions, "out" | "workers"> & { recordChains: number };
 
 function openForResume(out: string, partial: string, o: FileOptions): { f: H5File; start: number } {
-  if (!existsSync(partial)) {
-    throw new UsageError(existsSync(out) ? `${out} is already complete; nothing to resume (use --force to start over)` : `cannot resume ${out}: no checkpoint ${partial}; run without --resume`);
+  if (!fileExists(partial)) {
+    throw new UsageError(fileExists(out) ? `${out} is already complete; nothing to resume (use --force to start over)` : `cannot resume ${out}: no checkpoint ${partial}; run without --resume`);
   }
   let f: H5File;
   try {
@@ -463,9 +462,9 @@ function compatibleFileLocked(out: string, o: FileOptions, how: { force: boolean
   if (how.resume) {
     ({ f, start: n } = openForResume(out, partial, o));
   } else {
-    if (existsSync(out) && !how.force) throw new UsageError(`${out} already exists; overwrite it with --force`);
-    if (existsSync(partial) && !how.force) throw new UsageError(`${partial} holds an interrupted run; continue it with --resume or start over with --force`);
-    rmSync(partial, { force: true });
+    if (fileExists(out) && !how.force) throw new UsageError(`${out} already exists; overwrite it with --force`);
+    if (fileExists(partial) && !how.force) throw new UsageError(`${partial} holds an interrupted run; continue it with --resume or start over with --force`);
+    removeFile(partial);
     f = createFile(partial);
     n = 0;
     writeAttrs(f, "/", {
@@ -553,7 +552,7 @@ function compatibleFileLocked(out: string, o: FileOptions, how: { force: boolean
       try {
         close();
       } finally {
-        rmSync(partial, { force: true });
+        removeFile(partial);
       }
     },
   };
@@ -561,7 +560,7 @@ function compatibleFileLocked(out: string, o: FileOptions, how: { force: boolean
 
 /** Where a compatible file of a run split over chains stands: complete, a checkpoint, or nothing yet. */
 export function compatibleFileState(out: string): "complete" | "checkpoint" | "not started" | "unreadable" {
-  const path = existsSync(out) ? out : existsSync(partialPath(out)) ? partialPath(out) : null;
+  const path = fileExists(out) ? out : fileExists(partialPath(out)) ? partialPath(out) : null;
   if (!path) return "not started";
   try {
     const f = openFile(path, "r");
@@ -626,7 +625,7 @@ export function joinCompatibleParts(parts: readonly string[], out: string): void
   } finally {
     if (f) {
       closeFile(f);
-      rmSync(tmp, { force: true });
+      removeFile(tmp);
     }
     for (const h of files) closeFile(h);
   }

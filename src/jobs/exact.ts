@@ -3,7 +3,7 @@
 // run through the simulation's run loop: the ensemble of size L is an exact Markov chain of the model,
 // with checkpoints and resume, and per exchange whether it was accepted and its importance weight.
 
-import { existsSync } from "node:fs";
+import { fileExists } from "../io/files.js";
 import { lattice } from "../lattice/geometry.js";
 import { rngFor } from "../lattice/rng.js";
 import { loadNetwork } from "../io/network.js";
@@ -113,8 +113,8 @@ export async function runExact(model: string, raw: Record<string, unknown>, x: E
 /** The options of an exact run stored in its file, for --resume (the physics from the file, as for simulations). */
 export async function exactResumeOptions(out: string): Promise<{ model: string; raw: Record<string, unknown>; x: ExactOptions }> {
   await h5Ready();
-  const path = existsSync(out) ? out : partialPath(out);
-  if (!existsSync(path)) throw new UsageError(`cannot resume ${out}: no such file`);
+  const path = fileExists(out) ? out : partialPath(out);
+  if (!fileExists(path)) throw new UsageError(`cannot resume ${out}: no such file`);
   const meta = readEnsembleMeta(path);
   if (meta.params.origin !== "exact") throw new UsageError(`${out} is not an irg exact run; resume simulations with irg simulate --resume`);
   const d = modelOf(meta.model);

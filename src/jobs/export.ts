@@ -1,7 +1,6 @@
 // Exporting a trained network to ONNX: load, check that the graph can express it, write atomically.
 
-import { existsSync } from "node:fs";
-import { writeFileAtomic } from "../io/files.js";
+import { fileExists, writeFileAtomic } from "../io/files.js";
 import { loadNetwork } from "../io/network.js";
 import { networkToOnnx, ONNX_INPUT, ONNX_OUTPUT, outputDoc } from "../io/onnx.js";
 import { UsageError } from "../models/params.js";
@@ -29,7 +28,7 @@ function asUsage<T>(fn: () => T): T {
 }
 
 export function exportNetwork(netPath: string, out: string, opts: { force?: boolean } = {}): ExportResult {
-  if (!opts.force && existsSync(out)) throw new UsageError(`${out} already exists; overwrite it with --force`);
+  if (!opts.force && fileExists(out)) throw new UsageError(`${out} already exists; overwrite it with --force`);
   const net = asUsage(() => loadNetwork(netPath));
   const bytes = asUsage(() => networkToOnnx(net));
   asUsage(() => writeFileAtomic(out, bytes));

@@ -2,14 +2,13 @@
 // systems blocked from twice the size, their crossings (critical coupling), the coupling map (ν) and
 // finite-size scaling (γ/ν, β/ν), with jackknife errors. Works for φ⁴ (coupling μ²) and Ising (β).
 
-import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { rngFor } from "../lattice/rng.js";
 import { conjugateSeries, forEachBlocked } from "./block.js";
 import { buildCurves, crossing, CURVE_OBSERVABLES, type CurveObservable, type Curves, type CurveRun, fssSlope, jackknifed, nuFromCouplingMap } from "../analysis/mcrg.js";
 import { type Estimate, uwerr } from "../analysis/stats.js";
 import { openEnsemble, readEnsembleMeta } from "../io/ensemble.js";
-import { checkPlotPath, checkReportPath, writeReport, writeSvg } from "../io/files.js";
+import { checkPlotPath, checkReportPath, readTextFile, writeReport, writeSvg } from "../io/files.js";
 import { h5Ready } from "../io/h5.js";
 import { type CriticalReference } from "../models/model.js";
 import { UsageError } from "../models/params.js";
@@ -34,7 +33,7 @@ export function readManifest(dir: string): ScanManifest {
   const path = join(dir, "scan.json");
   let m: ScanManifest;
   try {
-    m = JSON.parse(readFileSync(path, "utf8")) as ScanManifest;
+    m = JSON.parse(readTextFile(path)) as ScanManifest;
   } catch {
     throw new UsageError(`cannot read ${path}: run irg scan with --out-dir ${dir} first`);
   }

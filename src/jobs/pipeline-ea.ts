@@ -7,11 +7,10 @@
 // temperatures; what distinguishes them is the starting overlap fields, and the crossing of generated and
 // direct curves at the same size is the estimate of T_c (the seed's Fig. 3 with T in place of the coupling).
 
-import { existsSync, mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { runPool, type Job } from "../cluster/pool.js";
 import { openEnsemble, readEnsembleMeta } from "../io/ensemble.js";
-import { writeReport } from "../io/files.js";
+import { fileExists, makeDir, writeReport } from "../io/files.js";
 import { h5Ready } from "../io/h5.js";
 import { lattice } from "../lattice/geometry.js";
 import { makeEaMultispinSampler } from "../mc/ea-multispin-sampler.js";
@@ -180,7 +179,7 @@ async function simulateSize(o: EaPipelineOptions, L: number, samples: number, sw
   const files = eaStored(opts).map((k) => eaStoredPath(opts, k));
   // An earlier run in the same directory must be the same study (ladder, samples, seed), or nothing is reused.
   for (const existing of [out, `${out}.partial`]) {
-    if (!existsSync(existing)) continue;
+    if (!fileExists(existing)) continue;
     const p = readEnsembleMeta(existing).params;
     const want = { betas: eaLadder(opts).betas.join(","), samples: samples, seed: o.seed };
     const have = { betas: String(p.betas), samples: Number(p.samples), seed: Number(p.seed) };
@@ -189,14 +188,14 @@ async function simulateSize(o: EaPipelineOptions, L: number, samples: number, sw
     }
   }
   const byT = (fs: string[]): string[] => [...fs].sort((a, b) => 1 / Number(readEnsembleMeta(a).params.beta) - 1 / Number(readEnsembleMeta(b).params.beta));
-  const complete = files.every((f) => existsSync(f) && readEnsembleMeta(f).complete);
+  const complete = files.every((f) => fileExists(f) && readEnsembleMeta(f).complete);
   if (complete) {
     o.log?.(`L = ${L}: found complete ensembles in ${dir}`);
     const sorted = byT(files);
     // Judged again (and recorded): the criterion may have changed since the files were written.
     return { L, files: sorted, equilibrated: sorted.map((f) => recordEquilibration(f, sorted.length).equilibrated), seconds: 0, completed: true };
   }
-  const resume = existsSync(out) || existsSync(`${out}.partial`);
+  const resume = fileExists(out) || fileExists(`${out}.partial`);
   o.log?.(`L = ${L}: parallel tempering of ${samples} samples over ${o.temperatures.length} temperatures (${therm} + ${sweeps} sweeps)${resume ? ", resumed" : ""}`);
   const r = await runSimulation("ea", opts, { checkpointEvery: 5, shouldStop: o.shouldStop, progress: (d, t) => o.progress?.(`ea L=${L}`, d, t) }, resume, !resume);
   const sorted = byT(files);
@@ -329,8 +328,8 @@ export async function runEaPipeline(o: EaPipelineOptions): Promise<EaPipelineRes
   const t0 = performance.now();
   const genSizes = eaPipelineSizes(o);
   const simDir = join(o.outDir, "mc"), genDir = join(o.outDir, "generated");
-  mkdirSync(simDir, { recursive: true });
-  mkdirSync(genDir, { recursive: true });
+  makeDir(simDir);
+  makeDir(genDir);
   const empty = (direct: EaPipelineResult["direct"], training: TrainResult | null): EaPipelineResult => ({
     options: o, stopped: true, direct, training, generated: [], generateSeconds: 0, table: [], validations: [], crossings: [], eta: [], inverseNu: [], rule: null, cost: null, slices: [], peakRss: process.resourceUsage().maxRSS * 1024, seconds: (performance.now() - t0) / 1000,
   });

@@ -3,11 +3,10 @@
 // the sizes where that is affordable, validate, locate the critical coupling from the crossing of
 // generated and direct ⟨|m|⟩ curves (seed Fig. 3), and extract exponents by finite-size scaling.
 
-import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { runPool, type Job } from "../cluster/pool.js";
 import { openEnsemble, readEnsembleMeta } from "../io/ensemble.js";
-import { writeReport } from "../io/files.js";
+import { fileExists, makeDir, removeFile, writeReport } from "../io/files.js";
 import { h5Ready } from "../io/h5.js";
 import { buildCurves, crossing, type Curves, fssSlope, jackknifed } from "../analysis/mcrg.js";
 import { type Estimate, uwerr } from "../analysis/stats.js";
@@ -188,7 +187,7 @@ async function timeSweeps(o: PipelineOptions, L: number, c: number, out: string)
     ...o.params, L, [couplingName(o.model)]: c, out, task: 999, seed: o.seed, therm, sweeps, saveEvery: sweeps, algorithm: directAlgorithm(o.model),
   });
   const r = (await runJob({ id: 0, kind: "simulate", params: { model: o.model, options, force: true, resume: false } }, { progress: () => {}, shouldStop: () => false })) as SimulationResult;
-  rmSync(out, { force: true });
+  removeFile(out);
   return r.seconds / (sweeps + therm);
 }
 
@@ -238,10 +237,10 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const t0 = performance.now();
   const say = o.log ?? (() => {});
   const sizes = pipelineSizes(o);
-  mkdirSync(o.outDir, { recursive: true });
+  makeDir(o.outDir);
   const simDir = join(o.outDir, "mc"), genDir = join(o.outDir, "generated");
-  mkdirSync(simDir, { recursive: true });
-  mkdirSync(genDir, { recursive: true });
+  makeDir(simDir);
+  makeDir(genDir);
   const coupling = couplingName(o.model);
   // The central coupling: refinement, and the fallback for the critical one.
   const central = o.couplings[Math.floor(o.couplings.length / 2)]!;
@@ -253,7 +252,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     for (const c of o.couplings) {
       const out = file(simDir, o.model, L, c);
       const t = task++;
-      if (existsSync(out) && readEnsembleMeta(out).complete) continue;
+      if (fileExists(out) && readEnsembleMeta(out).complete) continue;
       const options = simulateOptions(o.model, {
         ...o.params, L, [coupling]: c, out, task: t, seed: o.seed, therm: o.therm, sweeps: L === o.L0 ? o.sweeps : o.directSweeps,
         saveEvery: L === o.L0 ? o.saveEvery : directSaveEvery(o), algorithm: directAlgorithm(o.model),

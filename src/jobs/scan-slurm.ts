@@ -4,11 +4,10 @@
 // Carlo one task per batch of chains, the batches joined into the file of one run afterwards (`--collect`). What each task did is read back from its files, its
 // exit record and the scheduler's queue (`squeue`), and only the unfinished tasks are resubmitted.
 
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { arrayScript, queueStates, submit } from "../cluster/slurm.js";
-import { writeFileAtomic } from "../io/files.js";
+import { fileExists, makeDir, readTextFile, writeFileAtomic } from "../io/files.js";
 import { partialPath, readEnsembleMeta } from "../io/ensemble.js";
 import { mergeChainParts } from "../io/merge.js";
 import { h5Ready } from "../io/h5.js";
@@ -81,7 +80,7 @@ const CLI_MAIN = fileURLToPath(new URL("../cli/main.js", import.meta.url));
 
 /** Writes the plan (keeping the job ids of earlier submissions) and, for `todo`, the array script. */
 function writePlanAndScript(dir: string, plan: ScanPlan, todo: number[], o: SlurmOptions): SlurmWritten | undefined {
-  const earlier = existsSync(join(dir, PLAN)) ? tryReadPlan(dir)?.jobs : undefined;
+  const earlier = fileExists(join(dir, PLAN)) ? tryReadPlan(dir)?.jobs : undefined;
   plan.jobs = earlier ?? [];
   writeFileAtomic(join(dir, PLAN), JSON.stringify(plan, null, 1));
   if (todo.length === 0) return undefined;
@@ -130,7 +129,7 @@ export function slurmSamples(dir: string, model: string, sizes: { L: number; fil
     }
     joins.push({ L: s.L, file: basename(s.file), options: { ...s.options, out: basename(s.file) }, tasks: tasks.length > 1 ? tasks : [] });
   }
-  if (points.length > sizes.length) mkdirSync(join(dir, "parts"), { recursive: true });
+  if (points.length > sizes.length) makeDir(join(dir, "parts"));
   const plan: ScanPlan = { model, points, joins: joins.filter((j) => j.tasks.length > 0) };
   const todo = points.map((_, k) => k).filter((k) => !joinedDone(dir, plan, k) && !fileComplete(join(dir, points[k]!.file)));
   return writePlanAndScript(dir, plan, todo, o);
@@ -138,7 +137,7 @@ export function slurmSamples(dir: string, model: string, sizes: { L: number; fil
 
 function fileState(file: string, kind: TaskKind = "simulate"): "complete" | "checkpoint" | "not started" | "unreadable" {
   if (kind === "compatible") return compatibleFileState(file);
-  const path = existsSync(file) ? file : existsSync(partialPath(file)) ? partialPath(file) : null;
+  const path = fileExists(file) ? file : fileExists(partialPath(file)) ? partialPath(file) : null;
   if (!path) return "not started";
   try {
     return readEnsembleMeta(path).complete ? "complete" : "checkpoint";
@@ -159,7 +158,7 @@ function joinedDone(dir: string, plan: ScanPlan, k: number): boolean {
 
 function tryReadPlan(dir: string): ScanPlan | null {
   try {
-    return JSON.parse(readFileSync(join(dir, PLAN), "utf8")) as ScanPlan;
+    return JSON.parse(readTextFile(join(dir, PLAN))) as ScanPlan;
   } catch {
     return null;
   }
@@ -167,7 +166,7 @@ function tryReadPlan(dir: string): ScanPlan | null {
 
 export function readPlan(dir: string): ScanPlan {
   const path = join(dir, PLAN);
-  if (!existsSync(path)) throw new UsageError(`${dir} holds no SLURM plan (${PLAN}): write one first with the run's command and --slurm`);
+  if (!fileExists(path)) throw new UsageError(`${dir} holds no SLURM plan (${PLAN}): write one first with the run's command and --slurm`);
   const plan = tryReadPlan(dir);
   if (!plan || !Array.isArray(plan.points)) throw new UsageError(`${path} is not a SLURM plan of irg; write it again with the run's command and --slurm`);
   return plan;
@@ -188,13 +187,13 @@ export async function runScanTask(dir: string, index: number, session: SessionOp
   if (!point) throw new UsageError(`--index ${index} is not a task of ${join(dir, PLAN)} (0 … ${plan.points.length - 1})`);
   const file = join(dir, point.file);
   if (fileComplete(file, point.kind) || joinedDone(dir, plan, index)) return null;
-  mkdirSync(dirname(file), { recursive: true });
+  makeDir(dirname(file));
   if (point.kind === "compatible") {
     const o = point.options as CompatibleOptions;
-    const r = await runCompatible({ ...o, out: file, workers: 0 }, { force: false, resume: existsSync(partialPath(file)) }, { progress: session.progress, shouldStop: session.shouldStop });
+    const r = await runCompatible({ ...o, out: file, workers: 0 }, { force: false, resume: fileExists(partialPath(file)) }, { progress: session.progress, shouldStop: session.shouldStop });
     return { out: file, completed: r.completed, progress: `${r.written} of ${o.chains} chains` };
   }
-  const resume = existsSync(file) || existsSync(partialPath(file));
+  const resume = fileExists(file) || fileExists(partialPath(file));
   const r = await runSimulation(plan.model, { ...(point.options as SimulateOptions), out: file }, session, resume, false);
   return { out: file, completed: r.completed, progress: `${r.sweepsDone} of ${r.totalSweeps} sweeps` };
 }
@@ -238,14 +237,14 @@ export interface TaskRecord {
 }
 
 export function recordTask(dir: string, rec: Omit<TaskRecord, "at" | "job">): void {
-  mkdirSync(join(dir, TASKS), { recursive: true });
+  makeDir(join(dir, TASKS));
   const job = process.env.SLURM_ARRAY_JOB_ID ? `${process.env.SLURM_ARRAY_JOB_ID}_${process.env.SLURM_ARRAY_TASK_ID ?? rec.index}` : undefined;
   writeFileAtomic(join(dir, TASKS, `${rec.index}.json`), JSON.stringify({ ...rec, ...(job ? { job } : {}), at: new Date().toISOString() }));
 }
 
 function readRecord(dir: string, index: number): TaskRecord | null {
   try {
-    return JSON.parse(readFileSync(join(dir, TASKS, `${index}.json`), "utf8")) as TaskRecord;
+    return JSON.parse(readTextFile(join(dir, TASKS, `${index}.json`))) as TaskRecord;
   } catch {
     return null;
   }
@@ -378,7 +377,7 @@ export function slurmCompatible(o: CompatibleOptions, batch: number, so: SlurmOp
   if (!(Number.isInteger(batch) && batch >= 1)) throw new UsageError(`--batch must be a positive integer, got ${String(batch)}`);
   if ((o.firstChain ?? 0) !== 0) throw new UsageError("--first-chain is chosen per task by --slurm; leave it out");
   const dir = compatiblePlanDir(o.out);
-  mkdirSync(join(dir, "parts"), { recursive: true });
+  makeDir(join(dir, "parts"));
   const stem = basename(o.out, ".h5");
   const points: PlanTask[] = [];
   for (let first = 0; first < o.chains; first += batch) {

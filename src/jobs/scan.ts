@@ -3,10 +3,9 @@
 // quenched disorder, one parallel-tempering run per size whose ladder covers the temperatures.
 // Rerunning the same scan skips finished points and resumes interrupted ones.
 
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { runPool, defaultWorkers, type Job } from "../cluster/pool.js";
-import { writeFileAtomic } from "../io/files.js";
+import { fileExists, makeDir, readTextFile, writeFileAtomic } from "../io/files.js";
 import { partialPath, readEnsembleMeta } from "../io/ensemble.js";
 import { h5Ready } from "../io/h5.js";
 import { UsageError } from "../models/params.js";
@@ -71,7 +70,7 @@ export interface ScanResult {
  * a rerun must not report "complete" for runs that are not the ones asked for.
  */
 function sameRun(model: string, file: string, o: SimulateOptions): void {
-  const path = existsSync(file) ? file : existsSync(partialPath(file)) ? partialPath(file) : null;
+  const path = fileExists(file) ? file : fileExists(partialPath(file)) ? partialPath(file) : null;
   if (!path) return;
   let stored: Record<string, string | number | boolean>;
   try {
@@ -92,10 +91,10 @@ function sameRun(model: string, file: string, o: SimulateOptions): void {
 /** The manifest of an earlier scan of the same model in `dir`, if any (another model's is refused). */
 function readEarlierManifest(dir: string, model: string): { points: { L: number; value: number; file: string; task: number }[] } | null {
   const path = join(dir, "scan.json");
-  if (!existsSync(path)) return null;
+  if (!fileExists(path)) return null;
   let m: { model?: string; points?: { L: number; value: number; file: string; task: number }[] };
   try {
-    m = JSON.parse(readFileSync(path, "utf8")) as typeof m;
+    m = JSON.parse(readTextFile(path)) as typeof m;
   } catch {
     throw new UsageError(`${path} is not a scan manifest; scan into another --out-dir`);
   }
@@ -145,13 +144,13 @@ async function gridScan(model: string, raw: Record<string, unknown>, hooks: Scan
       points.push({ L, value, file, task });
       plans.push({ file, options });
       if (raw.force !== true) sameRun(model, file, options);
-      const done = existsSync(file) && readEnsembleMeta(file).complete;
+      const done = fileExists(file) && readEnsembleMeta(file).complete;
       if (done && raw.force !== true) continue;
-      const resume = !done && (existsSync(file) || existsSync(partialPath(file)));
+      const resume = !done && (fileExists(file) || fileExists(partialPath(file)));
       jobs.push({ id: jobs.length, kind: "simulate", params: { model, options, force: raw.force === true, resume } });
     }
   }
-  mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   // Points of earlier scans into this directory stay in the manifest (a new coupling adds to them).
   const known = new Set(points.map((p) => p.file));
   const allPoints = [...(earlier?.points ?? []).filter((p) => !known.has(p.file)), ...points].sort((a, b) => a.L - b.L || a.value - b.value);
@@ -199,23 +198,23 @@ async function sizeScan(model: string, raw: Record<string, unknown>, hooks: Scan
     const file = join(dir, `${model}_L${L}.h5`);
     return { L, file, options: simulateOptions(model, { ...raw, L, out: file, storeBetas: raw.storeBetas ?? "all" }) };
   });
-  mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   const manifest = { model, sizes, ladder: String(modelOf(model).attributes?.(points[0]!.options).betas ?? ""), seed: points[0]!.options.seed, files: points.map((p) => p.file) };
   writeFileAtomic(join(dir, "scan.json"), JSON.stringify(manifest, null, 2));
   if (raw.slurm === true) {
     const batch = raw.batch === undefined ? undefined : Number(raw.batch);
     const slurm = slurmSamples(dir, model, points, batch, slurmOptions(raw));
-    const complete = points.filter((p) => existsSync(p.file) && readEnsembleMeta(p.file).complete).length;
+    const complete = points.filter((p) => fileExists(p.file) && readEnsembleMeta(p.file).complete).length;
     return { dir, runs: 0, completed: 0, points: points.length, complete, ...(slurm ? { slurm } : {}) };
   }
   let done = 0, runs = 0, completed = 0;
   for (const p of points) {
-    const complete = existsSync(p.file) && readEnsembleMeta(p.file).complete;
+    const complete = fileExists(p.file) && readEnsembleMeta(p.file).complete;
     if (complete && raw.force !== true) {
       done++;
       continue;
     }
-    const resume = !complete && (existsSync(p.file) || existsSync(partialPath(p.file)));
+    const resume = !complete && (fileExists(p.file) || fileExists(partialPath(p.file)));
     const progress = hooks.sizeProgress?.(`${model} L=${p.L} (${done + 1}/${points.length})`);
     try {
       runs++;

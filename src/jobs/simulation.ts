@@ -1,11 +1,11 @@
 // A simulation job: validated parameters → sampler → run loop → HDF5 ensemble, with stops that
 // checkpoint and resumes that continue bit-for-bit. The CLI and the worker pool both run it.
 
+import { fileExists } from "../io/files.js";
 import { rngFor } from "../lattice/rng.js";
 import { type Chains } from "../mc/chains.js";
 import { type Checkpoint, checkPlan, plannedMeasurements, runChains, type RunPlan } from "../mc/run.js";
 import { z } from "zod";
-import { existsSync } from "node:fs";
 import { createEnsemble, type EnsembleWriter, fanOutWriter, hasCheckpoint, partialPath, readEnsembleMeta, resumeEnsemble, type EnsembleMeta } from "../io/ensemble.js";
 import { H5Error, h5Ready } from "../io/h5.js";
 import { int, integerKeys, num, parseParams, physicsParams, UsageError, type ParamSpecs } from "../models/params.js";
@@ -127,7 +127,7 @@ export interface SimulationResult {
 export async function runSimulation(model: string, o: SimulateOptions, session: SessionOptions, resume: boolean, force: boolean): Promise<SimulationResult> {
   await h5Ready();
   const d = modelOf(model);
-  if (resume && !existsSync(o.out) && !hasCheckpoint(partialPath(o.out))) {
+  if (resume && !fileExists(o.out) && !hasCheckpoint(partialPath(o.out))) {
     // Killed before its first checkpoint: nothing was lost but the start, so the run starts again.
     resume = false;
     force = true;
@@ -212,7 +212,7 @@ async function runWith(d: ModelDescriptor, o: SimulateOptions, chains: Chains<Co
     if (e instanceof H5Error && e.diskFull) {
       // The checkpoints written before the disk filled up stand: keep them for --resume.
       writer.abort({ keepCheckpoint: true });
-      const kept = existsSync(partialPath(o.out)) ? `the last checkpoint is kept in ${partialPath(o.out)}: free space, then continue with irg simulate ${d.name} --resume --out ${o.out}` : "no checkpoint had been written: free space and start the run again";
+      const kept = fileExists(partialPath(o.out)) ? `the last checkpoint is kept in ${partialPath(o.out)}: free space, then continue with irg simulate ${d.name} --resume --out ${o.out}` : "no checkpoint had been written: free space and start the run again";
       throw new H5Error(`${e.message}; ${kept}`, { file: e.file, diskFull: true });
     }
     writer.abort();
@@ -232,7 +232,7 @@ export async function simulateCommandOptions(model: string, raw: Record<string, 
 export function resumedOptions(model: string, raw: Record<string, unknown>): SimulateOptions {
   const out = String(raw.out), partial = partialPath(out);
   // A run killed hard (SIGKILL, a node failure) leaves only <out>.partial: resume from it under the final name.
-  const fromPartial = !existsSync(out) && existsSync(partial);
+  const fromPartial = !fileExists(out) && fileExists(partial);
   let meta: ReturnType<typeof readEnsembleMeta>;
   try {
     meta = readEnsembleMeta(fromPartial ? partial : out);

@@ -2,7 +2,6 @@
 // negative log-likelihood per site, random lattice symmetries as augmentation, early stopping on a
 // validation set, and a checkpoint after every epoch from which training resumes bit-for-bit.
 
-import { existsSync, readFileSync, rmSync } from "node:fs";
 import { lattice } from "../lattice/geometry.js";
 import { rngFor } from "../lattice/rng.js";
 import { type NetworkModel } from "../irg/generator.js";
@@ -13,7 +12,7 @@ import { defaultWorkers } from "../cluster/pool.js";
 import { type GradientEngine, inlineEngine, makeShards, threadedEngine } from "./train-shards.js";
 import { lockOutput, openEnsemble } from "../io/ensemble.js";
 import { h5Ready } from "../io/h5.js";
-import { writeFileAtomic } from "../io/files.js";
+import { fileExists, readTextFile, removeFile, writeFileAtomic } from "../io/files.js";
 import { saveNetwork } from "../io/network.js";
 import { files, flag, int, num, type ParamSpecs, parseParams, UsageError } from "../models/params.js";
 import { z } from "zod";
@@ -177,7 +176,7 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
     if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
   }
   if (!(lr > 0)) throw new UsageError(`--lr must be > 0, got ${lr}`);
-  if (existsSync(o.out) && !o.force) throw new UsageError(`${o.out} already exists; use --force to overwrite it`);
+  if (fileExists(o.out) && !o.force) throw new UsageError(`${o.out} already exists; use --force to overwrite it`);
   const support = modelOfNetwork(o.model).network!;
   const set = loadPairs(o.data, o.model, seed, o.maxPairs, o.rule);
   const net: Network = defaultNetwork({ dim: set.dim, model: o.model, head: support.head(set.params, { components: o.components }), inputStates: support.inputStates?.(set.params), hidden: o.hidden, kernel: o.kernel }, seed);
@@ -194,8 +193,8 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
   let best = net.params.slice(), bestLoss = Infinity, bestEpoch = 0, bad = 0, start = 0;
   const validation: number[] = [], trainingLoss: number[] = [];
   const cpPath = checkpointPath(o.out);
-  if (existsSync(cpPath) && !o.force) {
-    const cp = JSON.parse(readFileSync(cpPath, "utf8")) as TrainCheckpoint;
+  if (fileExists(cpPath) && !o.force) {
+    const cp = JSON.parse(readTextFile(cpPath)) as TrainCheckpoint;
     if (cp.settings !== settings) throw new UsageError(`${cpPath} belongs to a training with other settings; remove it or use --force`);
     net.params.set(cp.params);
     best = Float32Array.from(cp.best);
@@ -262,6 +261,6 @@ async function trainLocked(o: TrainOptions): Promise<TrainResult> {
     validation_nll_per_site: bestLoss, batch, lr, seed, input_scale: net.inputScale, date: new Date().toISOString(),
   };
   saveNetwork(o.out, net, SOFTWARE);
-  rmSync(cpPath, { force: true });
+  removeFile(cpPath);
   return result;
 }
