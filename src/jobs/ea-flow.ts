@@ -25,7 +25,22 @@ export interface EaFlow {
   L0: number;
   T: number[];
   map: FlowMap;
+  /** η from χ_SG(2L0)/χ_SG(L0) = 2^{2−η} at the map's fixed point T* (the quotient method), direct sizes. */
+  eta?: { value: number; error: number };
   validations: FlowValidation[];
+}
+
+/** Linear interpolation of a quantity of curve points (sorted by T) at t, with its error (no extrapolation). */
+function at(points: { T: number; est: Record<string, Estimate> }[], q: string, t: number): { value: number; error: number } | null {
+  for (let j = 0; j + 1 < points.length; j++) {
+    const a = points[j]!, b = points[j + 1]!;
+    if (t < a.T || t > b.T) continue;
+    const f = (t - a.T) / (b.T - a.T);
+    const x = a.est[q], y = b.est[q];
+    if (!x || !y) return null;
+    return { value: (1 - f) * x.value + f * y.value, error: Math.hypot((1 - f) * x.error, f * y.error) };
+  }
+  return null;
 }
 
 function estimatesOf(path: string, beta?: number): { T: number; L: number; est: Record<string, Estimate>; overlap: number } {
@@ -71,5 +86,17 @@ export function eaFlow(L0: number, directL0: string[], blocked: string[], direct
     });
     validations.push({ L: gen.L, T: gen.T, Tp, TpError: map.TpError[k]!, overlap: dir.overlap, rows, longAgree: rows.every((x) => Math.abs(x.z) < 2) });
   }
-  return { L0, T, map, validations: validations.sort((a, b) => a.T - b.T) };
+  let eta: EaFlow["eta"];
+  if (map.Tstar && direct.length >= 2) {
+    const small = at(d, "chi_sg", map.Tstar.value), large = at(direct, "chi_sg", map.Tstar.value);
+    if (small && large && small.value > 0 && large.value > 0) {
+      // σ: the two curves' errors, and T*'s through the slope of ln(χ_2L/χ_L) in T.
+      const h = 1e-3;
+      const lr = (t: number): number => Math.log(at(direct, "chi_sg", t)?.value ?? Number.NaN) - Math.log(at(d, "chi_sg", t)?.value ?? Number.NaN);
+      const slope = (lr(map.Tstar.value + h) - lr(map.Tstar.value - h)) / (2 * h);
+      const e = Math.hypot(small.error / small.value, large.error / large.value, Number.isFinite(slope) ? slope * map.Tstar.error : 0) / Math.LN2;
+      eta = { value: 2 - Math.log2(large.value / small.value), error: e };
+    }
+  }
+  return { L0, T, map, ...(eta ? { eta } : {}), validations: validations.sort((a, b) => a.T - b.T) };
 }

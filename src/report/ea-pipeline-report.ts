@@ -58,6 +58,8 @@ export async function eaPipelineBlocks(r: EaPipelineResult): Promise<Block[]> {
   const rows: (string | number)[][] = r.crossings.map((c) => [`T_c from ${c.quantity} (${c.label})`, pm({ value: c.T, error: c.error }), pm(JANUS.Tc), Number.isFinite(c.error) && c.error > 0 ? ((c.T - JANUS.Tc.value) / Math.hypot(c.error, JANUS.Tc.error)).toFixed(1) : "—"]);
   const flowMap = r.rule?.flow.map;
   if (flowMap?.Tstar) rows.push([`T* of the coupling map ([<q²>] matching, L = ${2 * r.rule!.L} → ${r.rule!.L}; the fixed point at this size)`, pm(flowMap.Tstar), pm(JANUS.Tc), ((flowMap.Tstar.value - JANUS.Tc.value) / Math.hypot(flowMap.Tstar.error, JANUS.Tc.error)).toFixed(1)]);
+  const flowEta = r.rule?.flow.eta;
+  if (flowEta) rows.push([`η from χ_SG(${2 * r.rule!.L})/χ_SG(${r.rule!.L}) = 2^{2−η} at T* (direct sizes, quotient method)`, pm(flowEta, 3), pm(JANUS.eta, 3), ((flowEta.value - JANUS.eta.value) / Math.hypot(flowEta.error, JANUS.eta.error)).toFixed(1)]);
   if (flowMap?.inverseNu) rows.push([`1/ν from the slope of the coupling map at T*`, pm(flowMap.inverseNu, 3), pm({ value: 1 / JANUS.nu.value, error: JANUS.nu.error / JANUS.nu.value ** 2 }, 3), ((flowMap.inverseNu.value - 1 / JANUS.nu.value) / Math.hypot(flowMap.inverseNu.error, JANUS.nu.error / JANUS.nu.value ** 2)).toFixed(1)]);
   const near = (xs: { T: number; value: number; error: number }[]): { T: number; value: number; error: number } | undefined => xs.reduce<typeof xs[number] | undefined>((b, x) => (!b || Math.abs(x.T - JANUS.Tc.value) < Math.abs(b.T - JANUS.Tc.value) ? x : b), undefined);
   const eta = near(r.eta), inu = near(r.inverseNu);
