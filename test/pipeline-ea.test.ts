@@ -51,6 +51,7 @@ test("pipeline ea 4 -> 8 -> 16: files, report, summary; a rerun reuses the ensem
   assert.ok(existsSync(join(out, "mc", "blocked_ea_L8.h5")));
   assert.ok(html.includes("<h2>The coupling map and the generated systems at the temperature the flow assigns them"));
   assert.match(html, /peak resident memory of the whole run \d+ MiB/);
+  assert.match(html, /The larger start --L0 8 .* needs direct PT of \d+ samples at L = 8 and \d+ at 16 with 10 round trips each: about [\d.]+ (s|min|h)/);
   assert.match(r.stdout, /^coupling map L=8 -> 4 \(\[<q\^2>\] matching\): T\* /m);
   assert.ok((html.match(/<svg/g) ?? []).length >= 2 && (html.match(/data:image\/png/g) ?? []).length >= 4);
   // The rerun reuses the ensembles; with one network per temperature.

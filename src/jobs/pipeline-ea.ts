@@ -122,6 +122,12 @@ export interface CostEstimate {
   target: number;
   directSecondsPerSample: number;
   generatedSecondsPerField: number;
+  /**
+   * The larger start offered against the corrections of L0: direct PT at 2·L0 (training) and 4·L0
+   * (validation) with this run's samples, sweeps per sample scaled from the round trips like the target's
+   * (10 round trips), on one core: seconds, an estimate.
+   */
+  largerStart: { L0: number; seconds: number };
 }
 
 /** Mean sweeps per ladder round trip of one copy, from a file's cumulative round trips. */
@@ -156,7 +162,9 @@ function costEstimate(o: EaPipelineOptions, direct: EaPipelineResult["direct"], 
   const nsPerSampleSpin = ((performance.now() - t0) * 1e6) / (n * 128 * 2 * T * lat.V);
   const sweeps = 10 * b.sweeps * (o.target / b.L) ** z;
   const directSecondsPerSample = sweeps * nsPerSampleSpin * 1e-9 * 2 * T * o.target ** o.dim;
-  return { roundTrip, z, nsPerSampleSpin, target: o.target, directSecondsPerSample, generatedSecondsPerField: generateSeconds / Math.max(1, o.genLimit * T) };
+  const perSample = (L: number): number => 10 * b.sweeps * (L / b.L) ** z * nsPerSampleSpin * 1e-9 * 2 * T * L ** o.dim;
+  const largerStart = { L0: 2 * o.L0, seconds: o.samples * perSample(2 * o.L0) + o.directSamples * perSample(4 * o.L0) };
+  return { roundTrip, z, nsPerSampleSpin, target: o.target, directSecondsPerSample, generatedSecondsPerField: generateSeconds / Math.max(1, o.genLimit * T), largerStart };
 }
 
 /** Checks the sizes; returns the generated sizes. */
