@@ -53,6 +53,20 @@ export async function eaPipelineBlocks(r: EaPipelineResult): Promise<Block[]> {
       rows: f.validations.map((v) => [v.T.toFixed(4), pm({ value: v.Tp, error: v.TpError }), v.overlap.toFixed(2), ...["q2", "chi_sg", "g", "xi_l"].map((q) => v.rows.find((x) => x.quantity === q)?.z.toFixed(1) ?? "—"), v.longAgree ? "agree" : "DISAGREE"]),
       caption: "Generated against direct at the flow's temperature, long range: agree when every quantity is within 2σ. The reweighting overlap is the effective fraction of the direct rows that carry the reweighted estimate (1: none needed).",
     });
+    const L2 = 2 * f.L0;
+    const directCurve: Point[] = r.table.filter((x) => x.kind === "direct" && x.L === L2 && x.estimates.q2).map((x) => ({ series: `direct L=${L2} at T`, x: x.T, y: x.estimates.q2!.value, err: x.estimates.q2!.error }));
+    const genPoints: Point[] = f.validations.flatMap((v) => {
+      const q = v.rows.find((x) => x.quantity === "q2");
+      return q ? [{ series: `generated L=${L2} placed at T′`, x: v.Tp, y: q.generated.value, err: q.generated.error }, { series: `generated L=${L2} placed at T`, x: v.T, y: q.generated.value, err: q.generated.error }] : [];
+    });
+    if (directCurve.length && genPoints.length) {
+      blocks.push({ kind: "svg", svg: await renderSvg(linePlotSpec({ title: `[<q²>] at L = ${L2}: generated systems at the flow's temperature`, lines: directCurve, points: genPoints, xLabel: "T", yLabel: "[<q²>]" })), caption: `The generated ${L2}³ systems fall on the direct curve when placed at T′, not at the T of the fields they were generated from.` });
+    }
+    const mapLines: Point[] = [
+      ...f.T.flatMap((t, k) => (Number.isFinite(f.map.Tp[k]!) ? [{ series: "T′(T)", x: t, y: f.map.Tp[k]!, err: f.map.TpError[k]! }] : [])),
+      ...f.T.map((t) => ({ series: "T′ = T", x: t, y: t })),
+    ];
+    blocks.push({ kind: "svg", svg: await renderSvg(linePlotSpec({ title: `The coupling map L = ${L2} → ${f.L0}`, lines: mapLines, xLabel: "T", yLabel: "T′", rules: [{ x: JANUS.Tc.value, label: "Janus T_c" }] })), caption: "T′(T) from [<q²>] matching; it crosses the diagonal at the fixed point T*, and its slope there is 2^{−1/ν}." });
   }
   blocks.push({ kind: "h2", text: "Critical temperature and exponents" });
   const rows: (string | number)[][] = r.crossings.map((c) => [`T_c from ${c.quantity} (${c.label})`, pm({ value: c.T, error: c.error }), pm(JANUS.Tc), Number.isFinite(c.error) && c.error > 0 ? ((c.T - JANUS.Tc.value) / Math.hypot(c.error, JANUS.Tc.error)).toFixed(1) : "—"]);
