@@ -54,10 +54,10 @@ export async function eaPipelineBlocks(r: EaPipelineResult): Promise<Block[]> {
       caption: "Generated against direct at the flow's temperature, long range: agree when every quantity is within 2σ. The reweighting overlap is the effective fraction of the direct rows that carry the reweighted estimate (1: none needed).",
     });
     const L2 = 2 * f.L0;
-    const directCurve: Point[] = r.table.filter((x) => x.kind === "direct" && x.L === L2 && x.estimates.q2).map((x) => ({ series: `direct L=${L2} at T`, x: x.T, y: x.estimates.q2!.value, err: x.estimates.q2!.error }));
+    const directCurve: Point[] = r.table.filter((x) => x.kind === "direct" && x.L === L2 && x.estimates.q2).map((x) => ({ series: "direct", x: x.T, y: x.estimates.q2!.value, err: x.estimates.q2!.error }));
     const genPoints: Point[] = f.validations.flatMap((v) => {
       const q = v.rows.find((x) => x.quantity === "q2");
-      return q ? [{ series: `generated L=${L2} placed at T′`, x: v.Tp, y: q.generated.value, err: q.generated.error }, { series: `generated L=${L2} placed at T`, x: v.T, y: q.generated.value, err: q.generated.error }] : [];
+      return q ? [{ series: "generated, at T′", x: v.Tp, y: q.generated.value, err: q.generated.error }, { series: "generated, at T", x: v.T, y: q.generated.value, err: q.generated.error }] : [];
     });
     if (directCurve.length && genPoints.length) {
       blocks.push({ kind: "svg", svg: await renderSvg(linePlotSpec({ title: `[<q²>] at L = ${L2}: generated systems at the flow's temperature`, lines: directCurve, points: genPoints, xLabel: "T", yLabel: "[<q²>]" })), caption: `The generated ${L2}³ systems fall on the direct curve when placed at T′, not at the T of the fields they were generated from.` });
