@@ -125,7 +125,8 @@ export function slurmSamples(dir: string, model: string, sizes: { L: number; fil
     for (let first = 0; first < S; first += b) {
       const file = b >= S ? basename(s.file) : join("parts", `${basename(s.file, ".h5")}_s${String(first).padStart(6, "0")}.h5`);
       tasks.push(points.length);
-      points.push({ file, options: { ...s.options, out: file, samples: Math.min(b, S - first), firstSample: first } });
+      // One thread: the script asks SLURM for one CPU per task (the result does not depend on it).
+      points.push({ file, options: { ...s.options, out: file, samples: Math.min(b, S - first), firstSample: first, workers: 1 } });
     }
     joins.push({ L: s.L, file: basename(s.file), options: { ...s.options, out: basename(s.file) }, tasks: tasks.length > 1 ? tasks : [] });
   }
