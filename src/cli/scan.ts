@@ -89,7 +89,7 @@ export function registerScanTask(program: Command): void {
     .command("scan-task")
     .requiredOption("--out-dir <dir>", "the directory of a scan written with --slurm")
     .requiredOption("--index <k>", "the grid point (SLURM_ARRAY_TASK_ID)")
-    .description("run one grid point of a --slurm scan (what each SLURM array task runs); resumes its checkpoint, skips it when complete")
+    .description("run one task of a --slurm array (a grid point, a batch of spin-glass samples or of compatible chains; what each SLURM array task runs); resumes its checkpoint, skips it when complete")
     .action(async (o: { outDir: string; index: string }) => {
       const index = scanTaskIndex(o.index);
       const interrupt = interruptFlag();
