@@ -11,7 +11,7 @@ import { lattice } from "../src/lattice/geometry.js";
 import { rngFor } from "../src/lattice/rng.js";
 import { headChannels } from "../src/nn/heads.js";
 import { MODELS, modelOf, modelOfNetwork } from "../src/models/registry.js";
-import { makeChains, simulateOptions } from "../src/jobs/simulation.js";
+import { makeChains, SIMULATION_SCHEMA, simulateOptions } from "../src/jobs/simulation.js";
 
 /** The parameters each model needs besides the common ones (the only per-model data in this file). */
 const MINIMAL: Record<string, Record<string, unknown>> = {
@@ -84,4 +84,17 @@ test("irg models --json lists every registered model with what it supports", () 
   assert.deepEqual(list.map((m) => m.name), MODELS.map((m) => m.name));
   assert.equal(list.find((m) => m.name === "potts")!.pipeline!.algorithm, "sw");
   assert.equal(list.find((m) => m.name === "ea")!.network!.name, "overlap");
+});
+
+test("the simulation parameters are one zod discriminated union on the model: each member takes its model's parameters with their defaults and refuses another model's", () => {
+  for (const d of MODELS) {
+    const ok = SIMULATION_SCHEMA.safeParse({ model: d.name, ...MINIMAL[d.name], L: 8, out: "x.h5" });
+    assert.ok(ok.success, `${d.name}: ${ok.success ? "" : ok.error.message}`);
+    const data = ok.data as Record<string, unknown>;
+    assert.equal(data.sweeps, 1000, "the run's defaults are applied");
+    for (const [k, spec] of Object.entries(d.params)) if (spec.default !== undefined) assert.deepEqual(data[k], spec.default, `${d.name}: default of ${k}`);
+  }
+  assert.equal(SIMULATION_SCHEMA.safeParse({ model: "potts", q: 3, beta: 1, mu2: -0.9, L: 8 }).success, false, "mu2 is phi4's");
+  assert.equal(SIMULATION_SCHEMA.safeParse({ model: "nope", L: 8 }).success, false, "an unknown model");
+  assert.equal(SIMULATION_SCHEMA.safeParse({ model: "ising", beta: -1, L: 8 }).success, false, "the member's own schemas apply");
 });

@@ -8,9 +8,9 @@ import { type Checkpoint, checkPlan, plannedMeasurements, runChains, type RunPla
 import { z } from "zod";
 import { createEnsemble, type EnsembleWriter, fanOutWriter, hasCheckpoint, partialPath, readEnsembleMeta, resumeEnsemble, type EnsembleMeta } from "../io/ensemble.js";
 import { H5Error, h5Ready } from "../io/h5.js";
-import { int, integerKeys, num, parseParams, physicsParams, UsageError, type ParamSpecs } from "../models/params.js";
+import { int, integerKeys, num, paramsError, physicsParams, specsObject, UsageError, type ParamSpecs } from "../models/params.js";
 import { type Config, type ModelDescriptor, type SimulateOptions } from "../models/model.js";
-import { modelOf, MODEL_NAMES, unionParams } from "../models/registry.js";
+import { modelOf, MODEL_NAMES, MODELS as MODEL_DESCRIPTORS, unionParams } from "../models/registry.js";
 import { SOFTWARE } from "../version.js";
 import { type EquilibrationVerdict, recordEquilibration } from "./spin-glass.js";
 
@@ -46,13 +46,22 @@ function specsOf(d: ModelDescriptor): ParamSpecs {
   return { ...RUN_SPECS, ...d.params };
 }
 
+/**
+ * Every model's simulation parameters as one zod discriminated union on "model": each member is the
+ * run's flags and that model's own, with their defaults, and refuses every other key.
+ */
+export const SIMULATION_SCHEMA = z.discriminatedUnion("model", MODEL_DESCRIPTORS.map((d) => specsObject(specsOf(d)).extend({ model: z.literal(d.name) })) as never);
+
 /** Validates the options of one model; returns them with model defaults applied. */
 export function simulateOptions(model: string, raw: Record<string, unknown>): SimulateOptions {
   const d = modelOf(model);
   for (const [k, spec] of Object.entries(SIMULATE_SPECS)) {
     if (raw[k] !== undefined && !(k in RUN_SPECS) && !(k in d.params)) throw new UsageError(`${spec.flag.split(" ")[0]} does not apply to ${d.name}`);
   }
-  const o = parseParams<SimulateOptions>(specsOf(d), raw);
+  const given = Object.fromEntries(Object.entries(raw).filter(([k, v]) => v !== undefined && k in SIMULATE_SPECS));
+  const parsed = SIMULATION_SCHEMA.safeParse({ ...given, model: d.name });
+  if (!parsed.success) throw paramsError(parsed.error, SIMULATE_SPECS, given);
+  const { model: _model, ...o } = parsed.data as SimulateOptions & { model: string };
   if (o.out === undefined) throw new UsageError("--out <file.h5> is required");
   if (o.L === undefined) throw new UsageError("--L <n> is required");
   if (o.L % 2 !== 0) throw new UsageError(`--L must be even (checkerboard updates and b = 2 blocks), got ${o.L}`);

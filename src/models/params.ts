@@ -72,6 +72,29 @@ export function oneOf<T extends string>(values: readonly T[]): z.ZodType<T> {
 }
 
 /** Validates raw commander options against the specs; throws UsageError naming the flag. */
+/**
+ * The specs as one strict zod object: every key with its default (or optional, or required), unknown
+ * keys refused. Several of them make the discriminated union of a command that serves several models.
+ */
+export function specsObject(specs: ParamSpecs): z.ZodObject {
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, spec] of Object.entries(specs)) {
+    shape[key] = spec.default !== undefined ? spec.schema.default(spec.default as never) : spec.required ? spec.schema : spec.schema.optional();
+  }
+  return z.strictObject(shape);
+}
+
+/** The one-line error of a failed parse of `raw` against specs: the flag of the first problem, as parseParams says it. */
+export function paramsError(error: z.ZodError, specs: ParamSpecs, raw: Record<string, unknown>): UsageError {
+  const issue = error.issues[0];
+  const key = String(issue?.path[0] ?? "");
+  const spec = specs[key];
+  if (!spec) return new UsageError(issue?.message ?? "invalid parameters");
+  const value = raw[key];
+  if (value === undefined) return new UsageError(`${spec.flag} is required`);
+  return new UsageError(`${spec.flag.split(/[ ,]/)[0]} ${issue?.message ?? "is invalid"} (got ${JSON.stringify(value)})`);
+}
+
 export function parseParams<T>(specs: ParamSpecs, raw: Record<string, unknown>): T {
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(specs)) {
