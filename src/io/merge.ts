@@ -6,10 +6,41 @@ import { existsSync, rmSync } from "node:fs";
 import { basename } from "node:path";
 import {
   appendRows, assertReady, attrTypes, closeFile, commitTemp, createAppendable, createFile, datasetInfo, H5Error, type H5File, type H5TypedArray, intAttr, openFile,
-  readAttrsTyped, readRows, tempPathFor, writeAttrs, type AttrValue,
+  readAttrsTyped, readRows, tempPathFor, writeAttrs, type AttrValue, type WritableAttr,
 } from "./h5.js";
 import { provenanceAttrs } from "./provenance.js";
 import { readEnsembleMeta } from "./ensemble.js";
+
+/**
+ * Builds `out` from `parts` (opened read-only) under a temporary name and renames it when `fill` has
+ * written it, so a failure leaves no half-written file. `base` are the joined file's root attributes so
+ * far: the first part's (integers kept as integers) with the joining command, a new creation time and
+ * `joined_from`; `fill` writes them with its own.
+ */
+export function joinFiles<R>(parts: readonly string[], out: string, fill: (files: H5File[], f: H5File, base: Record<string, WritableAttr>) => R): R {
+  const files: H5File[] = [];
+  const tmp = tempPathFor(out);
+  let f: H5File | null = null;
+  try {
+    for (const p of parts) files.push(openFile(p, "r"));
+    f = createFile(tmp);
+    const base = readAttrsTyped(files[0]!, "/");
+    delete base.created;
+    delete base.resumed_command;
+    Object.assign(base, provenanceAttrs(), { created: new Date().toISOString(), joined_from: parts.map((p) => basename(p)).join(",") });
+    const r = fill(files, f, base);
+    closeFile(f);
+    f = null;
+    commitTemp(tmp, out);
+    return r;
+  } catch (e) {
+    if (f) closeFile(f);
+    rmSync(tmp, { force: true });
+    throw e;
+  } finally {
+    for (const h of files) closeFile(h);
+  }
+}
 
 /**
  * Writes `out` from `parts` (complete ensembles of the same model, size, observables and physics, whose
@@ -39,33 +70,16 @@ export function mergeChainParts(parts: readonly string[], out: string, attrs: Re
   }
   const chains = metas.map((m) => m.chains);
   const total = chains.reduce((a, c) => a + c, 0);
-  const files = parts.map((p) => openFile(p, "r"));
-  const tmp = tempPathFor(out);
-  let f: H5File | null = null;
-  try {
-    f = createFile(tmp);
-    // The parts' integers stay integers; the command is the joining one.
-    const a0 = readAttrsTyped(files[0]!, "/");
-    delete a0.created;
-    delete a0.resumed_command;
+  return joinFiles(parts, out, (files, f, base) => {
     const types = attrTypes(files[0]!, "/");
     const given = Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k, /^int/.test(types[k] ?? "") && typeof v === "number" ? intAttr(v) : v]));
-    writeAttrs(f, "/", { ...a0, ...provenanceAttrs(), chains: intAttr(total), created: new Date().toISOString(), complete: intAttr(1), joined_from: parts.map((p) => basename(p)).join(","), ...given });
+    writeAttrs(f, "/", { ...base, chains: intAttr(total), complete: intAttr(1), ...given });
     let measurements = 0;
     for (const ds of ["/configs", ...m0.observables.map((o) => `/${o}`)]) {
       measurements = Math.max(measurements, joinDataset(files, parts, ds, chains, f));
     }
-    closeFile(f);
-    f = null;
-    commitTemp(tmp, out);
     return { chains: total, measurements };
-  } catch (e) {
-    if (f) closeFile(f);
-    rmSync(tmp, { force: true }); // a failed join leaves no half-written file behind
-    throw e;
-  } finally {
-    for (const h of files) closeFile(h);
-  }
+  });
 }
 
 /** Appends dataset `ds` of every part to `out`, re-interleaved; returns the measurements per chain. */

@@ -8,7 +8,6 @@
 // results do not depend on the number of workers. Block operators for Swendsen's RG matrix (PRL 42, 859
 // (1979)) are measured in the workers, where the configurations are.
 
-import { basename } from "node:path";
 import { type Dim, lattice, type Lattice } from "../lattice/geometry.js";
 import { rngFor } from "../lattice/rng.js";
 import { BETA_C_2D, BETA_C_3D, isingEnergy, isingEnergyRows, magnetization } from "../models/ising.js";
@@ -24,10 +23,11 @@ import {
 } from "../analysis/rg-operators.js";
 import { type Job, type JobRunner, runPool } from "../cluster/pool.js";
 import { WORKER_URL } from "./worker-url.js";
-import { appendRows, assertWritable, flush, H5Error, h5Ready, closeFile, commitTemp, createAppendable, createFile, datasetInfo, exists, intAttr, openFile, readAttrs, readAttrsTyped, readDataset, readRows, tempPathFor, truncateRows, writeAttrs, type H5File } from "../io/h5.js";
+import { appendRows, assertWritable, flush, H5Error, h5Ready, closeFile, commitTemp, createAppendable, createFile, datasetInfo, exists, intAttr, openFile, readAttrs, readAttrsTyped, readDataset, readRows, truncateRows, writeAttrs, type H5File } from "../io/h5.js";
 import { currentCommand, provenanceAttrs } from "../io/provenance.js";
 import { int, num, oneOf, parseParams, UsageError, type ParamSpecs } from "../models/params.js";
 import { lockOutput, partialPath } from "../io/ensemble.js";
+import { joinFiles } from "../io/merge.js";
 import { ensureSpace, fileExists, removeFile } from "../io/files.js";
 import { SOFTWARE } from "../version.js";
 import { z } from "zod";
@@ -581,13 +581,8 @@ export function compatibleFileState(out: string): "complete" | "checkpoint" | "n
  * `out`: every dataset row-concatenated in chain order, so the file equals one run over all chains.
  */
 export function joinCompatibleParts(parts: readonly string[], out: string): void {
-  const files = parts.map((p) => {
-    if (compatibleFileState(p) !== "complete") throw new UsageError(`${p} is not a complete compatible file; finish its task first`);
-    return openFile(p, "r");
-  });
-  const tmp = tempPathFor(out);
-  let f: H5File | null = null;
-  try {
+  for (const p of parts) if (compatibleFileState(p) !== "complete") throw new UsageError(`${p} is not a complete compatible file; finish its task first`);
+  joinFiles(parts, out, (files, f, base) => {
     const attrs = files.map((h) => readAttrs(h, "/"));
     let next = 0;
     for (const [j, a] of attrs.entries()) {
@@ -597,12 +592,8 @@ export function joinCompatibleParts(parts: readonly string[], out: string): void
       if (Number(a.first_chain ?? 0) !== next) throw new UsageError(`${parts[j]} starts at chain ${String(a.first_chain)}, not ${next}: the parts must cover consecutive chains`);
       next += Number(a.chains);
     }
-    f = createFile(tmp);
-    const a0 = readAttrsTyped(files[0]!, "/");
-    delete a0.created;
-    delete a0.resumed_command;
     const seconds = attrs.reduce((s, a) => s + Number(a.seconds ?? 0), 0);
-    writeAttrs(f, "/", { ...a0, created: new Date().toISOString(), ...provenanceAttrs(), chains: intAttr(next), chains_written: intAttr(next), first_chain: intAttr(0), seconds, joined_from: parts.map((p) => basename(p)).join(",") });
+    writeAttrs(f, "/", { ...base, chains: intAttr(next), chains_written: intAttr(next), first_chain: intAttr(0), seconds });
     for (const L of levelSizes(Number(attrs[0]!.from), Number(attrs[0]!.to))) {
       const g = `/L${L}`;
       for (const name of ["configs", "energy", "magnetization", "changed_fraction", "relax_energy", "relax_block_corr", "operators", "operators_blocked"]) {
@@ -619,16 +610,7 @@ export function joinCompatibleParts(parts: readonly string[], out: string): void
       const changed = Array.from(readDataset(f, `${g}/changed_fraction`).data);
       writeAttrs(f, g, { ...readAttrsTyped(files[0]!, g), changed_fraction: changed.reduce((x, y) => x + y, 0) / changed.length });
     }
-    closeFile(f);
-    f = null;
-    commitTemp(tmp, out);
-  } finally {
-    if (f) {
-      closeFile(f);
-      removeFile(tmp);
-    }
-    for (const h of files) closeFile(h);
-  }
+  });
 }
 
 /** Per-level data of a complete compatible file (what `irg compatible` and `irg measure` print). */
