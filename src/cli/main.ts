@@ -3,20 +3,19 @@
 // edge and reports bad input as one line with exit code 2 (never a stack trace).
 
 import { Command, CommanderError } from "commander";
-import { UsageError } from "../models/params.js";
+import { exitCodeOf } from "../models/params.js";
 import { VERSION } from "../version.js";
 
 /** Prints a one-line error and exits 2 for user errors, 4 for a full disk; 1 with a short report otherwise. */
 export function fail(err: unknown): never {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
   const e = err as Error & { diskFull?: boolean; code?: string; path?: string };
-  if (e?.diskFull || e?.code === "ENOSPC" || e?.code === "EDQUOT") {
-    // Not a bug and not bad input: exit 4, so a batch script can tell it and retry elsewhere.
+  const code = exitCodeOf(err);
+  if (code === 4) {
     process.stderr.write(`irg: error: ${e.diskFull ? e.message : `the disk is full (${e.code}) writing ${e.path ?? "a file"}; free space and rerun (runs continue with --resume)`}\n`);
     process.exit(4);
   }
-  const user = e instanceof UsageError || e instanceof RangeError || e?.name === "H5Error" || e?.name === "UsageError";
-  if (user) {
+  if (code === 2) {
     process.stderr.write(`irg: error: ${e.message}\n`);
     process.exit(2);
   }

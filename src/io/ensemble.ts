@@ -55,10 +55,6 @@ export interface EnsembleWriter extends RunSink<Int8Array | Float32Array> {
  * whose process is gone (a killed run) is taken over.
  */
 export function lockOutput(out: string): () => void {
-  return takeLock(out);
-}
-
-function takeLock(out: string): () => void {
   const lock = `${out}.lock`;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -112,7 +108,7 @@ export function createEnsemble(out: string, meta: EnsembleMeta, opts: { force?: 
   const partial = partialPath(out);
   // Checked now: the rename onto a directory would otherwise fail only after the whole run.
   if (existsSync(out) && statSync(out).isDirectory()) throw new H5Error(`${out} is a directory; give --out a file name such as ${join(out, "run.h5")}`);
-  const unlock = takeLock(out);
+  const unlock = lockOutput(out);
   try {
     return createLocked(out, partial, meta, opts, unlock);
   } catch (e) {
@@ -332,7 +328,7 @@ function metaFrom(f: H5File, path: string): EnsembleMeta & { complete: boolean }
 export function resumeEnsemble(out: string, meta: EnsembleMeta, plannedMeasurements: number): { writer: EnsembleWriter; checkpoint: Checkpoint } {
   assertReady();
   if (existsSync(out) && statSync(out).isDirectory()) throw new H5Error(`${out} is a directory, not an ensemble to resume; give --out the ensemble's file name`);
-  const unlock = takeLock(out);
+  const unlock = lockOutput(out);
   try {
     return resumeLocked(out, meta, plannedMeasurements, unlock);
   } catch (e) {

@@ -11,7 +11,7 @@ import { fileExists, makeDir, readTextFile, writeFileAtomic } from "../io/files.
 import { partialPath, readEnsembleMeta } from "../io/ensemble.js";
 import { mergeChainParts } from "../io/merge.js";
 import { h5Ready } from "../io/h5.js";
-import { UsageError } from "../models/params.js";
+import { exitCodeOf, UsageError } from "../models/params.js";
 import { modelOf } from "../models/registry.js";
 import { type CompatibleOptions, compatibleFileState, joinCompatibleParts, runCompatible } from "./compatible.js";
 import { runSimulation, type SessionOptions, type SimulateOptions, storedPhysics } from "./simulation.js";
@@ -30,7 +30,6 @@ interface PlanTask {
 /** A run split into batches (spin-glass samples, compatible chains): the tasks whose files are joined into `file`. */
 interface PlanJoin {
   kind?: TaskKind;
-  L?: number;
   file: string;
   options: SimulateOptions | CompatibleOptions;
   tasks: number[];
@@ -128,7 +127,7 @@ export function slurmSamples(dir: string, model: string, sizes: { L: number; fil
       // One thread: the script asks SLURM for one CPU per task (the result does not depend on it).
       points.push({ file, options: { ...s.options, out: file, samples: Math.min(b, S - first), firstSample: first, workers: 1 } });
     }
-    joins.push({ L: s.L, file: basename(s.file), options: { ...s.options, out: basename(s.file) }, tasks: tasks.length > 1 ? tasks : [] });
+    joins.push({ file: basename(s.file), options: { ...s.options, out: basename(s.file) }, tasks: tasks.length > 1 ? tasks : [] });
   }
   if (points.length > sizes.length) makeDir(join(dir, "parts"));
   const plan: ScanPlan = { model, points, joins: joins.filter((j) => j.tasks.length > 0) };
@@ -216,10 +215,9 @@ export async function scanTaskCommand(dir: string, index: number, session: Sessi
     recordTask(dir, !r || r.completed ? { index, exit: 0, state: "complete" } : { index, exit: session.exitCode(), state: "stopped" });
     return r;
   } catch (e) {
-    const user = e instanceof UsageError || e instanceof RangeError || (e as Error)?.name === "H5Error";
     try {
-      const full = (e as { diskFull?: boolean; code?: string }).diskFull === true || (e as { code?: string }).code === "ENOSPC";
-      recordTask(dir, { index, exit: full ? 4 : user ? 2 : 1, state: "failed", message: String((e as Error)?.message ?? e).split("\n")[0] });
+      // The code the process is about to exit with (cli/main.ts fail uses the same rule).
+      recordTask(dir, { index, exit: exitCodeOf(e), state: "failed", message: String((e as Error)?.message ?? e).split("\n")[0] });
     } catch {
       /* the directory itself is the problem: the error rethrown says so */
     }
@@ -275,8 +273,7 @@ export interface ScanStatus {
 }
 
 /** Where every task of a SLURM scan stands: from its files and exit record, and from `squeue`. */
-export function scanStatus(dir: string): ScanStatus {
-  const plan = readPlan(dir);
+export function scanStatus(dir: string, plan: ScanPlan = readPlan(dir)): ScanStatus {
   const queue = plan.jobs?.length ? queueStates(plan.jobs) : { states: new Map<number, string>() };
   const points = plan.points.map((p, index): PointStatus => {
     const file = join(dir, p.file);
@@ -313,14 +310,14 @@ export interface CollectResult {
  */
 export function collectScan(dir: string, o: SlurmOptions): CollectResult {
   const plan = readPlan(dir);
-  let status = scanStatus(dir);
+  let status = scanStatus(dir, plan);
   const joined: string[] = [];
   for (const name of status.joinable) {
     const j = plan.joins!.find((x) => x.file === name)!;
     joinSize(dir, plan.model, j, plan.points);
     joined.push(join(dir, j.file));
   }
-  if (joined.length) status = scanStatus(dir);
+  if (joined.length) status = scanStatus(dir, plan);
   const resubmitted = status.unfinished.length ? writePlanAndScript(dir, plan, status.unfinished, o) : undefined;
   const done = status.points.every((p) => p.state === "complete" || p.state === "joined") && status.joinable.length === 0;
   return { status, joined, resubmitted, done };

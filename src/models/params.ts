@@ -9,6 +9,22 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
+/** Whether an error says the disk (or the quota) is full. */
+export function isDiskFullError(err: unknown): boolean {
+  const e = err as { diskFull?: boolean; code?: string } | null;
+  return e?.diskFull === true || e?.code === "ENOSPC" || e?.code === "EDQUOT";
+}
+
+/**
+ * The exit code an error ends the process with: 4 for a full disk (not bad input, not a bug: a batch
+ * script can tell it), 2 for bad input (one line, no stack), 1 for anything else (a bug).
+ */
+export function exitCodeOf(err: unknown): 1 | 2 | 4 {
+  if (isDiskFullError(err)) return 4;
+  const e = err as Error | null;
+  return e instanceof UsageError || e instanceof RangeError || e?.name === "H5Error" || e?.name === "UsageError" ? 2 : 1;
+}
+
 export interface ParamSpec {
   /** Commander flag, e.g. "--beta <b>". */
   flag: string;
