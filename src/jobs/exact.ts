@@ -15,7 +15,7 @@ import { essFraction, makeMultilevel, multilevelChains, type MultilevelLevel } f
 import { decimate } from "../rg/majority.js";
 import { UsageError } from "../models/params.js";
 import { DECIMATION, modelOf, modelOfNetwork } from "../models/registry.js";
-import { runChainsToEnsemble, type SessionOptions, simulateOptions, type SimulationResult } from "./simulation.js";
+import { runChainsToEnsemble, type SessionOptions, simulateOptions, type SimulationResult, storedRunFlags } from "./simulation.js";
 
 export interface ExactOptions {
   /** The network (trained with --rule decimation). */
@@ -117,11 +117,6 @@ export async function exactResumeOptions(out: string): Promise<{ model: string; 
   if (!fileExists(path)) throw new UsageError(`cannot resume ${out}: no such file`);
   const meta = readEnsembleMeta(path);
   if (meta.params.origin !== "exact") throw new UsageError(`${out} is not an irg exact run; resume simulations with irg simulate --resume`);
-  const d = modelOf(meta.model);
-  const raw: Record<string, unknown> = { out };
-  for (const k of Object.keys({ ...d.params, sweeps: 1, therm: 1, every: 1, saveEvery: 1, seed: 1 })) if (meta.params[k] !== undefined) raw[k] = meta.params[k];
-  raw.L = Number(meta.params.exact_L0);
-  if ("dim" in d.params) raw.dim = meta.dim;
-  delete raw.betas;
+  const raw = storedRunFlags(modelOf(meta.model), meta, Number(meta.params.exact_L0), { out });
   return { model: meta.model, raw, x: { network: String(meta.params.exact_network), to: meta.L, levelSweeps: String(meta.params.exact_level_sweeps).split(",").map(Number) } };
 }

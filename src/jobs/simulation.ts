@@ -237,6 +237,18 @@ export async function simulateCommandOptions(model: string, raw: Record<string, 
   return resumedOptions(model, raw);
 }
 
+/**
+ * The simulation flags a file's stored parameters stand for, at size `L` and with the session flags
+ * `extra`: flags the model does not take are dropped (--dim for φ⁴, keys older files stored for every
+ * model), and the model adjusts the rest (the spin glass keeps its ladder as it ran).
+ */
+export function storedRunFlags(d: ModelDescriptor, meta: EnsembleMeta, L: number, extra: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...meta.params, L, dim: meta.dim, ...extra };
+  for (const k of Object.keys(merged)) if (!(k in RUN_SPECS) && !(k in d.params) && SIMULATE_SPECS[k]) delete merged[k];
+  d.resumeParams?.(merged);
+  return merged;
+}
+
 /** On resume the physics comes from the file; only --sweeps (to extend) and session options may be given. */
 export function resumedOptions(model: string, raw: Record<string, unknown>): SimulateOptions {
   const out = String(raw.out), partial = partialPath(out);
@@ -258,13 +270,8 @@ export function resumedOptions(model: string, raw: Record<string, unknown>): Sim
       throw new UsageError(`--resume takes the parameters from ${raw.out}; drop ${SIMULATE_SPECS[k]!.flag.split(" ")[0]}`);
     }
   }
-  const d = modelOf(model);
-  const merged: Record<string, unknown> = { ...meta.params, L: meta.L, dim: meta.dim, out: raw.out, maxTime: raw.maxTime, checkpointEvery: raw.checkpointEvery, kernel: raw.kernel, workers: raw.workers };
-  // Flags the model does not take are dropped: --dim for φ⁴ (two-dimensional by definition), and keys
-  // older files stored for every model.
-  for (const k of Object.keys(merged)) if (!(k in RUN_SPECS) && !(k in d.params) && SIMULATE_SPECS[k]) delete merged[k];
+  const merged = storedRunFlags(modelOf(model), meta, meta.L, { out: raw.out, maxTime: raw.maxTime, checkpointEvery: raw.checkpointEvery, kernel: raw.kernel, workers: raw.workers });
   if (raw.sweeps !== undefined && raw.sweeps !== SIMULATE_SPECS.sweeps!.default) merged.sweeps = raw.sweeps;
-  d.resumeParams?.(merged);
   const o = simulateOptions(model, merged);
   if (o.sweeps < Number(meta.params.sweeps)) throw new UsageError(`--sweeps ${o.sweeps} is fewer than the ${meta.params.sweeps} already planned`);
   return o;
