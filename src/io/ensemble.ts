@@ -122,8 +122,9 @@ function createLocked(out: string, partial: string, meta: EnsembleMeta, opts: { 
     if (existsSync(out)) throw new H5Error(`${out} already exists; continue it with --resume or overwrite it with --force`);
     if (existsSync(partial)) throw new H5Error(`${partial} is left from an interrupted run; continue it with --resume or start over with --force`);
   }
-  rmSync(partial, { force: true });
-  // Built under a temporary name and renamed: a run killed while creating it leaves no unreadable partial.
+  // Built under a temporary name and renamed over any old partial (with --force, or a restart on
+  // --resume of a run killed before its first checkpoint): a kill at any moment leaves a partial to
+  // resume from, never none and never an unreadable one.
   const tmp = tempPathFor(partial);
   const f = createFile(tmp);
   writeAttrs(f, "/", {
