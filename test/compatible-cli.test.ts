@@ -108,10 +108,12 @@ test("a stopped run resumes from its checkpoint and writes the file of an uninte
   const stop = irg(...args, "--out", parts, "--stop-after", "3", "--workers", "2");
   assert.equal(stop.code, 3, stop.stderr);
   assert.match(stop.stdout, /stopped after 3 of 7 chains.*--resume/);
-  assert.ok(existsSync(`${parts}.partial`) && !existsSync(parts));
+  // As for irg simulate: a stopped run leaves its file, incomplete, with the checkpoint in it.
+  assert.ok(!existsSync(`${parts}.partial`) && existsSync(parts));
+  assert.equal(readLevels(parts).attrs.complete, 0);
   // A fresh start over a checkpoint, or a resume with other physics, is refused in one line.
   const sweeps4 = args.map((a, k) => (args[k - 1] === "--sweeps" ? "4" : a));
-  for (const [run, msg] of [[[...args, "--out", parts], /--resume or start over with --force/], [[...sweeps4, "--out", parts, "--resume"], /--sweeps 4 does not match the checkpoint's 3/]] as const) {
+  for (const [run, msg] of [[[...args, "--out", parts], /continue it with --resume or overwrite it with --force/], [[...sweeps4, "--out", parts, "--resume"], /--sweeps 4 does not match the checkpoint's 3/]] as const) {
     const r = irg(...run);
     assert.equal(r.code, 2, r.stderr);
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
@@ -138,7 +140,18 @@ test("a stopped run resumes from its checkpoint and writes the file of an uninte
   assert.match(m.stdout, /L=16: <e> = -?\d/);
   const again = irg(...args, "--out", parts, "--resume");
   assert.equal(again.code, 2);
-  assert.match(again.stderr, /already complete/);
+  assert.match(again.stderr, /already complete \(7 chains\); add chains with a larger --chains/);
+  // A complete file grows with --resume and a larger --chains into the file of one run over all chains.
+  const chains9 = args.map((a, k) => (args[k - 1] === "--chains" ? "9" : a));
+  assert.equal(irg(...chains9, "--out", parts, "--resume").code, 0);
+  const whole9 = join(dir, "whole9.h5");
+  assert.equal(irg(...chains9, "--out", whole9).code, 0);
+  const c = readLevels(whole9), d = readLevels(parts);
+  assert.equal(d.attrs.chains_written, 9);
+  c.levels.forEach((l, k) => {
+    assert.deepEqual(Array.from(d.levels[k]!.configs), Array.from(l.configs), `L=${l.L} configurations after growing to 9 chains`);
+    assert.deepEqual(Array.from(d.levels[k]!.magnetization), Array.from(l.magnetization));
+  });
 });
 
 test("bad input: one line on stderr, exit code 2, no file", () => {
@@ -210,6 +223,12 @@ test("compatible MC as SLURM array tasks over batches of chains: the tasks, run 
   const c1 = spawnSync(process.execPath, [main, "compatible", "--out", out, "--collect"], { encoding: "utf8" });
   assert.equal(c1.status, 3);
   assert.match(readFileSync(script, "utf8"), /#SBATCH --array=1\n/);
+  // Task 1 was stopped after one of its chains (as SIGTERM at the time limit stops it): the task resumes it.
+  const plan = JSON.parse(readFileSync(join(`${out}.slurm`, "scan-plan.json"), "utf8")) as { points: { file: string; options: Record<string, number> }[] };
+  const part = join(`${out}.slurm`, plan.points[1]!.file), p1 = plan.points[1]!.options;
+  const stopped = irg(...args.map((a, k) => (args[k - 1] === "--chains" ? String(p1.chains) : a)), "--first-chain", String(p1.firstChain), "--out", part, "--stop-after", "1", "--quiet");
+  assert.equal(stopped.code, 3, stopped.stderr);
+  assert.equal(spawnSync(process.execPath, [main, "compatible", "--out", out, "--status"], { encoding: "utf8" }).status, 3);
   assert.equal(task(1).status, 0);
   const c2 = spawnSync(process.execPath, [main, "compatible", "--out", out, "--collect"], { encoding: "utf8" });
   assert.equal(c2.status, 0, c2.stdout + c2.stderr);

@@ -114,14 +114,18 @@ test("a full disk: the run stops with exit code 4 and a one-line 'disk is full',
   });
 });
 
-test("a full disk under compatible MC: exit code 4, the chains written so far are kept, and --resume after space is freed gives the uninterrupted run's file", async (t) => {
+test("a full disk under compatible MC: exit code 4, the chains checkpointed so far are kept, and --resume after space is freed gives the uninterrupted run's file", async (t) => {
   await h5Ready();
   await withSmallDisk(t, "8m", (mnt, grow) => {
-    const args = ["compatible", "--dim", "3", "--from", "4", "--to", "64", "--chains", "40", "--sweeps", "1", "--therm", "10", "--seed", "2", "--workers", "0", "--quiet"];
+    const args = ["compatible", "--dim", "3", "--from", "4", "--to", "64", "--chains", "200", "--sweeps", "1", "--therm", "10", "--seed", "2", "--workers", "0", "--quiet"];
     const out = join(mnt, "c.h5"), ref = join(mkdtempSync(join(tmpdir(), "irg-full-c-ref-")), "ref.h5");
-    const r = spawnSync(process.execPath, [main, ...args, "--out", out], { env, encoding: "utf8" });
+    // A stop after 20 chains checkpoints them; the resumed run then fills the disk.
+    assert.equal(spawnSync(process.execPath, [main, ...args, "--out", out, "--stop-after", "20"], { env }).status, 3);
+    const r = spawnSync(process.execPath, [main, ...args, "--out", out, "--resume"], { env, encoding: "utf8" });
     assert.equal(r.status, 4, r.stderr);
     assert.match(r.stderr, /the disk is full .*; the \d+ chains written so far are kept in .*c\.h5\.partial: free space, then continue with the same command and --resume\n$/);
+    const kept = Number(/the (\d+) chains/.exec(r.stderr)![1]);
+    assert.ok(kept >= 20 && kept < 200, `${kept} chains kept`);
     grow();
     const resumed = spawnSync(process.execPath, [main, ...args, "--out", out, "--resume"], { env, encoding: "utf8" });
     assert.equal(resumed.status, 0, resumed.stderr);
@@ -135,6 +139,14 @@ test("a full disk under compatible MC: exit code 4, the chains written so far ar
       }
     };
     assert.deepEqual(data(out), data(ref));
+  });
+  // A disk that fills before the first chain is written: exit 4, and no file is left behind.
+  await withSmallDisk(t, "2m", (mnt) => {
+    const out = join(mnt, "c.h5");
+    const r = spawnSync(process.execPath, [main, "compatible", "--dim", "3", "--from", "4", "--to", "128", "--chains", "4", "--sweeps", "1", "--therm", "2", "--workers", "0", "--quiet", "--out", out], { env, encoding: "utf8" });
+    assert.equal(r.status, 4, r.stderr);
+    assert.match(r.stderr, /no chain had been written: free space and run again\n$/);
+    assert.ok(!existsSync(out) && !existsSync(`${out}.partial`));
   });
 });
 

@@ -29,7 +29,7 @@ export function registerCompatible(program: Command): void {
     .command("compatible")
     .description("compatible Monte Carlo (Ron-Swendsen-Brandt): equilibrated L0 configurations → 2L0 → … → L, every size into one HDF5 file")
     .option("--force", "overwrite an existing output file (and any checkpoint of it)")
-    .option("--resume", "continue an interrupted run from its checkpoint <out>.partial (same options; --chains may grow); the file is the same as without the interruption")
+    .option("--resume", "continue a stopped or killed run from its checkpoint (<out>, or <out>.partial after a kill), with the same options; a larger --chains adds chains, also to a complete file; the file is the same as one uninterrupted run")
     .option("--quiet", "no progress bar")
     .addHelpText("after", "\nExamples:\n  irg compatible --dim 3 --beta 0.221654626 --from 4 --to 128 --sweeps 10 --chains 32 --out c.h5\n  irg compatible --dim 2 --from 8 --to 256 --chains 100 --unconstrained 5 --out c2d.h5\n  irg compatible --dim 3 --from 4 --to 128 --chains 32 --out c.h5 --resume   (after Ctrl-C)");
   addParams(cmd, COMPATIBLE_SPECS);

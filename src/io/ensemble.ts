@@ -36,12 +36,14 @@ export interface EnsembleMeta {
   integers?: readonly string[];
   /** Numeric arrays stored as float64 root attributes beside the parameters (the spin glass's β ladder). */
   arrays?: Record<string, number[]>;
+  /** Vector observables: a [rows, length] dataset each, `labels` stored as its attribute "names". */
+  vectors?: readonly { name: string; length: number; labels?: readonly string[] }[];
   software: string;
 }
 
 export interface EnsembleWriter extends RunSink<Int8Array | Float32Array> {
-  /** Flushes, closes and renames the partial file onto the final path. */
-  close(opts: { completed: boolean }): void;
+  /** Flushes, writes `attrs` (object path → attributes), closes and renames the partial file onto the final path. */
+  close(opts: { completed: boolean; attrs?: Record<string, Record<string, WritableAttr>> }): void;
   /**
    * After an error: closes and deletes the partial file, or with `keepCheckpoint` (the disk is full)
    * leaves it for --resume when it holds a checkpoint, whose rows resume truncates to.
@@ -102,22 +104,59 @@ function shapeOf(meta: EnsembleMeta): number[] {
   return new Array<number>(meta.dim).fill(meta.L);
 }
 
+/**
+ * What a run's file holds: root attributes, and one or more groups each laid out as an ensemble
+ * (configs, one series per observable, one [rows, length] dataset per vector observable). An ensemble
+ * is one group at the root; compatible Monte Carlo writes one group per size (/L4, /L8, …). The run's
+ * chains are split over the groups in order, `meta.chains` each; the file has one checkpoint, at the root.
+ */
+export interface FileLayout {
+  root: Record<string, WritableAttr>;
+  groups: { path: string; meta: EnsembleMeta; attrs?: Record<string, WritableAttr> }[];
+}
+
+/** The layout of an ensemble: one group, the root. */
+function ensembleLayout(meta: EnsembleMeta): FileLayout {
+  return {
+    root: {
+      format: ENSEMBLE_FORMAT,
+      format_version: intAttr(ENSEMBLE_VERSION),
+      software: meta.software,
+      ...provenanceAttrs(),
+      created: new Date().toISOString(),
+      model: meta.model,
+      dim: intAttr(meta.dim),
+      L: intAttr(meta.L),
+      chains: intAttr(meta.chains),
+      observables: meta.observables.join(","),
+      ...paramAttrs(meta),
+      ...meta.arrays,
+    },
+    groups: [{ path: "", meta }],
+  };
+}
+
 /** Creates `<out>.partial` with the layout of `meta`; refuses to overwrite unless `force`. */
 export function createEnsemble(out: string, meta: EnsembleMeta, opts: { force?: boolean } = {}): EnsembleWriter {
+  return createRunFile(out, ensembleLayout(meta), opts);
+}
+
+/** Creates `<out>.partial` with any layout (see FileLayout); refuses to overwrite unless `force`. */
+export function createRunFile(out: string, layout: FileLayout, opts: { force?: boolean } = {}): EnsembleWriter {
   assertReady();
   const partial = partialPath(out);
   // Checked now: the rename onto a directory would otherwise fail only after the whole run.
   if (existsSync(out) && statSync(out).isDirectory()) throw new H5Error(`${out} is a directory; give --out a file name such as ${join(out, "run.h5")}`);
   const unlock = lockOutput(out);
   try {
-    return createLocked(out, partial, meta, opts, unlock);
+    return createLocked(out, partial, layout, opts, unlock);
   } catch (e) {
     unlock();
     throw e;
   }
 }
 
-function createLocked(out: string, partial: string, meta: EnsembleMeta, opts: { force?: boolean }, unlock: () => void): EnsembleWriter {
+function createLocked(out: string, partial: string, layout: FileLayout, opts: { force?: boolean }, unlock: () => void): EnsembleWriter {
   if (!opts.force) {
     if (existsSync(out)) throw new H5Error(`${out} already exists; continue it with --resume or overwrite it with --force`);
     if (existsSync(partial)) throw new H5Error(`${partial} is left from an interrupted run; continue it with --resume or start over with --force`);
@@ -127,27 +166,21 @@ function createLocked(out: string, partial: string, meta: EnsembleMeta, opts: { 
   // resume from, never none and never an unreadable one.
   const tmp = tempPathFor(partial);
   const f = createFile(tmp);
-  writeAttrs(f, "/", {
-    format: ENSEMBLE_FORMAT,
-    format_version: intAttr(ENSEMBLE_VERSION),
-    software: meta.software,
-    ...provenanceAttrs(),
-    created: new Date().toISOString(),
-    model: meta.model,
-    dim: intAttr(meta.dim),
-    L: intAttr(meta.L),
-    chains: intAttr(meta.chains),
-    observables: meta.observables.join(","),
-    ...paramAttrs(meta),
-    ...meta.arrays,
-  });
-  const rowShape = shapeOf(meta);
-  createAppendable(f, "/configs", meta.configDtype, rowShape, { compression: meta.configDtype === "int8" ? 1 : 0 });
-  // Series get small chunks: an appendable dataset occupies at least one chunk on disk.
-  for (const name of meta.observables) createAppendable(f, `/${name}`, "float64", [], { chunkRows: 4096 });
+  writeAttrs(f, "/", layout.root);
+  for (const { path, meta, attrs } of layout.groups) {
+    if (path) ensureGroup(f, path);
+    if (attrs) writeAttrs(f, path || "/", attrs);
+    createAppendable(f, `${path}/configs`, meta.configDtype, shapeOf(meta), { compression: meta.configDtype === "int8" ? 1 : 0 });
+    // Series get small chunks: an appendable dataset occupies at least one chunk on disk.
+    for (const name of meta.observables) createAppendable(f, `${path}/${name}`, "float64", [], { chunkRows: 4096 });
+    for (const v of meta.vectors ?? []) {
+      createAppendable(f, `${path}/${v.name}`, "float64", [v.length], { chunkRows: Math.max(1, Math.floor(4096 / v.length)) });
+      if (v.labels) writeAttrs(f, `${path}/${v.name}`, { names: v.labels.join(",") });
+    }
+  }
   closeFile(f);
   commitTemp(tmp, partial);
-  return writer(openFile(partial, "r+"), out, meta, unlock, false);
+  return writer(openFile(partial, "r+"), out, layout, unlock, false);
 }
 
 /** The parameters as attributes: those listed in `integers` as int64, the others as they are. */
@@ -156,53 +189,75 @@ function paramAttrs(meta: Pick<EnsembleMeta, "params" | "integers">): Record<str
   return Object.fromEntries(Object.entries(meta.params).map(([k, v]) => [k, ints.has(k) && typeof v === "number" ? intAttr(v) : v]));
 }
 
-/** `checkpointed`: the file already holds a checkpoint (a resumed run's). */
-function writer(f: H5File, out: string, meta: EnsembleMeta, unlock: () => void, checkpointed: boolean): EnsembleWriter {
+/** Buffered appends to one group's datasets. */
+function groupAppender(f: H5File, out: string, path: string, meta: EnsembleMeta): { add(values: Float64Array[], configs: (Int8Array | Float32Array)[] | null, vectors: Float64Array[][] | undefined, from: number): void; flush(): void } {
   const V = meta.L ** meta.dim;
   const cap = bufferRows(meta);
   const cfgBuf = meta.configDtype === "int8" ? new Int8Array(cap * V) : new Float32Array(cap * V);
   let cfgRows = 0;
-  const obsBuf = meta.observables.map(() => new Float64Array(Math.max(cap, 256) * meta.chains));
+  const rowsCap = Math.max(cap, 256) * meta.chains;
+  const obsBuf = meta.observables.map(() => new Float64Array(rowsCap));
+  const vecs = meta.vectors ?? [];
+  const vecBuf = vecs.map((v) => new Float64Array(rowsCap * v.length));
   let obsRows = 0;
-  const flushBuffers = (): void => {
-    ensureSpace(out, cfgRows * V * cfgBuf.BYTES_PER_ELEMENT + obsRows * 8 * meta.observables.length);
-    if (cfgRows > 0) appendRows(f, "/configs", cfgBuf.subarray(0, cfgRows * V), cfgRows);
+  const flush = (): void => {
+    ensureSpace(out, cfgRows * V * cfgBuf.BYTES_PER_ELEMENT + obsRows * 8 * (meta.observables.length + vecs.reduce((a, v) => a + v.length, 0)));
+    if (cfgRows > 0) appendRows(f, `${path}/configs`, cfgBuf.subarray(0, cfgRows * V), cfgRows);
     cfgRows = 0;
-    if (obsRows > 0) meta.observables.forEach((name, k) => appendRows(f, `/${name}`, obsBuf[k]!.subarray(0, obsRows), obsRows));
+    if (obsRows > 0) {
+      meta.observables.forEach((name, k) => appendRows(f, `${path}/${name}`, obsBuf[k]!.subarray(0, obsRows), obsRows));
+      vecs.forEach((v, k) => appendRows(f, `${path}/${v.name}`, vecBuf[k]!.subarray(0, obsRows * v.length), obsRows));
+    }
     obsRows = 0;
   };
-  let open = true;
   return {
-    measurement(values, configs) {
-      for (let c = 0; c < meta.chains; c++) {
+    flush,
+    add(values, configs, vectors, from) {
+      for (let c = from; c < from + meta.chains; c++) {
         values.forEach((v, k) => (obsBuf[k]![obsRows] = v[c]!));
+        vecs.forEach((v, k) => vecBuf[k]!.set(vectors![k]![c]!, obsRows * v.length));
         obsRows++;
       }
-      if (obsRows + meta.chains > obsBuf[0]!.length) {
-        flushBuffers();
-      }
+      if (obsRows + meta.chains > rowsCap) flush();
       if (configs) {
-        for (const cfg of configs) {
-          cfgBuf.set(cfg as never, cfgRows * V);
+        for (let c = from; c < from + meta.chains; c++) {
+          cfgBuf.set(configs[c] as never, cfgRows * V);
           cfgRows++;
           if (cfgRows === cap) {
             ensureSpace(out, cfgBuf.byteLength);
-            appendRows(f, "/configs", cfgBuf, cfgRows);
+            appendRows(f, `${path}/configs`, cfgBuf, cfgRows);
             cfgRows = 0;
           }
         }
       }
     },
+  };
+}
+
+/** `checkpointed`: the file already holds a checkpoint (a resumed run's). */
+function writer(f: H5File, out: string, layout: FileLayout, unlock: () => void, checkpointed: boolean): EnsembleWriter {
+  const groups = layout.groups.map((g) => groupAppender(f, out, g.path, g.meta));
+  const flushAll = (): void => groups.forEach((g) => g.flush());
+  let open = true;
+  return {
+    measurement(values, configs, vectors) {
+      let from = 0;
+      layout.groups.forEach((g, j) => {
+        groups[j]!.add(values, configs as (Int8Array | Float32Array)[] | null, vectors, from);
+        from += g.meta.chains;
+      });
+    },
     checkpoint(cp) {
-      flushBuffers();
+      flushAll();
       ensureSpace(out, cp.sampler.spins.byteLength);
-      writeCheckpoint(f, cp);
+      writeRunCheckpoint(f, cp);
       f.flush();
       checkpointed = true;
     },
-    close({ completed }) {
+    close({ completed, attrs }) {
       if (!open) return;
-      flushBuffers();
+      flushAll();
+      for (const [path, a] of Object.entries(attrs ?? {})) writeAttrs(f, path, a);
       writeAttrs(f, "/", { complete: intAttr(completed ? 1 : 0) });
       closeFile(f);
       open = false;
@@ -227,7 +282,8 @@ function writer(f: H5File, out: string, meta: EnsembleMeta, unlock: () => void, 
   };
 }
 
-function writeCheckpoint(f: H5File, cp: Checkpoint): void {
+/** Writes a run's checkpoint into an open file (a joined file gets the checkpoint of one run over all parts). */
+export function writeRunCheckpoint(f: H5File, cp: Checkpoint): void {
   const st = cp.sampler;
   ensureGroup(f, "/checkpoint");
   writeAttrs(f, "/checkpoint", {
@@ -266,6 +322,20 @@ export function hasCheckpoint(path: string): boolean {
     return true;
   } catch {
     return false;
+  } finally {
+    if (f) closeFile(f);
+  }
+}
+
+/** Measurements in the checkpoint of a run file (0 or null: none to continue from). */
+export function checkpointMeasurements(path: string): number | null {
+  assertReady();
+  let f: H5File | null = null;
+  try {
+    f = openFile(path, "r");
+    return readCheckpoint(f, path).measurements;
+  } catch {
+    return null;
   } finally {
     if (f) closeFile(f);
   }
@@ -327,18 +397,41 @@ function metaFrom(f: H5File, path: string): EnsembleMeta & { complete: boolean }
  * run closes). Rows written after the checkpoint are dropped so the file continues exactly.
  */
 export function resumeEnsemble(out: string, meta: EnsembleMeta, plannedMeasurements: number): { writer: EnsembleWriter; checkpoint: Checkpoint } {
+  return resumeRunFile(out, ensembleLayout(meta), plannedMeasurements, {
+    check(f) {
+      const stored = metaFrom(f, out);
+      if (stored.model !== meta.model || stored.L !== meta.L || stored.dim !== meta.dim || stored.chains !== meta.chains) {
+        throw new H5Error(`${out} holds ${stored.model} ${stored.dim}D L=${stored.L}, which does not match the requested run`);
+      }
+    },
+    complete: (cp) => `${out} is already complete (${cp.measurements} measurements); extend it with a larger --sweeps`,
+    attrs: { ...paramAttrs(meta) },
+  });
+}
+
+export interface ResumeRules {
+  /** Throws when the file on disk is not this run's (foreign format, other parameters). */
+  check(f: H5File): void;
+  /** The message when the file is complete and the plan asks for no more measurements. */
+  complete(cp: Checkpoint): string;
+  /** Root attributes the resumed run updates (its parameters). */
+  attrs?: Record<string, WritableAttr>;
+}
+
+/** Reopens a run file of any layout to continue it from its checkpoint (see resumeEnsemble). */
+export function resumeRunFile(out: string, layout: FileLayout, plannedMeasurements: number, rules: ResumeRules): { writer: EnsembleWriter; checkpoint: Checkpoint } {
   assertReady();
-  if (existsSync(out) && statSync(out).isDirectory()) throw new H5Error(`${out} is a directory, not an ensemble to resume; give --out the ensemble's file name`);
+  if (existsSync(out) && statSync(out).isDirectory()) throw new H5Error(`${out} is a directory, not a file to resume; give --out the run's file name`);
   const unlock = lockOutput(out);
   try {
-    return resumeLocked(out, meta, plannedMeasurements, unlock);
+    return resumeLocked(out, layout, plannedMeasurements, rules, unlock);
   } catch (e) {
     unlock();
     throw e;
   }
 }
 
-function resumeLocked(out: string, meta: EnsembleMeta, plannedMeasurements: number, unlock: () => void): { writer: EnsembleWriter; checkpoint: Checkpoint } {
+function resumeLocked(out: string, layout: FileLayout, plannedMeasurements: number, rules: ResumeRules, unlock: () => void): { writer: EnsembleWriter; checkpoint: Checkpoint } {
   const partial = partialPath(out);
   let f: H5File | null = null;
   if (existsSync(partial)) {
@@ -356,19 +449,16 @@ function resumeLocked(out: string, meta: EnsembleMeta, plannedMeasurements: numb
     f = openFile(partial, "r+");
   }
   try {
-    const stored = metaFrom(f, out);
-    if (stored.model !== meta.model || stored.L !== meta.L || stored.dim !== meta.dim || stored.chains !== meta.chains) {
-      throw new H5Error(`${out} holds ${stored.model} ${stored.dim}D L=${stored.L}, which does not match the requested run`);
-    }
+    rules.check(f);
     const cp = readCheckpoint(f, out);
-    if (cp.measurements >= plannedMeasurements && stored.complete) {
-      throw new H5Error(`${out} is already complete (${cp.measurements} measurements); extend it with a larger --sweeps`);
+    if (cp.measurements >= plannedMeasurements && Number(readAttrs(f, "/").complete) === 1) throw new H5Error(rules.complete(cp));
+    for (const { path, meta } of layout.groups) {
+      truncateRows(f, `${path}/configs`, cp.saved * meta.chains);
+      for (const name of [...meta.observables, ...(meta.vectors ?? []).map((v) => v.name)]) truncateRows(f, `${path}/${name}`, cp.measurements * meta.chains);
     }
-    truncateRows(f, "/configs", cp.saved * meta.chains);
-    for (const name of meta.observables) truncateRows(f, `/${name}`, cp.measurements * meta.chains);
     // The original command stays: resumed_command says what continued it (the last resume).
-    writeAttrs(f, "/", { ...paramAttrs(meta), complete: intAttr(0), resumed_command: currentCommand() });
-    return { writer: writer(f, out, meta, unlock, true), checkpoint: cp };
+    writeAttrs(f, "/", { ...rules.attrs, complete: intAttr(0), resumed_command: currentCommand() });
+    return { writer: writer(f, out, layout, unlock, true), checkpoint: cp };
   } catch (e) {
     closeFile(f);
     rmSync(partial, { force: true });
@@ -421,8 +511,8 @@ export function openEnsemble(path: string): EnsembleReader {
  */
 export function fanOutWriter(writers: EnsembleWriter[], perFile: number): EnsembleWriter {
   return {
-    measurement(values, configs) {
-      writers.forEach((w, j) => w.measurement(values.map((v) => v.subarray(j * perFile, (j + 1) * perFile)), configs ? configs.slice(j * perFile, (j + 1) * perFile) : null));
+    measurement(values, configs, vectors) {
+      writers.forEach((w, j) => w.measurement(values.map((v) => v.subarray(j * perFile, (j + 1) * perFile)), configs ? configs.slice(j * perFile, (j + 1) * perFile) : null, vectors?.map((v) => v.slice(j * perFile, (j + 1) * perFile))));
     },
     checkpoint: (cp) => writers.forEach((w) => w.checkpoint(cp)),
     close: (opts) => writers.forEach((w) => w.close(opts)),

@@ -18,7 +18,7 @@ import { binderEstimate } from "../analysis/observables.js";
 import { defaultWorkers, runPool } from "../cluster/pool.js";
 import { WORKER_URL } from "./worker-url.js";
 import {
-  type ChainLevel, type ChainParams, type ChainResult, chainJobs, chainParams, type CompatibleFile, compatibleFile, type CompatibleJob,
+  type ChainLevel, type ChainParams, type ChainResult, chainJobs, chainParams, type CompatibleJob, compatibleWriter,
   type DirectParams, type DirectResult, inOrder, levelSizes, runChain, runCompatibleJob, type RunHooks, studyOperators,
 } from "./compatible.js";
 
@@ -390,12 +390,12 @@ export async function runCompatibleStudy(o: StudyOptions, hooks: RunHooks & { lo
   // Longest jobs first: the large direct runs, then the chain batches, then the small direct runs.
   const longDirect = direct.filter((j) => (j.params as DirectParams).L >= 32), shortDirect = direct.filter((j) => (j.params as DirectParams).L < 32);
   jobs.push(...longDirect);
-  const files: CompatibleFile[] = [];
+  const files: ReturnType<typeof compatibleWriter>[] = [];
   const collected: ChainResult[][] = studies.map(() => []);
   const snapshots: CompatibleStudy["snapshots"] = [];
   const deliver = studies.map((s, k) => {
     const opts = { ...base, chains: s.chains, unconstrained: s.u, unconstrainedAlgorithm: s.alg };
-    const file = compatibleFile(s.file, { ...opts, recordChains: RECORD_CHAINS }, { force: true });
+    const file = compatibleWriter(s.file, { ...opts, recordChains: RECORD_CHAINS, operators: true });
     files.push(file);
     return inOrder((r) => {
       file.add(r);
@@ -443,7 +443,7 @@ export async function runCompatibleStudy(o: StudyOptions, hooks: RunHooks & { lo
         if (k !== undefined) deliver[k]!(r as ChainResult[]);
       },
     }, runCompatibleJob);
-    files.forEach((f, k) => f.finish({ seconds: collected[k]!.reduce((a, r) => a + r.totalSeconds, 0) }));
+    files.forEach((f, k) => f.finish(collected[k]!.reduce((a, r) => a + r.totalSeconds, 0)));
   } catch (e) {
     for (const f of files) f.abort();
     throw e;

@@ -23,17 +23,20 @@ import {
 } from "../analysis/rg-operators.js";
 import { type Job, type JobRunner, runPool } from "../cluster/pool.js";
 import { WORKER_URL } from "./worker-url.js";
-import { appendRows, assertWritable, flush, H5Error, h5Ready, closeFile, commitTemp, createAppendable, createFile, datasetInfo, exists, intAttr, openFile, readAttrs, readAttrsTyped, readDataset, readRows, truncateRows, writeAttrs, type H5File } from "../io/h5.js";
-import { currentCommand, provenanceAttrs } from "../io/provenance.js";
+import { closeFile, datasetInfo, exists, H5Error, h5Ready, intAttr, openFile, readAttrs, readAttrsTyped, readDataset, readRows, appendRows, createAppendable, writeAttrs } from "../io/h5.js";
+import { provenanceAttrs } from "../io/provenance.js";
 import { int, num, oneOf, parseParams, UsageError, type ParamSpecs } from "../models/params.js";
-import { lockOutput, partialPath } from "../io/ensemble.js";
+import { checkpointMeasurements, createRunFile, writeRunCheckpoint, type FileLayout, hasCheckpoint, partialPath, resumeRunFile, type ResumeRules } from "../io/ensemble.js";
+import { type Chains, type SamplerState } from "../mc/chains.js";
+import { runChains } from "../mc/run.js";
 import { joinFiles } from "../io/merge.js";
-import { ensureSpace, fileExists, removeFile } from "../io/files.js";
+import { fileExists, removeFile } from "../io/files.js";
 import { SOFTWARE } from "../version.js";
 import { z } from "zod";
 
 export const COMPATIBLE_FORMAT = "irg-compatible";
-export const COMPATIBLE_VERSION = 1;
+/** 2: the ensemble writer's layout per size, with a checkpoint (1: no checkpoint, relaxation rows only for recorded chains). */
+export const COMPATIBLE_VERSION = 2;
 
 // ---------------------------------------------------------------------------------------------------
 // Parameters of `irg compatible`
@@ -377,184 +380,217 @@ export function inOrder(deliver: (r: ChainResult) => void, start = 0): (batch: C
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The HDF5 file: one group per size, written to <out>.partial (`partialPath`, as for ensembles), which
-// is also the checkpoint (every dataset grows by one row per chain, in chain order), and renamed to
-// <out> when complete.
+// The HDF5 file: one group per size, each laid out as an ensemble and written by the ensemble writer
+// (io/ensemble.ts createRunFile) through the run loop (mc/run.ts): `<out>.partial` with a checkpoint at
+// the root, renamed to <out> when complete. A chain is one measurement: row k of every dataset is chain
+// first_chain + k.
 //
-//   /            attrs format="irg-compatible", format_version, software, created, model="ising", dim, beta,
-//                from, to, sizes, sweeps, chains, unconstrained, unconstrained_algorithm, algorithm, therm, seed, chains_written,
-//                complete, seconds
+//   /            attrs format="irg-compatible", format_version, software, created, command, git_commit, model="ising",
+//                dim, beta, from, to, sizes, sweeps, chains, unconstrained, unconstrained_algorithm, algorithm, therm,
+//                seed, first_chain, chains_written, complete, seconds
+//   /checkpoint  the run loop's checkpoint (chains done; the next chain's index in `extra`)
 //   /L<n>        attrs L, level (0 = the Wolff start), changed_fraction (mean over chains)
 //   /L<n>/configs                 int8 [chains, n, n(, n)]   row = chain
 //   /L<n>/energy, /magnetization  float64 [chains]           H and M = Σ s of every configuration
 //   /L<n>/changed_fraction        float64 [chains]           fraction of site visits that flipped a spin
-//   /L<n>/relax_energy            float64 [recorded chains, sweeps + 1]   H/V after each constrained sweep
-//   /L<n>/relax_block_corr        float64 [recorded chains, sweeps + 1]   block correlation, same sweeps
-//   /L<n>/operators(_blocked)     float64 [chains, operators]  block operators (pipeline only), attr names
-
-export interface CompatibleFile {
-  /** Chains already in the file: 0, or those of the interrupted run being resumed. */
-  readonly start: number;
-  add(r: ChainResult): void;
-  finish(extra: Record<string, number>): void;
-  /** Closes the partial file with the chains written so far (for --resume). */
-  checkpoint(): void;
-  /** Removes the partial file (a failure, not a stop). */
-  abort(): void;
-}
+//   /L<n>/relax_energy            float64 [chains, sweeps + 1]   H/V after each constrained sweep (NaN: not recorded, or level 0)
+//   /L<n>/relax_block_corr        float64 [chains, sweeps + 1]   block correlation, same sweeps
+//   /L<n>/operators(_blocked)     float64 [chains, operators]  block operators (pipeline only; NaN below L = 8), attr names
 
 /** Attributes that a resumed run must share with its checkpoint (chains may grow). */
 const RESUME_KEYS = ["dim", "beta", "from", "to", "sweeps", "unconstrained", "unconstrainedAlgorithm", "algorithm", "therm", "seed", "firstChain"] as const;
 /** File attribute of each option (snake case). */
 const attrName = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-type FileOptions = Omit<CompatibleOptions, "out" | "workers"> & { recordChains: number };
+type FileOptions = Omit<CompatibleOptions, "out" | "workers"> & { recordChains: number; operators?: boolean };
 
-function openForResume(out: string, partial: string, o: FileOptions): { f: H5File; start: number } {
-  if (!fileExists(partial)) {
-    throw new UsageError(fileExists(out) ? `${out} is already complete; nothing to resume (use --force to start over)` : `cannot resume ${out}: no checkpoint ${partial}; run without --resume`);
-  }
-  let f: H5File;
-  try {
-    f = openFile(partial, "r+");
-  } catch {
-    throw new UsageError(`${partial} is not a readable HDF5 checkpoint; delete it and run without --resume`);
-  }
-  try {
-    const a = readAttrs(f, "/");
-    if (a.format !== COMPATIBLE_FORMAT) throw new UsageError(`${partial} is not an irg compatible checkpoint; delete it and run without --resume`);
-    for (const k of RESUME_KEYS) {
-      const stored = a[attrName(k)] ?? (k === "unconstrainedAlgorithm" ? "local" : k === "firstChain" ? 0 : undefined);
-      const given = k === "firstChain" ? (o.firstChain ?? 0) : o[k];
-      if (String(stored) !== String(given)) throw new UsageError(`--${attrName(k).replace(/_/g, "-")} ${String(given)} does not match the checkpoint's ${String(stored)}; resume with the options of the interrupted run`);
-    }
-    const start = Number(a.chains_written);
-    if (!(start <= o.chains)) throw new UsageError(`the checkpoint already holds ${start} chains; --chains must be at least that`);
-    for (const L of levelSizes(o.from, o.to)) {
-      const g = `/L${L}`;
-      for (const name of ["configs", "energy", "magnetization", "changed_fraction", "operators", "operators_blocked"]) if (exists(f, `${g}/${name}`)) truncateRows(f, `${g}/${name}`, start);
-      for (const name of ["relax_energy", "relax_block_corr"]) if (exists(f, `${g}/${name}`)) truncateRows(f, `${g}/${name}`, Math.min(start, o.recordChains));
-    }
-    writeAttrs(f, "/", { chains: intAttr(o.chains), resumed_command: currentCommand() });
-    return { f, start };
-  } catch (e) {
-    closeFile(f);
-    throw e;
-  }
+const LEVEL_OBSERVABLES = ["energy", "magnetization", "changed_fraction"] as const;
+
+/** The vector observables of every level: relaxation series, and the block operators when measured. */
+function levelVectors(o: FileOptions): { name: string; length: number; labels?: string[] }[] {
+  const { even, odd } = studyOperators(o.dim);
+  const names = [...even, ...odd].map((x) => x.name);
+  return [
+    ...(o.recordChains > 0 ? [{ name: "relax_energy", length: o.sweeps + 1 }, { name: "relax_block_corr", length: o.sweeps + 1 }] : []),
+    ...(o.operators ? [{ name: "operators", length: names.length, labels: names }, { name: "operators_blocked", length: names.length, labels: names }] : []),
+  ];
 }
 
-export function compatibleFile(out: string, o: FileOptions, how: { force: boolean; resume?: boolean }): CompatibleFile {
-  assertWritable(out);
-  // One writer per output, as for ensembles: a second run on the same --out is refused while this one lives.
-  const unlock = lockOutput(out);
-  try {
-    return compatibleFileLocked(out, o, how, unlock);
-  } catch (e) {
-    unlock();
-    throw e;
-  }
-}
-
-function compatibleFileLocked(out: string, o: FileOptions, how: { force: boolean; resume?: boolean }, unlock: () => void): CompatibleFile {
-  const partial = partialPath(out);
+/** The file of a compatible run: root attributes, one ensemble group per size. */
+export function compatibleLayout(o: FileOptions): FileLayout {
   const sizes = levelSizes(o.from, o.to);
-  let f: H5File, n: number;
-  if (how.resume) {
-    ({ f, start: n } = openForResume(out, partial, o));
-  } else {
-    if (fileExists(out) && !how.force) throw new UsageError(`${out} already exists; overwrite it with --force`);
-    if (fileExists(partial) && !how.force) throw new UsageError(`${partial} holds an interrupted run; continue it with --resume or start over with --force`);
-    removeFile(partial);
-    f = createFile(partial);
-    n = 0;
-    writeAttrs(f, "/", {
+  const vectors = levelVectors(o);
+  return {
+    root: {
       format: COMPATIBLE_FORMAT, format_version: intAttr(COMPATIBLE_VERSION), software: SOFTWARE, ...provenanceAttrs(), created: new Date().toISOString(), model: "ising",
       dim: intAttr(o.dim), beta: o.beta, from: intAttr(o.from), to: intAttr(o.to), sizes: intAttr(sizes), sweeps: intAttr(o.sweeps), chains: intAttr(o.chains), unconstrained: intAttr(o.unconstrained),
       unconstrained_algorithm: o.unconstrainedAlgorithm, algorithm: o.algorithm, therm: intAttr(o.therm), seed: intAttr(o.seed), first_chain: intAttr(o.firstChain ?? 0),
       chains_written: intAttr(0), complete: intAttr(0),
-    });
-    for (const L of sizes) {
-      createAppendable(f, `/L${L}/configs`, "int8", new Array<number>(o.dim).fill(L), { compression: 1 });
-      // Small chunks: every appendable dataset occupies at least one whole chunk on disk.
-      for (const name of ["energy", "magnetization", "changed_fraction"]) createAppendable(f, `/L${L}/${name}`, "float64", [], { chunkRows: 4096 });
-    }
-  }
-  const start = n;
-  const first = o.firstChain ?? 0;
-  flush(f);
-  let flushedAt = performance.now();
-  let open = true;
-  const { even, odd } = studyOperators(o.dim);
-  const append = (path: string, row: Float64Array): void => {
-    if (!exists(f, path)) createAppendable(f, path, "float64", [row.length], { chunkRows: Math.max(1, Math.floor(4096 / row.length)) });
-    appendRows(f, path, row, 1);
+    },
+    groups: sizes.map((L, k) => ({
+      path: `/L${L}`,
+      attrs: { L: intAttr(L), level: intAttr(k) },
+      meta: { model: "ising", dim: o.dim, L, chains: 1, observables: [...LEVEL_OBSERVABLES], configDtype: "int8" as const, params: {}, software: SOFTWARE, vectors },
+    })),
   };
-  const close = (): void => {
-    open = false;
-    try {
-      closeFile(f);
-    } finally {
-      unlock();
-    }
+}
+
+/** Every level of a chain as one measurement of the run loop: level j is "chain" j of the row. */
+function levelValues(r: ChainResult, values: Float64Array[]): void {
+  r.levels.forEach((l, j) => {
+    values[0]![j] = l.H;
+    values[1]![j] = l.M;
+    values[2]![j] = l.changedFraction;
+  });
+}
+
+/** The vector observables of every level of a chain (NaN where the level has none). */
+function levelVectorRows(r: ChainResult, vectors: readonly { name: string }[], out: Float64Array[][]): void {
+  r.levels.forEach((l, j) => {
+    vectors.forEach((v, k) => {
+      const src = v.name === "relax_energy" ? l.relaxEnergy : v.name === "relax_block_corr" ? l.relaxBlock : l.ops?.[1] ? (v.name === "operators" ? l.ops[0] : l.ops[1]) : undefined;
+      if (src) out[k]![j]!.set(src);
+      else out[k]![j]!.fill(Number.NaN);
+    });
+  });
+}
+
+/**
+ * The writer of the pipeline's study, whose chains come from its own pool (shared with direct runs):
+ * the same layout and ensemble writer as `irg compatible`, one checkpoint when all chains are in.
+ */
+export function compatibleWriter(out: string, o: FileOptions): { add(r: ChainResult): void; finish(seconds: number): void; abort(): void } {
+  const sizes = levelSizes(o.from, o.to);
+  const layout = compatibleLayout(o);
+  const vectors = levelVectors(o);
+  const writer = createRunFile(out, layout, { force: true });
+  const values = LEVEL_OBSERVABLES.map(() => new Float64Array(sizes.length));
+  const rows = vectors.map((v) => sizes.map(() => new Float64Array(v.length)));
+  const changed = sizes.map(() => 0);
+  let n = 0;
+  return {
+    add(r) {
+      if (r.chain !== (o.firstChain ?? 0) + n) throw new Error(`chain ${r.chain} arrived out of order (expected ${n})`);
+      levelValues(r, values);
+      levelVectorRows(r, vectors, rows);
+      r.levels.forEach((l, j) => (changed[j]! += l.changedFraction));
+      writer.measurement(values, r.levels.map((l) => l.config!), rows);
+      n++;
+    },
+    finish(seconds) {
+      if (n !== o.chains) throw new Error(`only ${n} of ${o.chains} chains were written`);
+      writer.checkpoint({ sweepsDone: n, measurements: n, saved: n, sampler: compatibleState((o.firstChain ?? 0) + n, changed) });
+      writer.close({ completed: true, attrs: { "/": { chains_written: intAttr(n), seconds }, ...Object.fromEntries(sizes.map((L, j) => [`/L${L}`, { changed_fraction: changed[j]! / n }])) } });
+    },
+    abort: () => writer.abort(),
+  };
+}
+
+/** The sampler state of a compatible run: the next chain, and the running sums of the level attributes. */
+function compatibleState(next: number, changedSums: readonly number[]): SamplerState {
+  return { rng: new Uint32Array(4), spins: new Int8Array(0), extra: { next_chain: next, ...Object.fromEntries(changedSums.map((x, j) => [`changed_sum_${j}`, x])) } };
+}
+
+/**
+ * Compatible Monte Carlo as chains of the run loop: one "sweep" draws the next chain (every level,
+ * L0 → … → L), and its levels are the loop's chains (level j goes to the file's group j). Chains are
+ * drawn by a worker pool running ahead, delivered in chain order; a stop while waiting returns at once.
+ */
+function compatibleChains(p: ChainParams, o: FileOptions & { workers?: number }, shouldStop: () => boolean): Chains<Int8Array> & { dispose(): Promise<void>; changedMeans(n: number): number[] } {
+  const sizes = levelSizes(p.from, p.to);
+  const first = o.firstChain ?? 0, end = first + o.chains;
+  const vectors = levelVectors(o);
+  let next = first;
+  let changed = sizes.map(() => 0);
+  let current: ChainResult | null = null;
+  const plans: Plans = new Map();
+  // The pool (workers > 0): started at the first sweep, from the chain the run continues at.
+  let pool: { promise: Promise<unknown>; ready: Map<number, ChainResult>; failure: unknown; wake: (() => void) | null; stop: boolean } | null = null;
+  const startPool = (): NonNullable<typeof pool> => {
+    const st: NonNullable<typeof pool> = { promise: Promise.resolve(), ready: new Map(), failure: null, wake: null, stop: false };
+    st.promise = runPool(chainJobs(p, end, o.workers ?? 2, 0, next), {
+      workers: o.workers, workerUrl: WORKER_URL, shouldStop: () => st.stop,
+      onResult: (_id, batch) => {
+        for (const r of batch as ChainResult[]) st.ready.set(r.chain, r);
+        st.wake?.();
+      },
+    }).catch((e: unknown) => {
+      if (!st.stop) st.failure = e ?? new Error("worker pool failed");
+      st.wake?.();
+    });
+    return st;
+  };
+  const take = (r: ChainResult): boolean => {
+    current = r;
+    r.levels.forEach((l, j) => (changed[j]! += l.changedFraction));
+    next++;
+    return true;
   };
   return {
-    start,
-    add(r) {
-      if (r.chain !== first + n) throw new Error(`chain ${r.chain} arrived out of order (expected ${first + n})`);
-      // A flush writes whole (compressed) chunks of about 1 MiB: count one per level beside the rows.
-      ensureSpace(out, r.levels.reduce((b, l) => b + (l.config?.length ?? 0) + 8 * (4 + (l.relaxEnergy?.length ?? 0) * 2) + (1 << 20), 0));
-      for (const l of r.levels) {
-        if (!l.config) throw new Error("chain results for the file must keep their configurations");
-        const g = `/L${l.L}`;
-        appendRows(f, `${g}/configs`, l.config, 1);
-        appendRows(f, `${g}/energy`, Float64Array.of(l.H), 1);
-        appendRows(f, `${g}/magnetization`, Float64Array.of(l.M), 1);
-        appendRows(f, `${g}/changed_fraction`, Float64Array.of(l.changedFraction), 1);
-        if (l.relaxEnergy && l.relaxBlock) {
-          append(`${g}/relax_energy`, l.relaxEnergy);
-          append(`${g}/relax_block_corr`, l.relaxBlock);
-        }
-        if (l.ops?.[1]) {
-          append(`${g}/operators`, l.ops[0]!);
-          append(`${g}/operators_blocked`, l.ops[1]);
-        }
-      }
-      n++;
-      writeAttrs(f, "/", { chains_written: intAttr(n) });
-      // On disk every few seconds: a run killed, or stopped by a full disk, resumes from what was flushed.
-      if (performance.now() - flushedAt > 2000) {
-        flush(f);
-        flushedAt = performance.now();
-      }
-    },
-    finish(extra) {
-      if (n !== o.chains) throw new Error(`only ${n} of ${o.chains} chains were written`);
-      sizes.forEach((L, k) => {
-        const g = `/L${L}`;
-        const changed = Array.from(readDataset(f, `${g}/changed_fraction`).data);
-        writeAttrs(f, g, { L: intAttr(L), level: intAttr(k), changed_fraction: changed.reduce((a, b) => a + b, 0) / n });
-        for (const name of ["operators", "operators_blocked"]) if (exists(f, `${g}/${name}`)) writeAttrs(f, `${g}/${name}`, { names: [...even, ...odd].map((x) => x.name).join(",") });
+    chains: sizes.length,
+    observables: LEVEL_OBSERVABLES,
+    vectors,
+    sweep() {
+      if (next >= end) throw new Error(`compatible run: chain ${next} is beyond the last (${end - 1})`);
+      if (!o.workers) return Promise.resolve(take(runChain(p, next, plans)));
+      pool ??= startPool();
+      const st = pool;
+      return new Promise<boolean>((resolve, reject) => {
+        const timer = setInterval(() => st.wake?.(), 100);
+        st.wake = () => {
+          const r = st.ready.get(next);
+          if (r) st.ready.delete(next);
+          if (!r && st.failure === null && !shouldStop()) return;
+          clearInterval(timer);
+          st.wake = null;
+          if (r) resolve(take(r));
+          else if (st.failure !== null) reject(st.failure);
+          else resolve(false);
+        };
+        st.wake();
       });
-      writeAttrs(f, "/", { ...extra, complete: intAttr(1) });
-      open = false;
-      closeFile(f);
-      try {
-        commitTemp(partial, out);
-      } finally {
-        unlock();
+    },
+    endThermalization() {},
+    measure(out) {
+      levelValues(current!, out);
+    },
+    measureVectors(out) {
+      levelVectorRows(current!, vectors, out);
+    },
+    config(j, out) {
+      out.set(current!.levels[j]!.config!);
+    },
+    save: () => compatibleState(next, changed),
+    restore(st) {
+      next = Number(st.extra.next_chain);
+      changed = sizes.map((_, j) => Number(st.extra[`changed_sum_${j}`] ?? 0));
+    },
+    changedMeans: (n) => changed.map((x) => x / Math.max(1, n)),
+    async dispose() {
+      if (!pool) return;
+      pool.stop = true;
+      await pool.promise;
+    },
+  };
+}
+
+/** Whether a compatible file (or partial) was written by this version's layout and can continue. */
+function resumeRules(out: string, o: FileOptions): ResumeRules {
+  return {
+    check(f) {
+      const a = readAttrs(f, "/");
+      if (a.format !== COMPATIBLE_FORMAT) throw new UsageError(`${out} is not an irg compatible file; give another --out, or start over with --force`);
+      if (Number(a.format_version) !== COMPATIBLE_VERSION) throw new UsageError(`${out} was written by an older irg (compatible format ${String(a.format_version)}) and cannot be continued; start over with --force`);
+      for (const k of RESUME_KEYS) {
+        const stored = a[attrName(k)];
+        const given = k === "firstChain" ? (o.firstChain ?? 0) : o[k];
+        if (String(stored) !== String(given)) throw new UsageError(`--${attrName(k).replace(/_/g, "-")} ${String(given)} does not match the checkpoint's ${String(stored)}; resume with the options of the interrupted run`);
       }
+      const done = exists(f, "/checkpoint") ? Number(readAttrs(f, "/checkpoint").measurements) : 0;
+      if (done > o.chains) throw new UsageError(`the checkpoint already holds ${done} chains; --chains must be at least that`);
     },
-    checkpoint() {
-      if (open) close();
-    },
-    abort() {
-      if (!open) return;
-      try {
-        close();
-      } finally {
-        removeFile(partial);
-      }
-    },
+    complete: (cp) => `${out} is already complete (${cp.measurements} chains); add chains with a larger --chains and --resume, or start over with --force`,
+    attrs: { chains: intAttr(o.chains) },
   };
 }
 
@@ -594,6 +630,7 @@ export function joinCompatibleParts(parts: readonly string[], out: string): void
     }
     const seconds = attrs.reduce((s, a) => s + Number(a.seconds ?? 0), 0);
     writeAttrs(f, "/", { ...base, chains: intAttr(next), chains_written: intAttr(next), first_chain: intAttr(0), seconds });
+    const sums: number[] = [];
     for (const L of levelSizes(Number(attrs[0]!.from), Number(attrs[0]!.to))) {
       const g = `/L${L}`;
       for (const name of ["configs", "energy", "magnetization", "changed_fraction", "relax_energy", "relax_block_corr", "operators", "operators_blocked"]) {
@@ -607,9 +644,13 @@ export function joinCompatibleParts(parts: readonly string[], out: string): void
         const names = readAttrs(files[0]!, `${g}/${name}`).names;
         if (names !== undefined) writeAttrs(f, `${g}/${name}`, { names });
       }
-      const changed = Array.from(readDataset(f, `${g}/changed_fraction`).data);
-      writeAttrs(f, g, { ...readAttrsTyped(files[0]!, g), changed_fraction: changed.reduce((x, y) => x + y, 0) / changed.length });
+      // Summed in chain order, as one run over all chains sums them.
+      const sum = Array.from(readDataset(f, `${g}/changed_fraction`).data).reduce((x, y) => x + y, 0);
+      sums.push(sum);
+      writeAttrs(f, g, { ...readAttrsTyped(files[0]!, g), changed_fraction: sum / next });
     }
+    // The checkpoint of one run over all chains: the joined file continues with --resume and a larger --chains.
+    writeRunCheckpoint(f, { sweepsDone: next, measurements: next, saved: next, sampler: compatibleState(next, sums) });
   });
 }
 
@@ -636,7 +677,10 @@ export function readCompatibleFile(path: string): { dim: Dim; chains: number; le
       const relax: Float64Array[] = [];
       if (exists(f, `${g}/relax_energy`)) {
         const { data, shape } = readDataset(f, `${g}/relax_energy`);
-        for (let r = 0; r < shape[0]!; r++) relax.push(Float64Array.from(data.subarray(r * shape[1]!, (r + 1) * shape[1]!)));
+        for (let r = 0; r < shape[0]!; r++) {
+          const row = Float64Array.from(data.subarray(r * shape[1]!, (r + 1) * shape[1]!));
+          if (!Number.isNaN(row[0])) relax.push(row); // NaN: a chain that did not record its relaxation
+        }
       }
       return { L, H: col(`${g}/energy`), M: col(`${g}/magnetization`), changed: col(`${g}/changed_fraction`), relax };
     });
@@ -674,62 +718,60 @@ export function chainParams(o: Omit<CompatibleOptions, "out">, extra: Partial<Ch
 }
 
 /**
- * Runs the chains into `o.out`. Every chain's streams are keyed by its index, so a run stopped (Ctrl-C,
- * `stopAfter`) and resumed writes the same file as one that was not.
+ * Runs the chains into `o.out` through the run loop. Every chain's streams are keyed by its index, so a
+ * run stopped (Ctrl-C, `stopAfter`, a kill) and resumed writes the same file as one that was not.
  */
 export async function runCompatible(o: CompatibleOptions, how: { force: boolean; resume?: boolean; stopAfter?: number }, hooks: RunHooks = {}): Promise<CompatibleRun> {
   await h5Ready();
   const t0 = performance.now();
   const p = chainParams(o);
-  const file = compatibleFile(o.out, { ...o, recordChains: p.recordChains }, how);
-  let session = 0, stopped = false;
-  const shouldStop = (): boolean => stopped || (hooks.shouldStop?.() ?? false);
-  const result = (completed: boolean): CompatibleRun => ({ out: o.out, sizes: levelSizes(o.from, o.to), seconds: (performance.now() - t0) / 1000, completed, written: file.start + session, resumedAt: file.start });
+  const fo: FileOptions = { ...o, recordChains: p.recordChains };
+  const partial = partialPath(o.out);
+  let { resume, force } = { resume: how.resume === true, force: how.force };
+  if (resume && !fileExists(o.out)) {
+    if (!fileExists(partial)) throw new UsageError(`cannot resume ${o.out}: no checkpoint ${partial}; run without --resume`);
+    // Killed before its first checkpoint: nothing was lost but the start, so the run starts again.
+    if (!hasCheckpoint(partial)) ({ resume, force } = { resume: false, force: true });
+  }
+  const layout = compatibleLayout(fo);
+  const { writer, checkpoint } = resume ? resumeRunFile(o.out, layout, o.chains, resumeRules(o.out, fo)) : { writer: createRunFile(o.out, layout, { force }), checkpoint: undefined };
+  const start = checkpoint?.measurements ?? 0;
+  let stopped = false;
+  const chains = compatibleChains(p, fo, () => stopped || (hooks.shouldStop?.() ?? false));
+  const result = (completed: boolean, written: number): CompatibleRun => ({ out: o.out, sizes: levelSizes(o.from, o.to), seconds: (performance.now() - t0) / 1000, completed, written, resumedAt: start });
   try {
-    const first = o.firstChain ?? 0;
-    const jobs = chainJobs(p, first + o.chains, o.workers ?? 2, 0, first + file.start);
-    const done = new Map<number, number>();
-    const put = inOrder((r) => {
-      if (stopped) return;
-      file.add(r);
-      session++;
-      if (how.stopAfter !== undefined && session >= how.stopAfter) stopped = true;
-    }, first + file.start);
-    await runPool(jobs, {
-      workers: o.workers, workerUrl: WORKER_URL, shouldStop,
-      onProgress: (id, d) => {
-        done.set(id, d);
-        hooks.progress?.(file.start + [...done.values()].reduce((a, b) => a + b, 0), o.chains);
+    const sizes = levelSizes(o.from, o.to);
+    const res = await runChains(chains, { therm: 0, sweeps: o.chains, every: 1, saveEvery: 1 }, writer, (j) => new Int8Array(sizes[j]! ** o.dim), {
+      shouldStop: hooks.shouldStop,
+      progress: hooks.progress ? (pos) => hooks.progress!(pos.measurements, o.chains) : undefined,
+      stopAfter: how.stopAfter,
+      // As often as the old per-chain file flushed: a kill or a full disk loses at most 2 s of chains.
+      checkpointSeconds: 2,
+    }, checkpoint);
+    const r = result(res.completed, res.measurements);
+    const means = chains.changedMeans(res.measurements);
+    writer.close({
+      completed: res.completed,
+      attrs: {
+        "/": { chains_written: intAttr(res.measurements), ...(res.completed ? { seconds: r.seconds } : {}) },
+        ...Object.fromEntries(sizes.map((L, j) => [`/L${L}`, { changed_fraction: means[j]! }])),
       },
-      onResult: (_id, r) => put(r as ChainResult[]),
-    }, runCompatibleJob);
-    if (stopped) {
-      file.checkpoint();
-      return result(false);
-    }
-    const r = result(true);
-    file.finish({ seconds: r.seconds });
+    });
     return r;
   } catch (e) {
-    if (shouldStop()) {
-      file.checkpoint();
-      return result(false);
-    }
-    if (e instanceof H5Error && e.diskFull && file.start + session > 0) {
-      // The chains flushed before the disk filled up stand (resume truncates to chains_written).
-      try {
-        file.checkpoint();
-      } catch {
-        /* the close may fail on a full disk; what was flushed stays */
-      }
-      throw new H5Error(`${e.message}; the ${file.start + session} chains written so far are kept in ${partialPath(o.out)}: free space, then continue with the same command and --resume`, { file: e.file, diskFull: true });
-    }
     if (e instanceof H5Error && e.diskFull) {
-      file.abort();
-      throw new H5Error(`${e.message}; no chain had been written: free space and run again`, { file: e.file, diskFull: true });
+      // The chains checkpointed before the disk filled up stand: keep them for --resume.
+      writer.abort({ keepCheckpoint: true });
+      const done = checkpointMeasurements(partial);
+      if (!done) removeFile(partial); // nothing worth a --resume
+      const kept = done ? `the ${done} chains written so far are kept in ${partial}: free space, then continue with the same command and --resume` : "no chain had been written: free space and run again";
+      throw new H5Error(`${e.message}; ${kept}`, { file: e.file, diskFull: true });
     }
-    file.abort();
+    writer.abort();
     throw e;
+  } finally {
+    stopped = true;
+    await chains.dispose();
   }
 }
 
@@ -742,7 +784,7 @@ export async function compatibleCommand(o: CompatibleOptions, raw: Record<string
   const stopAfter = raw.stopAfter === undefined ? undefined : Number(raw.stopAfter);
   if (stopAfter !== undefined && !(Number.isInteger(stopAfter) && stopAfter >= 1)) throw new UsageError(`--stop-after must be an integer >= 1, got ${String(raw.stopAfter)}`);
   const r = await runCompatible(o, { force: raw.force === true, resume: raw.resume === true, stopAfter }, hooks);
-  return { ...r, checkpoint: partialPath(o.out), ...(r.completed ? { levels: levelEstimates(readCompatibleFile(r.out).levels, o.dim) } : {}) };
+  return { ...r, checkpoint: o.out, ...(r.completed ? { levels: levelEstimates(readCompatibleFile(r.out).levels, o.dim) } : {}) };
 }
 
 export interface LevelEstimates {

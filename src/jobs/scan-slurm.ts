@@ -188,12 +188,13 @@ export async function runScanTask(dir: string, index: number, session: SessionOp
   const file = join(dir, point.file);
   if (fileComplete(file, point.kind) || joinedDone(dir, plan, index)) return null;
   makeDir(dirname(file));
+  // A stopped run leaves its file (incomplete), a killed one its partial: either resumes.
+  const resume = fileExists(file) || fileExists(partialPath(file));
   if (point.kind === "compatible") {
     const o = point.options as CompatibleOptions;
-    const r = await runCompatible({ ...o, out: file, workers: 0 }, { force: false, resume: fileExists(partialPath(file)) }, { progress: session.progress, shouldStop: session.shouldStop });
+    const r = await runCompatible({ ...o, out: file, workers: 0 }, { force: false, resume }, { progress: session.progress, shouldStop: session.shouldStop });
     return { out: file, completed: r.completed, progress: `${r.written} of ${o.chains} chains` };
   }
-  const resume = fileExists(file) || fileExists(partialPath(file));
   const r = await runSimulation(plan.model, { ...(point.options as SimulateOptions), out: file }, session, resume, false);
   return { out: file, completed: r.completed, progress: `${r.sweepsDone} of ${r.totalSweeps} sweeps` };
 }

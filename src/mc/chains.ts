@@ -16,12 +16,19 @@ export interface Chains<C extends Int8Array | Float32Array> {
   readonly chains: number;
   /** Names of the per-configuration scalar observables that `measure` fills, in order. */
   readonly observables: readonly string[];
-  /** One sweep (its meaning is the sampler's, documented there). */
-  sweep(): void;
+  /**
+   * One sweep (its meaning is the sampler's, documented there). A sampler fed by other threads may
+   * return a promise; one that resolves to false did nothing because the run is being stopped.
+   */
+  sweep(): void | Promise<boolean>;
   /** Called once when thermalisation ends (Wolff fixes its clusters per sweep here). */
   endThermalization(): void;
   /** out[k][c] = observable k of chain c. */
   measure(out: Float64Array[]): void;
+  /** Per-configuration vector observables (name and length), filled by `measureVectors`. */
+  readonly vectors?: readonly { name: string; length: number }[];
+  /** out[k][c] = vector observable k of chain c (NaN where the chain does not record it). */
+  measureVectors?(out: Float64Array[][]): void;
   /** Configuration of chain c into `out` (length V). */
   config(c: number, out: C): void;
   save(): SamplerState;

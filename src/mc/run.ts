@@ -32,8 +32,11 @@ export interface Checkpoint extends RunPosition {
 
 /** Receives the output of a run; only `io` implementations touch files. */
 export interface RunSink<C> {
-  /** One measurement: values[k][c] for observable k, chain c; configs[c] when this one is stored. */
-  measurement(values: Float64Array[], configs: C[] | null): void;
+  /**
+   * One measurement: values[k][c] for observable k, chain c; configs[c] when this one is stored;
+   * vectors[k][c] for the sampler's vector observables (when it has any).
+   */
+  measurement(values: Float64Array[], configs: C[] | null, vectors?: Float64Array[][]): void;
   /** A consistent state: everything handed over so far plus how to continue. */
   checkpoint(cp: Checkpoint): void;
 }
@@ -85,7 +88,8 @@ export async function runChains<C extends Int8Array | Float32Array>(
   chains: Chains<C>,
   plan: RunPlan,
   sink: RunSink<C>,
-  makeConfig: () => C,
+  /** A configuration buffer for chain c (chains may differ in size: the levels of compatible MC). */
+  makeConfig: (c: number) => C,
   control: RunControl = {},
   from?: Checkpoint,
 ): Promise<RunResult> {
@@ -100,7 +104,8 @@ export async function runChains<C extends Int8Array | Float32Array>(
   }
   const total = plan.therm + plan.sweeps;
   const values = chains.observables.map(() => new Float64Array(chains.chains));
-  const configs = Array.from({ length: chains.chains }, makeConfig);
+  const configs = Array.from({ length: chains.chains }, (_, c) => makeConfig(c));
+  const vectors = chains.vectors?.map((v) => Array.from({ length: chains.chains }, () => new Float64Array(v.length)));
   const checkpointMs = (control.checkpointSeconds ?? 300) * 1000;
   let lastCheckpoint = now();
   let lastYield = performance.now();
@@ -118,16 +123,21 @@ export async function runChains<C extends Int8Array | Float32Array>(
   }
   if (plan.therm === 0 && pos.sweepsDone === 0) chains.endThermalization();
   while (pos.sweepsDone < total) {
-    chains.sweep();
+    const swept = chains.sweep();
+    if (swept !== undefined && !(await swept)) {
+      checkpoint();
+      return { ...pos, completed: false };
+    }
     pos.sweepsDone++;
     sessionSweeps++;
     if (pos.sweepsDone === plan.therm) chains.endThermalization();
     const measured = pos.sweepsDone - plan.therm;
     if (measured > 0 && measured % plan.every === 0) {
       chains.measure(values);
+      if (vectors) chains.measureVectors!(vectors);
       const store = plan.saveEvery > 0 && pos.measurements % plan.saveEvery === 0;
       if (store) configs.forEach((cfg, c) => chains.config(c, cfg));
-      sink.measurement(values, store ? configs : null);
+      sink.measurement(values, store ? configs : null, vectors);
       pos.measurements++;
       if (store) pos.saved++;
     }
