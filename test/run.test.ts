@@ -91,3 +91,46 @@ test("xoshiro128** matches the reference output of Blackman and Vigna's C code",
   for (let i = 0; i < 60000; i++) counts[h.below(6)]++;
   for (const c of counts) assert.ok(Math.abs(c - 10000) < 5 * Math.sqrt(10000 * (5 / 6)));
 });
+
+test("asynchronous sweeps: configurations of per-chain sizes, vector observables, and a sweep that resolves false stops with a checkpoint of the unchanged state", async () => {
+  // A counter sampler whose chains have different sizes (as the levels of compatible MC) and whose
+  // sweeps arrive asynchronously; sweep number `refuseAt` is refused once (a stop while waiting).
+  const counter = (refuseAt: number) => {
+    let n = 0, refused = false;
+    return {
+      chains: 2, observables: ["n"], vectors: [{ name: "v", length: 3 }],
+      sweep: async () => {
+        await new Promise((r) => setImmediate(r));
+        if (n + 1 === refuseAt && !refused) return !(refused = true);
+        n++;
+        return true;
+      },
+      endThermalization() {},
+      measure: (out: Float64Array[]) => out[0]!.set([n, -n]),
+      measureVectors: (out: Float64Array[][]) => out[0]!.forEach((row, c) => row.set([n, c, n * c])),
+      config: (c: number, out: Int8Array) => out.fill(n + c),
+      save: () => ({ rng: new Uint32Array(4), spins: new Int8Array(0), extra: { n } }),
+      restore(st: { extra: Record<string, number> }) { n = st.extra.n!; },
+    };
+  };
+  const rows: number[][] = [], vecs: number[][] = [], sizes: number[] = [];
+  let last: Checkpoint | undefined;
+  const sink: RunSink<Int8Array> = {
+    measurement(values, configs, vectors) {
+      rows.push(values.flatMap((v) => Array.from(v)));
+      vecs.push(vectors!.flatMap((v) => v.flatMap((r) => Array.from(r))));
+      sizes.push(...configs!.map((c) => c.length));
+    },
+    checkpoint: (cp) => (last = structuredClone(cp)),
+  };
+  const p: RunPlan = { therm: 0, sweeps: 5, every: 1, saveEvery: 1 };
+  const first = await runChains(counter(3), p, sink, (c) => new Int8Array(4 + 4 * c));
+  assert.deepEqual({ completed: first.completed, done: first.sweepsDone }, { completed: false, done: 2 });
+  assert.equal(last!.sweepsDone, 2);
+  assert.equal(last!.sampler.extra.n, 2);
+  const second = await runChains(counter(0), p, sink, (c) => new Int8Array(4 + 4 * c), {}, last);
+  assert.ok(second.completed);
+  assert.deepEqual(rows, [1, 2, 3, 4, 5].map((n) => [n, -n]));
+  assert.deepEqual(vecs, [1, 2, 3, 4, 5].map((n) => [n, 0, 0, n, 1, n]));
+  assert.deepEqual(sizes, Array(5).fill([4, 8]).flat());
+});
