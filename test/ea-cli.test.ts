@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { h5Ready } from "../src/io/h5.js";
 import { openEnsemble } from "../src/io/ensemble.js";
 import { simulateOptions } from "../src/jobs/simulation.js";
-import { eaLadder } from "../src/models/ea-model.js";
+import { eaLadder, eaOptions } from "../src/models/ea-model.js";
 
 const main = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "irg-ea-cli-"));
@@ -68,10 +68,10 @@ test("simulate ea (multispin): identical files for 1 and 2 workers and both kern
 
 test("simulate ea: explicit ladders, and bad input as one line (exit code 2, no file)", () => {
   const base = { L: 4, beta: 0.9, out: join(dir, "bad.h5") };
-  const o = simulateOptions("ea", { ...base, betas: "0.9, 0.5,0.7" });
+  const o = eaOptions(simulateOptions("ea", { ...base, betas: "0.9, 0.5,0.7" }));
   assert.deepEqual(Array.from(eaLadder(o).betas), [0.5, 0.7, 0.9]);
   assert.equal(eaLadder(o).target, 2);
-  const t = simulateOptions("ea", { ...base, temperatures: "2,1.25,1.1111111111111112" });
+  const t = eaOptions(simulateOptions("ea", { ...base, temperatures: "2,1.25,1.1111111111111112" }));
   assert.deepEqual(Array.from(eaLadder(t).betas), [0.5, 0.8, 0.9]);
   const bad: [Record<string, unknown>, RegExp][] = [
     [{ betas: "0.5,0.7" }, /does not contain the measured --beta 0.9/],

@@ -21,8 +21,8 @@ import { flag, int, type ParamSpecs, parseParams, UsageError } from "../models/p
 import { parseGrid } from "./scan.js";
 import { z } from "zod";
 import { type GenerateJobParams, runJob, WORKER_URL } from "./registry.js";
-import { runSimulation, simulateOptions, type SimulateOptions } from "./simulation.js";
-import { eaLadder, eaStored, eaStoredPath } from "../models/ea-model.js";
+import { runSimulation, simulateOptions } from "./simulation.js";
+import { eaLadder, eaOptions, eaStored, eaStoredPath } from "../models/ea-model.js";
 import { crossingsOf, loadCurves, overlapCorrelation, recordEquilibration, sampleSeries, spinGlassRow, type SpinGlassRow } from "./spin-glass.js";
 import { train, type TrainResult } from "./train.js";
 import { blockFile } from "./block.js";
@@ -180,10 +180,10 @@ export function eaPipelineSizes(o: EaPipelineOptions): number[] {
 /** Runs (or finds complete, or resumes) the ladder simulation of one size; returns its files sorted by T. */
 async function simulateSize(o: EaPipelineOptions, L: number, samples: number, sweeps: number, therm: number, dir: string): Promise<EaPipelineResult["direct"][number] & { completed: boolean }> {
   const out = join(dir, `ea_L${L}.h5`);
-  const opts: SimulateOptions = simulateOptions("ea", {
+  const opts = eaOptions(simulateOptions("ea", {
     dim: o.dim, L, temperatures: o.temperatures.join(","), storeBetas: "all", samples, sweeps, therm, every: o.every, saveEvery: o.saveEvery,
     seed: o.seed, out, ...(o.workers !== undefined ? { workers: Math.max(1, o.workers) } : {}),
-  });
+  }));
   const files = eaStored(opts).map((k) => eaStoredPath(opts, k));
   // An earlier run in the same directory must be the same study (ladder, samples, seed), or nothing is reused.
   for (const existing of [out, `${out}.partial`]) {

@@ -11,7 +11,7 @@ import { overlapBlock } from "../rg/overlap.js";
 import { startThreadedEaSampler } from "../cluster/ea-threads.js";
 import { EA_BETA_C_3D, minWaves, overlapQ, overlapQk2 } from "./ea.js";
 import { isSpinConfig } from "./ising.js";
-import { type ModelDescriptor, type SimulateOptions, type StoredParams } from "./model.js";
+import { type ModelDescriptor, type OptionsWith, type SimulateOptions, type StoredParams } from "./model.js";
 import { int, num, oneOf, UsageError } from "./params.js";
 import { z } from "zod";
 
@@ -23,7 +23,18 @@ export const EA_KERNELS = ["auto", "wasm", "typescript"] as const;
 const list = (description: string, physics = true): { flag: string; description: string; schema: z.ZodType; physics: boolean } =>
   ({ flag: "", description, schema: z.string().min(1, { message: "must not be empty" }), physics });
 
-export const eaModel: ModelDescriptor = {
+/** The spin glass's options after `complete` (eaDefaults): the ladder, the samples and the disorder seed are set. */
+export type EaOptions = OptionsWith<"beta" | "betaMin" | "betaMax" | "temps" | "samples" | "firstSample" | "disorderSeed">;
+
+/** Spin-glass options that went through `complete` (simulateOptions("ea", …)); throws if they did not. */
+export function eaOptions(o: SimulateOptions): EaOptions {
+  for (const k of ["beta", "betaMin", "betaMax", "temps", "samples", "firstSample", "disorderSeed"] as const) {
+    if (o[k] === undefined) throw new Error(`spin-glass options without ${k}: they did not go through the model's complete()`);
+  }
+  return o as EaOptions;
+}
+
+export const eaModel: ModelDescriptor<EaOptions> = {
   name: "ea",
   title: "Edwards-Anderson +-J spin glass: two replicas, parallel tempering, overlap field",
   dims: [2, 3],
@@ -49,20 +60,21 @@ export const eaModel: ModelDescriptor = {
   },
   complete: eaDefaults,
   async chains(o) {
-    const ea = { lat: lattice(o.dim, o.L), ...eaLadder(o), samples: o.samples!, firstSample: o.firstSample!, seed: o.seed, disorderSeed: o.disorderSeed! };
+    const ea = { lat: lattice(o.dim, o.L), ...eaLadder(o), samples: o.samples, firstSample: o.firstSample, seed: o.seed, disorderSeed: o.disorderSeed };
     // Every stream of the spin glass is keyed by (seed, sample, replica); --task does not enter.
     if (o.algorithm === "metropolis") return makeEaSampler(ea);
-    if ((o.workers ?? 1) > 1 && o.samples! > 32) return startThreadedEaSampler({ ...ea, engine: o.kernel ?? "auto", workers: o.workers!, stored: eaStored(o) });
+    const workers = o.workers ?? 1;
+    if (workers > 1 && o.samples > 32) return startThreadedEaSampler({ ...ea, engine: o.kernel ?? "auto", workers, stored: eaStored(o) });
     return makeEaMultispinSampler({ ...ea, kernel: msKernelFactory(o.kernel ?? "auto"), stored: eaStored(o) });
   },
-  fileChains: (o) => o.samples!,
+  fileChains: (o) => o.samples,
   attributes(o) {
     const { betas, target } = eaLadder(o);
     return {
       betas: Array.from(betas).join(","),
       target_index: target,
       couplings: "J = +-1 per bond (site, +direction), stream (disorderSeed, task 2^32 + sample, replica 0)",
-      couplings_seed: o.disorderSeed!,
+      couplings_seed: o.disorderSeed,
       stored: "overlap field rho = s*t of the two replicas at beta; row = stored*samples + (sample - firstSample)",
     };
   },
@@ -126,7 +138,7 @@ function eaDefaults(o: SimulateOptions): void {
     o.kernel ??= "auto";
     o.workers ??= availableParallelism();
   }
-  if (o.betas !== undefined || o.temperatures !== undefined) explicitLadder(o);
+  if (o.betas !== undefined || o.temperatures !== undefined) explicitLadder(o, o.beta);
   o.betaMin ??= Math.min(0.4, o.beta);
   o.betaMax ??= o.beta;
   o.temps ??= 8;
@@ -137,7 +149,7 @@ function eaDefaults(o: SimulateOptions): void {
   if (o.beta < o.betaMin || o.beta > o.betaMax) throw new UsageError(`--beta ${o.beta} lies outside the ladder [--beta-min ${o.betaMin}, --beta-max ${o.betaMax}]`);
   if (o.storeBetas !== undefined) {
     if (o.algorithm !== "multispin") throw new UsageError("--store-betas applies to --algorithm multispin only");
-    const { betas, target } = eaLadder(o);
+    const { betas, target } = eaLadder(eaOptions(o));
     const want = o.storeBetas.trim() === "all" ? Array.from(betas) : o.storeBetas.split(",").map((x) => Number(x.trim()));
     const idx = new Set<number>();
     for (const b of want) {
@@ -150,7 +162,7 @@ function eaDefaults(o: SimulateOptions): void {
 }
 
 /** --betas or --temperatures: parsed, checked (positive, distinct, containing --beta) and stored as an ascending β list. */
-function explicitLadder(o: SimulateOptions): void {
+function explicitLadder(o: SimulateOptions, beta: number): void {
   if (o.betas !== undefined && o.temperatures !== undefined) throw new UsageError("give the ladder once: --betas or --temperatures, not both");
   for (const k of ["betaMin", "betaMax", "temps"] as const) {
     if (o[k] !== undefined) throw new UsageError(`${eaModel.params[k]!.flag.split(" ")[0]} does not go with an explicit ladder (--betas / --temperatures)`);
@@ -165,9 +177,9 @@ function explicitLadder(o: SimulateOptions): void {
   if (betas.length < 2) throw new UsageError(`${flag}: parallel tempering needs at least 2 temperatures, got ${betas.length}`);
   if (betas.length > 256) throw new UsageError(`${flag}: at most 256 temperatures, got ${betas.length}`);
   for (let k = 1; k < betas.length; k++) if (!(betas[k]! > betas[k - 1]!)) throw new UsageError(`${flag}: temperature ${1 / betas[k]!} appears twice`);
-  const at = betas.findIndex((b) => Math.abs(b - o.beta!) <= 1e-9 * o.beta!);
-  if (at < 0) throw new UsageError(`${flag}: the ladder does not contain the measured --beta ${o.beta} (T = ${(1 / o.beta!).toPrecision(6)}); add it to the list`);
-  betas[at] = o.beta!;
+  const at = betas.findIndex((b) => Math.abs(b - beta) <= 1e-9 * beta);
+  if (at < 0) throw new UsageError(`${flag}: the ladder does not contain the measured --beta ${beta} (T = ${(1 / beta).toPrecision(6)}); add it to the list`);
+  betas[at] = beta;
   o.betas = betas.map((b) => String(b)).join(",");
   o.temperatures = undefined;
   o.betaMin = betas[0];
@@ -176,20 +188,20 @@ function explicitLadder(o: SimulateOptions): void {
 }
 
 /** The β ladder of an ea run and the index of the measured temperature on it. */
-export function eaLadder(o: SimulateOptions): { betas: Float64Array; target: number } {
-  const betas = o.betas !== undefined ? Float64Array.from(o.betas.split(","), Number) : betaLadder(o.betaMin!, o.betaMax!, o.temps!, o.beta!);
-  return { betas, target: nearestIndex(betas, o.beta!) };
+export function eaLadder(o: EaOptions): { betas: Float64Array; target: number } {
+  const betas = o.betas !== undefined ? Float64Array.from(o.betas.split(","), Number) : betaLadder(o.betaMin, o.betaMax, o.temps, o.beta);
+  return { betas, target: nearestIndex(betas, o.beta) };
 }
 
 /** Ladder indices stored by an ea run: the measured temperature first, then those of --store-betas. */
-export function eaStored(o: SimulateOptions): number[] {
+export function eaStored(o: EaOptions): number[] {
   const { betas, target } = eaLadder(o);
   const extra = o.storeBetas ? o.storeBetas.split(",").map((b) => Array.from(betas).indexOf(Number(b))) : [];
   return [target, ...extra];
 }
 
 /** The file of stored ladder index k (the --out file for the measured temperature). */
-export function eaStoredPath(o: SimulateOptions, k: number): string {
+export function eaStoredPath(o: EaOptions, k: number): string {
   const { betas, target } = eaLadder(o);
   if (k === target) return o.out;
   return `${o.out.replace(/\.h5$/, "")}_beta${betas[k]!.toFixed(6)}.h5`;

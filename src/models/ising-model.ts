@@ -7,7 +7,7 @@ import { checkerboardSweep, Rule } from "../mc/checkerboard.js";
 import { metropolisTable } from "../mc/metropolis.js";
 import { isingEstimates } from "../analysis/observables.js";
 import { BETA_C_2D, BETA_C_3D, isingEnergyWith, isSpinConfig, magnetization } from "./ising.js";
-import { type CriticalReference, type ModelDescriptor } from "./model.js";
+import { type CriticalReference, type ModelDescriptor, type OptionsWith } from "./model.js";
 import { int, num, oneOf, UsageError } from "./params.js";
 
 /** 2D Ising class: Onsager's β_c and the exact exponents ν = 1, γ/ν = 7/4, β/ν = 1/8. */
@@ -15,7 +15,7 @@ export const ISING_2D_EXACT: CriticalReference = { coupling: BETA_C_2D, nu: 1, g
 /** 3D Ising: K_c of Ferrenberg, Xu & Landau (2018); ν, η of the conformal bootstrap (Kos et al. 2016). */
 export const ISING_3D_REFERENCE: CriticalReference = { coupling: BETA_C_3D, nu: 0.629971, gammaOverNu: 2 - 0.0362978, betaOverNu: (1 + 0.0362978) / 2, source: "3D Ising (bootstrap, MC)" };
 
-export const isingModel: ModelDescriptor = {
+export const isingModel: ModelDescriptor<OptionsWith<"beta">> = {
   name: "ising",
   title: "Ising model H = -sum s_i s_j, s = +-1 (2D or 3D)",
   dims: [2, 3],
@@ -35,7 +35,7 @@ export const isingModel: ModelDescriptor = {
     o.algorithm ??= "wolff";
     o.start ??= "hot";
   },
-  chains: (o, rng) => makeIsingSampler({ algorithm: o.algorithm as IsingAlgorithm, lat: lattice(o.dim, o.L), beta: o.beta!, rng, start: o.start ?? "hot" }),
+  chains: (o, rng) => makeIsingSampler({ algorithm: o.algorithm as IsingAlgorithm, lat: lattice(o.dim, o.L), beta: o.beta, rng, start: o.start ?? "hot" }),
   estimates: (series, { V, chains, params }) => isingEstimates(series("energy"), series("magnetization"), { V, beta: Number(params.beta), chains }),
   conjugate: (series) => series("energy"),
   orderParameter(cfg) {

@@ -106,7 +106,15 @@ export interface PipelineSupport {
 /** Reads one per-measurement series of an ensemble (row = measurement·chains + chain). */
 export type SeriesReader = (name: string) => Float64Array;
 
-export interface ModelDescriptor {
+/**
+ * The options a model's methods receive: SimulateOptions with the model's own keys present. This is
+ * what the model's member of the parameter schema (`SIMULATION_SCHEMA`) returns, defaults applied,
+ * completed by `complete` (which is therefore the one method that takes plain SimulateOptions).
+ */
+export type OptionsWith<K extends keyof SimulateOptions> = SimulateOptions & Required<Pick<SimulateOptions, K>>;
+
+/** `O`: the options the model's methods read (see OptionsWith); the registry holds them as ModelDescriptor. */
+export interface ModelDescriptor<O extends SimulateOptions = SimulateOptions> {
   /** The name used on the command line and stored as the `model` attribute. */
   readonly name: string;
   /** One line for help texts. */
@@ -128,20 +136,20 @@ export interface ModelDescriptor {
    * The chains of a run; `rng` is the stream (seed, task, replica 0) for models with one stream.
    * Asynchronous where the chains run in worker threads (then `dispose` ends them).
    */
-  chains(o: SimulateOptions, rng: Rng): Chains<Config> | Promise<Chains<Config>>;
+  chains(o: O, rng: Rng): Chains<Config> | Promise<Chains<Config>>;
   /** Rows per measurement in the file when it differs from the sampler's chains (spin glass: samples). */
-  fileChains?(o: SimulateOptions): number;
+  fileChains?(o: O): number;
   /** Attributes stored beside the parameters (e.g. the spin glass's ladder). */
-  attributes?(o: SimulateOptions): StoredParams;
+  attributes?(o: O): StoredParams;
   /** Numeric arrays stored beside them as float64 attributes (the spin glass's β ladder). */
-  attributeArrays?(o: SimulateOptions): Record<string, number[]>;
+  attributeArrays?(o: O): Record<string, number[]>;
   /** The keys of `attributes` and `outputs` that are integers by definition (stored as HDF5 integers). */
   readonly integerAttributes?: readonly string[];
   /**
    * The files of one run when it writes several (one per stored temperature), the first being --out;
    * each gets `fileChains` rows of every measurement, in order. Absent: the one file --out.
    */
-  outputs?(o: SimulateOptions, params: StoredParams): { path: string; params: StoredParams }[];
+  outputs?(o: O, params: StoredParams): { path: string; params: StoredParams }[];
   /** A short status for the progress bar (e.g. round trips of parallel tempering). */
   status?(chains: Chains<Config>): string;
   /** Lines printed after a run (e.g. swap acceptance). */

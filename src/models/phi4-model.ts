@@ -6,10 +6,10 @@ import { phi4Block } from "../rg/phi4-block.js";
 import { phi4LocalSweep } from "../mc/phi4-local.js";
 import { phi4Estimates } from "../analysis/observables.js";
 import { PHI4_DEFAULTS, phi4Action } from "./phi4.js";
-import { type ModelDescriptor } from "./model.js";
+import { type ModelDescriptor, type OptionsWith } from "./model.js";
 import { num, oneOf, UsageError } from "./params.js";
 
-export const phi4Model: ModelDescriptor = {
+export const phi4Model: ModelDescriptor<OptionsWith<"mu2" | "lambda" | "kappa">> = {
   name: "phi4",
   title: "2D lattice phi^4 theory (Ising universality class)",
   dims: [2],
@@ -31,7 +31,7 @@ export const phi4Model: ModelDescriptor = {
     o.kappa ??= PHI4_DEFAULTS.kappa;
     o.algorithm ??= "cluster";
   },
-  chains: (o, rng) => makePhi4Sampler({ algorithm: o.algorithm as Phi4Algorithm, lat: lattice(o.dim, o.L), couplings: { mu2: o.mu2!, lambda: o.lambda!, kappa: o.kappa! }, rng }),
+  chains: (o, rng) => makePhi4Sampler({ algorithm: o.algorithm as Phi4Algorithm, lat: lattice(o.dim, o.L), couplings: { mu2: o.mu2, lambda: o.lambda, kappa: o.kappa }, rng }),
   // A blocked ensemble has no action (the renormalised action is unknown).
   estimates: (series, { V, chains, observables }) => phi4Estimates(observables.includes("action") ? series("action") : null, series("magnetization"), series("phi2"), { V, chains }),
   conjugate: (series) => series("phi2").map((v) => v / 2),

@@ -3,14 +3,14 @@
 import { lattice, neighbours } from "../../lattice/geometry.js";
 import { isingEstimates } from "../../analysis/observables.js";
 import { twoPoint } from "../../analysis/correlation.js";
-import { type ModelDescriptor } from "../model.js";
+import { type ModelDescriptor, type OptionsWith } from "../model.js";
 import { int, num, oneOf, UsageError } from "../params.js";
 import { isPottsConfig, POTTS_Q_MAX, pottsBetaC2D, pottsEnergyWith, pottsOrder, pottsReference2D } from "./potts.js";
 import { makePottsSampler, POTTS_ALGORITHMS, type PottsAlgorithm } from "./sampler.js";
 import { pluralityBlock } from "./plurality.js";
 import { pottsHeatbathSweep, pottsHeatbathTable, sublattices } from "./heatbath.js";
 
-export const pottsModel: ModelDescriptor = {
+export const pottsModel: ModelDescriptor<OptionsWith<"beta" | "q">> = {
   name: "potts",
   title: "q-state Potts model H = -sum delta(s_i, s_j), s = 0..q-1 (2D or 3D)",
   dims: [2, 3],
@@ -32,7 +32,7 @@ export const pottsModel: ModelDescriptor = {
     o.algorithm ??= "wolff";
     o.start ??= "hot";
   },
-  chains: (o, rng) => makePottsSampler({ algorithm: o.algorithm as PottsAlgorithm, lat: lattice(o.dim, o.L), q: o.q!, beta: o.beta!, rng, start: o.start }),
+  chains: (o, rng) => makePottsSampler({ algorithm: o.algorithm as PottsAlgorithm, lat: lattice(o.dim, o.L), q: o.q, beta: o.beta, rng, start: o.start }),
   // Energy H and |M| are stored under the Ising names, so the estimates (e, |m|, Binder, chi, C) are the same functions.
   estimates: (series, { V, chains, params }) => isingEstimates(series("energy"), series("magnetization"), { V, beta: Number(params.beta), chains }),
   conjugate: (series) => series("energy"),
