@@ -3,7 +3,7 @@
 
 import { type Command } from "commander";
 import { addParams } from "./params.js";
-import { pipelineCommand, pipelineModelFlags, pipelineOptions } from "../jobs/pipeline.js";
+import { pipelineCommand, pipelineModelFlags, pipelineOptions, pipelineStudy } from "../jobs/pipeline.js";
 import { htmlDocument } from "../report/html.js";
 import { pipelineBlocks } from "../report/pipeline-report.js";
 import { verdictSummary } from "../report/validation-report.js";
@@ -98,8 +98,9 @@ export function registerPipeline(program: Command): void {
   const extra = pipelineModelFlags();
   addParams(command, extra);
   command.action(async (model: string, o: Record<string, string | boolean | undefined>, cmd: Command) => {
-      if (model === "compatible") return compatiblePipeline(o, cmd);
-      if (model === "ea") return eaPipeline(o, cmd);
+      const study = pipelineStudy(model);
+      if (study === "compatible") return compatiblePipeline(o, cmd);
+      if (study === "disorder") return eaPipeline(o, cmd);
       const opts = pipelineOptions(model, o, extra);
       const { progress, interrupt, hooks } = pipelineHooks(o.quiet === true, "pipeline");
       try {

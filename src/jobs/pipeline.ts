@@ -124,6 +124,18 @@ function firstConfig(file: string): Int8Array | Float32Array {
 }
 
 /** The flags each model's pipeline takes besides the coupling (potts: --q), from its descriptor: for the help and `pipelineOptions`. */
+/**
+ * Which study `irg pipeline <name>` runs: compatible Monte Carlo (a study of its own, named
+ * "compatible", not a model), the disorder-averaged study of a model with quenched disorder (the spin
+ * glass), or the field-model study of any other model. Unknown names: the registry's one-line error.
+ */
+export function pipelineStudy(name: string): "compatible" | "disorder" | "field" {
+  if (name === "compatible") return "compatible";
+  const desc = MODELS.find((m) => m.name === name && (m.pipeline || m.disorder));
+  if (!desc) throw new UsageError(`unknown model "${name}"; choose ${MODELS.filter((m) => m.pipeline || m.disorder).map((m) => m.name).join(", ")} or compatible`);
+  return desc.disorder ? "disorder" : "field";
+}
+
 export function pipelineModelFlags(): ParamSpecs {
   const extra: ParamSpecs = {};
   for (const m of MODELS) for (const k of m.pipeline?.params ?? []) extra[k] = { ...m.params[k]!, description: `${m.name}: ${m.params[k]!.description}` };
@@ -155,7 +167,7 @@ export async function pipelineCommand(o: PipelineOptions, render: (r: PipelineRe
  */
 export function pipelineOptions(model: string, raw: Record<string, unknown>, modelFlags: ParamSpecs = {}): PipelineOptions {
   const desc = MODELS.find((m) => m.name === model && m.pipeline);
-  if (!desc) throw new UsageError(`unknown model "${model}"; choose ${MODELS.filter((m) => m.pipeline).map((m) => m.name).join(", ")}, ea or compatible`);
+  if (!desc) throw new UsageError(`"${model}" has no field-model pipeline; choose ${MODELS.filter((m) => m.pipeline).map((m) => m.name).join(", ")}`);
   const f = parseParams<{ target: number; L0?: number; genLimit?: number; sweeps?: number; directSweeps?: number; epochs?: number; refine?: number; seed?: number; workers?: number }>(PIPELINE_SPECS, raw);
   const L0 = f.L0 ?? defaultL0(model, f.target);
   // The model's own parameters (potts: --q), validated by its specs.
