@@ -16,7 +16,7 @@ import { sampleMeans, spinGlassEstimates } from "../src/analysis/spin-glass.js";
 import { jackknife } from "../src/analysis/stats.js";
 import { h5Ready } from "../src/io/h5.js";
 import { openEnsemble } from "../src/io/ensemble.js";
-import { spinGlassOfFile } from "../src/jobs/spin-glass.js";
+import { correlationEstimates, overlapCorrelationRows, spinGlassOfFile } from "../src/jobs/spin-glass.js";
 
 const main = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "irg-ea-reweight-"));
@@ -81,6 +81,20 @@ test("blocked and generated fields of one ladder temperature, reweighted to the 
       for (const k of ["q2", "g"]) {
         const d = x.estimates[k]!.value - y.estimates[k]!.value, e = Math.hypot(x.estimates[k]!.error, y.estimates[k]!.error);
         assert.ok(Math.abs(d) < 4 * e, `${label} ${k}: reweighted ${x.estimates[k]!.value} vs ${y.estimates[k]!.value} ± ${e}`);
+      }
+      // The overlap correlation G(r) of the stored fields, reweighted the same way (each field weighted by
+      // the energy of its own measurement): agrees with the neighbour's.
+      const ca = overlapCorrelationRows(a, [1, 2]), cb = overlapCorrelationRows(b, [1, 2]);
+      const gx = correlationEstimates(ca!, b1)!, gy = correlationEstimates(cb!)!;
+      for (const k of ["G1", "G2"]) {
+        const d = gx[k]!.value - gy[k]!.value, e = Math.hypot(gx[k]!.error, gy[k]!.error);
+        assert.ok(Math.abs(d) <= 4 * e, `${label} ${k}: reweighted ${gx[k]!.value} vs ${gy[k]!.value} ± ${e}`);
+      }
+      // Each field is matched with its own measurement: its overlap q equals the q series at its row.
+      const q = ra.series("q");
+      for (const k of [0, 1, 127, 128, ca!.row.length - 1]) {
+        const f = ra.configs(k, k + 1);
+        assert.equal(Array.from(f).reduce((t, v) => t + v, 0) / f.length, q[ca!.row[k]!], `${label}: field ${k} and series row ${ca!.row[k]}`);
       }
       // Without reweighting the difference is visible (the test has the power to see the change of β).
       const plain = spinGlassOfFile(ra, a);

@@ -54,6 +54,11 @@ test("pipeline ea 4 -> 8 -> 16: files, report, summary; a rerun reuses the ensem
   assert.match(html, /The larger start --L0 8 .* needs direct PT of \d+ samples at L = 8 and \d+ at 16 with 10 round trips each: about [\d.]+ (s|min|h)/);
   assert.match(r.stdout, /^coupling map L=8 -> 4 \(\[<q\^2>\] matching\): T\* /m);
   assert.ok((html.match(/<svg/g) ?? []).length >= 2 && (html.match(/data:image\/png/g) ?? []).length >= 4);
+  // The flow validation has the short range (G(1), G(2) of the fields, reweighted to T′) and the whole G(r);
+  // the curves against T are reweighted between the ladder temperatures.
+  assert.match(r.stdout, /^flow validation L=8 T=\S+ at T'=\S+: long range (agree|DISAGREE) \(.*\); short range (agree|DISAGREE) \(G1 -?[\d.]+σ, G2 -?[\d.]+σ\)$/m);
+  assert.ok(html.includes("Overlap correlation G(r) at L = 8"));
+  assert.match(html, /lines between them reweighted in β/);
   // The rerun reuses the ensembles; with one network per temperature.
   const again = irg(...args, "--networks", "per-temperature");
   assert.equal(again.code, 0, again.stderr);

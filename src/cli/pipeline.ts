@@ -50,7 +50,8 @@ async function eaPipeline(o: Record<string, string | boolean | undefined>, cmd: 
       const m = flow.map;
       process.stdout.write(`coupling map L=${2 * flow.L0} -> ${flow.L0} ([<q^2>] matching): T* ${m.Tstar ? `${m.Tstar.value.toFixed(4)} ± ${m.Tstar.error.toFixed(4)}` : "outside the ladder"}, 1/nu ${m.inverseNu ? `${m.inverseNu.value.toFixed(3)} ± ${m.inverseNu.error.toFixed(3)}` : "—"} (Janus 0.390(6)); eta at T* ${flow.eta ? `${flow.eta.value.toFixed(3)} ± ${flow.eta.error.toFixed(3)}` : "—"} (Janus -0.390(4))\n`);
       for (const v of flow.validations) {
-        process.stdout.write(`flow validation L=${v.L} T=${v.T.toFixed(4)} at T'=${v.Tp.toFixed(4)}: long range ${v.longAgree ? "agree" : "DISAGREE"} (${v.rows.map((x) => `${x.quantity} ${x.z.toFixed(1)}σ`).join(", ")})\n`);
+        const zs = (range: string): string => v.rows.filter((x) => x.range === range).map((x) => `${x.quantity} ${x.z.toFixed(1)}σ`).join(", ");
+        process.stdout.write(`flow validation L=${v.L} T=${v.T.toFixed(4)} at T'=${v.Tp.toFixed(4)}: long range ${v.longAgree ? "agree" : "DISAGREE"} (${zs("long")}); short range ${v.shortAgree === null ? "not measured" : `${v.shortAgree ? "agree" : "DISAGREE"} (${zs("short")})`}\n`);
       }
     }
     process.stdout.write(`report: ${report} (${r.seconds.toFixed(0)} s)\n`);

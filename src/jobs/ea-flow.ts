@@ -6,7 +6,7 @@
 import { type Estimate } from "../analysis/stats.js";
 import { couplingFlow, type FlowMap } from "../analysis/coupling-flow.js";
 import { openEnsemble } from "../io/ensemble.js";
-import { spinGlassOfFile } from "./spin-glass.js";
+import { correlationEstimates, type CorrelationRows, overlapCorrelationRows, spinGlassOfFile } from "./spin-glass.js";
 
 export interface FlowValidation {
   L: number;
@@ -16,9 +16,16 @@ export interface FlowValidation {
   TpError: number;
   /** Effective fraction of the reweighted rows (1: no reweighting needed; → 0: the histograms part). */
   overlap: number;
-  /** z = (generated − direct)/σ, σ including the error of T′ times the slope of the direct curve. */
-  rows: { quantity: string; generated: Estimate; direct: Estimate; z: number }[];
+  /**
+   * z = (generated − direct)/σ, σ including the error of T′ times the slope of the direct curve; long
+   * range [⟨q²⟩], χ_SG, g, ξ/L, short range G(1), G(2) (from the stored fields, when both files have them).
+   */
+  rows: { quantity: string; range: "long" | "short"; generated: Estimate; direct: Estimate; z: number }[];
   longAgree: boolean;
+  /** null: no stored fields to compare. */
+  shortAgree: boolean | null;
+  /** G(r), r = 1 … L/2, of the generated fields and of the direct ones reweighted to T′. */
+  correlation?: { r: number[]; generated: Estimate[]; direct: Estimate[] };
 }
 
 export interface EaFlow {
@@ -72,6 +79,12 @@ export function eaFlow(L0: number, directL0: string[], blocked: string[], direct
     return (b.est[q]!.value - a.est[q]!.value) / (b.T - a.T);
   };
   const validations: FlowValidation[] = [];
+  // The fields' correlation rows, computed once per file (a direct file may serve several validations).
+  const cache = new Map<string, CorrelationRows | null>();
+  const correlationRows = (path: string, distances: number[]): CorrelationRows | null => {
+    if (!cache.has(path)) cache.set(path, overlapCorrelationRows(path, distances));
+    return cache.get(path)!;
+  };
   for (const g of generated2L0) {
     const gen = estimatesOf(g);
     const k = T.findIndex((t) => Math.abs(t - gen.T) <= 1e-6 * t);
@@ -79,12 +92,33 @@ export function eaFlow(L0: number, directL0: string[], blocked: string[], direct
     const Tp = map.Tp[k]!;
     const near = direct.reduce((a, b) => (Math.abs(b.T - Tp) < Math.abs(a.T - Tp) ? b : a));
     const dir = estimatesOf(near.p, 1 / Tp);
-    const rows = ["q2", "chi_sg", "g", "xi_l"].filter((q) => gen.est[q] && dir.est[q]).map((q) => {
+    const rows: FlowValidation["rows"] = ["q2", "chi_sg", "g", "xi_l"].filter((q) => gen.est[q] && dir.est[q]).map((q) => {
       const a = gen.est[q]!, b = dir.est[q]!;
       const fromTp = direct.length >= 2 ? Math.abs(slopeAt(q, Tp)) * map.TpError[k]! : 0;
-      return { quantity: q, generated: a, direct: b, z: (a.value - b.value) / Math.hypot(a.error, b.error, fromTp) };
+      return { quantity: q, range: "long" as const, generated: a, direct: b, z: (a.value - b.value) / Math.hypot(a.error, b.error, fromTp) };
     });
-    validations.push({ L: gen.L, T: gen.T, Tp, TpError: map.TpError[k]!, overlap: dir.overlap, rows, longAgree: rows.every((x) => Math.abs(x.z) < 2) });
+    const distances = Array.from({ length: gen.L / 2 }, (_, j) => j + 1);
+    const gc = correlationRows(g, distances), dc = correlationRows(near.p, distances);
+    let correlation: FlowValidation["correlation"];
+    if (gc && dc && dc.x) {
+      const ge = correlationEstimates(gc), de = correlationEstimates(dc, 1 / Tp);
+      if (ge && de) {
+        correlation = { r: distances, generated: distances.map((d) => ge[`G${d}`]!), direct: distances.map((d) => de[`G${d}`]!) };
+        // The error of T′ through the slope of the reweighted direct G(r) there.
+        const dT = Math.max(map.TpError[k]!, 1e-3);
+        const up = correlationEstimates(dc, 1 / (Tp + dT)), down = correlationEstimates(dc, 1 / Math.max(1e-6, Tp - dT));
+        for (const d of [1, 2].filter((x) => x <= gen.L / 2)) {
+          const a = ge[`G${d}`]!, b = de[`G${d}`]!;
+          const fromTp = up && down ? (Math.abs(up[`G${d}`]!.value - down[`G${d}`]!.value) / (2 * dT)) * map.TpError[k]! : 0;
+          rows.push({ quantity: `G${d}`, range: "short", generated: a, direct: b, z: (a.value - b.value) / Math.hypot(a.error, b.error, fromTp) });
+        }
+      }
+    }
+    const agree = (range: string): boolean => rows.filter((x) => x.range === range).every((x) => Math.abs(x.z) < 2);
+    validations.push({
+      L: gen.L, T: gen.T, Tp, TpError: map.TpError[k]!, overlap: dir.overlap, rows, longAgree: agree("long"),
+      shortAgree: rows.some((x) => x.range === "short") ? agree("short") : null, ...(correlation ? { correlation } : {}),
+    });
   }
   let eta: EaFlow["eta"];
   if (map.Tstar && direct.length >= 2) {
@@ -99,4 +133,30 @@ export function eaFlow(L0: number, directL0: string[], blocked: string[], direct
     }
   }
   return { L0, T, map, ...(eta ? { eta } : {}), validations: validations.sort((a, b) => a.T - b.T) };
+}
+
+/** A size's curves between its ladder temperatures (see reweightedCurve). */
+export interface ReweightedCurve {
+  kind: "direct" | "generated";
+  L: number;
+  points: { T: number; est: Record<string, Estimate>; overlap: number }[];
+}
+
+/**
+ * [⟨q²⟩], χ_SG, g and ξ/L of one size on `n` temperatures evenly spaced in T across its ladder, each
+ * reweighted (single histogram in E(s) + E(t), or the parents' for generated fields) from the ladder
+ * file nearest in β. Points whose reweighting overlap falls below `minOverlap` are left out: there the
+ * histograms part and the estimate would rest on a few rows.
+ */
+export function reweightedCurve(kind: ReweightedCurve["kind"], files: string[], n = 41, minOverlap = 0.1): ReweightedCurve {
+  const ladder = files.map((p) => ({ p, ...estimatesOf(p) })).sort((a, b) => a.T - b.T);
+  const lo = ladder[0]!.T, hi = ladder.at(-1)!.T;
+  const points: ReweightedCurve["points"] = [];
+  for (let j = 0; j < n; j++) {
+    const T = n === 1 ? lo : lo + ((hi - lo) * j) / (n - 1);
+    const near = ladder.reduce((a, b) => (Math.abs(1 / b.T - 1 / T) < Math.abs(1 / a.T - 1 / T) ? b : a));
+    const x = Math.abs(near.T - T) <= 1e-9 * T ? near : estimatesOf(near.p, 1 / T);
+    if (x.overlap >= minOverlap) points.push({ T, est: x.est, overlap: x.overlap });
+  }
+  return { kind, L: ladder[0]!.L, points };
 }

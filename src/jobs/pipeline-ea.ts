@@ -26,7 +26,7 @@ import { eaLadder, eaOptions, eaStored, eaStoredPath } from "../models/ea-model.
 import { crossingsOf, loadCurves, overlapCorrelation, recordEquilibration, sampleSeries, spinGlassRow, type SpinGlassRow } from "./spin-glass.js";
 import { train, type TrainResult } from "./train.js";
 import { blockFile } from "./block.js";
-import { eaFlow, type EaFlow } from "./ea-flow.js";
+import { eaFlow, type EaFlow, type ReweightedCurve, reweightedCurve } from "./ea-flow.js";
 
 export interface EaPipelineOptions {
   outDir: string;
@@ -97,6 +97,8 @@ export interface EaPipelineResult {
    * these sizes, which approaches T_c as L0 grows.
    */
   rule: { L: number; rows: { T: number; blocked: Estimate; direct: Estimate; gBlocked: Estimate; gDirect: Estimate; z: number }[]; crossings: (Crossing & { label: string })[]; flow: EaFlow } | null;
+  /** [⟨q²⟩], χ_SG, g, ξ/L of every direct and generated size, reweighted between the ladder temperatures. */
+  curves: ReweightedCurve[];
   /** The slice z = 0 of the first stored field at the middle temperature of every direct and generated size, for the report. */
   slices: { label: string; L: number; slice: Int8Array | Float32Array }[];
   /** Cost estimate of direct PT at the target size against generation (see costEstimate). */
@@ -339,7 +341,7 @@ export async function runEaPipeline(o: EaPipelineOptions): Promise<EaPipelineRes
   makeDir(simDir);
   makeDir(genDir);
   const empty = (direct: EaPipelineResult["direct"], training: TrainResult | null): EaPipelineResult => ({
-    options: o, stopped: true, direct, training, generated: [], generateSeconds: 0, table: [], validations: [], crossings: [], eta: [], inverseNu: [], rule: null, cost: null, slices: [], peakRss: process.resourceUsage().maxRSS * 1024, seconds: (performance.now() - t0) / 1000,
+    options: o, stopped: true, direct, training, generated: [], generateSeconds: 0, table: [], validations: [], crossings: [], eta: [], inverseNu: [], rule: null, cost: null, curves: [], slices: [], peakRss: process.resourceUsage().maxRSS * 1024, seconds: (performance.now() - t0) / 1000,
   });
   // 1. Direct parallel tempering: the starting size, then the validation sizes.
   const direct: EaPipelineResult["direct"] = [];
@@ -411,5 +413,7 @@ export async function runEaPipeline(o: EaPipelineOptions): Promise<EaPipelineRes
       const s = f ? firstSlice(f) : null;
       return s ? [{ label, ...s }] : [];
     });
-  return { options: o, stopped: false, direct, training, generated, generateSeconds, table, validations, crossings, eta, inverseNu, rule, cost, slices, peakRss, seconds: (performance.now() - t0) / 1000 };
+  o.log?.("curves reweighted between the ladder temperatures");
+  const curves = [...direct.map((d) => reweightedCurve("direct", d.files)), ...generated.map((g) => reweightedCurve("generated", g.files))];
+  return { options: o, stopped: false, direct, training, generated, generateSeconds, table, validations, crossings, eta, inverseNu, rule, cost, curves, slices, peakRss, seconds: (performance.now() - t0) / 1000 };
 }

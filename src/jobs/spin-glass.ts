@@ -2,7 +2,7 @@
 // the equilibration evidence printed by `irg simulate ea` — log binning of [⟨q²⟩] and ladder round trips.
 
 import { type Estimate, jackknife } from "../analysis/stats.js";
-import { familySigmas, groupBySample, logBinning, logBinsAgree, spinGlassEstimates } from "../analysis/spin-glass.js";
+import { familySigmas, groupBySample, logBinning, logBinsAgree, sampleMeans, spinGlassEstimates } from "../analysis/spin-glass.js";
 import { type EnsembleReader, openEnsemble, setEnsembleAttrs } from "../io/ensemble.js";
 import { intAttr } from "../io/h5.js";
 import { UsageError } from "../models/params.js";
@@ -195,51 +195,86 @@ export function loadCurves(paths: string[]): Map<number, SizeCurve> {
 }
 
 /**
- * The overlap correlation G(r) = [⟨ρ_i ρ_{i+r e_μ}⟩] (mean over sites and axes) from the stored overlap
- * fields, per r, with jackknife errors over samples; null when the file stores no fields.
+ * The overlap correlation of every stored field: g[j][k] = V⁻¹ d⁻¹ Σ_i Σ_μ ρ_i ρ_{i+r_j e_μ} of field k, with
+ * its sample and the variable that reweights it in β (E(s) + E(t) of its measurement, or its parent's);
+ * null when the file stores no fields.
  */
-export function overlapCorrelation(path: string, distances: number[]): Record<string, Estimate> | null {
+export interface CorrelationRows {
+  distances: number[];
+  g: Float64Array[];
+  sample: Float64Array;
+  /** The row of the file's series that belongs to each field (its measurement). */
+  row: Int32Array;
+  /** Reweighting variable of each field (null: the file has none) and the β it was drawn at. */
+  x: Float64Array | null;
+  beta: number;
+}
+
+export function overlapCorrelationRows(path: string, distances: number[]): CorrelationRows | null {
   const r = openEnsemble(path);
   try {
     const { meta } = r;
     if (r.configRows === 0) return null;
     const L = meta.L, dim = meta.dim, V = L ** dim;
     const rows = r.configRows;
-    const sample = sampleSeries(r, Math.max(rows, r.series("q").length));
-    // Configuration row k belongs to the sample of row k of the measurement series (stored rows come first).
-    const sums = new Map<number, { n: number; g: number[] }>();
+    const nq = r.series("q").length;
+    const series = sampleSeries(r, Math.max(rows, nq));
+    // Field k is row k of its measurement block: fields of every saveEvery-th measurement (direct files),
+    // or one per row (blocked and generated files, whose series have a row per field).
+    const S = meta.chains;
+    const every = nq === rows ? 1 : Number(meta.params.saveEvery ?? 1);
+    const rowOf = (k: number): number => (Math.floor(k / S) * every) * S + (k % S);
+    const xName = meta.observables.includes("energy") ? "energy" : meta.observables.includes("parent_x") ? "parent_x" : null;
+    const xs = xName ? r.series(xName) : null;
+    const g = distances.map(() => new Float64Array(rows));
+    const sample = new Float64Array(rows);
+    const row = Int32Array.from({ length: rows }, (_, k) => rowOf(k));
+    const x = xs ? new Float64Array(rows) : null;
     const chunk = Math.max(1, Math.floor((16 << 20) / V));
     for (let start = 0; start < rows; start += chunk) {
       const end = Math.min(rows, start + chunk);
       const cfg = r.configs(start, end);
       for (let k = start; k < end; k++) {
         const off = (k - start) * V;
-        const s = sample[k % sample.length]!;
-        const acc = sums.get(s) ?? { n: 0, g: distances.map(() => 0) };
+        sample[k] = series[k % series.length]!;
+        if (x) x[k] = xs![row[k]!]!;
         distances.forEach((d, j) => {
           let t = 0, stride = 1;
           for (let mu = 0; mu < dim; mu++) {
             for (let i = 0; i < V; i++) {
-              const x = Math.floor(i / stride) % L;
-              const jn = i + (((x + d) % L) - x) * stride;
-              t += cfg[off + i]! * cfg[off + jn]!;
+              const c = Math.floor(i / stride) % L;
+              t += cfg[off + i]! * cfg[off + i + (((c + d) % L) - c) * stride]!;
             }
             stride *= L;
           }
-          acc.g[j]! += t / (dim * V);
+          g[j]![k] = t / (dim * V);
         });
-        acc.n++;
-        sums.set(s, acc);
       }
     }
-    const per = [...sums.values()];
-    if (per.length < 2) return null;
-    const out: Record<string, Estimate> = {};
-    distances.forEach((d, j) => {
-      out[`G${d}`] = jackknife([Float64Array.from(per, (p) => p.g[j]! / p.n)], (m) => m[0]!, { binSize: 1 });
-    });
-    return out;
+    return { distances, g, sample, row, x, beta: Number(meta.params.beta) };
   } finally {
     r.close();
   }
+}
+
+/**
+ * G(r) = [⟨ρ_i ρ_{i+r e_μ}⟩] (mean over sites and axes) with jackknife errors over samples; with
+ * `reweightTo`, the thermal averages of each sample are reweighted to that β (single histogram in the
+ * rows' variable, as spinGlassOfFile). Null with fewer than 2 samples.
+ */
+export function correlationEstimates(c: CorrelationRows, reweightTo?: number): Record<string, Estimate> | null {
+  if (reweightTo !== undefined && !c.x) throw new UsageError("these fields carry no energy (nor their parent's) to reweight with");
+  const logWeight = reweightTo === undefined ? undefined : Float64Array.from(c.x!, (e) => -(reweightTo - c.beta) * e);
+  if (new Set(c.sample).size < 2) return null;
+  const out: Record<string, Estimate> = {};
+  c.distances.forEach((d, j) => {
+    out[`G${d}`] = jackknife([sampleMeans(c.g[j]!, c.sample, (v) => v, logWeight)], (m) => m[0]!, { binSize: 1 });
+  });
+  return out;
+}
+
+/** G(r) of a file's stored overlap fields at the distances given (see correlationEstimates). */
+export function overlapCorrelation(path: string, distances: number[]): Record<string, Estimate> | null {
+  const rows = overlapCorrelationRows(path, distances);
+  return rows ? correlationEstimates(rows) : null;
 }
