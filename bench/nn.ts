@@ -22,6 +22,7 @@ import { efthymiouSpec, irgNetSpec } from "../src/nn/irgnet.js";
 import { type ModelSpec, initParams, paramCount, predict } from "../src/nn/model.js";
 import { naiveBackward, naiveForward } from "../src/nn/reference.js";
 import { trainStep } from "../src/nn/train.js";
+import { gemmKernel, setGemmKernel } from "../src/nn/gemm-wasm.js";
 import { type Tensor } from "../src/nn/tensor.js";
 import { type PairSet, shuffle } from "../src/irg/dataset.js";
 import { batchGradient, defaultNetwork, type Network, networkMap, scratchFor } from "../src/irg/network.js";
@@ -122,7 +123,7 @@ const times = (r: number | null): string => (r === null ? "-" : `${r.toFixed(1)}
 
 // ---------- inference ----------
 
-interface InferRow { net: string; params: number; dim: number; L: number; mmac: number; forwardMs: number | null; sampleMs: number | null; naiveMs: number | null; speedup: number | null }
+interface InferRow { net: string; params: number; dim: number; L: number; mmac: number; forwardMs: number | null; forwardTsMs: number | null; wasmSpeedup: number | null; sampleMs: number | null; naiveMs: number | null; speedup: number | null }
 
 /** The networks `irg train` builds by default (defaultNetwork: hidden [16, 16], kernel 5), then other architectures. */
 const phi4Net = defaultNetwork({ dim: 2, model: "phi4", head: PHI4_HEAD }, 1).spec;
@@ -146,11 +147,15 @@ for (const { name, spec, always } of nets) {
   for (const L of inferSizes[spec.dim]!) {
     const grow = L === inferSizes[spec.dim]![0] ? 0 : 2 ** spec.dim;
     const x = coarseInput(spec, 1, L / 2, 2);
-    let forwardMs: number | null = null, sampleMs: number | null = null, naiveMs: number | null = null;
+    let forwardMs: number | null = null, forwardTsMs: number | null = null, sampleMs: number | null = null, naiveMs: number | null = null;
     if (lastFwd * grow < SKIP_MS) {
       // Already optimised by V8 on the smaller sizes: one call suffices where a call takes seconds.
       const time = lastFwd * grow > 2000 ? timeOnce : timeIt;
       forwardMs = time(() => predict(spec, params, x));
+      // The same forward pass with the TypeScript kernels only (the WebAssembly ones give identical outputs).
+      setGemmKernel("typescript");
+      forwardTsMs = time(() => predict(spec, params, x));
+      setGemmKernel("auto");
       const out = predict(spec, params, x), rng = rngFor({ seed: 3 });
       sampleMs = time(() => headSample(spec.head!, out, rng));
       lastFwd = forwardMs;
@@ -160,8 +165,8 @@ for (const { name, spec, always } of nets) {
       naiveMs = lastNaive * grow > 2000 ? timeOnce(() => naiveForward(spec, params, x)) : timeIt(() => naiveForward(spec, params, x));
       lastNaive = naiveMs;
     } else lastNaive = Infinity;
-    inferRows.push({ net: name, params: params.length, dim: spec.dim, L, mmac: macs(spec, L / 2) / 1e6, forwardMs, sampleMs, naiveMs, speedup: ratio(naiveMs, forwardMs) });
-    console.error(`infer ${name} L=${L}: ${forwardMs?.toFixed(2)} ms (naive ${naiveMs?.toFixed(1)} ms)`);
+    inferRows.push({ net: name, params: params.length, dim: spec.dim, L, mmac: macs(spec, L / 2) / 1e6, forwardMs, forwardTsMs, wasmSpeedup: ratio(forwardTsMs, forwardMs), sampleMs, naiveMs, speedup: ratio(naiveMs, forwardMs) });
+    console.error(`infer ${name} L=${L}: ${forwardMs?.toFixed(2)} ms (TypeScript kernels ${forwardTsMs?.toFixed(2)} ms, naive ${naiveMs?.toFixed(1)} ms)`);
   }
 }
 
@@ -279,10 +284,10 @@ if (genNs.length > 0) {
 
 // ---------- report ----------
 
-console.log("inference, one configuration (L = generated size; input L/2; naive = direct loops, same multiply-adds):");
-console.log(`${pad("net", 22)}${pad("params", 8)}${pad("L", 8)}${pad("MMAC", 9)}${pad("forward ms", 12)}${pad("sample ms", 11)}${pad("naive ms", 12)}speed-up`);
+console.log(`inference, one configuration (L = generated size; input L/2; forward with the ${gemmKernel() === "wasm" ? "WebAssembly SIMD" : "TypeScript (WebAssembly not built)"} kernels; TS = the TypeScript kernels only, same outputs; naive = direct loops, same multiply-adds):`);
+console.log(`${pad("net", 22)}${pad("params", 8)}${pad("L", 8)}${pad("MMAC", 9)}${pad("forward ms", 12)}${pad("TS ms", 10)}${pad("TS/fwd", 8)}${pad("sample ms", 11)}${pad("naive ms", 12)}speed-up`);
 for (const r of inferRows) {
-  console.log(`${pad(r.net, 22)}${pad(String(r.params), 8)}${pad(`${r.L}^${r.dim}`, 8)}${pad(r.mmac.toFixed(1), 9)}${pad(f(r.forwardMs), 12)}${pad(f(r.sampleMs), 11)}${pad(f(r.naiveMs, 1), 12)}${times(r.speedup)}`);
+  console.log(`${pad(r.net, 22)}${pad(String(r.params), 8)}${pad(`${r.L}^${r.dim}`, 8)}${pad(r.mmac.toFixed(1), 9)}${pad(f(r.forwardMs), 12)}${pad(f(r.forwardTsMs), 10)}${pad(times(r.wasmSpeedup), 8)}${pad(f(r.sampleMs), 11)}${pad(f(r.naiveMs, 1), 12)}${times(r.speedup)}`);
 }
 console.log("train step (forward + loss + backward + Adam):");
 console.log(`${pad("net", 22)}${pad("params", 8)}${pad("batch", 14)}${pad("step ms", 10)}${pad("naive ms", 12)}speed-up`);

@@ -6,12 +6,24 @@
 // 0.5 for the plain axpy loop on the same machine (Zen 3, Node 20). No SIMD is available to plain JS.
 
 import { type Arr } from "./tensor.js";
+import { wasmGemm } from "./gemm-wasm.js";
 
 /**
  * out[oo + i·os + x] += Σ_j w[wo + i·ws + j] · a[ao + j·as + x] for i < M, j < J, x < len.
- * (M×J weights times J rows of length len, accumulated into M rows.)
+ * (M×J weights times J rows of length len, accumulated into M rows.) Float32 operands of a product worth
+ * it run in the WebAssembly SIMD kernel (asm/nn-gemm.ts), which gives bit-identical results about 2.5×
+ * faster; the rest, and float64 operands (training), in gemmAccTs.
  */
 export function gemmAcc(M: number, J: number, len: number, w: Arr, wo: number, ws: number, a: Arr, ao: number, as: number, out: Arr, oo: number, os: number): void {
+  if (M * J * len >= 4096 && w instanceof Float32Array && a instanceof Float32Array && out instanceof Float32Array) {
+    const g = wasmGemm();
+    if (g) return g(M, J, len, w, wo, ws, a, ao, as, out, oo, os);
+  }
+  gemmAccTs(M, J, len, w, wo, ws, a, ao, as, out, oo, os);
+}
+
+/** gemmAcc in TypeScript (any operands; doubles in the arithmetic, one rounding per store). */
+export function gemmAccTs(M: number, J: number, len: number, w: Arr, wo: number, ws: number, a: Arr, ao: number, as: number, out: Arr, oo: number, os: number): void {
   let i = 0;
   for (; i + 4 <= M; i += 4) {
     const o0 = oo + i * os, o1 = o0 + os, o2 = o1 + os, o3 = o2 + os;
