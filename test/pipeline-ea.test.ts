@@ -58,7 +58,7 @@ test("pipeline ea 4 -> 8 -> 16: files, report, summary; a rerun reuses the ensem
   // the curves against T are reweighted between the ladder temperatures.
   assert.match(r.stdout, /^flow validation L=8 T=\S+ at T'=\S+: long range (agree|DISAGREE) \(.*\); short range (agree|DISAGREE) \(G1 -?[\d.]+σ, G2 -?[\d.]+σ\)$/m);
   assert.ok(html.includes("Overlap correlation G(r) at L = 8"));
-  assert.match(html, /lines between them reweighted in β/);
+  assert.match(html, /reweighted in β between them/);
   // The rerun reuses the ensembles; with one network per temperature.
   const again = irg(...args, "--networks", "per-temperature");
   assert.equal(again.code, 0, again.stderr);

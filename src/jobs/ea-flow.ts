@@ -139,17 +139,34 @@ export function eaFlow(L0: number, directL0: string[], blocked: string[], direct
 export interface ReweightedCurve {
   kind: "direct" | "generated";
   L: number;
+  /** False when the files hold one row per disorder sample (generated fields): then the points are the ladder's own. */
+  reweighted: boolean;
   points: { T: number; est: Record<string, Estimate>; overlap: number }[];
+}
+
+/** Rows per disorder sample of a file (reweighting within a sample needs at least two). */
+function rowsPerSample(path: string): number {
+  const r = openEnsemble(path);
+  try {
+    const q = r.series("q");
+    return q.length / new Set(r.meta.observables.includes("sample") ? r.series("sample") : [0]).size;
+  } finally {
+    r.close();
+  }
 }
 
 /**
  * [⟨q²⟩], χ_SG, g and ξ/L of one size on `n` temperatures evenly spaced in T across its ladder, each
  * reweighted (single histogram in E(s) + E(t), or the parents' for generated fields) from the ladder
  * file nearest in β. Points whose reweighting overlap falls below `minOverlap` are left out: there the
- * histograms part and the estimate would rest on a few rows.
+ * histograms part and the estimate would rest on a few rows. The weights are normalised within each
+ * disorder sample, so files with one row per sample (the generated fields of the study: one starting
+ * field per sample) cannot be reweighted; their curve is the ladder points alone (`reweighted: false`).
  */
 export function reweightedCurve(kind: ReweightedCurve["kind"], files: string[], n = 41, minOverlap = 0.1): ReweightedCurve {
   const ladder = files.map((p) => ({ p, ...estimatesOf(p) })).sort((a, b) => a.T - b.T);
+  const base = { kind, L: ladder[0]!.L };
+  if (files.some((p) => rowsPerSample(p) < 2)) return { ...base, reweighted: false, points: ladder.map((x) => ({ T: x.T, est: x.est, overlap: 1 })) };
   const lo = ladder[0]!.T, hi = ladder.at(-1)!.T;
   const points: ReweightedCurve["points"] = [];
   for (let j = 0; j < n; j++) {
@@ -158,5 +175,5 @@ export function reweightedCurve(kind: ReweightedCurve["kind"], files: string[], 
     const x = Math.abs(near.T - T) <= 1e-9 * T ? near : estimatesOf(near.p, 1 / T);
     if (x.overlap >= minOverlap) points.push({ T, est: x.est, overlap: x.overlap });
   }
-  return { kind, L: ladder[0]!.L, points };
+  return { ...base, reweighted: true, points };
 }

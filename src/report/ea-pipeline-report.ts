@@ -62,8 +62,8 @@ export async function eaPipelineBlocks(r: EaPipelineResult): Promise<Block[]> {
     if (vc?.correlation) {
       const c = vc.correlation;
       const pts: Point[] = [
-        ...c.r.map((x, j) => ({ series: `direct ${vc.L}³ at T′ = ${vc.Tp.toFixed(3)} (reweighted)`, x, y: c.direct[j]!.value, err: c.direct[j]!.error })),
-        ...c.r.map((x, j) => ({ series: `generated ${vc.L}³ from T = ${vc.T.toFixed(3)}`, x: x + 0.08, y: c.generated[j]!.value, err: c.generated[j]!.error })),
+        ...c.r.map((x, j) => ({ series: "direct, at T′", x, y: c.direct[j]!.value, err: c.direct[j]!.error })),
+        ...c.r.map((x, j) => ({ series: "generated", x: x + 0.08, y: c.generated[j]!.value, err: c.generated[j]!.error })),
       ];
       blocks.push({ kind: "svg", svg: await renderSvg(linePlotSpec({ title: `Overlap correlation G(r) at L = ${vc.L}`, points: pts, xLabel: "r", yLabel: "G(r)" })), caption: `G(r) = [⟨ρ_i ρ_{i+r e_μ}⟩], mean over sites and axes, r = 1 … L/2, of the generated fields (from T = ${vc.T.toFixed(4)}) and of the direct fields at the temperature the flow assigns them (T′ = ${vc.Tp.toFixed(4)}); jackknife errors over samples (generated points shifted right by 0.08 to be seen).` });
     }
@@ -112,7 +112,7 @@ export async function eaPipelineBlocks(r: EaPipelineResult): Promise<Block[]> {
     blocks.push({
       kind: "svg",
       svg: await renderSvg(linePlotSpec({ title: `${label} against T`, ...(fallback ? { lines: points } : { lines, points }), xLabel: "T", yLabel: label, rules: [{ x: JANUS.Tc.value, label: "Janus T_c" }] })),
-      caption: `${label} of direct and generated ensembles: points at the ladder temperatures; lines between them reweighted in β (single histogram in E(s) + E(t), for generated fields their parents'), from the nearest ladder temperature, left out where the reweighting overlap falls below 0.1. ${q === "q2" ? "" : "Curves of sizes cross at T_c."}`,
+      caption: `${label} of direct and generated ensembles: points at the ladder temperatures. Lines of ${r.curves.filter((c) => c.reweighted).map((c) => `${c.kind} L = ${c.L}`).join(", ") || "no size"}: reweighted in β between them (single histogram in E(s) + E(t) from the nearest ladder temperature, left out where the reweighting overlap falls below 0.1)${r.curves.some((c) => !c.reweighted) ? `; of ${r.curves.filter((c) => !c.reweighted).map((c) => `${c.kind} L = ${c.L}`).join(", ")}: straight lines between the ladder points (one field per disorder sample, which the per-sample weights cannot move)` : ""}. ${q === "q2" ? "" : "Curves of sizes cross at T_c."}`,
     });
   }
 
