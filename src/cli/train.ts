@@ -30,7 +30,8 @@ export function registerTrain(program: Command): void {
         return;
       }
       const best = r.validation[r.bestEpoch - 1]!;
-      process.stdout.write(`wrote ${r.out}: ${r.pairs} pairs of L=${r.L}, ${r.epochs} epochs (best ${r.bestEpoch}), validation NLL ${best.toFixed(4)} per site (${r.seconds.toFixed(1)} s)\n`);
+      const second = r.stage2 ? `; second stage ${r.stage2.epochs} epochs (best ${r.stage2.bestEpoch}), validation NLL ${r.stage2.validation[r.stage2.bestEpoch - 1]!.toFixed(4)} per odd site` : "";
+      process.stdout.write(`wrote ${r.out}: ${r.pairs} pairs of L=${r.L}, ${r.epochs} epochs (best ${r.bestEpoch}), validation NLL ${best.toFixed(4)} per site${second} (${r.seconds.toFixed(1)} s)\n`);
     } finally {
       progress.stop();
       interrupt.dispose();

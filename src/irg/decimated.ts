@@ -54,6 +54,7 @@ export function fixDecimated(lat: Lattice, coarseCfg: ArrayLike<number>, fine: I
  * high acceptance.
  */
 export function decimatedMap(net: Network): CompatibleMap {
+  if (net.stage2) throw new RangeError("a two-stage network is not a decimation-compatible map; train it with --rule decimation and one stage");
   const head = headOf(net);
   const output = (coarseCfg: ArrayLike<number>, L: number) => {
     const Vc = L ** net.dim;

@@ -3,9 +3,10 @@
 // samples fine configurations with it. The engine is src/nn (periodic convolutions, exact heads).
 
 import { type Rng, rngFor } from "../lattice/rng.js";
-import { backward, forward, initParams, type ModelSpec, predict } from "../nn/model.js";
-import { type HeadSpec, headLoss, headSample } from "../nn/heads.js";
+import { backward, checkSpec, forward, initParams, type ModelSpec, predict } from "../nn/model.js";
+import { type HeadSpec, headChannels, headLogProb, headLoss, headSample } from "../nn/heads.js";
 import { irgNetSpec } from "../nn/irgnet.js";
+import { type Tensor } from "../nn/tensor.js";
 import { type InverseMap, type NetworkModel } from "./generator.js";
 import { augmentPair, cubeSymmetries, type PairSet } from "./dataset.js";
 
@@ -25,6 +26,15 @@ export interface Network {
   inputScale: number;
   /** Provenance: data, couplings, training settings and results. */
   training: Record<string, string | number>;
+  /**
+   * The second stage of a two-stage generator: a network on the fine lattice that redraws the odd sites
+   * (x + y (+ z) odd) given the coarse configuration and the even sites of the first stage. Every
+   * nearest-neighbour pair has one site of each parity, so the second stage carries the short-range
+   * correlations that a product over sites given the coarse configuration cannot. Absent: one stage.
+   */
+  stage2?: { spec: ModelSpec; params: Float32Array; training: Record<string, string | number> };
+  /** Set on the second stage's own Network while it is trained (batchGradient then trains the odd sites). */
+  isStage2?: boolean;
 }
 
 export interface ArchOptions {
@@ -114,8 +124,9 @@ export function batchGradient(net: Network, set: PairSet, indices: ArrayLike<num
       f.set(set.fine.subarray(k * V, (k + 1) * V));
     }
   }
-  const input = { shape: coarseShape(set.dim, n, Lc, net.spec.inChannels), data: net.spec.inChannels === 1 ? coarse : encodeInput(net, coarse, n, Vc) };
   const head = headOf(net);
+  if (net.isStage2) return stage2Gradient(net, head, coarse, fine, n, set.L, grad, weight);
+  const input = { shape: coarseShape(set.dim, n, Lc, net.spec.inChannels), data: net.spec.inChannels === 1 ? coarse : encodeInput(net, coarse, n, Vc) };
   if (!grad) {
     const out = predict(net.spec, net.params, input);
     return headLoss(head, out, fine).loss * n * V;
@@ -127,7 +138,39 @@ export function batchGradient(net: Network, set: PairSet, indices: ArrayLike<num
   return loss * n * V;
 }
 
-/** The network as an inverse map: fine sites drawn independently from the head given the coarse configuration. */
+/**
+ * The second stage's loss: the NLL of the odd sites given the coarse configuration and the even sites
+ * (returned as mean per odd site times n·V, as batchGradient returns the first stage's), and its gradient.
+ */
+function stage2Gradient(net: Network, head: HeadSpec, coarse: Float32Array, fine: Float32Array, n: number, L: number, grad: Float32Array | null, weight: number): number {
+  // The stage-2 spec's input channels are 2C + 1 for a first stage with C; recover C for the encoding.
+  const first = { ...net, spec: { ...net.spec, inChannels: (net.spec.inChannels - 1) / 2 } };
+  const input = stage2Input(first, coarse, fine, n, L);
+  const odd = oddSites(net.dim, L), V = L ** net.dim, nOdd = odd.reduce((a, v) => a + v, 0);
+  if (!grad) {
+    const out = predict(net.spec, net.params, input);
+    const lp = headLogProb(head, out, fine, odd);
+    return (-lp.reduce((a, v) => a + v, 0) / (n * nOdd)) * n * V;
+  }
+  const { output, cache } = forward(net.spec, net.params, input);
+  const lp = headLogProb(head, output, fine, odd);
+  const { grad: gOut } = headLoss(head, output, fine);
+  // headLoss is the mean over all sites: keep the odd sites' part, as a mean over odd sites.
+  const C = gOut.shape[1]!, scale = V / nOdd;
+  for (let b = 0; b < n; b++) for (let c = 0; c < C; c++) {
+    const o = (b * C + c) * V;
+    for (let i = 0; i < V; i++) gOut.data[o + i] = odd[i] ? gOut.data[o + i]! * scale : 0;
+  }
+  const { gradParams } = backward(net.spec, net.params, cache, gOut, { inputGrad: false });
+  for (let i = 0; i < grad.length; i++) grad[i]! += weight * gradParams[i]!;
+  return (-lp.reduce((a, v) => a + v, 0) / (n * nOdd)) * n * V;
+}
+
+/**
+ * The network as an inverse map: fine sites drawn independently from the head given the coarse
+ * configuration; with a second stage, the odd sites are then redrawn given the coarse configuration and
+ * the even sites, and ln q is the sum of the two stages' terms (each over its own sites).
+ */
 export function networkMap(net: Network): InverseMap {
   const head = headOf(net);
   return {
@@ -137,15 +180,116 @@ export function networkMap(net: Network): InverseMap {
       const c = encodeInput(net, coarse, 1, L ** net.dim);
       const o = predict(net.spec, net.params, { shape: coarseShape(net.dim, 1, L, net.spec.inChannels), data: c });
       const { sample, logProb } = headSample(head, o, rng);
+      if (!net.stage2) {
+        out.set(sample as never);
+        return logProb[0]!;
+      }
+      const Lf = 2 * L, odd = oddSites(net.dim, Lf);
+      const first = headLogProb(head, o, sample, evenSites(net.dim, Lf))[0]!;
+      const o2 = predict(net.stage2.spec, net.stage2.params, stage2Input(net, coarse, sample, 1, Lf));
+      const second = headSample(head, o2, rng).sample;
+      for (let i = 0; i < odd.length; i++) if (odd[i]) sample[i] = second[i]!;
       out.set(sample as never);
-      return logProb[0]!;
+      return first + headLogProb(head, o2, sample, odd)[0]!;
     },
     describe: () => ({
       generator: "network",
       network_input_scale: net.inputScale,
       network_head: head.type === "gaussian-mixture" ? `gaussian-mixture K=${head.components}` : head.type === "categorical" ? `categorical q=${head.classes}` : "bernoulli",
-      network_params: net.params.length,
+      network_params: net.params.length + (net.stage2?.params.length ?? 0),
+      network_stages: net.stage2 ? 2 : 1,
       ...Object.fromEntries(Object.entries(net.training).map(([k, v]) => [`network_${k}`, v])),
     }),
   };
+}
+
+// ---------- The two-stage generator ----------
+
+/** Input channels of the second stage: the coarse value (or one-hot state) of the site's block, the first stage's value at even sites (0 at odd), and the even-site mask. */
+function stage2Channels(inChannels: number): number {
+  return 2 * inChannels + 1;
+}
+
+/**
+ * The second stage's architecture on the fine lattice: a k^d convolution over the 3 (or 2q + 1) input
+ * channels, hidden 1×1 layers (ReLU), and a 3^d output convolution to the head's channels.
+ */
+export function stage2Spec(first: ModelSpec, hidden = 16, kernel = 3): ModelSpec {
+  const head = first.head!;
+  const cin = stage2Channels(first.inChannels);
+  const spec: ModelSpec = {
+    dim: first.dim, inChannels: cin, head,
+    layers: [{ type: "conv", cin, cout: hidden, k: kernel }, { type: "act", fn: "relu" }, { type: "conv", cin: hidden, cout: hidden, k: 1 }, { type: "act", fn: "relu" }, { type: "conv", cin: hidden, cout: headChannels(head), k: 3 }],
+  };
+  checkSpec(spec);
+  return spec;
+}
+
+const parityCache = new Map<string, Uint8Array>();
+
+/** 1 at the odd sites (x + y (+ z) odd) of the fine lattice L^dim, which the second stage draws. */
+export function oddSites(dim: 2 | 3, L: number): Uint8Array {
+  const key = `${dim}:${L}`;
+  let m = parityCache.get(key);
+  if (!m) {
+    const V = L ** dim;
+    m = new Uint8Array(V);
+    for (let i = 0; i < V; i++) m[i] = ((i % L) + (Math.floor(i / L) % L) + (dim === 3 ? Math.floor(i / (L * L)) : 0)) & 1;
+    if (parityCache.size > 16) parityCache.clear();
+    parityCache.set(key, m);
+  }
+  return m;
+}
+
+/** The complement of `oddSites`: the even sites, which the first stage draws. */
+export function evenSites(dim: 2 | 3, L: number): Uint8Array {
+  return oddSites(dim, L).map((v) => 1 - v);
+}
+
+/**
+ * The second stage's input for n pairs on the fine lattice L: channel block 0 the coarse value (times
+ * `inputScale`) or one-hot state of each site's block, block 1 the fine value (or one-hot state) at even
+ * sites and 0 at odd ones, last channel 1 at even sites.
+ */
+export function stage2Input(net: Network, coarse: ArrayLike<number>, fine: ArrayLike<number>, n: number, L: number): Tensor {
+  const dim = net.dim, V = L ** dim, Lc = L / 2, Vc = Lc ** dim, C = net.spec.inChannels, C2 = stage2Channels(C);
+  const odd = oddSites(dim, L);
+  const out = new Float32Array(n * C2 * V);
+  for (let b = 0; b < n; b++) {
+    const base = b * C2 * V;
+    for (let i = 0; i < V; i++) {
+      const x = i % L, y = Math.floor(i / L) % L, z = dim === 3 ? Math.floor(i / (L * L)) : 0;
+      const c = coarse[b * Vc + (x >> 1) + Lc * (y >> 1) + Lc * Lc * (z >> 1)]!;
+      const f = fine[b * V + i]!;
+      const even = odd[i] === 0;
+      if (C === 1) {
+        out[base + i] = c * net.inputScale;
+        if (even) out[base + V + i] = f;
+      } else {
+        out[base + c * V + i] = 1;
+        if (even) out[base + (C + f) * V + i] = 1;
+      }
+      if (even) out[base + (C2 - 1) * V + i] = 1;
+    }
+  }
+  return { shape: dim === 3 ? [n, C2, L, L, L] : [n, C2, L, L], data: out };
+}
+
+/** The second stage as a Network of its own (trained by the same loop; `isStage2` selects its loss). */
+export function stage2Network(first: Network, hidden?: number, seed = 1): Network {
+  const spec = stage2Spec(first.spec, hidden);
+  return { model: first.model, dim: first.dim, spec, params: initParams(spec, rngFor({ seed, task: 9001 })) as Float32Array, inputScale: first.inputScale, training: {}, isStage2: true };
+}
+
+/**
+ * ln q(fine | coarse) of a network's map for a given fine configuration of size 2L: the head's density
+ * over all sites (one stage), or the first stage's over the even sites plus the second's over the odd
+ * ones given the even ones. Equals what `networkMap(net).sample` returns for its draws.
+ */
+export function networkLogProb(net: Network, coarse: ArrayLike<number>, L: number, fine: ArrayLike<number>): number {
+  const head = headOf(net), Lf = 2 * L;
+  const o = predict(net.spec, net.params, { shape: coarseShape(net.dim, 1, L, net.spec.inChannels), data: encodeInput(net, coarse, 1, L ** net.dim) });
+  if (!net.stage2) return headLogProb(head, o, fine)[0]!;
+  const o2 = predict(net.stage2.spec, net.stage2.params, stage2Input(net, coarse, fine, 1, Lf));
+  return headLogProb(head, o, fine, evenSites(net.dim, Lf))[0]! + headLogProb(head, o2, fine, oddSites(net.dim, Lf))[0]!;
 }

@@ -30,6 +30,7 @@ function asUsage<T>(fn: () => T): T {
 export function exportNetwork(netPath: string, out: string, opts: { force?: boolean } = {}): ExportResult {
   if (!opts.force && fileExists(out)) throw new UsageError(`${out} already exists; overwrite it with --force`);
   const net = asUsage(() => loadNetwork(netPath));
+  if (net.stage2) throw new UsageError(`${netPath} is a two-stage network (--stages 2); ONNX export covers one-stage networks: train with --stages 1 to export`);
   const bytes = asUsage(() => networkToOnnx(net));
   asUsage(() => writeFileAtomic(out, bytes));
   return { out, model: net.model, dim: net.dim, weights: net.params.length, bytes: bytes.length, input: ONNX_INPUT, output: ONNX_OUTPUT, doc: outputDoc(net) };
