@@ -74,6 +74,7 @@ export function registerPipeline(program: Command): void {
     .option("--direct-sweeps <n>", "sweeps of the direct ensembles")
     .option("--epochs <n>", "training epochs")
     .option("--refine <sweeps>", "local Monte Carlo sweeps after every generated doubling at the central coupling (default: 4 phi4, 20 ising, 10 potts)")
+    .option("--stages <n>", "generator stages: 1 (default), or 2: a second network redraws the odd sites given the even ones (short-range correlations; see irg train --stages)")
     .option("--seed <s>", "seed", "1")
     .option("--out-dir <dir>", "output directory (ensembles, network, report)", "out")
     .option("--workers <n>", "worker threads for the Monte Carlo (default: all cores)")

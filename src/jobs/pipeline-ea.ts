@@ -52,6 +52,8 @@ export interface EaPipelineOptions {
   hidden?: number;
   /** One network for every temperature, or one per temperature (default: one). */
   networks?: "one" | "per-temperature";
+  /** Generator stages (1, or 2: the odd sites redrawn given the even ones; see irg train --stages). */
+  stages?: number;
   /** Starting fields per temperature used for generation. */
   genLimit: number;
   seed: number;
@@ -247,6 +249,7 @@ export const EA_PIPELINE_SPECS: ParamSpecs = {
   seed: { flag: "--seed <s>", description: "seed", schema: int(0) },
   workers: { flag: "--workers <n>", description: "worker threads", schema: int(1) },
   networks: { flag: "--networks <kind>", description: "one or per-temperature", schema: z.enum(["one", "per-temperature"], { error: "must be one or per-temperature" }) },
+  stages: { flag: "--stages <n>", description: "generator stages: 1, or 2 (the odd sites redrawn given the even ones)", schema: int(1, 2) },
   full: { flag: "--full", description: "the full study", schema: flag() },
   allowUnequilibrated: { flag: "--allow-unequilibrated", description: "go on after a failed equilibration check", schema: flag() },
 };
@@ -271,6 +274,7 @@ export function eaPipelineOptions(raw: Record<string, unknown>, how: { outDirDef
     epochs: f.epochs ?? (full ? 20 : 8), maxPairs: f.maxPairs ?? (full ? 8000 : 4000), ...(f.hidden !== undefined ? { hidden: f.hidden } : {}), genLimit: f.genLimit ?? (full ? 512 : 128),
     seed: f.seed ?? 1, workers: f.workers, allowUnequilibrated: f.allowUnequilibrated === true,
     networks: f.networks ?? "one",
+    stages: f.stages ?? 1,
   };
 }
 
@@ -365,6 +369,7 @@ export async function runEaPipeline(o: EaPipelineOptions): Promise<EaPipelineRes
   for (let k = 0; k < nets.length; k++) {
     o.log?.(perT ? `training the overlap network of T = ${fileT(1 / Number(readEnsembleMeta(start.files[k]!).params.beta))} on L = ${o.L0}` : `training the overlap network on L = ${o.L0} (${start.files.length} temperatures)`);
     const t = await train({
+      stages: o.stages,
       data: perT ? [start.files[k]!] : start.files, model: "overlap", out: nets[k]!, epochs: o.epochs, maxPairs: perT ? Math.max(100, Math.round(o.maxPairs / 2)) : o.maxPairs,
       seed: o.seed, force: true, ...(o.hidden !== undefined ? { hidden: o.hidden } : {}), ...(o.workers !== undefined ? { workers: o.workers } : {}),
       progress: (epoch, d, tt) => o.progress?.(`train epoch ${epoch}`, d, tt), shouldStop: o.shouldStop,

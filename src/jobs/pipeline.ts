@@ -46,6 +46,8 @@ export interface PipelineOptions {
   genLimit?: number;
   /** Local Monte Carlo sweeps after every generated doubling (see generate.ts). */
   refine: number;
+  /** Generator stages (1, or 2: see irg train --stages); default 1. */
+  stages?: number;
   seed: number;
   workers?: number;
   log?: (msg: string) => void;
@@ -110,6 +112,7 @@ export const PIPELINE_SPECS: ParamSpecs = {
   directSweeps: { flag: "--direct-sweeps <n>", description: "sweeps of the direct ensembles", schema: int(100) },
   epochs: { flag: "--epochs <n>", description: "training epochs", schema: int(1) },
   refine: { flag: "--refine <sweeps>", description: "refinement sweeps per doubling", schema: int(0) },
+  stages: { flag: "--stages <n>", description: "generator stages: 1, or 2 (a second network redraws the odd sites given the even ones; see irg train --stages)", schema: int(1, 2), default: 1 },
   seed: { flag: "--seed <s>", description: "seed", schema: int(0) },
   workers: { flag: "--workers <n>", description: "worker threads", schema: int(0) },
 };
@@ -168,7 +171,7 @@ export async function pipelineCommand(o: PipelineOptions, render: (r: PipelineRe
 export function pipelineOptions(model: string, raw: Record<string, unknown>, modelFlags: ParamSpecs = {}): PipelineOptions {
   const desc = MODELS.find((m) => m.name === model && m.pipeline);
   if (!desc) throw new UsageError(`"${model}" has no field-model pipeline; choose ${MODELS.filter((m) => m.pipeline).map((m) => m.name).join(", ")}`);
-  const f = parseParams<{ target: number; L0?: number; genLimit?: number; sweeps?: number; directSweeps?: number; epochs?: number; refine?: number; seed?: number; workers?: number }>(PIPELINE_SPECS, raw);
+  const f = parseParams<{ target: number; L0?: number; genLimit?: number; sweeps?: number; directSweeps?: number; epochs?: number; refine?: number; stages: number; seed?: number; workers?: number }>(PIPELINE_SPECS, raw);
   const L0 = f.L0 ?? defaultL0(model, f.target);
   // The model's own parameters (potts: --q), validated by its specs.
   const wanted = desc.pipeline!.params ?? [];
@@ -185,6 +188,7 @@ export function pipelineOptions(model: string, raw: Record<string, unknown>, mod
     directSweeps: f.directSweeps ?? d.directSweeps,
     epochs: f.epochs ?? d.epochs,
     refine: f.refine ?? d.refine,
+    stages: f.stages,
     seed: f.seed ?? d.seed,
     workers: f.workers,
     outDir: String(raw.outDir ?? "out"),
@@ -286,7 +290,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const netPath = join(o.outDir, "network.json");
   say(`training on ${startFiles.length} ensembles of L = ${o.L0}`);
   const training = await train({
-    data: startFiles, model: o.model, out: netPath, epochs: o.epochs, maxPairs: o.maxPairs, seed: o.seed, force: true, patience: 3, workers: o.workers,
+    data: startFiles, model: o.model, out: netPath, epochs: o.epochs, maxPairs: o.maxPairs, seed: o.seed, force: true, patience: 3, workers: o.workers, stages: o.stages ?? 1,
     shouldStop: o.shouldStop, progress: (e, d, t) => o.progress?.(`train epoch ${e + 1}`, d, t),
   });
   if (training.stopped) throw new UsageError("interrupted during training; rerun the same command to continue");
