@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { rngFor } from "../src/lattice/rng.js";
 import { defaultNetwork, type Network, networkLogProb, networkMap, stage2Network } from "../src/irg/network.js";
+import { initParams } from "../src/nn/model.js";
 import { gammaQ } from "../src/analysis/chisq.js";
 import { h5Ready } from "../src/io/h5.js";
 import { openEnsemble } from "../src/io/ensemble.js";
@@ -26,6 +27,10 @@ const dir = mkdtempSync(join(tmpdir(), "irg-two-stage-"));
 function roughTwoStage(head: "bernoulli" | "categorical"): Network {
   const net = defaultNetwork({ dim: 2, model: head === "bernoulli" ? "ising" : "potts", head: head === "bernoulli" ? { type: "bernoulli" } : { type: "categorical", classes: 3 }, inputStates: head === "bernoulli" ? undefined : 3, hidden: 5, kernel: 3 }, 7);
   const s2 = stage2Network(net, 6, 8);
+  // A trained second stage corrects the first; here every weight is random (its output layer included,
+  // which training starts at zero).
+  const rng = rngFor({ seed: 12 });
+  for (let i = 0; i < s2.params.length; i++) s2.params[i] = (rng.double() - 0.5) * 2;
   for (const p of [net.params, s2.params]) for (let i = 0; i < p.length; i++) p[i]! *= 1.5;
   net.stage2 = { spec: s2.spec, params: s2.params, training: {} };
   return net;
@@ -80,6 +85,15 @@ for (const head of ["bernoulli", "categorical"] as const) {
     assert.ok(chiBad > 10 * n, `the first stage alone is not distinguished (chi2 ${chiBad.toFixed(0)})`);
   });
 }
+
+test("a fresh second stage (output layer zero) draws the odd sites from the first stage's distribution: ln q equals the first stage's", () => {
+  const net = defaultNetwork({ dim: 2, model: "ising", head: { type: "bernoulli" }, hidden: 5, kernel: 3 }, 7);
+  const s2 = stage2Network(net, 6, 8);
+  assert.ok(s2.params.some((v) => v !== 0) && initParams(s2.spec, rngFor({ seed: 1 })).some((v) => v !== 0));
+  const two: Network = { ...net, stage2: { spec: s2.spec, params: s2.params, training: {} } };
+  const coarse = Int8Array.from({ length: 16 }, (_, i) => (i * 7) % 3 === 0 ? 1 : -1), fine = Int8Array.from({ length: 64 }, (_, i) => (i * 5) % 7 < 3 ? 1 : -1);
+  assert.ok(Math.abs(networkLogProb(two, coarse, 4, fine) - networkLogProb(net, coarse, 4, fine)) < 1e-9);
+});
 
 test("irg train --stages 2 on 2D Ising at beta_c: the second stage's NLL per odd site is below the first's per site; generate uses both stages; export and decimation refuse it", async () => {
   await h5Ready();

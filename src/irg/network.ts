@@ -30,11 +30,13 @@ export interface Network {
    * The second stage of a two-stage generator: a network on the fine lattice that redraws the odd sites
    * (x + y (+ z) odd) given the coarse configuration and the even sites of the first stage. Every
    * nearest-neighbour pair has one site of each parity, so the second stage carries the short-range
-   * correlations that a product over sites given the coarse configuration cannot. Absent: one stage.
+   * correlations that a product over sites given the coarse configuration cannot. Its output is a
+   * correction added to the first stage's head parameters (zero at the start of training), so the odd
+   * sites keep what the first stage knows of the long range. Absent: one stage.
    */
   stage2?: { spec: ModelSpec; params: Float32Array; training: Record<string, string | number> };
-  /** Set on the second stage's own Network while it is trained (batchGradient then trains the odd sites). */
-  isStage2?: boolean;
+  /** Set on the second stage's own Network while it is trained: the fixed first stage it corrects. */
+  first?: { spec: ModelSpec; params: Float32Array };
 }
 
 export interface ArchOptions {
@@ -125,7 +127,7 @@ export function batchGradient(net: Network, set: PairSet, indices: ArrayLike<num
     }
   }
   const head = headOf(net);
-  if (net.isStage2) return stage2Gradient(net, head, coarse, fine, n, set.L, grad, weight);
+  if (net.first) return stage2Gradient(net, head, coarse, fine, n, set.L, grad, weight);
   const input = { shape: coarseShape(set.dim, n, Lc, net.spec.inChannels), data: net.spec.inChannels === 1 ? coarse : encodeInput(net, coarse, n, Vc) };
   if (!grad) {
     const out = predict(net.spec, net.params, input);
@@ -143,18 +145,20 @@ export function batchGradient(net: Network, set: PairSet, indices: ArrayLike<num
  * (returned as mean per odd site times n·V, as batchGradient returns the first stage's), and its gradient.
  */
 function stage2Gradient(net: Network, head: HeadSpec, coarse: Float32Array, fine: Float32Array, n: number, L: number, grad: Float32Array | null, weight: number): number {
-  // The stage-2 spec's input channels are 2C + 1 for a first stage with C; recover C for the encoding.
-  const first = { ...net, spec: { ...net.spec, inChannels: (net.spec.inChannels - 1) / 2 } };
+  const first = { ...net, spec: net.first!.spec, params: net.first!.params };
   const input = stage2Input(first, coarse, fine, n, L);
+  const o1 = predict(first.spec, first.params, { shape: coarseShape(net.dim, n, L / 2, first.spec.inChannels), data: first.spec.inChannels === 1 ? coarse : encodeInput(first, coarse, n, (L / 2) ** net.dim) });
   const odd = oddSites(net.dim, L), V = L ** net.dim, nOdd = odd.reduce((a, v) => a + v, 0);
   if (!grad) {
-    const out = predict(net.spec, net.params, input);
+    const out = withCorrection(o1, predict(net.spec, net.params, input));
     const lp = headLogProb(head, out, fine, odd);
     return (-lp.reduce((a, v) => a + v, 0) / (n * nOdd)) * n * V;
   }
   const { output, cache } = forward(net.spec, net.params, input);
-  const lp = headLogProb(head, output, fine, odd);
-  const { grad: gOut } = headLoss(head, output, fine);
+  // The correction's gradient is that of the corrected parameters (the first stage is fixed).
+  const corrected = withCorrection(o1, output);
+  const lp = headLogProb(head, corrected, fine, odd);
+  const { grad: gOut } = headLoss(head, corrected, fine);
   // headLoss is the mean over all sites: keep the odd sites' part, as a mean over odd sites.
   const C = gOut.shape[1]!, scale = V / nOdd;
   for (let b = 0; b < n; b++) for (let c = 0; c < C; c++) {
@@ -186,7 +190,7 @@ export function networkMap(net: Network): InverseMap {
       }
       const Lf = 2 * L, odd = oddSites(net.dim, Lf);
       const first = headLogProb(head, o, sample, evenSites(net.dim, Lf))[0]!;
-      const o2 = predict(net.stage2.spec, net.stage2.params, stage2Input(net, coarse, sample, 1, Lf));
+      const o2 = withCorrection(o, predict(net.stage2.spec, net.stage2.params, stage2Input(net, coarse, sample, 1, Lf)));
       const second = headSample(head, o2, rng).sample;
       for (let i = 0; i < odd.length; i++) if (odd[i]) sample[i] = second[i]!;
       out.set(sample as never);
@@ -275,10 +279,23 @@ export function stage2Input(net: Network, coarse: ArrayLike<number>, fine: Array
   return { shape: dim === 3 ? [n, C2, L, L, L] : [n, C2, L, L], data: out };
 }
 
-/** The second stage as a Network of its own (trained by the same loop; `isStage2` selects its loss). */
+/**
+ * The second stage as a Network of its own, trained by the same loop (`first` selects its loss). Its
+ * output layer starts at zero, so training starts from the first stage's distribution of the odd sites.
+ */
 export function stage2Network(first: Network, hidden?: number, seed = 1): Network {
   const spec = stage2Spec(first.spec, hidden);
-  return { model: first.model, dim: first.dim, spec, params: initParams(spec, rngFor({ seed, task: 9001 })) as Float32Array, inputScale: first.inputScale, training: {}, isStage2: true };
+  const params = initParams(spec, rngFor({ seed, task: 9001 })) as Float32Array;
+  const last = spec.layers.at(-1)!;
+  if (last.type === "conv") params.fill(0, params.length - (last.cout * last.cin * last.k ** spec.dim + last.cout));
+  return { model: first.model, dim: first.dim, spec, params, inputScale: first.inputScale, training: {}, first: { spec: first.spec, params: first.params } };
+}
+
+/** The first stage's head parameters plus the second stage's correction (a new tensor). */
+function withCorrection(o1: Tensor, correction: Tensor): Tensor {
+  const data = new Float32Array(o1.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = o1.data[i]! + correction.data[i]!;
+  return { shape: correction.shape, data };
 }
 
 /**
@@ -290,6 +307,6 @@ export function networkLogProb(net: Network, coarse: ArrayLike<number>, L: numbe
   const head = headOf(net), Lf = 2 * L;
   const o = predict(net.spec, net.params, { shape: coarseShape(net.dim, 1, L, net.spec.inChannels), data: encodeInput(net, coarse, 1, L ** net.dim) });
   if (!net.stage2) return headLogProb(head, o, fine)[0]!;
-  const o2 = predict(net.stage2.spec, net.stage2.params, stage2Input(net, coarse, fine, 1, Lf));
+  const o2 = withCorrection(o, predict(net.stage2.spec, net.stage2.params, stage2Input(net, coarse, fine, 1, Lf)));
   return headLogProb(head, o, fine, evenSites(net.dim, Lf))[0]! + headLogProb(head, o2, fine, oddSites(net.dim, Lf))[0]!;
 }

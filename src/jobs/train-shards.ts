@@ -81,7 +81,7 @@ function shared(a: Float32Array): Float32Array {
 /** Shards spread over `workers` threads; the sum is taken in shard order, as inline. */
 export function threadedEngine(net: Network, set: PairSet, workers: number): GradientEngine {
   const data = { ...set, coarse: shared(set.coarse), fine: shared(set.fine) };
-  const netData = { model: net.model, dim: net.dim, spec: net.spec, inputScale: net.inputScale, training: {}, ...(net.isStage2 ? { isStage2: true } : {}) };
+  const netData = { model: net.model, dim: net.dim, spec: net.spec, inputScale: net.inputScale, training: {}, ...(net.first ? { first: net.first } : {}) };
   const pool = Array.from({ length: workers }, () => new Worker(WORKER, { workerData: { net: netData, paramCount: net.params.length, set: data } }));
   let failure: Error | null = null;
   for (const w of pool) w.on("error", (e) => (failure = e));
