@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { rngFor } from "../src/lattice/rng.js";
 import { defaultNetwork, type Network, networkLogProb, networkMap, stage2Network } from "../src/irg/network.js";
 import { initParams } from "../src/nn/model.js";
-import { gammaQ } from "../src/analysis/chisq.js";
+import { chiSquareTest } from "../src/analysis/chisq.js";
 import { h5Ready } from "../src/io/h5.js";
 import { openEnsemble } from "../src/io/ensemble.js";
 import { loadNetwork } from "../src/io/network.js";
@@ -58,19 +58,9 @@ for (const head of ["bernoulli", "categorical"] as const) {
       if (t < 50) assert.ok(Math.abs(lq - Math.log(p[k]!)) < 1e-6, `ln q of draw ${t}: ${lq} vs ${Math.log(p[k]!)}`);
       counts[k]!++;
     }
-    let chi2 = 0, bins = 0, accE = 0, accO = 0;
-    for (const k of Array.from(p.keys()).sort((a, b) => p[b]! - p[a]!)) {
-      accE += N * p[k]!;
-      accO += counts[k]!;
-      if (accE >= 10) {
-        chi2 += (accO - accE) ** 2 / accE;
-        bins++;
-        accE = accO = 0;
-      }
-    }
-    assert.ok(bins >= 6, `only ${bins} bins`);
-    const pValue = gammaQ((bins - 1) / 2, chi2 / 2);
-    assert.ok(pValue > 1e-3, `chi2 ${chi2.toFixed(1)} over ${bins} bins, p = ${pValue}`);
+    const fit = chiSquareTest(counts, p, 10);
+    assert.ok(fit.dof >= 5, `only ${fit.dof + 1} bins`);
+    assert.ok(fit.pValue > 1e-3, `chi2 ${fit.chi2.toFixed(1)} over ${fit.dof} degrees of freedom, p = ${fit.pValue}`);
     // The test can fail: a draw from the first stage alone (odd sites not redrawn) is rejected.
     const firstOnly = networkMap({ ...net, stage2: undefined });
     const c2 = new Float64Array(n);
