@@ -13,8 +13,8 @@ import { boltzmannProbabilities, kaufman, stateIndex } from "../src/models/ising
 import { decimate } from "../src/rg/majority.js";
 import { defaultNetwork } from "../src/irg/network.js";
 import { decimatedMap, drawnSites } from "../src/irg/decimated.js";
-import { essFraction, makeMultilevel, type MultilevelLevel } from "../src/irg/multilevel.js";
-import { jackknife } from "../src/analysis/stats.js";
+import { makeMultilevel, type MultilevelLevel } from "../src/irg/multilevel.js";
+import { essFraction, jackknife } from "../src/analysis/stats.js";
 import { gammaQ } from "../src/analysis/chisq.js";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";

@@ -234,3 +234,22 @@ export function jackknife(data: MultiSeries, f: (means: number[]) => number, opt
   const corrected = opts.biasCorrected ? B * value - (B - 1) * mean(values) : value;
   return { value: corrected, error, tauInt: lin.tauInt, tauIntError: lin.tauIntError };
 }
+
+/**
+ * Effective sample size per row of self-normalised importance weights e^{logWeight}, (Σw)²/(n Σw²):
+ * 1 when all weights are equal, → 1/n when one dominates. Used for the exchanges of the exact chain and
+ * for the histogram overlap of single-histogram reweighting.
+ */
+export function essFraction(logWeights: ArrayLike<number>): number {
+  const n = logWeights.length;
+  if (n === 0) return Number.NaN;
+  let top = -Infinity;
+  for (let k = 0; k < n; k++) if (logWeights[k]! > top) top = logWeights[k]!;
+  let a = 0, b = 0;
+  for (let k = 0; k < n; k++) {
+    const w = Math.exp(logWeights[k]! - top);
+    a += w;
+    b += w * w;
+  }
+  return (a * a) / (n * b);
+}

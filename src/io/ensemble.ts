@@ -314,17 +314,7 @@ function readCheckpoint(f: H5File, path: string): Checkpoint {
 
 /** Whether an ensemble (or its partial file) holds a checkpoint to resume from. */
 export function hasCheckpoint(path: string): boolean {
-  assertReady();
-  let f: H5File | null = null;
-  try {
-    f = openFile(path, "r");
-    readCheckpoint(f, path);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    if (f) closeFile(f);
-  }
+  return checkpointMeasurements(path) !== null;
 }
 
 /** Measurements in the checkpoint of a run file (0 or null: none to continue from). */

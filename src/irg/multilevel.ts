@@ -198,15 +198,3 @@ export function multilevelChains(ml: Multilevel, rng: Rng): Chains<Config> {
   };
 }
 
-/** Effective sample size per proposal of self-normalised importance weights, (Σw)²/(n Σw²). */
-export function essFraction(logWeights: readonly number[]): number {
-  if (logWeights.length === 0) return Number.NaN;
-  const top = Math.max(...logWeights);
-  let a = 0, b = 0;
-  for (const lw of logWeights) {
-    const w = Math.exp(lw - top);
-    a += w;
-    b += w * w;
-  }
-  return (a * a) / (logWeights.length * b);
-}

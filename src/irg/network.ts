@@ -218,7 +218,7 @@ function stage2Channels(inChannels: number): number {
  * The second stage's architecture on the fine lattice: a k^d convolution over the 3 (or 2q + 1) input
  * channels, hidden 1×1 layers (ReLU), and a 3^d output convolution to the head's channels.
  */
-export function stage2Spec(first: ModelSpec, hidden = 16, kernel = 3): ModelSpec {
+function stage2Spec(first: ModelSpec, hidden = 16, kernel = 3): ModelSpec {
   const head = first.head!;
   const cin = stage2Channels(first.inChannels);
   const spec: ModelSpec = {
@@ -232,7 +232,7 @@ export function stage2Spec(first: ModelSpec, hidden = 16, kernel = 3): ModelSpec
 const parityCache = new Map<string, Uint8Array>();
 
 /** 1 at the odd sites (x + y (+ z) odd) of the fine lattice L^dim, which the second stage draws. */
-export function oddSites(dim: 2 | 3, L: number): Uint8Array {
+function oddSites(dim: 2 | 3, L: number): Uint8Array {
   const key = `${dim}:${L}`;
   let m = parityCache.get(key);
   if (!m) {
@@ -246,7 +246,7 @@ export function oddSites(dim: 2 | 3, L: number): Uint8Array {
 }
 
 /** The complement of `oddSites`: the even sites, which the first stage draws. */
-export function evenSites(dim: 2 | 3, L: number): Uint8Array {
+function evenSites(dim: 2 | 3, L: number): Uint8Array {
   return oddSites(dim, L).map((v) => 1 - v);
 }
 
@@ -255,7 +255,7 @@ export function evenSites(dim: 2 | 3, L: number): Uint8Array {
  * `inputScale`) or one-hot state of each site's block, block 1 the fine value (or one-hot state) at even
  * sites and 0 at odd ones, last channel 1 at even sites.
  */
-export function stage2Input(net: Network, coarse: ArrayLike<number>, fine: ArrayLike<number>, n: number, L: number): Tensor {
+function stage2Input(net: Network, coarse: ArrayLike<number>, fine: ArrayLike<number>, n: number, L: number): Tensor {
   const dim = net.dim, V = L ** dim, Lc = L / 2, Vc = Lc ** dim, C = net.spec.inChannels, C2 = stage2Channels(C);
   const odd = oddSites(dim, L);
   const out = new Float32Array(n * C2 * V);

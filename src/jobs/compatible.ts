@@ -417,7 +417,7 @@ function levelVectors(o: FileOptions): { name: string; length: number; labels?: 
 }
 
 /** The file of a compatible run: root attributes, one ensemble group per size. */
-export function compatibleLayout(o: FileOptions): FileLayout {
+function compatibleLayout(o: FileOptions): FileLayout {
   const sizes = levelSizes(o.from, o.to);
   const vectors = levelVectors(o);
   return {

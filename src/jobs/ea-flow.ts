@@ -50,13 +50,22 @@ function at(points: { T: number; est: Record<string, Estimate> }[], q: string, t
   return null;
 }
 
-function estimatesOf(path: string, beta?: number): { T: number; L: number; est: Record<string, Estimate>; overlap: number } {
+interface Estimates {
+  T: number;
+  L: number;
+  est: Record<string, Estimate>;
+  overlap: number;
+  /** Measurement rows per disorder sample (reweighting within a sample needs at least two). */
+  rowsPerSample: number;
+}
+
+function estimatesOf(path: string, beta?: number): Estimates {
   const r = openEnsemble(path);
   try {
     const x = spinGlassOfFile(r, path, beta);
     const est = { ...x.estimates };
     if (est.xi_sg) est.xi_l = { ...est.xi_sg, value: est.xi_sg.value / r.meta.L, error: est.xi_sg.error / r.meta.L };
-    return { T: 1 / Number(r.meta.params.beta), L: r.meta.L, est, overlap: x.overlap ?? 1 };
+    return { T: 1 / Number(r.meta.params.beta), L: r.meta.L, est, overlap: x.overlap ?? 1, rowsPerSample: x.measurements / x.samples };
   } finally {
     r.close();
   }
@@ -144,17 +153,6 @@ export interface ReweightedCurve {
   points: { T: number; est: Record<string, Estimate>; overlap: number }[];
 }
 
-/** Rows per disorder sample of a file (reweighting within a sample needs at least two). */
-function rowsPerSample(path: string): number {
-  const r = openEnsemble(path);
-  try {
-    const q = r.series("q");
-    return q.length / new Set(r.meta.observables.includes("sample") ? r.series("sample") : [0]).size;
-  } finally {
-    r.close();
-  }
-}
-
 /**
  * [⟨q²⟩], χ_SG, g and ξ/L of one size on `n` temperatures evenly spaced in T across its ladder, each
  * reweighted (single histogram in E(s) + E(t), or the parents' for generated fields) from the ladder
@@ -166,7 +164,7 @@ function rowsPerSample(path: string): number {
 export function reweightedCurve(kind: ReweightedCurve["kind"], files: string[], n = 41, minOverlap = 0.1): ReweightedCurve {
   const ladder = files.map((p) => ({ p, ...estimatesOf(p) })).sort((a, b) => a.T - b.T);
   const base = { kind, L: ladder[0]!.L };
-  if (files.some((p) => rowsPerSample(p) < 2)) return { ...base, reweighted: false, points: ladder.map((x) => ({ T: x.T, est: x.est, overlap: 1 })) };
+  if (ladder.some((x) => x.rowsPerSample < 2)) return { ...base, reweighted: false, points: ladder.map((x) => ({ T: x.T, est: x.est, overlap: 1 })) };
   const lo = ladder[0]!.T, hi = ladder.at(-1)!.T;
   const points: ReweightedCurve["points"] = [];
   for (let j = 0; j < n; j++) {

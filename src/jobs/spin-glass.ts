@@ -1,7 +1,7 @@
 // Spin-glass ensembles after the run: disorder averages with jackknife errors over samples (measure) and
 // the equilibration evidence printed by `irg simulate ea` — log binning of [⟨q²⟩] and ladder round trips.
 
-import { type Estimate, jackknife } from "../analysis/stats.js";
+import { essFraction, type Estimate, jackknife } from "../analysis/stats.js";
 import { familySigmas, groupBySample, logBinning, logBinsAgree, sampleMeans, spinGlassEstimates } from "../analysis/spin-glass.js";
 import { type EnsembleReader, openEnsemble, setEnsembleAttrs } from "../io/ensemble.js";
 import { intAttr } from "../io/h5.js";
@@ -40,16 +40,7 @@ export function spinGlassOfFile(r: EnsembleReader, path: string, reweightTo?: nu
   // Effective fraction of the rows per sample: 1 for no reweighting, → 0 where the histograms part.
   const groups2 = groupBySample(logWeight, sample);
   let overlap = 0;
-  for (const w of groups2) {
-    const top = Math.max(...w);
-    let a = 0, b = 0;
-    for (const v of w) {
-      const e = Math.exp(v - top);
-      a += e;
-      b += e * e;
-    }
-    overlap += (a * a) / (w.length * b) / groups2.length;
-  }
+  for (const w of groups2) overlap += essFraction(w) / groups2.length;
   return { ...res, measurements: q.length, overlap };
 }
 
