@@ -17,7 +17,7 @@ import { makeMultilevel, type MultilevelLevel } from "../src/irg/multilevel.js";
 import { essFraction, jackknife } from "../src/analysis/stats.js";
 import { gammaQ } from "../src/analysis/chisq.js";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -312,4 +312,31 @@ test("phi^4 exact chain 2 → 4 (mixture head, decimation): exchanges only at 4x
   const r4 = { p2: est(d4.p2), m2: est(d4.m2) };
   close("<phi^2> 4x4", got.p2f, r4.p2.value, r4.p2.error);
   close("<m^2> 4x4", got.m2f, r4.m2.value, r4.m2.error);
+});
+
+test("irg pipeline ising 8 -> 32 with the exact step: the exact chains' e and c equal Kaufman's at 16 and 32 within 4 sigma, they agree with direct Monte Carlo in both ranges, the report has the exchanges and the side-by-side table; a bad --exact-from is one line", async () => {
+  await h5Ready();
+  const dir = mkdtempSync(join(tmpdir(), "irg-exact-pipeline-"));
+  const r = irg("pipeline", "ising", "--L0", "8", "--target", "32", "--sweeps", "2000", "--direct-sweeps", "2000", "--epochs", "3", "--gen-limit", "200", "--exact", "4000", "--out-dir", dir, "--quiet");
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^exact chain 4 -> 32 at beta = [\d.]+ \(4000 rounds\), exchange acceptance: 4->8 [\d.]+%, 8->16 [\d.]+%, 16->32 [\d.]+%$/m);
+  for (const L of [16, 32]) {
+    assert.match(r.stdout, new RegExp(`^exact validation L=${L} at [\\d.]+: long range agree .*; short range agree `, "m"));
+    for (const q of ["e", "c"]) {
+      const m = new RegExp(`^exact value L=${L} ${q}: exact (-?[\\d.]+) ± ([\\d.]+) at ([\\d.]+), exact (-?[\\d.]+) \\((-?[\\d.]+) sigma\\)$`, "m").exec(r.stdout);
+      assert.ok(m, `no exact ${q} line for L = ${L}:\n${r.stdout}`);
+      // The reference is Kaufman's solution at the chain's own coupling, computed here independently.
+      const k = kaufman(L, Number(m[3]));
+      assert.ok(Math.abs(Number(m[4]) - (q === "e" ? k.e : k.c)) < 1e-5);
+      assert.ok(Math.abs(Number(m[1]) - Number(m[4])) < 4 * Number(m[2]), `${q} at L = ${L}: ${m[1]} ± ${m[2]} vs Kaufman ${m[4]}`);
+    }
+  }
+  assert.match(r.stdout, /^exact ensembles at [\d.]+: beta\/nu = /m);
+  assert.match(r.stdout, /^cost per independent configuration at L=32: cluster MC [\d.]+ ms, exact chain \(mixed kernel\) [\d.]+ ms/m);
+  const html = readFileSync(join(dir, "report.html"), "utf8");
+  for (const s of ["Exact inverse RG", "Exchange acceptance against the fine size", "approximate IRG (deviation)", "Kaufman"]) assert.ok(html.includes(s), s);
+  const bad = irg("pipeline", "ising", "--L0", "8", "--target", "32", "--exact-from", "3", "--out-dir", dir);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--exact-from 3 must be L0 \(8\) divided by a power of two/);
+  assert.equal(bad.stderr.trim().split("\n").length, 1);
 });

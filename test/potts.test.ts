@@ -201,12 +201,14 @@ test("CLI: simulate potts, stop and resume bit for bit, measure, block; bad inpu
   }
 });
 
-test("irg pipeline potts --q 3 (8 -> 32): categorical network, generated states, report; the IRG crossing lies near ln(1 + sqrt 3)", async () => {
+test("irg pipeline potts --q 3 (8 -> 32): categorical network, generated states, report; the IRG crossing lies near ln(1 + sqrt 3); the exact chains agree with direct Monte Carlo", async () => {
   await h5Ready();
   const dir = mkdtempSync(join(tmpdir(), "irg-potts-pipeline-"));
   const r = irg("pipeline", "potts", "--q", "3", "--L0", "8", "--target", "32", "--sweeps", "2000", "--direct-sweeps", "1500", "--epochs", "4", "--gen-limit", "300", "--out-dir", dir, "--quiet");
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /critical beta \(generated 32 vs direct 32\)/);
+  // The exact step (on by default): exact 16 and 32 against direct Monte Carlo in both ranges.
+  for (const L of [16, 32]) assert.match(r.stdout, new RegExp(`^exact validation L=${L} at [\\d.]+: long range agree .*; short range agree `, "m"));
   const net = JSON.parse(readFileSync(join(dir, "network.json"), "utf8")) as { model: string; spec: { inChannels: number; head: { type: string; classes: number } } };
   assert.equal(net.model, "potts");
   assert.deepEqual(net.spec.head, { type: "categorical", classes: 3 });

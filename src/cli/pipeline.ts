@@ -75,6 +75,8 @@ export function registerPipeline(program: Command): void {
     .option("--epochs <n>", "training epochs")
     .option("--refine <sweeps>", "local Monte Carlo sweeps after every generated doubling at the central coupling (default: 4 phi4, 20 ising, 10 potts)")
     .option("--stages <n>", "generator stages: 1 (default), or 2: a second network redraws the odd sites given the even ones (short-range correlations; see irg train --stages)")
+    .option("--exact <rounds>", "rounds of the exact inverse-RG chains (a decimation network's exchanges between sizes, one cluster sweep per size and round) to every direct size; 0 skips them (default: --direct-sweeps)")
+    .option("--exact-from <L>", "smallest size of the exact chains (default 4; L0 divided by a power of two)")
     .option("--seed <s>", "seed", "1")
     .option("--out-dir <dir>", "output directory (ensembles, network, report)", "out")
     .option("--workers <n>", "worker threads for the Monte Carlo (default: all cores)")
@@ -125,6 +127,15 @@ export function registerPipeline(program: Command): void {
           process.stdout.write(`validation L=${v.L} at ${v.at?.toFixed(4) ?? "all couplings"}: ${verdictSummary(v)}\n`);
         }
         if (r.cost) process.stdout.write(`cost at L=${r.cost.L}: MC needs ${r.cost.ratio.toFixed(1)}x the time of IRG per independent configuration\n`);
+        if (r.exact) {
+          const X = r.exact, top = X.runs.at(-1)!;
+          process.stdout.write(`exact chain ${X.from} -> ${top.L} at ${r.coupling} = ${X.coupling.toFixed(5)} (${X.rounds} rounds), exchange acceptance: ${top.exchanges.map((e) => `${e.from}->${e.to} ${(100 * e.acceptance).toFixed(2)}%`).join(", ")}\n`);
+          for (const v of X.validations) process.stdout.write(`exact validation L=${v.L} at ${v.at?.toFixed(4) ?? "all couplings"}: ${verdictSummary(v)}\n`);
+          for (const q of X.reference) process.stdout.write(`exact value L=${q.L} ${q.quantity}: ${q.kind} ${fmt(q.estimate)} at ${q.coupling}, exact ${q.exact.toFixed(6)} (${q.z.toFixed(1)} sigma)\n`);
+          const sc = X.scaling;
+          process.stdout.write(`exact ensembles at ${sc.coupling.toFixed(5)}: beta/nu = ${fmt(sc.betaOverNu)}${exact(R?.betaOverNu)}, gamma/nu = ${fmt(sc.gammaOverNu)}${exact(R?.gammaOverNu)}, U4 = ${sc.binder.map((b) => `${fmt(b.value)} (L=${b.L})`).join(", ")}\n`);
+          for (const c of X.cost) process.stdout.write(`cost per independent configuration at L=${c.L}: cluster MC ${(1000 * c.directSeconds).toPrecision(3)} ms, exact chain (mixed kernel) ${(1000 * c.mixedSeconds).toPrecision(3)} ms (${(c.mixedSeconds / c.directSeconds).toFixed(1)}x MC), approximate IRG ${(1000 * c.generatedSeconds).toPrecision(3)} ms\n`);
+        }
         process.stdout.write(`report: ${report} (${r.seconds.toFixed(0)} s)\n`);
       } finally {
         progress.stop();

@@ -94,12 +94,12 @@ export async function runExact(model: string, raw: Record<string, unknown>, x: E
   for (const [k, L] of sizes.entries()) {
     const o = { ...o0, L, out: o0.out };
     const lat = lattice(o.dim, L);
-    // Every size's own stream: (seed, task 60 + k); the exchanges use task 59.
-    const chains = (await d.chains(o, rngFor({ seed: o.seed, task: 60 + k, replica: 0 }))) as never;
+    // Every size's own stream: (seed, task 60 + k + 100·--task); the exchanges use 59 + 100·--task.
+    const chains = (await d.chains(o, rngFor({ seed: o.seed, task: 60 + k + 100 * (o0.task ?? 0), replica: 0 }))) as never;
     levels.push({ lat, chains, action: d.action(lat, o as never), sweeps: k === 0 ? 1 : own[k - 1]! });
   }
   const map = decimatedMap(net);
-  const rng = rngFor({ seed: o0.seed, task: 59, replica: 0 });
+  const rng = rngFor({ seed: o0.seed, task: 59 + 100 * (o0.task ?? 0), replica: 0 });
   const ml = makeMultilevel(levels, sizes.slice(1).map(() => map), (lat, f, out) => decimate(lat, f as never, out as never), rng, { keepWeights: false });
   if (!resume) ml.initialize(Math.max(o0.therm, 100));
   const chains = multilevelChains(ml, rng);

@@ -12,7 +12,9 @@ import { buildCurves, crossing, type Curves, fssSlope, jackknifed } from "../ana
 import { type Estimate, uwerr } from "../analysis/stats.js";
 import { type GenerateResult } from "./generate.js";
 import { blockedRun, originalRun } from "./mcrg.js";
-import { type GenerateJobParams, runJob, WORKER_URL, type SimulateJobParams } from "./registry.js";
+import { type ExactJobParams, type GenerateJobParams, runJob, WORKER_URL, type SimulateJobParams } from "./registry.js";
+import { exactSummary, type ExactSummary } from "./exact.js";
+import { measureFile } from "./measure.js";
 import { simulateOptions, type SimulationResult } from "./simulation.js";
 import { MODELS, modelOf } from "../models/registry.js";
 import { int, type ParamSpecs, parseParams } from "../models/params.js";
@@ -48,6 +50,14 @@ export interface PipelineOptions {
   refine: number;
   /** Generator stages (1, or 2: see irg train --stages); default 1. */
   stages?: number;
+  /**
+   * Exact inverse RG: rounds of the exact chain (irg exact, one cluster sweep per size and round,
+   * network exchanges between sizes) from `exactFrom` to every direct size, at the verdict coupling;
+   * 0 skips the step. Default: the direct sweeps.
+   */
+  exactRounds?: number;
+  /** The smallest size of the exact chains (default 4), so that the exchanges are measured from there up. */
+  exactFrom?: number;
   seed: number;
   workers?: number;
   log?: (msg: string) => void;
@@ -57,7 +67,7 @@ export interface PipelineOptions {
 
 export interface SizeResult {
   L: number;
-  kind: "original" | "generated" | "direct";
+  kind: "original" | "generated" | "direct" | "exact";
   curves: Curves;
   files: string[];
   samples: number;
@@ -81,7 +91,30 @@ export interface PipelineResult {
   reference?: CriticalReference;
   /** The model's coupling (the name of the curves' axis). */
   coupling: "beta" | "mu2";
+  /** The exact inverse-RG step (null when skipped). */
+  exact: ExactStudy | null;
   seconds: number;
+}
+
+/** Exact inverse RG in the study: chains from `from` to every direct size at `coupling` (the exact critical coupling where known, else the verdict coupling). */
+export interface ExactStudy {
+  coupling: number;
+  from: number;
+  rounds: number;
+  /** The decimation network's training. */
+  training: TrainResult;
+  /** One chain per direct size: its exchanges over the whole file (every pair of sizes), cost per round and τ_int. */
+  runs: { L: number; file: string; seconds: number; secondsPerRound: number; tauInt: number; exchanges: ExactSummary["exchanges"] }[];
+  /** Exact against direct Monte Carlo at `coupling`. */
+  validations: Validation[];
+  /** Generated against direct Monte Carlo at `coupling` (PipelineResult.validations when that is the verdict coupling), for the side-by-side table. */
+  generatedValidations: Validation[];
+  /** β/ν, γ/ν and U₄ by finite-size scaling over the original L0 and the exact sizes at `coupling`. */
+  scaling: ScalingAt;
+  /** Time per effectively independent configuration (2τ_int rounds or sweeps, τ_int the larger of |m| and the conjugate variable). */
+  cost: { L: number; directSweepSeconds: number; directTau: number; directSeconds: number; mixedRoundSeconds: number; mixedTau: number; mixedSeconds: number; generatedSeconds: number }[];
+  /** Exact finite-size values (2D Ising: Kaufman) against the exact chain (at `coupling`) and direct Monte Carlo (at its coupling). */
+  reference: { L: number; kind: "exact" | "direct"; coupling: number; quantity: string; exact: number; estimate: Estimate; z: number }[];
 }
 
 /**
@@ -112,6 +145,8 @@ export const PIPELINE_SPECS: ParamSpecs = {
   directSweeps: { flag: "--direct-sweeps <n>", description: "sweeps of the direct ensembles", schema: int(100) },
   epochs: { flag: "--epochs <n>", description: "training epochs", schema: int(1) },
   refine: { flag: "--refine <sweeps>", description: "refinement sweeps per doubling", schema: int(0) },
+  exact: { flag: "--exact <rounds>", description: "rounds of the exact inverse-RG chain (decimation network, one cluster sweep per size and round) to every direct size; 0: skip (default: the direct sweeps)", schema: int(0) },
+  exactFrom: { flag: "--exact-from <L>", description: "smallest size of the exact chains (default 4)", schema: int(2) },
   stages: { flag: "--stages <n>", description: "generator stages: 1, or 2 (a second network redraws the odd sites given the even ones; see irg train --stages)", schema: int(1, 2), default: 1 },
   seed: { flag: "--seed <s>", description: "seed", schema: int(0) },
   workers: { flag: "--workers <n>", description: "worker threads", schema: int(0) },
@@ -171,7 +206,7 @@ export async function pipelineCommand(o: PipelineOptions, render: (r: PipelineRe
 export function pipelineOptions(model: string, raw: Record<string, unknown>, modelFlags: ParamSpecs = {}): PipelineOptions {
   const desc = MODELS.find((m) => m.name === model && m.pipeline);
   if (!desc) throw new UsageError(`"${model}" has no field-model pipeline; choose ${MODELS.filter((m) => m.pipeline).map((m) => m.name).join(", ")}`);
-  const f = parseParams<{ target: number; L0?: number; genLimit?: number; sweeps?: number; directSweeps?: number; epochs?: number; refine?: number; stages: number; seed?: number; workers?: number }>(PIPELINE_SPECS, raw);
+  const f = parseParams<{ target: number; L0?: number; genLimit?: number; sweeps?: number; directSweeps?: number; epochs?: number; refine?: number; stages: number; exact?: number; exactFrom?: number; seed?: number; workers?: number }>(PIPELINE_SPECS, raw);
   const L0 = f.L0 ?? defaultL0(model, f.target);
   // The model's own parameters (potts: --q), validated by its specs.
   const wanted = desc.pipeline!.params ?? [];
@@ -189,6 +224,8 @@ export function pipelineOptions(model: string, raw: Record<string, unknown>, mod
     epochs: f.epochs ?? d.epochs,
     refine: f.refine ?? d.refine,
     stages: f.stages,
+    exactRounds: f.exact ?? f.directSweeps ?? d.directSweeps,
+    exactFrom: f.exactFrom ?? 4,
     seed: f.seed ?? d.seed,
     workers: f.workers,
     outDir: String(raw.outDir ?? "out"),
@@ -241,10 +278,11 @@ function directAlgorithm(model: string): string {
 const file = (dir: string, model: string, L: number, c: number): string => join(dir, `${model}_L${L}_${couplingName(model)}${c.toFixed(6)}.h5`);
 
 /** Checks the sizes and returns the generated sizes. */
-export function pipelineSizes(o: Pick<PipelineOptions, "L0" | "target" | "directSizes">): number[] {
+export function pipelineSizes(o: Pick<PipelineOptions, "L0" | "target" | "directSizes" | "exactFrom">): number[] {
   const steps = Math.log2(o.target / o.L0);
   if (!Number.isInteger(steps) || steps < 1) throw new UsageError(`--target (${o.target}) must be L0 (${o.L0}) times a power of two`);
   for (const L of o.directSizes) if (!(L > o.L0 && L <= o.target && Number.isInteger(Math.log2(L / o.L0)))) throw new UsageError(`direct size ${L} must be one of the generated sizes ${o.L0 * 2}…${o.target}`);
+  if (o.exactFrom !== undefined && !(o.exactFrom <= o.L0 && Number.isInteger(Math.log2(o.L0 / o.exactFrom)))) throw new UsageError(`--exact-from ${o.exactFrom} must be L0 (${o.L0}) divided by a power of two (1, 2, 4, …)`);
   return Array.from({ length: steps }, (_, k) => o.L0 * 2 ** (k + 1));
 }
 
@@ -320,6 +358,54 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const genSeconds = gens.reduce((a, r) => a + r.seconds, 0);
   say(`generated ${generated} configurations per size (${sizes.join(", ")}) in ${((performance.now() - genStart) / 1000).toFixed(1)} s (${genSeconds.toFixed(1)} s on one core)`);
 
+  // 3b. The verdict coupling: the toolkit's own MCRG estimate of the critical point (original L0 vs
+  // blocked 2·L0), independent of the generated data (the IRG crossing would make |m| agree by
+  // construction), else the central coupling. The exact chains run there.
+  let mcrg: PipelineResult["crossings"][number] | undefined;
+  if (o.couplings.length > 1 && o.directSizes.includes(2 * o.L0)) {
+    const blocked = o.couplings.map((c, k) => blockedRun(o.model, file(simDir, o.model, 2 * o.L0, c), o.seed, 5000 + k));
+    const orig0 = o.couplings.map((c) => originalRun(o.model, file(simDir, o.model, o.L0, c)));
+    mcrg = { label: `MCRG: original ${o.L0} vs blocked ${2 * o.L0}→${o.L0}`, L: o.L0, value: crossing(buildCurves(orig0, orig0[0]!.V, 16), buildCurves(blocked, blocked[0]!.V, 16), "abs_m") };
+  }
+  const at = mcrg && Number.isFinite(mcrg.value.value) ? mcrg.value.value : central;
+  const startMeta = readEnsembleMeta(startFiles[0]!);
+  const reference = modelOf(o.model).reference?.(startMeta.params, startMeta.dim);
+  // The exact chains run at the exact critical coupling where the model has one (2D Ising, Potts),
+  // else at the verdict coupling.
+  const exactAt = reference?.coupling ?? at;
+
+  // 3c. Exact inverse RG (jobs/exact.ts): a decimation network, then one exact chain from exactFrom to
+  // every direct size, one cluster sweep per size and round, all chains in one pool.
+  const exactRounds = o.directSizes.length ? o.exactRounds ?? 0 : 0;
+  const from = o.exactFrom ?? 4;
+  let exactDone: { training: TrainResult; runs: (SimulationResult & { sizes: number[]; summary: ExactSummary })[]; files: string[] } | null = null;
+  if (exactRounds > 0) {
+    const decPath = join(o.outDir, "network-decimation.json");
+    say(`exact inverse RG: a decimation network, then chains ${from} → ${o.directSizes.join(", ")} at ${coupling} = ${exactAt.toFixed(5)} (${exactRounds} rounds)`);
+    const decTraining = await train({
+      data: startFiles, model: o.model, out: decPath, epochs: o.epochs, maxPairs: o.maxPairs, seed: o.seed, force: true, patience: 3, workers: o.workers, rule: "decimation",
+      shouldStop: o.shouldStop, progress: (e, d, t) => o.progress?.(`train (decimation) epoch ${e + 1}`, d, t),
+    });
+    if (decTraining.stopped) throw new UsageError("interrupted during training; rerun the same command to continue");
+    const exactDir = join(o.outDir, "exact");
+    makeDir(exactDir);
+    const files = o.directSizes.map((L) => join(exactDir, `${o.model}_exact_from${from}_L${L}.h5`));
+    const exactJobs: Job<ExactJobParams>[] = o.directSizes.map((L, id) => ({
+      id, kind: "exact",
+      params: {
+        model: o.model,
+        raw: { ...o.params, L: from, [coupling]: exactAt, out: files[id]!, task: 1 + id, seed: o.seed, therm: o.therm, sweeps: exactRounds, saveEvery: directSaveEvery({ saveEvery: o.saveEvery, directSweeps: exactRounds }), algorithm: directAlgorithm(o.model) },
+        x: { network: decPath, to: L, levelSweeps: new Array<number>(Math.log2(L / from)).fill(1) },
+      },
+    }));
+    const runs = (await runPool(exactJobs, {
+      workers: o.workers, workerUrl: WORKER_URL, shouldStop: o.shouldStop,
+      onProgress: (id, d, t) => o.progress?.(`exact ${from} → ${o.directSizes[id]}`, d, t),
+    }, runJob)) as (SimulationResult & { sizes: number[]; summary: ExactSummary })[];
+    if (runs.some((r) => !r.completed)) throw new UsageError("interrupted during the exact chains; rerun the same command to continue");
+    exactDone = { training: decTraining, runs, files };
+  }
+
   // 4. Curves of every family; validation where direct data exist.
   const families: SizeResult[] = [];
   const groups = 16;
@@ -337,20 +423,16 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     const d = runsOf(files);
     families.push({ L, kind: "direct", curves: buildCurves(d, L ** d[0]!.dim, groups), files, samples: d.reduce((a, r) => a + r.samples, 0) });
   }
+  exactDone?.files.forEach((f, k) => {
+    const e = runsOf([f]);
+    families.push({ L: o.directSizes[k]!, kind: "exact", curves: buildCurves(e, o.directSizes[k]! ** e[0]!.dim, groups), files: [f], samples: e[0]!.samples });
+  });
   const fam = (L: number, kind: SizeResult["kind"]): SizeResult | undefined => families.find((f) => f.L === L && f.kind === kind);
 
   // 5. Critical coupling: generated vs direct |m| at each direct size (seed Fig. 3); MCRG cross-check.
   const crossings: PipelineResult["crossings"] = [];
   for (const L of o.directSizes) crossings.push({ label: `generated ${L} vs direct ${L}`, L, value: crossing(fam(L, "generated")!.curves, fam(L, "direct")!.curves, "abs_m") });
-  if (o.couplings.length > 1 && o.directSizes.includes(2 * o.L0)) {
-    const blocked = o.couplings.map((c, k) => blockedRun(o.model, file(simDir, o.model, 2 * o.L0, c), o.seed, 5000 + k));
-    const orig0 = o.couplings.map((c) => originalRun(o.model, file(simDir, o.model, o.L0, c)));
-    crossings.push({ label: `MCRG: original ${o.L0} vs blocked ${2 * o.L0}→${o.L0}`, L: o.L0, value: crossing(buildCurves(orig0, orig0[0]!.V, groups), buildCurves(blocked, blocked[0]!.V, groups), "abs_m") });
-  }
-  // Validation at the toolkit's own MCRG estimate of the critical point (independent of the generated
-  // data; the IRG crossing itself would make |m| agree by construction), else the central coupling.
-  const mcrg = crossings.find((c) => c.label.startsWith("MCRG") && Number.isFinite(c.value.value));
-  const at = mcrg?.value.value ?? central;
+  if (mcrg) crossings.push(mcrg);
   const validations = o.directSizes.map((L) => validate(runsOf(fam(L, "generated")!.files), runsOf(fam(L, "direct")!.files), { groups, points: 3, at }));
   const irgCross = crossings.filter((c) => c.label.startsWith("generated") && Number.isFinite(c.value.value)).sort((a, b) => b.L - a.L)[0];
   const critical: Estimate = irgCross?.value ?? { value: central, error: Number.NaN, tauInt: Number.NaN };
@@ -361,9 +443,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   // Also at a coupling that does not come from the generated data: the exact critical coupling where
   // the model has one (2D Ising, 2D Potts), or this run's MCRG crossing (original L0 vs blocked 2·L0).
   const scaling = [scalingAt(fssFamilies, "IRG crossing", critical.value)];
-  const reference = modelOf(o.model).reference?.(readEnsembleMeta(startFiles[0]!).params, dim);
   if (reference?.coupling !== undefined) scaling.push(scalingAt(fssFamilies, `exact ${couplingName(o.model) === "beta" ? "β" : "μ²"}_c`, reference.coupling));
-  else if (mcrg) scaling.push(scalingAt(fssFamilies, "MCRG crossing", mcrg.value.value));
+  else if (mcrg && Number.isFinite(mcrg.value.value)) scaling.push(scalingAt(fssFamilies, "MCRG crossing", mcrg.value.value));
 
   // 7. Cost per configuration at the largest direct size: generation vs direct MC with τ_int.
   let cost: PipelineResult["cost"] = null;
@@ -381,6 +462,49 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     const directPer = sweepSeconds * 2 * tau;
     cost = { L: Ld, generatedSeconds: genPer, directSweepSeconds: sweepSeconds, tauInt: tau, directSecondsPerIndependent: directPer, ratio: directPer / genPer };
   }
+  // 8. The exact ensembles: validation at the same coupling as the generated ones, FSS over the
+  // original L0 and the exact sizes, cost per independent configuration, exact finite-size values.
+  let exact: ExactStudy | null = null;
+  if (exactDone) {
+    const d = modelOf(o.model);
+    const vol = sizes.map((L) => L ** dim);
+    const runs = exactDone.runs.map((r, k) => {
+      const L = o.directSizes[k]!;
+      return { L, file: exactDone!.files[k]!, seconds: r.seconds, secondsPerRound: r.seconds / (exactRounds + o.therm), tauInt: originalRun(o.model, exactDone!.files[k]!).tauInt ?? Number.NaN, exchanges: exactSummary(exactDone!.files[k]!, r.sizes).exchanges };
+    });
+    const cost: ExactStudy["cost"] = [];
+    for (const e of runs) {
+      const idx = jobs.findIndex((j) => j.params.options.L === e.L && j.params.options[coupling] === central);
+      let sweep = idx >= 0 ? timing.get(idx)! / (o.directSweeps + o.therm) : Number.NaN;
+      if (!Number.isFinite(sweep)) sweep = await timeSweeps(o, e.L, central, join(simDir, `timing_L${e.L}.h5`));
+      const directTau = originalRun(o.model, file(simDir, o.model, e.L, central)).tauInt ?? Number.NaN;
+      const generatedSeconds = (genSeconds / generated) * (vol[sizes.indexOf(e.L)]! / vol.reduce((a, b) => a + b, 0));
+      cost.push({ L: e.L, directSweepSeconds: sweep, directTau, directSeconds: sweep * 2 * directTau, mixedRoundSeconds: e.secondsPerRound, mixedTau: e.tauInt, mixedSeconds: e.secondsPerRound * 2 * e.tauInt, generatedSeconds });
+    }
+    const exactValues: ExactStudy["reference"] = [];
+    for (const e of runs) {
+      const params = readEnsembleMeta(e.file).params;
+      const points: { kind: "exact" | "direct"; path: string; params: StoredParams }[] = [
+        { kind: "exact", path: e.file, params },
+        { kind: "direct", path: file(simDir, o.model, e.L, central), params: readEnsembleMeta(file(simDir, o.model, e.L, central)).params },
+      ];
+      for (const p of points) {
+        const known = d.exactFinite?.(dim, e.L, p.params);
+        if (!known) continue;
+        const m = measureFile(p.path).observables;
+        for (const [q, v] of Object.entries(known)) {
+          const est = m[q];
+          if (est) exactValues.push({ L: e.L, kind: p.kind, coupling: Number(p.params[coupling]), quantity: q, exact: v, estimate: { value: est.value, error: est.error, tauInt: est.tau_int }, z: (est.value - v) / est.error });
+        }
+      }
+    }
+    exact = {
+      coupling: exactAt, from, rounds: exactRounds, training: exactDone.training, runs, cost, reference: exactValues,
+      validations: o.directSizes.map((L) => validate(runsOf(fam(L, "exact")!.files), runsOf(fam(L, "direct")!.files), { groups, points: 3, at: exactAt })),
+      generatedValidations: exactAt === at ? validations : o.directSizes.map((L) => validate(runsOf(fam(L, "generated")!.files), runsOf(fam(L, "direct")!.files), { groups, points: 3, at: exactAt })),
+      scaling: scalingAt([fam(o.L0, "original")!, ...o.directSizes.map((L) => fam(L, "exact")!)], "exact ensembles", exactAt),
+    };
+  }
   const shots = [{ L: o.L0, kind: "original", file: startFiles[Math.floor(startFiles.length / 2)]! }, ...sizes.map((L) => ({ L, kind: "generated", file: genFiles.get(L)![Math.floor(o.couplings.length / 2)]! }))];
   const snapshots = shots.map((s) => ({ ...s, config: firstConfig(s.file) }));
   return {
@@ -388,6 +512,6 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     coupling: couplingName(o.model),
     options: o, training, families, validations, crossings, critical,
     fssSizes: fssFamilies.map((f) => f.L), scaling,
-    cost, snapshots, seconds: (performance.now() - t0) / 1000,
+    cost, exact, snapshots, seconds: (performance.now() - t0) / 1000,
   };
 }

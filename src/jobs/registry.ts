@@ -5,6 +5,7 @@ import { h5Ready } from "../io/h5.js";
 import { type Job, type JobRunner } from "../cluster/pool.js";
 import { runSimulation, type SimulateOptions } from "./simulation.js";
 import { generate, type GenerateOptions } from "./generate.js";
+import { runExact } from "./exact.js";
 import { loadNetwork } from "../io/network.js";
 import { networkMap } from "../irg/network.js";
 import { type NetworkModel } from "../irg/generator.js";
@@ -23,6 +24,13 @@ export interface SimulateJobParams {
   resume: boolean;
 }
 
+/** An exact inverse-RG chain (jobs/exact.ts): the model, its simulation flags at the smallest size, the chain's options. */
+export interface ExactJobParams {
+  model: string;
+  raw: Record<string, unknown>;
+  x: { network: string; to: number; levelSweeps?: number[] };
+}
+
 export const runJob: JobRunner = async (job: Job, hooks) => {
   await h5Ready();
   switch (job.kind) {
@@ -34,6 +42,10 @@ export const runJob: JobRunner = async (job: Job, hooks) => {
       const p = job.params as GenerateJobParams;
       const map = networkMap(loadNetwork(p.net, { model: p.model }));
       return generate(map, { ...p.options, network: p.net, progress: hooks.progress, shouldStop: hooks.shouldStop });
+    }
+    case "exact": {
+      const p = job.params as ExactJobParams;
+      return runExact(p.model, p.raw, p.x, { checkpointEvery: 5, progress: hooks.progress, shouldStop: hooks.shouldStop }, false, true);
     }
     case "chains":
     case "direct": {

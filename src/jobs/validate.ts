@@ -146,7 +146,7 @@ export function validate(generatedFiles: (string | ConfigRun)[], directFiles: (s
   const range: [number, number] = [Math.max(g.range[0], d.range[0]), Math.min(g.range[1], d.range[1])];
   if (!(range[0] <= range[1])) throw new UsageError("the generated and direct ensembles have no coupling range in common");
   const inside = opts.at !== undefined && opts.at >= range[0] && opts.at <= range[1];
-  const cs = [...grid(range[0], range[1], opts.points ?? 5), ...(inside ? [opts.at!] : [])].sort((a, b) => a - b);
+  const cs = [...new Set([...grid(range[0], range[1], opts.points ?? 5), ...(inside ? [opts.at!] : [])])].sort((a, b) => a - b);
   const rows: Comparison[] = [];
   const names = [...QUANTITIES, ...(gen[0]!.action ? ["energy"] : []), ...g.extras.filter((e) => e.startsWith("G"))] as string[];
   // The energy (Ising, Potts) or action (φ⁴) density at the coupling c, from the model's terms.

@@ -6,6 +6,7 @@ import { majorityBlock } from "../rg/majority.js";
 import { checkerboardSweep, Rule } from "../mc/checkerboard.js";
 import { metropolisTable } from "../mc/metropolis.js";
 import { isingEstimates } from "../analysis/observables.js";
+import { kaufman } from "./ising-exact.js";
 import { BETA_C_2D, BETA_C_3D, isingEnergyWith, isSpinConfig, magnetization } from "./ising.js";
 import { type CriticalReference, type ModelDescriptor, type OptionsWith } from "./model.js";
 import { int, num, oneOf, UsageError } from "./params.js";
@@ -78,5 +79,10 @@ export const isingModel: ModelDescriptor<OptionsWith<"beta">> = {
   },
   checkConfig: (cfg) => (isSpinConfig(cfg) ? undefined : "configurations must hold +-1 spins"),
   reference: (_p, dim) => (dim === 2 ? ISING_2D_EXACT : ISING_3D_REFERENCE),
+  exactFinite(dim, L, params) {
+    if (dim !== 2) return undefined;
+    const k = kaufman(L, Number(params.beta));
+    return { e: k.e, c: k.c };
+  },
   label: (p) => `beta=${p.beta}`,
 };

@@ -202,6 +202,11 @@ export interface ModelDescriptor<O extends SimulateOptions = SimulateOptions> {
   checkConfig?(cfg: Config, params: StoredParams): string | undefined;
   /** Critical values to compare an MCRG study with (absent where none are known). */
   reference?(params: StoredParams, dim: number): CriticalReference | undefined;
+  /**
+   * Exact finite-size values at `params` (the coupling included), keyed like the model's `estimates`
+   * (2D Ising: e and c from Kaufman's solution of the L×L torus); absent where none are known.
+   */
+  exactFinite?(dim: number, L: number, params: StoredParams): Record<string, number> | undefined;
   /** How a point is named in tables and file names, e.g. "beta=0.44" (the coupling and, e.g., q). */
   label(params: StoredParams): string;
 }

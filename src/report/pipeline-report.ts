@@ -66,6 +66,7 @@ export async function pipelineBlocks(r: PipelineResult): Promise<Block[]> {
   blocks.push({ kind: "svg", svg: await renderSvg(linePlotSpec({ title: `⟨|m|⟩ at ${cl}_c against L (original ${o.L0}, generated ${sizes.join(", ")})`, xLabel: "L", yLabel: "⟨|m|⟩", points: fss, logX: true, logY: true })), caption: "Slope −β/ν." });
   blocks.push({ kind: "h2", text: "Validation against direct Monte Carlo" });
   for (const v of r.validations) blocks.push(...validationBlocks(v, `L = ${v.L}`));
+  if (r.exact) blocks.push(...(await exactBlocks(r)));
   blocks.push({ kind: "h2", text: "Training" });
   const tl: Point[] = [
     ...r.training.training.map((y, k) => ({ x: k + 1, y, series: "training" })),
@@ -79,6 +80,63 @@ export async function pipelineBlocks(r: PipelineResult): Promise<Block[]> {
     head: ["family", "L", "configurations", "files"],
     rows: r.families.map((f) => [f.kind, f.L, f.samples, f.files.length]),
     caption: "Statistics.",
+  });
+  return blocks;
+}
+
+/** The exact inverse-RG step: exchanges against L, side-by-side verdicts, exact values, exponents, cost. */
+async function exactBlocks(r: PipelineResult): Promise<Block[]> {
+  const X = r.exact!, cl = r.coupling === "mu2" ? "μ²" : "β", R = r.reference;
+  const blocks: Block[] = [{ kind: "h2", text: "Exact inverse RG" }];
+  const top = X.runs.at(-1)!;
+  blocks.push({
+    kind: "p",
+    text: `A network trained on decimation pairs (the coarse value is the fine value at site 2X of its block, so every draw blocks back exactly and its probability q is computable; ${X.training.pairs} pairs, ${X.training.seconds.toFixed(0)} s) proposes exchanges between neighbouring sizes of one Markov chain over L = ${X.from} … ${top.L}, accepted by Metropolis–Hastings with w = p_2L / (p_L(B·) q); every size also makes one cluster sweep per round (the mixed kernel), so the chain is exact for any network and the ensembles at L = ${X.runs.map((e) => e.L).join(", ")} (${X.rounds} rounds each, one chain per size) are exact at ${cl} = ${X.coupling.toFixed(5)}.`,
+  });
+  const acc: Point[] = top.exchanges.map((e) => ({ x: e.to, y: e.acceptance, series: "acceptance" }));
+  const ess: Point[] = top.exchanges.filter((e) => e.essFraction > 0).map((e) => ({ x: e.to, y: e.essFraction, series: "ESS/N of the weights" }));
+  blocks.push({ kind: "svg", svg: await renderSvg(linePlotSpec({ title: `Exchange acceptance against the fine size (chain ${X.from} → ${top.L})`, xLabel: "L (fine size of the exchange)", yLabel: "acceptance", points: acc, logX: true })), caption: "Fraction of accepted exchanges L/2 ↔ L over the whole chain." });
+  blocks.push({ kind: "svg", svg: await renderSvg(linePlotSpec({ title: "Effective sample size of the importance weights per proposal", xLabel: "L (fine size of the exchange)", yLabel: "ESS/N", points: ess, logX: true, logY: true })), caption: "ESS/N = (Σw)²/(N Σw²) of the exchange proposals; 1/N means one proposal carries all the weight." });
+  blocks.push({
+    kind: "table",
+    head: ["exchange", ...X.runs.map((e) => `acceptance (chain to ${e.L})`), "ESS/N (largest chain)"],
+    rows: top.exchanges.map((e, k) => [`${e.from} → ${e.to}`, ...X.runs.map((run) => (run.exchanges[k] ? `${(100 * run.exchanges[k]!.acceptance).toFixed(2)} %` : "—")), e.essFraction.toExponential(2)]),
+    caption: `τ_int (rounds) of the largest size: ${X.runs.map((e) => `${e.tauInt.toFixed(1)} at L = ${e.L}`).join(", ")}.`,
+  });
+  const rows: (string | number)[][] = [];
+  for (const ve of X.validations) {
+    const vg = X.generatedValidations.find((v) => v.L === ve.L);
+    for (const re of ve.rows.filter((x) => x.coupling === ve.at)) {
+      const rg = vg?.rows.find((x) => x.quantity === re.quantity && x.coupling === vg.at);
+      rows.push([ve.L, re.quantity, rg ? `${fmt(rg.generated)} (${rg.z.toFixed(1)}σ)` : "—", `${fmt(re.generated)} (${re.z.toFixed(1)}σ)`, fmt(re.direct)]);
+    }
+  }
+  blocks.push({ kind: "table", head: ["L", "quantity", "approximate IRG (deviation)", "exact IRG (deviation)", "direct Monte Carlo"], rows, caption: `At ${cl} = ${X.coupling.toFixed(5)}; deviations from direct Monte Carlo in combined standard errors (jackknife).` });
+  for (const v of X.validations) blocks.push(...validationBlocks(v, `Exact L = ${v.L} against direct Monte Carlo`, "exact"));
+  if (X.reference.length) {
+    blocks.push({
+      kind: "table",
+      head: ["L", "ensemble", cl, "quantity", "estimate", "exact", "deviation / σ"],
+      rows: X.reference.map((q) => [q.L, q.kind, q.coupling.toFixed(6), q.quantity, fmt(q.estimate), q.exact.toFixed(6), q.z.toFixed(1)]),
+      caption: "Exact finite-size values of the model (2D Ising: Kaufman's solution of the L×L torus; e = ⟨H⟩/V, c = β²(⟨H²⟩ − ⟨H⟩²)/V).",
+    });
+  }
+  const sc = X.scaling;
+  blocks.push({
+    kind: "table",
+    head: ["quantity", "estimate", "exact / reference", "deviation / σ"],
+    rows: [
+      [`β/ν (FSS of ⟨|m|⟩ over the original ${r.options.L0} and the exact sizes)`, fmt(sc.betaOverNu), ref(R?.betaOverNu), sig(sc.betaOverNu, R?.betaOverNu)],
+      [`γ/ν (FSS of χ over the same sizes)`, fmt(sc.gammaOverNu), ref(R?.gammaOverNu), sig(sc.gammaOverNu, R?.gammaOverNu)],
+      ...sc.binder.map((b) => [`U₄ at L = ${b.L}`, fmt(b.value), "", ""]),
+    ],
+    caption: `Exponents from the exact ensembles at ${cl} = ${sc.coupling.toFixed(5)}.`,
+  });
+  blocks.push({
+    kind: "table",
+    head: ["L", "cluster MC sweep", "τ_int (MC)", "independent MC configuration", "exact chain round", "τ_int (exact)", "independent exact configuration", "exact / MC", "approximate IRG configuration"],
+    rows: X.cost.map((c) => [c.L, `${(1000 * c.directSweepSeconds).toFixed(2)} ms`, c.directTau.toFixed(1), `${(1000 * c.directSeconds).toFixed(1)} ms`, `${(1000 * c.mixedRoundSeconds).toFixed(2)} ms`, c.mixedTau.toFixed(1), `${(1000 * c.mixedSeconds).toFixed(1)} ms`, `${(c.mixedSeconds / c.directSeconds).toFixed(1)}×`, `${(1000 * c.generatedSeconds).toFixed(2)} ms`]),
+    caption: `Time per effectively independent configuration, 2τ_int sweeps or rounds with τ_int the larger of ⟨|m|⟩'s and the conjugate variable's, on one core, measured in this run (direct MC at the central coupling). A round of the exact chain is one cluster sweep of every size plus the exchanges. Training is not included: the decimation network took ${X.training.seconds.toFixed(0)} s, ${(X.training.seconds / Math.max(1, X.rounds * X.runs.length)).toExponential(1)} s per round of these chains.`,
   });
   return blocks;
 }

@@ -29,20 +29,21 @@ export function verdictSummary(v: Validation): string {
   return `${part("long range", LONG_RANGE)}; ${part("short range", SHORT_RANGE)}`;
 }
 
-export function validationBlocks(v: Validation, title: string): Block[] {
+/** `label`: what the validated ensembles are ("generated", or "exact" for the exact inverse-RG chain, which must match at every coupling). */
+export function validationBlocks(v: Validation, title: string, label: "generated" | "exact" = "generated"): Block[] {
   const vd = verdict(v);
   return [
     { kind: "h3", text: title },
     {
       kind: "p",
-      text: `${v.samples.generated} generated and ${v.samples.direct} direct configurations; couplings ${v.range[0].toFixed(4)} … ${v.range[1].toFixed(4)}. ` +
+      text: `${v.samples.generated} ${label} and ${v.samples.direct} direct configurations; couplings ${v.range[0].toFixed(4)} … ${v.range[1].toFixed(4)}. ` +
         `Verdict${v.at === undefined ? "" : ` at the critical coupling ${v.at.toFixed(4)}`}: ${vd.pass ? "agree" : "disagree"} (every quantity within 3σ or 3%; largest deviation ${vd.worst.z.toFixed(1)}σ, ${(100 * vd.worst.relative).toFixed(1)}%, in ${vd.worst.quantity} at ${vd.worst.coupling.toFixed(4)}).` +
         ` By range: ${verdictSummary(v)}.` +
-        (v.at === undefined ? "" : " Away from the critical point the generated system is not expected to match the direct one at the same coupling: the inverse RG drives it towards the fixed point, so it resembles a direct system closer to criticality."),
+        (v.at === undefined || label === "exact" ? "" : " Away from the critical point the generated system is not expected to match the direct one at the same coupling: the inverse RG drives it towards the fixed point, so it resembles a direct system closer to criticality."),
     },
     {
       kind: "table",
-      head: ["coupling", "quantity", "generated", "direct", "deviation / σ", "relative"],
+      head: ["coupling", "quantity", label, "direct", "deviation / σ", "relative"],
       rows: v.rows.map((r) => [`${r.coupling.toFixed(4)}${r.coupling === v.at ? " (critical)" : ""}`, r.quantity, fmt(r.generated), fmt(r.direct), r.z.toFixed(1), `${(100 * r.relative).toFixed(1)}%`]),
     },
   ];
