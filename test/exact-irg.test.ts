@@ -14,7 +14,7 @@ import { decimate } from "../src/rg/majority.js";
 import { defaultNetwork } from "../src/irg/network.js";
 import { decimatedMap, drawnSites } from "../src/irg/decimated.js";
 import { makeMultilevel, type MultilevelLevel } from "../src/irg/multilevel.js";
-import { essFraction, jackknife } from "../src/analysis/stats.js";
+import { essFraction, importanceMean, jackknife } from "../src/analysis/stats.js";
 import { gammaQ } from "../src/analysis/chisq.js";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -105,8 +105,12 @@ function runChain(levels: MultilevelLevel[], maps: ReturnType<typeof decimatedMa
   const lat = levels[k]!.lat, cfg = new Int8Array(lat.V);
   for (let t = 0; t < 500; t++) ml.round();
   const e: number[] = [], am: number[] = [], m2: number[] = [], states: number[] = [];
+  // The proposals of exchange k: ln w and energy, for the self-normalised importance estimate.
+  const logw: number[] = [], pe: number[] = [];
   for (let t = 0; t < rounds; t++) {
     ml.round();
+    logw.push(ml.stats(k).lastLogWeight);
+    pe.push(isingEnergy(lat, ml.proposal(k) as Int8Array) / lat.V);
     ml.config(k, cfg);
     const m = magnetization(cfg) / lat.V;
     e.push(isingEnergy(lat, cfg) / lat.V);
@@ -114,7 +118,7 @@ function runChain(levels: MultilevelLevel[], maps: ReturnType<typeof decimatedMa
     m2.push(m * m);
     if (lat.V <= 16) states.push(stateIndex(cfg));
   }
-  return { ml, e, am, m2, states };
+  return { ml, e, am, m2, states, logw, pe };
 }
 
 const est = (x: number[]) => jackknife([x], ([a]) => a!);
@@ -170,6 +174,14 @@ test("exact chain 2 → 4, network exchanges only (no sweeps at 4x4): <e>, <|m|>
     assert.ok(Math.abs(x.value - value) < 4 * x.error, `${name}: ${x.value} ± ${x.error} against exact ${value}`);
   }
   assert.ok(essFraction(r.ml.stats(1).logWeights) > 0 && essFraction(r.ml.stats(1).logWeights) <= 1);
+  // The alternative to the chain: self-normalised importance weights over the proposals (coarse states
+  // from the exact chain below) give the same energy.
+  const is = importanceMean(r.logw, r.pe);
+  console.log(`# importance estimate of e at 4x4: ${is.value.toFixed(4)} +- ${is.error.toFixed(4)} (exact ${want.e.toFixed(4)}), ESS/N ${is.essFraction.toFixed(3)}`);
+  assert.ok(Math.abs(is.value - want.e) < 4 * is.error, `importance estimate ${is.value} ± ${is.error} against ${want.e}`);
+  // Its control: the proposals unweighted are the network's distribution, not the model's.
+  const raw = est(r.pe);
+  assert.ok(Math.abs(raw.value - want.e) > 4 * raw.error, `unweighted proposals should be biased: ${raw.value} ± ${raw.error}`);
   // The control: leaving the coarse action out of the weight (as if the coarse states were uniform) biases e.
   const wrong = isingLevels([2, 4], beta, [1, 0], 21);
   wrong[0] = { ...wrong[0]!, action: () => 0 };
@@ -206,6 +218,8 @@ test("irg exact: a decimation network from irg train --rule decimation runs the 
   assert.match(full.stdout, /exchange acceptance \(this session\): 4->8 [\d.]+%, 8->16 [\d.]+%/);
   assert.match(full.stdout, /^exchange 8->16 over the file: acceptance [\d.]+%, ESS\/N of the weights [\d.e+-]+$/m);
   assert.match(full.stdout, /^tau_int \(rounds\) of size 16: energy [\d.]+, magnetization [\d.]+$/m);
+  assert.match(full.stdout, /^importance weights of the 8->16 proposals \(self-normalised, L=16\): abs_m [\d.]+ ± \S+, m2 [\d.]+ ± \S+, energy -[\d.]+ ± \S+$/m);
+  assert.match(full.stdout, /^Markov chain at L=16: energy -[\d.]+ ± [\d.]+, abs_m [\d.]+ ± [\d.]+, m2 [\d.]+ ± [\d.]+$/m);
   const stopped = irg(...args, "--out", f("b.h5"), "--stop-after", "120");
   assert.equal(stopped.status, 3, stopped.stderr);
   const resumed = irg("exact", "--resume", "--out", f("b.h5"), "--quiet");
@@ -221,7 +235,7 @@ test("irg exact: a decimation network from irg train --rule decimation runs the 
   const a = read(f("a.h5"));
   assert.deepEqual(read(f("b.h5")), a);
   assert.equal(a.origin, "exact");
-  assert.deepEqual(a.obs, ["energy", "magnetization", "accepted_L8", "logw_L8", "accepted_L16", "logw_L16"]);
+  assert.deepEqual(a.obs, ["energy", "magnetization", "accepted_L8", "logw_L8", "proposal_magnetization_L8", "proposal_energy_L8", "accepted_L16", "logw_L16", "proposal_magnetization_L16", "proposal_energy_L16"]);
   const bad = (expect: RegExp, ...extra: string[]) => {
     const r = irg(...extra);
     assert.equal(r.status, 2, r.stderr);

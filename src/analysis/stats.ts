@@ -253,3 +253,28 @@ export function essFraction(logWeights: ArrayLike<number>): number {
   }
   return (a * a) / (n * b);
 }
+
+/**
+ * The self-normalised importance-sampling estimate Σ w_i x_i / Σ w_i (w = e^{logWeight}) with a
+ * jackknife error over `bins` consecutive blocks of rows (the rows come from a Markov chain), and the
+ * ESS/N of the weights. The error means little when ESS/N·N is small: one draw then carries the estimate.
+ */
+export function importanceMean(logWeights: ArrayLike<number>, x: ArrayLike<number>, bins = 20): Estimate & { essFraction: number } {
+  const n = logWeights.length;
+  if (x.length !== n) throw new RangeError(`${n} weights for ${x.length} values`);
+  let top = -Infinity;
+  for (let k = 0; k < n; k++) if (logWeights[k]! > top) top = logWeights[k]!;
+  const nb = Math.max(2, Math.min(bins, n));
+  const W = new Float64Array(nb), X = new Float64Array(nb);
+  for (let k = 0; k < n; k++) {
+    const b = Math.min(nb - 1, Math.floor((k * nb) / n));
+    const w = Math.exp(logWeights[k]! - top);
+    W[b]! += w;
+    X[b]! += w * x[k]!;
+  }
+  const sw = W.reduce((a, v) => a + v, 0), sx = X.reduce((a, v) => a + v, 0);
+  const loo = Array.from(W, (w, b) => (sx - X[b]!) / (sw - w));
+  const mean = loo.reduce((a, v) => a + v, 0) / nb;
+  const error = Math.sqrt(((nb - 1) / nb) * loo.reduce((a, v) => a + (v - mean) ** 2, 0));
+  return { value: sx / sw, error: Number.isFinite(error) ? error : Number.NaN, tauInt: Number.NaN, essFraction: essFraction(logWeights) };
+}

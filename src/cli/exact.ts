@@ -48,6 +48,9 @@ export function registerExact(program: Command): void {
       process.stdout.write(`${summaryLine(model, r)}\n`);
       process.stdout.write(`exchange acceptance (this session): ${r.sizes.slice(1).map((L, k) => `${r.sizes[k]}->${L} ${(100 * r.acceptance[k]!).toFixed(1)}%`).join(", ")}\n`);
       for (const e of r.summary.exchanges) process.stdout.write(`exchange ${e.from}->${e.to} over the file: acceptance ${(100 * e.acceptance).toFixed(2)}%, ESS/N of the weights ${e.essFraction.toExponential(2)}\n`);
+      const show = (x: Record<string, { value: number; error: number }>): string => Object.entries(x).map(([q, v]) => `${q} ${v.value.toPrecision(6)} ± ${Number.isFinite(v.error) ? v.error.toPrecision(2) : "?"}`).join(", ");
+      for (const e of r.summary.exchanges) if (Object.keys(e.importance).length) process.stdout.write(`importance weights of the ${e.from}->${e.to} proposals (self-normalised, L=${e.to}): ${show(e.importance)}\n`);
+      if (Object.keys(r.summary.chain).length) process.stdout.write(`Markov chain at L=${r.sizes.at(-1)}: ${show(r.summary.chain)}\n`);
       process.stdout.write(`tau_int (rounds) of size ${r.sizes.at(-1)}: ${Object.entries(r.summary.tauInt).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}\n`);
       if (!r.completed) process.exitCode = interrupt.exitCode();
     } finally {

@@ -29,6 +29,12 @@ export interface MultilevelLevel {
   action(cfg: ArrayLike<number>): number;
   /** Own sweeps per round (0: the size changes only by exchanges with its neighbours). */
   sweeps: number;
+  /**
+   * Observables of any configuration of this size (the model's per-configuration ones): the chain
+   * records them for every exchange proposal, so that self-normalised importance weights give a
+   * second, independent estimate (Σ w O / Σ w over proposals, with c drawn from the exact chain below).
+   */
+  observe?: { names: readonly string[]; measure(cfg: ArrayLike<number>, out: Float64Array): void };
 }
 
 export interface ExchangeStats {
@@ -56,6 +62,8 @@ export interface Multilevel {
   config(k: number, out: Config): void;
   /** Exchange statistics of size k ≥ 1 with size k − 1. */
   stats(k: number): ExchangeStats;
+  /** The last exchange proposal of size k ≥ 1 (overwritten by the next round). */
+  proposal(k: number): Readonly<State>;
 }
 
 /**
@@ -121,6 +129,7 @@ export function makeMultilevel(levels: MultilevelLevel[], maps: CompatibleMap[],
       levels[k]!.chains.config(0, out);
     },
     stats: (k) => stats[k]!,
+    proposal: (k) => prop[k]!,
   };
 }
 
@@ -143,7 +152,10 @@ export function multilevelChains(ml: Multilevel, rng: Rng): Chains<Config> {
   const top = ml.levels.at(-1)!;
   const K = ml.levels.length;
   const nTop = top.chains.observables.length;
-  const exchanges = ml.levels.slice(1).flatMap((lv) => [`accepted_L${lv.lat.L}`, `logw_L${lv.lat.L}`]);
+  // Per exchange: accepted or not, the proposal's ln w, and the proposal's observables.
+  const perExchange = ml.levels.slice(1).map((lv) => [`accepted_L${lv.lat.L}`, `logw_L${lv.lat.L}`, ...(lv.observe?.names ?? []).map((o) => `proposal_${o}_L${lv.lat.L}`)]);
+  const exchanges = perExchange.flat();
+  const obsBuf = ml.levels.map((lv) => new Float64Array(lv.observe?.names.length ?? 0));
   return {
     chains: 1,
     observables: [...top.chains.observables, ...exchanges],
@@ -151,10 +163,16 @@ export function multilevelChains(ml: Multilevel, rng: Rng): Chains<Config> {
     endThermalization: () => ml.levels.forEach((lv) => lv.chains.endThermalization()),
     measure(out) {
       top.chains.measure(out.slice(0, nTop));
+      let at = nTop;
       for (let k = 1; k < K; k++) {
         const st = ml.stats(k);
-        out[nTop + 2 * (k - 1)]![0] = st.lastAccepted ? 1 : 0;
-        out[nTop + 2 * (k - 1) + 1]![0] = st.lastLogWeight;
+        out[at++]![0] = st.lastAccepted ? 1 : 0;
+        out[at++]![0] = st.lastLogWeight;
+        const ob = ml.levels[k]!.observe;
+        if (ob) {
+          ob.measure(ml.proposal(k), obsBuf[k]!);
+          for (const v of obsBuf[k]!) out[at++]![0] = v;
+        }
       }
     },
     config: (_c, out) => top.chains.config(0, out),

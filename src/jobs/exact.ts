@@ -10,7 +10,7 @@ import { loadNetwork } from "../io/network.js";
 import { h5Ready } from "../io/h5.js";
 import { openEnsemble, readEnsembleMeta, partialPath } from "../io/ensemble.js";
 import { uwerr } from "../analysis/autocorr.js";
-import { essFraction } from "../analysis/stats.js";
+import { type Estimate, essFraction, importanceMean } from "../analysis/stats.js";
 import { decimatedMap } from "../irg/decimated.js";
 import { makeMultilevel, multilevelChains, type MultilevelLevel } from "../irg/multilevel.js";
 import { decimate } from "../rg/majority.js";
@@ -51,10 +51,22 @@ export function parseLevelSweeps(text: string | undefined, sizes: number): numbe
  * algorithm of the L0 sampler and of the sizes' own sweeps, --sweeps rounds, --therm rounds, --every,
  * --save-every, --seed, --out).
  */
-/** Per exchange over the whole file: acceptance, ESS/N of the importance weights; τ_int of the largest size's observables. */
+/**
+ * Per exchange over the whole file: acceptance, ESS/N of the importance weights, and the self-normalised
+ * importance estimates of the fine size's per-site observables from the proposals (|m|, m², and the
+ * model's other configuration observables per site); τ_int and the Markov-chain estimates of the same
+ * observables at the largest size.
+ */
 export interface ExactSummary {
-  exchanges: { from: number; to: number; acceptance: number; essFraction: number }[];
+  exchanges: { from: number; to: number; acceptance: number; essFraction: number; importance: Record<string, Estimate> }[];
   tauInt: Record<string, number>;
+  chain: Record<string, Estimate>;
+}
+
+/** Per-site quantities of a configuration observable series: |m| and m² for the magnetisation, o/V otherwise. */
+function perSite(name: string, series: Float64Array, V: number): [string, Float64Array][] {
+  if (name === "magnetization") return [["abs_m", series.map((v) => Math.abs(v) / V)], ["m2", series.map((v) => (v / V) ** 2)]];
+  return [[name, series.map((v) => v / V)]];
 }
 
 /** The summary of a complete or stopped exact run, from its file. */
@@ -63,14 +75,22 @@ export function exactSummary(path: string, sizes: number[]): ExactSummary {
   try {
     const exchanges = sizes.slice(1).map((L, k) => {
       const acc = r.series(`accepted_L${L}`), lw = r.series(`logw_L${L}`);
-      return { from: sizes[k]!, to: L, acceptance: acc.reduce((a, v) => a + v, 0) / Math.max(1, acc.length), essFraction: essFraction(Array.from(lw).filter(Number.isFinite)) };
+      const importance: Record<string, Estimate> = {};
+      const suffix = `_L${L}`;
+      for (const o of r.meta.observables.filter((x) => x.startsWith("proposal_") && x.endsWith(suffix))) {
+        for (const [q, x] of perSite(o.slice("proposal_".length, -suffix.length), r.series(o), L ** r.meta.dim)) importance[q] = importanceMean(lw, x);
+      }
+      return { from: sizes[k]!, to: L, acceptance: acc.reduce((a, v) => a + v, 0) / Math.max(1, acc.length), essFraction: essFraction(Array.from(lw).filter(Number.isFinite)), importance };
     });
-    const tauInt: Record<string, number> = {};
-    for (const name of r.meta.observables.filter((o) => !o.startsWith("accepted_") && !o.startsWith("logw_"))) {
+    const tauInt: Record<string, number> = {}, chain: Record<string, Estimate> = {};
+    const own = r.meta.observables.filter((o) => !o.startsWith("accepted_") && !o.startsWith("logw_") && !o.startsWith("proposal_"));
+    const top = exchanges.at(-1)!;
+    for (const name of own) {
       const s = r.series(name);
       if (s.length >= 16) tauInt[name] = uwerr(s).tauInt;
+      for (const [q, x] of perSite(name, s, r.meta.L ** r.meta.dim)) if (q in top.importance && x.length >= 16) chain[q] = uwerr(x);
     }
-    return { exchanges, tauInt };
+    return { exchanges, tauInt, chain };
   } finally {
     r.close();
   }
@@ -96,7 +116,8 @@ export async function runExact(model: string, raw: Record<string, unknown>, x: E
     const lat = lattice(o.dim, L);
     // Every size's own stream: (seed, task 60 + k + 100·--task); the exchanges use 59 + 100·--task.
     const chains = (await d.chains(o, rngFor({ seed: o.seed, task: 60 + k + 100 * (o0.task ?? 0), replica: 0 }))) as never;
-    levels.push({ lat, chains, action: d.action(lat, o as never), sweeps: k === 0 ? 1 : own[k - 1]! });
+    const observe = d.observe && d.configObservables ? { names: d.configObservables, measure: d.observe(lat, o as never) } : undefined;
+    levels.push({ lat, chains, action: d.action(lat, o as never), sweeps: k === 0 ? 1 : own[k - 1]!, ...(observe ? { observe } : {}) });
   }
   const map = decimatedMap(net);
   const rng = rngFor({ seed: o0.seed, task: 59 + 100 * (o0.task ?? 0), replica: 0 });

@@ -99,9 +99,9 @@ async function exactBlocks(r: PipelineResult): Promise<Block[]> {
   blocks.push({ kind: "svg", svg: await renderSvg(linePlotSpec({ title: "Effective sample size of the importance weights per proposal", xLabel: "L (fine size of the exchange)", yLabel: "ESS/N", points: ess, logX: true, logY: true })), caption: "ESS/N = (Σw)²/(N Σw²) of the exchange proposals; 1/N means one proposal carries all the weight." });
   blocks.push({
     kind: "table",
-    head: ["exchange", ...X.runs.map((e) => `acceptance (chain to ${e.L})`), "ESS/N (largest chain)"],
-    rows: top.exchanges.map((e, k) => [`${e.from} → ${e.to}`, ...X.runs.map((run) => (run.exchanges[k] ? `${(100 * run.exchanges[k]!.acceptance).toFixed(2)} %` : "—")), e.essFraction.toExponential(2)]),
-    caption: `τ_int (rounds) of the largest size: ${X.runs.map((e) => `${e.tauInt.toFixed(1)} at L = ${e.L}`).join(", ")}.`,
+    head: ["exchange", ...X.runs.map((e) => `acceptance (chain to ${e.L})`), "ESS/N (largest chain)", "⟨|m|⟩ at the fine size from the importance weights"],
+    rows: top.exchanges.map((e, k) => [`${e.from} → ${e.to}`, ...X.runs.map((run) => (run.exchanges[k] ? `${(100 * run.exchanges[k]!.acceptance).toFixed(2)} %` : "—")), e.essFraction.toExponential(2), e.importance.abs_m ? fmt(e.importance.abs_m) : "—"]),
+    caption: `τ_int (rounds) of the largest size: ${X.runs.map((e) => `${e.tauInt.toFixed(1)} at L = ${e.L}`).join(", ")}. The importance estimate is the alternative to the Markov chain: Σ w |m| / Σ w over the proposals of the exchange (coarse states from the exact chain below); with ESS/N·N of order one, one proposal carries it and its error bar means nothing.`,
   });
   const rows: (string | number)[][] = [];
   for (const ve of X.validations) {
