@@ -31,6 +31,7 @@ import { type HeadSpec } from "../src/nn/heads.js";
 /** The head `irg train` gives phi4 networks (models/phi4-model.ts). */
 const PHI4_HEAD: HeadSpec = { type: "gaussian-mixture", components: 2 };
 import { createEnsemble } from "../src/io/ensemble.js";
+import { loadOnnxRuntime, networkToOnnx } from "../src/io/onnx.js";
 import { h5Ready } from "../src/io/h5.js";
 import { generate } from "../src/jobs/generate.js";
 import { SOFTWARE } from "../src/version.js";
@@ -84,6 +85,22 @@ function timeIt(step: () => void): number {
   return times[times.length >> 1]!;
 }
 
+/** timeIt for an asynchronous call (onnxruntime's session.run). */
+async function timeItAsync(step: () => Promise<unknown>): Promise<number> {
+  const w0 = performance.now();
+  do await step();
+  while (performance.now() - w0 < minMs / 4);
+  const times: number[] = [];
+  const t0 = performance.now();
+  while (times.length < 3 || performance.now() - t0 < minMs) {
+    const t = performance.now();
+    await step();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  return times[times.length >> 1]!;
+}
+
 /** One timed call, for what is too slow to repeat (the naive loops on big lattices). */
 function timeOnce(step: () => void): number {
   const t = performance.now();
@@ -123,7 +140,12 @@ const times = (r: number | null): string => (r === null ? "-" : `${r.toFixed(1)}
 
 // ---------- inference ----------
 
-interface InferRow { net: string; params: number; dim: number; L: number; mmac: number; forwardMs: number | null; forwardTsMs: number | null; wasmSpeedup: number | null; sampleMs: number | null; naiveMs: number | null; speedup: number | null }
+interface InferRow { net: string; params: number; dim: number; L: number; mmac: number; forwardMs: number | null; forwardTsMs: number | null; wasmSpeedup: number | null; ortMs: number | null; ortRatio: number | null; sampleMs: number | null; naiveMs: number | null; speedup: number | null }
+
+// onnxruntime-node running the same network exported to ONNX (irg export), on one thread like ours;
+// optional (not a dependency): see loadOnnxRuntime.
+const ort = await loadOnnxRuntime();
+if (!ort) console.error("onnxruntime-node not found: the ort column is skipped (ONNXRUNTIME_NODE_INSTALL=skip npm i --no-save onnxruntime-node@1.30.0, or IRG_ONNXRUNTIME_NODE=<dir>)");
 
 /** The networks `irg train` builds by default (defaultNetwork: hidden [16, 16], kernel 5), then other architectures. */
 const phi4Net = defaultNetwork({ dim: 2, model: "phi4", head: PHI4_HEAD }, 1).spec;
@@ -142,12 +164,15 @@ const inferSizes: Record<number, number[]> = quick ? { 2: [128, 512], 3: [32, 64
 const inferRows: InferRow[] = [];
 for (const { name, spec, always } of nets) {
   const params = initParams(spec, rngFor({ seed: 1 }));
+  const session = ort && spec.inChannels === 1 && spec.head
+    ? await ort.InferenceSession.create(networkToOnnx({ model: isBernoulli(spec) ? "ising" : "phi4", dim: spec.dim as 2 | 3, spec, params: params as Float32Array, inputScale: 1, training: {} }), { intraOpNumThreads: 1, interOpNumThreads: 1 })
+    : null;
   // Estimates of the next size's cost (×2^dim per doubling) decide what to skip.
   let lastFwd = 0, lastNaive = 0;
   for (const L of inferSizes[spec.dim]!) {
     const grow = L === inferSizes[spec.dim]![0] ? 0 : 2 ** spec.dim;
     const x = coarseInput(spec, 1, L / 2, 2);
-    let forwardMs: number | null = null, forwardTsMs: number | null = null, sampleMs: number | null = null, naiveMs: number | null = null;
+    let forwardMs: number | null = null, forwardTsMs: number | null = null, ortMs: number | null = null, sampleMs: number | null = null, naiveMs: number | null = null;
     if (lastFwd * grow < SKIP_MS) {
       // Already optimised by V8 on the smaller sizes: one call suffices where a call takes seconds.
       const time = lastFwd * grow > 2000 ? timeOnce : timeIt;
@@ -158,6 +183,10 @@ for (const { name, spec, always } of nets) {
       setGemmKernel("auto");
       const out = predict(spec, params, x), rng = rngFor({ seed: 3 });
       sampleMs = time(() => headSample(spec.head!, out, rng));
+      if (session) {
+        const feeds = { coarse: new ort!.Tensor("float32", x.data as Float32Array, x.shape) };
+        ortMs = lastFwd * grow > 2000 ? await (async () => { const t = performance.now(); await session.run(feeds); return performance.now() - t; })() : await timeItAsync(() => session.run(feeds));
+      }
       lastFwd = forwardMs;
     } else lastFwd = Infinity;
     // The default networks get their baseline at every size (2048²: one call of ~20 s).
@@ -165,8 +194,8 @@ for (const { name, spec, always } of nets) {
       naiveMs = lastNaive * grow > 2000 ? timeOnce(() => naiveForward(spec, params, x)) : timeIt(() => naiveForward(spec, params, x));
       lastNaive = naiveMs;
     } else lastNaive = Infinity;
-    inferRows.push({ net: name, params: params.length, dim: spec.dim, L, mmac: macs(spec, L / 2) / 1e6, forwardMs, forwardTsMs, wasmSpeedup: ratio(forwardTsMs, forwardMs), sampleMs, naiveMs, speedup: ratio(naiveMs, forwardMs) });
-    console.error(`infer ${name} L=${L}: ${forwardMs?.toFixed(2)} ms (TypeScript kernels ${forwardTsMs?.toFixed(2)} ms, naive ${naiveMs?.toFixed(1)} ms)`);
+    inferRows.push({ net: name, params: params.length, dim: spec.dim, L, mmac: macs(spec, L / 2) / 1e6, forwardMs, forwardTsMs, wasmSpeedup: ratio(forwardTsMs, forwardMs), ortMs, ortRatio: ratio(forwardMs, ortMs), sampleMs, naiveMs, speedup: ratio(naiveMs, forwardMs) });
+    console.error(`infer ${name} L=${L}: ${forwardMs?.toFixed(2)} ms (TypeScript kernels ${forwardTsMs?.toFixed(2)} ms, onnxruntime ${ortMs?.toFixed(2) ?? "-"} ms, naive ${naiveMs?.toFixed(1)} ms)`);
   }
 }
 
@@ -284,10 +313,10 @@ if (genNs.length > 0) {
 
 // ---------- report ----------
 
-console.log(`inference, one configuration (L = generated size; input L/2; forward with the ${gemmKernel() === "wasm" ? "WebAssembly SIMD" : "TypeScript (WebAssembly not built)"} kernels; TS = the TypeScript kernels only, same outputs; naive = direct loops, same multiply-adds):`);
-console.log(`${pad("net", 22)}${pad("params", 8)}${pad("L", 8)}${pad("MMAC", 9)}${pad("forward ms", 12)}${pad("TS ms", 10)}${pad("TS/fwd", 8)}${pad("sample ms", 11)}${pad("naive ms", 12)}speed-up`);
+console.log(`inference, one configuration (L = generated size; input L/2; forward with the ${gemmKernel() === "wasm" ? "WebAssembly SIMD" : "TypeScript (WebAssembly not built)"} kernels; TS = the TypeScript kernels only, same outputs; ort = onnxruntime-node on one thread, the same network exported to ONNX; naive = direct loops, same multiply-adds):`);
+console.log(`${pad("net", 22)}${pad("params", 8)}${pad("L", 8)}${pad("MMAC", 9)}${pad("forward ms", 12)}${pad("TS ms", 10)}${pad("TS/fwd", 8)}${pad("ort ms", 9)}${pad("fwd/ort", 9)}${pad("sample ms", 11)}${pad("naive ms", 12)}speed-up`);
 for (const r of inferRows) {
-  console.log(`${pad(r.net, 22)}${pad(String(r.params), 8)}${pad(`${r.L}^${r.dim}`, 8)}${pad(r.mmac.toFixed(1), 9)}${pad(f(r.forwardMs), 12)}${pad(f(r.forwardTsMs), 10)}${pad(times(r.wasmSpeedup), 8)}${pad(f(r.sampleMs), 11)}${pad(f(r.naiveMs, 1), 12)}${times(r.speedup)}`);
+  console.log(`${pad(r.net, 22)}${pad(String(r.params), 8)}${pad(`${r.L}^${r.dim}`, 8)}${pad(r.mmac.toFixed(1), 9)}${pad(f(r.forwardMs), 12)}${pad(f(r.forwardTsMs), 10)}${pad(times(r.wasmSpeedup), 8)}${pad(r.ortMs === null ? "-" : r.ortMs.toFixed(2), 9)}${pad(times(r.ortRatio), 9)}${pad(f(r.sampleMs), 11)}${pad(f(r.naiveMs, 1), 12)}${times(r.speedup)}`);
 }
 console.log("train step (forward + loss + backward + Adam):");
 console.log(`${pad("net", 22)}${pad("params", 8)}${pad("batch", 14)}${pad("step ms", 10)}${pad("naive ms", 12)}speed-up`);
@@ -308,7 +337,7 @@ const result = {
   date: new Date().toISOString(),
   node: process.version,
   machine: { host: hostname(), cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length },
-  notes: "single thread; float32; L is the generated (fine) linear size, input L/2; naive = reference.ts direct loops (modulo wrap per access), same multiply-adds; peak RSS = process.resourceUsage().maxRSS of a child running src/jobs/generate.ts",
+  notes: "single thread (onnxruntime too: intraOpNumThreads 1); float32; L is the generated (fine) linear size, input L/2; naive = reference.ts direct loops (modulo wrap per access), same multiply-adds; peak RSS = process.resourceUsage().maxRSS of a child running src/jobs/generate.ts",
   targets: { infer512SqMs: 10, infer128CubeMs: 150, train2dStepMs: 16.8 },
   inference: inferRows,
   train: trainRows,

@@ -9,7 +9,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,7 +17,7 @@ import { efthymiouSpec, irgNetSpec } from "../src/nn/irgnet.js";
 import { initParams, type ModelSpec, predict } from "../src/nn/model.js";
 import { rngFor } from "../src/lattice/rng.js";
 import { saveNetwork } from "../src/io/network.js";
-import { convTWrap, networkToOnnx } from "../src/io/onnx.js";
+import { convTWrap, loadOnnxRuntime, networkToOnnx, type OrtOutputs, type OrtSession } from "../src/io/onnx.js";
 import { SOFTWARE } from "../src/version.js";
 
 const dir = mkdtempSync(join(tmpdir(), "irg-onnx-"));
@@ -361,31 +360,8 @@ print(json.dumps({"ops": [n.op_type for n in m.graph.node], "ir": m.ir_version, 
   assert.ok(d < 1e-4, `${res.evaluator}: max |onnx − predict| = ${d}`);
 });
 
-type OrtOutputs = Record<string, { dims: readonly number[]; data: Float32Array }>;
-interface OrtSession {
-  run(feeds: Record<string, unknown>): Promise<OrtOutputs>;
-}
-interface Ort {
-  InferenceSession: { create(model: Uint8Array): Promise<OrtSession> };
-  Tensor: new (type: "float32", data: Float32Array, dims: number[]) => unknown;
-}
-
-async function loadOrt(): Promise<Ort | null> {
-  try {
-    return (await import("onnxruntime-node" as string)) as Ort;
-  } catch {
-    const from = process.env.IRG_ONNXRUNTIME_NODE;
-    if (!from) return null;
-    try {
-      return createRequire(join(from, "package.json"))("onnxruntime-node") as Ort;
-    } catch {
-      return null;
-    }
-  }
-}
-
 test("onnx: onnxruntime-node reproduces predict (2D and 3D, every layer kind)", async (t) => {
-  const ort = await loadOrt();
+  const ort = await loadOnnxRuntime();
   if (!ort) {
     t.skip("onnxruntime-node is not installed (not a dependency; set IRG_ONNXRUNTIME_NODE to a directory where it is)");
     return;

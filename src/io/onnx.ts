@@ -21,6 +21,8 @@
 //   upsample       → Resize(nearest, asymmetric, floor, scales 2).
 //   act            → Relu | Tanh | Sigmoid | Softplus (identity: nothing).
 
+import { createRequire } from "node:module";
+import { join } from "node:path";
 import { type Network } from "../irg/network.js";
 import { checkSpec, type LayerSpec, paramIndex, scaleFactor } from "../nn/model.js";
 import { SOFTWARE } from "../version.js";
@@ -276,4 +278,33 @@ export function networkToOnnx(net: Network): Uint8Array {
     .msg(8, new Msg().str(1, "").int(2, ONNX_OPSET));
   for (const [k, v] of metadata(net)) model.msg(14, new Msg().str(1, k).str(2, v));
   return model.finish();
+}
+
+/** What the tests and the benchmark use of onnxruntime-node (an optional package, not a dependency). */
+export type OrtOutputs = Record<string, { dims: readonly number[]; data: Float32Array }>;
+export interface OrtSession {
+  run(feeds: Record<string, unknown>): Promise<OrtOutputs>;
+}
+export interface Ort {
+  InferenceSession: { create(model: Uint8Array, options?: { intraOpNumThreads?: number; interOpNumThreads?: number }): Promise<OrtSession> };
+  Tensor: new (type: "float32", data: Float32Array, dims: number[]) => unknown;
+}
+
+/**
+ * onnxruntime-node when `import("onnxruntime-node")` resolves, or from the directory named by
+ * IRG_ONNXRUNTIME_NODE (where `ONNXRUNTIME_NODE_INSTALL=skip npm i onnxruntime-node@1.30.0` was run);
+ * null otherwise. It is 290 MB with its native libraries, so it stays out of the dependencies.
+ */
+export async function loadOnnxRuntime(): Promise<Ort | null> {
+  try {
+    return (await import("onnxruntime-node" as string)) as Ort;
+  } catch {
+    const from = process.env.IRG_ONNXRUNTIME_NODE;
+    if (!from) return null;
+    try {
+      return createRequire(join(from, "package.json"))("onnxruntime-node") as Ort;
+    } catch {
+      return null;
+    }
+  }
 }
