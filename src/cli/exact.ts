@@ -17,6 +17,7 @@ export function registerExact(program: Command): void {
     .option("--network <net.json>", "a network trained with irg train --rule decimation")
     .option("--to <L>", "the largest size (--L times a power of two)")
     .option("--level-sweeps <n|list>", "own sweeps (of --algorithm) per round of every size above --L: one number, or one per size; 0 (default) = network exchanges only")
+    .option("--proposal <kind>", "heat-bath (default where the model has an exact site conditional, e.g. ising): the network draws the even sites and the exact conditional the odd ones; network: the network draws every site")
     .option("--resume", "continue --out from its checkpoint")
     .option("--force", "overwrite an existing output file")
     .option("--quiet", "no progress bar")
@@ -25,7 +26,7 @@ export function registerExact(program: Command): void {
   cmd.option("--stop-after <rounds>", "(testing) stop after this many rounds in this session");
   cmd.action(async (modelArg: string | undefined, raw: Record<string, unknown>) => {
     const resume = raw.resume === true;
-    let model: string, simRaw: Record<string, unknown>, x: { network: string; to: number; levelSweeps?: number[] };
+    let model: string, simRaw: Record<string, unknown>, x: { network: string; to: number; levelSweeps?: number[]; proposal?: "network" | "heat-bath" };
     if (resume) {
       if (typeof raw.out !== "string") throw new UsageError("--resume needs --out <file.h5>");
       ({ model, raw: simRaw, x } = await exactResumeOptions(raw.out));
@@ -38,7 +39,8 @@ export function registerExact(program: Command): void {
       const sizes = exactSizes(L0, to);
       model = modelArg;
       simRaw = Object.fromEntries(Object.entries(raw).filter(([k]) => k in SIMULATE_SPECS));
-      x = { network: raw.network, to, levelSweeps: parseLevelSweeps(raw.levelSweeps as string | undefined, sizes.length - 1) };
+      if (raw.proposal !== undefined && raw.proposal !== "network" && raw.proposal !== "heat-bath") throw new UsageError(`--proposal must be network or heat-bath, got ${String(raw.proposal)}`);
+      x = { network: raw.network, to, levelSweeps: parseLevelSweeps(raw.levelSweeps as string | undefined, sizes.length - 1), ...(raw.proposal ? { proposal: raw.proposal as "network" | "heat-bath" } : {}) };
     }
     const progress = progressReporter({ quiet: raw.quiet === true, label: `exact ${model} L=${x.to}`, unit: "rounds" });
     const interrupt = interruptFlag();

@@ -11,7 +11,7 @@ import { h5Ready } from "../io/h5.js";
 import { openEnsemble, readEnsembleMeta, partialPath } from "../io/ensemble.js";
 import { uwerr } from "../analysis/autocorr.js";
 import { type Estimate, essFraction, importanceMean } from "../analysis/stats.js";
-import { decimatedMap } from "../irg/decimated.js";
+import { decimatedMap, heatBathMap } from "../irg/decimated.js";
 import { makeMultilevel, multilevelChains, type MultilevelLevel } from "../irg/multilevel.js";
 import { decimate } from "../rg/majority.js";
 import { UsageError } from "../models/params.js";
@@ -25,6 +25,11 @@ export interface ExactOptions {
   to: number;
   /** Own sweeps per round of every size above L0 (one entry per size, or one for all); default 0. */
   levelSweeps?: number[];
+  /**
+   * "heat-bath" (default where the model has an exact site conditional, e.g. Ising): the network draws
+   * the even sites and the conditional the odd ones; "network": the network draws every site.
+   */
+  proposal?: "network" | "heat-bath";
 }
 
 /** Sizes L0, 2L0, …, to; a one-line UsageError unless to/L0 is a power of two ≥ 2. */
@@ -119,14 +124,16 @@ export async function runExact(model: string, raw: Record<string, unknown>, x: E
     const observe = d.observe && d.configObservables ? { names: d.configObservables, measure: d.observe(lat, o as never) } : undefined;
     levels.push({ lat, chains, action: d.action(lat, o as never), sweeps: k === 0 ? 1 : own[k - 1]!, ...(observe ? { observe } : {}) });
   }
-  const map = decimatedMap(net);
+  const proposal = x.proposal ?? (d.siteConditional ? "heat-bath" : "network");
+  if (proposal === "heat-bath" && !d.siteConditional) throw new UsageError(`--proposal heat-bath needs an exact single-site conditional, which ${d.name} does not have; use --proposal network`);
+  const map = proposal === "heat-bath" ? heatBathMap(net, (lat) => d.siteConditional!(lat, o0 as never)) : decimatedMap(net);
   const rng = rngFor({ seed: o0.seed, task: 59 + 100 * (o0.task ?? 0), replica: 0 });
   const ml = makeMultilevel(levels, sizes.slice(1).map(() => map), (lat, f, out) => decimate(lat, f as never, out as never), rng, { keepWeights: false });
   if (!resume) ml.initialize(Math.max(o0.therm, 100));
   const chains = multilevelChains(ml, rng);
   const top = { ...o0, L: x.to };
   const res = await runChainsToEnsemble(d.name, top, chains as unknown as Parameters<typeof runChainsToEnsemble>[2], session, resume, force, {
-    params: { origin: "exact", exact_L0: o0.L, exact_network: x.network, exact_level_sweeps: own.join(","), exact_rule: DECIMATION.description },
+    params: { origin: "exact", exact_L0: o0.L, exact_network: x.network, exact_level_sweeps: own.join(","), exact_rule: DECIMATION.description, exact_proposal: proposal },
     integers: ["exact_L0"],
   });
   return { ...res, sizes, acceptance: sizes.slice(1).map((_, k) => ml.stats(k + 1).accepted / Math.max(1, ml.stats(k + 1).proposed)), summary: exactSummary(res.out, sizes) };
@@ -140,5 +147,7 @@ export async function exactResumeOptions(out: string): Promise<{ model: string; 
   const meta = readEnsembleMeta(path);
   if (meta.params.origin !== "exact") throw new UsageError(`${out} is not an irg exact run; resume simulations with irg simulate --resume`);
   const raw = storedRunFlags(modelOf(meta.model), meta, Number(meta.params.exact_L0), { out });
-  return { model: meta.model, raw, x: { network: String(meta.params.exact_network), to: meta.L, levelSweeps: String(meta.params.exact_level_sweeps).split(",").map(Number) } };
+  // Files written before the heat-bath proposal existed used the network for every site.
+  const proposal = meta.params.exact_proposal === "heat-bath" ? "heat-bath" : "network";
+  return { model: meta.model, raw, x: { network: String(meta.params.exact_network), to: meta.L, levelSweeps: String(meta.params.exact_level_sweeps).split(",").map(Number), proposal } };
 }

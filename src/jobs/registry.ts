@@ -28,7 +28,7 @@ export interface SimulateJobParams {
 export interface ExactJobParams {
   model: string;
   raw: Record<string, unknown>;
-  x: { network: string; to: number; levelSweeps?: number[] };
+  x: { network: string; to: number; levelSweeps?: number[]; proposal?: "network" | "heat-bath" };
 }
 
 export const runJob: JobRunner = async (job: Job, hooks) => {

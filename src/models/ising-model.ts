@@ -79,6 +79,24 @@ export const isingModel: ModelDescriptor<OptionsWith<"beta">> = {
   },
   checkConfig: (cfg) => (isSpinConfig(cfg) ? undefined : "configurations must hold +-1 spins"),
   reference: (_p, dim) => (dim === 2 ? ISING_2D_EXACT : ISING_3D_REFERENCE),
+  siteConditional(lat, params) {
+    const nb = neighbours(lat), z = 2 * lat.dim, twoBeta = 2 * Number(params.beta);
+    const field = (cfg: ArrayLike<number>, i: number): number => {
+      let h = 0;
+      for (let k = 0; k < z; k++) h += cfg[nb[z * i + k]!]!;
+      return h;
+    };
+    // P(s_i = s | neighbours) = 1 / (1 + e^{−2β s h}).
+    const lp = (s: number, h: number): number => -Math.log1p(Math.exp(-twoBeta * s * h));
+    return {
+      draw(cfg, i, rng) {
+        const h = field(cfg, i), s = rng.double() < 1 / (1 + Math.exp(-twoBeta * h)) ? 1 : -1;
+        cfg[i] = s;
+        return lp(s, h);
+      },
+      logProb: (cfg, i) => lp(cfg[i]!, field(cfg, i)),
+    };
+  },
   exactFinite(dim, L, params) {
     if (dim !== 2) return undefined;
     const k = kaufman(L, Number(params.beta));

@@ -6,6 +6,7 @@
 
 import { type Lattice } from "../lattice/geometry.js";
 import { type Rng } from "../lattice/rng.js";
+import { type SiteConditional } from "../irg/decimated.js";
 import { type Chains } from "../mc/chains.js";
 import { type Estimate } from "../analysis/stats.js";
 import { type HeadSpec } from "../nn/heads.js";
@@ -196,6 +197,15 @@ export interface ModelDescriptor<O extends SimulateOptions = SimulateOptions> {
    * exact inverse-RG chain weighs its exchanges with; absent: no exact sampling for this model).
    */
   action?(lat: Lattice, params: StoredParams): (cfg: Config) => number;
+  /**
+   * The exact conditional distribution of one site given all others (heat bath), for models whose
+   * interactions are nearest-neighbour on the bipartite hypercubic lattice: then the sites of one
+   * parity are independent given the other parity, and the exact inverse-RG proposal draws them exactly
+   * (irg/decimated.ts heatBathMap). `draw` writes a value drawn from it at site i and returns its ln p;
+   * `logProb` returns ln p of the value at site i. Absent (continuous fields, disorder): the network
+   * draws every site.
+   */
+  siteConditional?(lat: Lattice, params: StoredParams): SiteConditional;
   /** The b = 2 block rule for ensembles of this model. */
   readonly blockRule?: BlockRule;
   /** Checks a configuration read from a file (states in range, spins ±1); returns a problem or undefined. */
