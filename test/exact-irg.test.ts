@@ -7,7 +7,7 @@ import { lattice, type Lattice } from "../src/lattice/geometry.js";
 import { rngFor } from "../src/lattice/rng.js";
 import { makeIsingSampler } from "../src/mc/ising-samplers.js";
 import { isingEnergy, magnetization } from "../src/models/ising.js";
-import { phi4Action } from "../src/models/phi4.js";
+import { phi4Action, phi4SiteConditional } from "../src/models/phi4.js";
 import { makePhi4Sampler } from "../src/mc/phi4-samplers.js";
 import { boltzmannProbabilities, kaufman, stateIndex } from "../src/models/ising-exact.js";
 import { decimate } from "../src/rg/majority.js";
@@ -255,7 +255,7 @@ test("irg exact: a decimation network from irg train --rule decimation runs the 
   bad(/generates ising configurations, not phi4/, "exact", "phi4", "--network", f("dec.json"), "--L", "4", "--to", "8", "--mu2", "-0.95", "--out", f("c.h5"));
 });
 
-test("phi^4 exact chain 2 → 4 (mixture head, decimation): exchanges only at 4x4; the 2x2 moments equal 4-d quadrature and the 4x4 moments equal direct Monte Carlo, within 4 sigma", () => {
+test("phi^4 exact chain 2 → 4 (mixture head, decimation; network and heat-bath proposals): exchanges only at 4x4; the 2x2 moments equal 4-d quadrature and the 4x4 moments equal direct Monte Carlo, within 4 sigma", () => {
   const c = { mu2: -0.95, lambda: 0.7, kappa: 1 };
   const lat2 = lattice(2, 2), lat4 = lattice(2, 4);
   // Quadrature of the 2x2 system with the code's own action (doubled bonds of the 2-torus included).
@@ -299,7 +299,7 @@ test("phi^4 exact chain 2 → 4 (mixture head, decimation): exchanges only at 4x
     }
     trainStep(net.spec, net.params, adam, { lr: 0.01 }, { shape: [B, 1, 2, 2], data: ci }, fi);
   }
-  const map = decimatedMap(net);
+  for (const map of [decimatedMap(net), heatBathMap(net, (lat) => modelOf("phi4").siteConditional!(lat, c))]) {
   const levels: MultilevelLevel[] = [lat2, lat4].map((lat, k) => ({
     lat,
     chains: makePhi4Sampler({ algorithm: "local", lat, couplings: c, rng: rngFor({ seed: 43, task: k }) }),
@@ -321,7 +321,7 @@ test("phi^4 exact chain 2 → 4 (mixture head, decimation): exchanges only at 4x
     got.m2f.push(mf * mf);
   }
   const acc = ml.stats(1).accepted / ml.stats(1).proposed;
-  console.log(`# phi^4 exchange acceptance 2 -> 4: ${acc.toFixed(3)}`);
+  console.log(`# phi^4 exchange acceptance 2 -> 4 (${map.proposal} proposal): ${acc.toFixed(3)}`);
   assert.ok(acc > 0.05, `acceptance ${acc}`);
   const close = (name: string, x: number[], want: number, wantErr = 0) => {
     const e = est(x);
@@ -333,7 +333,52 @@ test("phi^4 exact chain 2 → 4 (mixture head, decimation): exchanges only at 4x
   const r4 = { p2: est(d4.p2), m2: est(d4.m2) };
   close("<phi^2> 4x4", got.p2f, r4.p2.value, r4.p2.error);
   close("<m^2> 4x4", got.m2f, r4.m2.value, r4.m2.error);
+  }
 });
+
+test("phi^4 site conditional: ln Z(h) by Gauss-Hermite equals a dense trapezoid rule to 1e-11, exp(ln p) integrates to one, and the rejection draws follow the density (chi-square)", () => {
+  const c = { mu2: -0.9515, lambda: 0.7, kappa: 1 }, lat = lattice(2, 4), A = (c.mu2 + 4 * c.kappa) / 2;
+  const sc = phi4SiteConditional(lat, c);
+  const integrand = (f: number, h: number) => Math.exp(-A * f * f + c.kappa * h * f - (c.lambda / 4) * f ** 4);
+  const trapezoid = (g: (f: number) => number) => {
+    const n = 40000, a = -14, b = 14, dx = (b - a) / n;
+    let t = 0;
+    for (let k = 0; k <= n; k++) t += (k === 0 || k === n ? 0.5 : 1) * g(a + k * dx);
+    return t * dx;
+  };
+  for (const h of [-12, -5.3, -1, 0, 0.37, 2, 6.1, 12]) {
+    const want = Math.log(trapezoid((f) => integrand(f, h)));
+    assert.ok(Math.abs(sc.logZ(h) - want) < 1e-11, `h = ${h}: ln Z ${sc.logZ(h)} vs trapezoid ${want}`);
+  }
+  // Draws at one site with fixed neighbours (h = 1.7): binned chi-square against the density.
+  const cfg = new Float64Array(16).fill(0);
+  const nb = [1, 3, 4, 12]; // the four neighbours of site 0 on the 4x4 torus
+  [0.9, 0.3, 0.2, 0.3].forEach((v, k) => (cfg[nb[k]!] = v));
+  const h = 1.7, rng = rngFor({ seed: 9, task: 2 }), N = 200000, edges = Array.from({ length: 41 }, (_, k) => -2 + (k * 6) / 40);
+  const counts = new Float64Array(40);
+  for (let t = 0; t < N; t++) {
+    const lp = sc.draw(cfg, 0, rng), f = cfg[0]!;
+    if (t < 20) assert.ok(Math.abs(lp - (Math.log(integrand(f, h)) - sc.logZ(h))) < 1e-12 && Math.abs(lp - sc.logProb(cfg, 0)) < 1e-12);
+    const b = Math.floor(((f + 2) * 40) / 6);
+    if (b >= 0 && b < 40) counts[b]!++;
+  }
+  let chi2 = 0, bins = 0;
+  for (let b = 0; b < 40; b++) {
+    const p = Math.exp(-sc.logZ(h)) * trapezoidOn(edges[b]!, edges[b + 1]!, (f) => integrand(f, h));
+    if (N * p < 20) continue;
+    chi2 += (counts[b]! - N * p) ** 2 / (N * p);
+    bins++;
+  }
+  const pValue = gammaQ((bins - 1) / 2, chi2 / 2);
+  assert.ok(bins > 20 && pValue > 1e-4, `chi2 = ${chi2.toFixed(1)} over ${bins} bins, p = ${pValue}`);
+});
+
+function trapezoidOn(a: number, b: number, g: (f: number) => number): number {
+  const n = 400, dx = (b - a) / n;
+  let t = 0;
+  for (let k = 0; k <= n; k++) t += (k === 0 || k === n ? 0.5 : 1) * g(a + k * dx);
+  return t * dx;
+}
 
 test("irg pipeline ising 8 -> 32 with the exact step: the exact chains' e and c equal Kaufman's at 16 and 32 within 4 sigma, they agree with direct Monte Carlo in both ranges within 4 sigma, the report has the exchanges and the side-by-side table; a bad --exact-from is one line", async () => {
   await h5Ready();

@@ -5,7 +5,7 @@ import { makePhi4Sampler, PHI4_ALGORITHMS, type Phi4Algorithm } from "../mc/phi4
 import { phi4Block } from "../rg/phi4-block.js";
 import { phi4LocalSweep } from "../mc/phi4-local.js";
 import { phi4Estimates } from "../analysis/observables.js";
-import { PHI4_DEFAULTS, phi4Action } from "./phi4.js";
+import { PHI4_DEFAULTS, phi4Action, phi4SiteConditional } from "./phi4.js";
 import { type ModelDescriptor, type OptionsWith } from "./model.js";
 import { num, oneOf, UsageError } from "./params.js";
 
@@ -68,6 +68,7 @@ export const phi4Model: ModelDescriptor<OptionsWith<"mu2" | "lambda" | "kappa">>
     const c = { mu2: Number(params.mu2), lambda: Number(params.lambda), kappa: Number(params.kappa) };
     return (cfg) => phi4Action(lat, cfg, c);
   },
+  siteConditional: (lat, params) => phi4SiteConditional(lat, { mu2: Number(params.mu2), lambda: Number(params.lambda), kappa: Number(params.kappa) }),
   actionTerms: (p, c, dim) => ({ hopping: -Number(p.kappa), phi2: (c + 2 * dim * Number(p.kappa)) / 2, phi4: Number(p.lambda) / 4 }),
   pipeline: {
     algorithm: "cluster",

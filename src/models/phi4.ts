@@ -66,3 +66,84 @@ export function randomField(V: number, rng: Rng): Float64Array {
   for (let i = 0; i < V; i++) f[i] = rng.normal();
   return f;
 }
+
+/**
+ * Gauss–Hermite nodes and weights, ∫ e^{−x²} f(x) dx ≈ Σ w_k f(x_k): Newton on the orthonormal
+ * Hermite recurrence from the usual asymptotic starting guesses (Press et al., Numerical Recipes §4.6).
+ */
+export function gaussHermite(n: number): { x: Float64Array; w: Float64Array } {
+  const x = new Float64Array(n), w = new Float64Array(n), pim4 = Math.PI ** -0.25;
+  let z = 0;
+  for (let i = 0; i < (n + 1) >> 1; i++) {
+    if (i === 0) z = Math.sqrt(2 * n + 1) - 1.85575 * (2 * n + 1) ** (-1 / 6);
+    else if (i === 1) z -= (1.14 * n ** 0.426) / z;
+    else if (i === 2) z = 1.86 * z - 0.86 * x[0]!;
+    else if (i === 3) z = 1.91 * z - 0.91 * x[1]!;
+    else z = 2 * z - x[i - 2]!;
+    let pp = 0;
+    for (let it = 0; it < 100; it++) {
+      let p1 = pim4, p2 = 0;
+      for (let j = 1; j <= n; j++) {
+        const p3 = p2;
+        p2 = p1;
+        p1 = z * Math.sqrt(2 / j) * p2 - Math.sqrt((j - 1) / j) * p3;
+      }
+      pp = Math.sqrt(2 * n) * p2;
+      const z1 = z;
+      z = z1 - p1 / pp;
+      if (Math.abs(z - z1) <= 1e-15 * Math.max(1, Math.abs(z))) break;
+    }
+    x[i] = z;
+    x[n - 1 - i] = -z;
+    w[i] = w[n - 1 - i] = 2 / (pp * pp);
+  }
+  return { x, w };
+}
+
+/**
+ * The exact conditional of one φ⁴ site given its neighbours' sum h:
+ *   p(φ | h) = exp(−Aφ² + κhφ − λ/4 φ⁴) / Z(h),  A = (μ² + 2dκ)/2 > 0,
+ * drawn by rejection from the Gaussian N(κh/2A, 1/2A) with acceptance e^{−λφ⁴/4} (exact draws); ln Z(h)
+ * by 40-point Gauss–Hermite quadrature centred at the integrand's maximum (agrees with a dense
+ * trapezoid rule to 1e-11 for |h| ≤ 12 in the tests).
+ */
+export function phi4SiteConditional(lat: Lattice, c: Phi4Couplings): { draw(cfg: Int8Array | Float64Array, i: number, rng: Rng): number; logProb(cfg: ArrayLike<number>, i: number): number; logZ(h: number): number } {
+  checkPhi4(c, lat.dim);
+  const nb = neighbours(lat), z = 2 * lat.dim;
+  const A = (c.mu2 + 2 * lat.dim * c.kappa) / 2, q = c.lambda / 4, sd = Math.sqrt(1 / (2 * A));
+  const { x, w } = gaussHermite(40);
+  // g(φ) = −Aφ² + κhφ − qφ⁴ is concave: Gauss–Hermite centred at its maximum φ* with the width of its
+  // curvature there, Z = √2 s Σ w_k e^{g(φ* + √2 s x_k) + x_k²}, stays accurate for any h.
+  const logZ = (h: number): number => {
+    const b = c.kappa * h;
+    let f = b / (2 * A);
+    for (let it = 0; it < 60; it++) {
+      const step = (-2 * A * f + b - 4 * q * f * f * f) / (-2 * A - 12 * q * f * f);
+      f -= step;
+      if (Math.abs(step) < 1e-15 * (1 + Math.abs(f))) break;
+    }
+    const g = (v: number): number => -A * v * v + b * v - q * v * v * v * v;
+    const s2 = Math.SQRT2 / Math.sqrt(2 * A + 12 * q * f * f), top = g(f);
+    let sum = 0;
+    for (let k = 0; k < x.length; k++) sum += w[k]! * Math.exp(g(f + s2 * x[k]!) - top + x[k]! * x[k]!);
+    return top + Math.log(s2 * sum);
+  };
+  const field = (cfg: ArrayLike<number>, i: number): number => {
+    let h = 0;
+    for (let k = 0; k < z; k++) h += cfg[nb[z * i + k]!]!;
+    return h;
+  };
+  const logP = (f: number, h: number): number => -A * f * f + c.kappa * h * f - q * f * f * f * f - logZ(h);
+  return {
+    draw(cfg, i, rng) {
+      const h = field(cfg, i), mu = (c.kappa * h) / (2 * A);
+      let f: number;
+      do f = mu + sd * rng.normal();
+      while (!(rng.double() < Math.exp(-q * f * f * f * f)));
+      cfg[i] = f;
+      return logP(f, h);
+    },
+    logProb: (cfg, i) => logP(cfg[i]!, field(cfg, i)),
+    logZ,
+  };
+}
