@@ -7,7 +7,7 @@ import { lattice, type Lattice } from "../src/lattice/geometry.js";
 import { rngFor } from "../src/lattice/rng.js";
 import { makeIsingSampler } from "../src/mc/ising-samplers.js";
 import { isingEnergy, magnetization } from "../src/models/ising.js";
-import { phi4Action, phi4SiteConditional } from "../src/models/phi4.js";
+import { phi4Action, phi4LogZQuadrature, phi4SiteConditional } from "../src/models/phi4.js";
 import { makePhi4Sampler } from "../src/mc/phi4-samplers.js";
 import { boltzmannProbabilities, kaufman, stateIndex } from "../src/models/ising-exact.js";
 import { decimate } from "../src/rg/majority.js";
@@ -336,7 +336,7 @@ test("phi^4 exact chain 2 → 4 (mixture head, decimation; network and heat-bath
   }
 });
 
-test("phi^4 site conditional: ln Z(h) by Gauss-Hermite equals a dense trapezoid rule to 1e-11, exp(ln p) integrates to one, and the rejection draws follow the density (chi-square)", () => {
+test("phi^4 site conditional: ln Z(h) by Gauss-Hermite (and its table) equals a dense trapezoid rule to 1e-11, exp(ln p) integrates to one, and the rejection draws follow the density (chi-square)", () => {
   const c = { mu2: -0.9515, lambda: 0.7, kappa: 1 }, lat = lattice(2, 4), A = (c.mu2 + 4 * c.kappa) / 2;
   const sc = phi4SiteConditional(lat, c);
   const integrand = (f: number, h: number) => Math.exp(-A * f * f + c.kappa * h * f - (c.lambda / 4) * f ** 4);
@@ -346,6 +346,8 @@ test("phi^4 site conditional: ln Z(h) by Gauss-Hermite equals a dense trapezoid 
     for (let k = 0; k <= n; k++) t += (k === 0 || k === n ? 0.5 : 1) * g(a + k * dx);
     return t * dx;
   };
+  const quad = phi4LogZQuadrature(c, 2);
+  for (let h = -30; h <= 30; h += 0.0173) assert.ok(Math.abs(sc.logZ(h) - quad(h).logZ) < 1e-11, `table at h = ${h}`);
   for (const h of [-12, -5.3, -1, 0, 0.37, 2, 6.1, 12]) {
     const want = Math.log(trapezoid((f) => integrand(f, h)));
     assert.ok(Math.abs(sc.logZ(h) - want) < 1e-11, `h = ${h}: ln Z ${sc.logZ(h)} vs trapezoid ${want}`);

@@ -101,20 +101,14 @@ export function gaussHermite(n: number): { x: Float64Array; w: Float64Array } {
 }
 
 /**
- * The exact conditional of one φ⁴ site given its neighbours' sum h:
- *   p(φ | h) = exp(−Aφ² + κhφ − λ/4 φ⁴) / Z(h),  A = (μ² + 2dκ)/2 > 0,
- * drawn by rejection from the Gaussian N(κh/2A, 1/2A) with acceptance e^{−λφ⁴/4} (exact draws); ln Z(h)
- * by 40-point Gauss–Hermite quadrature centred at the integrand's maximum (agrees with a dense
- * trapezoid rule to 1e-11 for |h| ≤ 12 in the tests).
+ * ln Z(h) = ln ∫ exp(−Aφ² + κhφ − λ/4 φ⁴) dφ by 40-point Gauss–Hermite quadrature centred at the
+ * integrand's maximum φ* with the width of its curvature there (g is concave), with d ln Z/dh = κ⟨φ⟩.
+ * Agrees with a dense trapezoid rule to 1e-11 (tests).
  */
-export function phi4SiteConditional(lat: Lattice, c: Phi4Couplings): { draw(cfg: Int8Array | Float64Array, i: number, rng: Rng): number; logProb(cfg: ArrayLike<number>, i: number): number; logZ(h: number): number } {
-  checkPhi4(c, lat.dim);
-  const nb = neighbours(lat), z = 2 * lat.dim;
-  const A = (c.mu2 + 2 * lat.dim * c.kappa) / 2, q = c.lambda / 4, sd = Math.sqrt(1 / (2 * A));
+export function phi4LogZQuadrature(c: Phi4Couplings, dim: number): (h: number) => { logZ: number; dlogZ: number } {
+  const A = (c.mu2 + 2 * dim * c.kappa) / 2, q = c.lambda / 4;
   const { x, w } = gaussHermite(40);
-  // g(φ) = −Aφ² + κhφ − qφ⁴ is concave: Gauss–Hermite centred at its maximum φ* with the width of its
-  // curvature there, Z = √2 s Σ w_k e^{g(φ* + √2 s x_k) + x_k²}, stays accurate for any h.
-  const logZ = (h: number): number => {
+  return (h) => {
     const b = c.kappa * h;
     let f = b / (2 * A);
     for (let it = 0; it < 60; it++) {
@@ -124,10 +118,57 @@ export function phi4SiteConditional(lat: Lattice, c: Phi4Couplings): { draw(cfg:
     }
     const g = (v: number): number => -A * v * v + b * v - q * v * v * v * v;
     const s2 = Math.SQRT2 / Math.sqrt(2 * A + 12 * q * f * f), top = g(f);
-    let sum = 0;
-    for (let k = 0; k < x.length; k++) sum += w[k]! * Math.exp(g(f + s2 * x[k]!) - top + x[k]! * x[k]!);
-    return top + Math.log(s2 * sum);
+    let sum = 0, first = 0;
+    for (let k = 0; k < x.length; k++) {
+      const v = f + s2 * x[k]!, t = w[k]! * Math.exp(g(v) - top + x[k]! * x[k]!);
+      sum += t;
+      first += t * v;
+    }
+    return { logZ: top + Math.log(s2 * sum), dlogZ: (c.kappa * first) / sum };
   };
+}
+
+const logZTables = new Map<string, (h: number) => number>();
+
+/**
+ * ln Z(h) of phi4LogZQuadrature, tabulated for |h| ≤ 24 (step 1/64) with cubic Hermite interpolation
+ * of the values and slopes (a site's ln p costs ~40 exponentials otherwise); outside, the quadrature
+ * itself. The table agrees with the quadrature to 1e-11 (tests; 3e-12 at λ = 0.7, μ² = −0.95), 20 times faster.
+ */
+export function phi4LogZ(c: Phi4Couplings, dim: number): (h: number) => number {
+  const key = `${c.mu2}:${c.lambda}:${c.kappa}:${dim}`;
+  let fn = logZTables.get(key);
+  if (!fn) {
+    const quad = phi4LogZQuadrature(c, dim), H = 24, step = 1 / 64, n = Math.round((2 * H) / step);
+    const val = new Float64Array(n + 1), der = new Float64Array(n + 1);
+    for (let j = 0; j <= n; j++) {
+      const r = quad(-H + j * step);
+      val[j] = r.logZ;
+      der[j] = r.dlogZ;
+    }
+    fn = (h) => {
+      const u = (h + H) / step, j = Math.floor(u);
+      if (!(j >= 0 && j < n)) return quad(h).logZ;
+      const t = u - j, t2 = t * t, t3 = t2 * t;
+      return (2 * t3 - 3 * t2 + 1) * val[j]! + (t3 - 2 * t2 + t) * step * der[j]! + (-2 * t3 + 3 * t2) * val[j + 1]! + (t3 - t2) * step * der[j + 1]!;
+    };
+    if (logZTables.size > 16) logZTables.clear();
+    logZTables.set(key, fn);
+  }
+  return fn;
+}
+
+/**
+ * The exact conditional of one φ⁴ site given its neighbours' sum h:
+ *   p(φ | h) = exp(−Aφ² + κhφ − λ/4 φ⁴) / Z(h),  A = (μ² + 2dκ)/2 > 0,
+ * drawn by rejection from the Gaussian N(κh/2A, 1/2A) with acceptance e^{−λφ⁴/4} (exact draws); ln Z(h)
+ * from phi4LogZ.
+ */
+export function phi4SiteConditional(lat: Lattice, c: Phi4Couplings): { draw(cfg: Int8Array | Float64Array, i: number, rng: Rng): number; logProb(cfg: ArrayLike<number>, i: number): number; logZ(h: number): number } {
+  checkPhi4(c, lat.dim);
+  const nb = neighbours(lat), z = 2 * lat.dim;
+  const A = (c.mu2 + 2 * lat.dim * c.kappa) / 2, q = c.lambda / 4, sd = Math.sqrt(1 / (2 * A));
+  const logZ = phi4LogZ(c, lat.dim);
   const field = (cfg: ArrayLike<number>, i: number): number => {
     let h = 0;
     for (let k = 0; k < z; k++) h += cfg[nb[z * i + k]!]!;
