@@ -129,6 +129,7 @@ export function registerPipeline(program: Command): void {
         if (r.cost) process.stdout.write(`cost at L=${r.cost.L}: MC needs ${r.cost.ratio.toFixed(1)}x the time of IRG per independent configuration\n`);
         if (r.exact) {
           const X = r.exact, top = X.runs.at(-1)!;
+          process.stdout.write(`exact chains at ${X.couplingSource}: ${r.coupling} = ${X.couplingEstimate ? fmt(X.couplingEstimate) : X.coupling.toFixed(5)}\n`);
           process.stdout.write(`exact chain ${X.from} -> ${top.L} at ${r.coupling} = ${X.coupling.toFixed(5)} (${X.rounds} rounds), exchange acceptance: ${top.exchanges.map((e) => `${e.from}->${e.to} ${(100 * e.acceptance).toFixed(2)}%`).join(", ")}\n`);
           for (const v of X.validations) process.stdout.write(`exact validation L=${v.L} at ${v.at?.toFixed(4) ?? "all couplings"}: ${verdictSummary(v)}\n`);
           for (const q of X.reference) process.stdout.write(`exact value L=${q.L} ${q.quantity}: ${q.kind} ${fmt(q.estimate)} at ${q.coupling}, exact ${q.exact.toFixed(6)} (${q.z.toFixed(1)} sigma)\n`);

@@ -99,6 +99,9 @@ export interface PipelineResult {
 /** Exact inverse RG in the study: chains from `from` to every direct size at `coupling` (the exact critical coupling where known, else the verdict coupling). */
 export interface ExactStudy {
   coupling: number;
+  /** Where the coupling comes from, in words, and its estimate when it is a crossing. */
+  couplingSource: string;
+  couplingEstimate?: Estimate;
   from: number;
   rounds: number;
   /** The decimation network's training. */
@@ -370,9 +373,25 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const at = mcrg && Number.isFinite(mcrg.value.value) ? mcrg.value.value : central;
   const startMeta = readEnsembleMeta(startFiles[0]!);
   const reference = modelOf(o.model).reference?.(startMeta.params, startMeta.dim);
-  // The exact chains run at the exact critical coupling where the model has one (2D Ising, Potts),
-  // else at the verdict coupling.
-  const exactAt = reference?.coupling ?? at;
+  // The exact chains run at the exact critical coupling where the model has one (2D Ising, Potts);
+  // else where U₄ of the two largest direct sizes cross (exact Monte Carlo, the smallest corrections to
+  // scaling: FSS exponents at 512² move by about 1σ per 0.0003 in μ², more than the MCRG estimate's
+  // error); else at the verdict coupling.
+  let exactSource = reference?.coupling !== undefined ? `the exact critical coupling (${reference.source})` : "the verdict coupling";
+  let exactCrossing: Estimate | undefined;
+  if (reference?.coupling === undefined && o.directSizes.length >= 2 && o.couplings.length > 1) {
+    const [La, Lb] = [...o.directSizes].sort((a, b) => a - b).slice(-2) as [number, number];
+    const curvesOf = (L: number): Curves => {
+      const runs = o.couplings.map((c) => originalRun(o.model, file(simDir, o.model, L, c)));
+      return buildCurves(runs, runs[0]!.V, 16);
+    };
+    const x = crossing(curvesOf(La), curvesOf(Lb), "binder");
+    if (Number.isFinite(x.value)) {
+      exactCrossing = x;
+      exactSource = `the crossing of U₄ of direct ${La} and ${Lb}`;
+    }
+  }
+  const exactAt = reference?.coupling ?? exactCrossing?.value ?? at;
 
   // 3c. Exact inverse RG (jobs/exact.ts): a decimation network, then one exact chain from exactFrom to
   // every direct size, one cluster sweep per size and round, all chains in one pool.
@@ -499,7 +518,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       }
     }
     exact = {
-      coupling: exactAt, from, rounds: exactRounds, training: exactDone.training, runs, cost, reference: exactValues,
+      coupling: exactAt, couplingSource: exactSource, ...(exactCrossing ? { couplingEstimate: exactCrossing } : {}), from, rounds: exactRounds, training: exactDone.training, runs, cost, reference: exactValues,
       validations: o.directSizes.map((L) => validate(runsOf(fam(L, "exact")!.files), runsOf(fam(L, "direct")!.files), { groups, points: 3, at: exactAt })),
       generatedValidations: exactAt === at ? validations : o.directSizes.map((L) => validate(runsOf(fam(L, "generated")!.files), runsOf(fam(L, "direct")!.files), { groups, points: 3, at: exactAt })),
       scaling: scalingAt([fam(o.L0, "original")!, ...o.directSizes.map((L) => fam(L, "exact")!)], "exact ensembles", exactAt),
