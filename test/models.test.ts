@@ -80,10 +80,14 @@ test("irg models --json lists every registered model with what it supports", () 
   const main = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
   const r = spawnSync(process.execPath, [main, "models", "--json"], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
-  const list = JSON.parse(r.stdout) as { name: string; pipeline: { algorithm: string } | null; network: { name: string } | null }[];
+  const list = JSON.parse(r.stdout) as { name: string; pipeline: { algorithm: string } | null; network: { name: string } | null; exact: { proposals: string[] } | null }[];
   assert.deepEqual(list.map((m) => m.name), MODELS.map((m) => m.name));
   assert.equal(list.find((m) => m.name === "potts")!.pipeline!.algorithm, "sw");
   assert.equal(list.find((m) => m.name === "ea")!.network!.name, "overlap");
+  // Exact inverse RG: every model with an action; the heat-bath proposal where the site conditional is exact.
+  assert.deepEqual(Object.fromEntries(list.map((m) => [m.name, m.exact?.proposals ?? null])), Object.fromEntries(MODELS.map((m) => [m.name, m.action ? (m.siteConditional ? ["heat-bath", "network"] : ["network"]) : null])));
+  assert.deepEqual(list.find((m) => m.name === "ising")!.exact!.proposals, ["heat-bath", "network"]);
+  assert.equal(list.find((m) => m.name === "ea")!.exact, null);
 });
 
 test("the simulation parameters are one zod discriminated union on the model: each member takes its model's parameters with their defaults and refuses another model's", () => {
