@@ -75,7 +75,7 @@ export function registerPipeline(program: Command): void {
     .option("--epochs <n>", "training epochs")
     .option("--refine <sweeps>", "local Monte Carlo sweeps after every generated doubling at the central coupling (default: 4 phi4, 20 ising, 10 potts)")
     .option("--stages <n>", "generator stages: 1 (default), or 2: a second network redraws the odd sites given the even ones (short-range correlations; see irg train --stages)")
-    .option("--exact <rounds>", "rounds of the exact inverse-RG chains (a decimation network's exchanges between sizes, one cluster sweep per size and round) to every direct size; 0 skips them (default: --direct-sweeps)")
+    .option("--exact <rounds>", "rounds of the exact inverse-RG chains (a decimation network's exchanges between sizes, one cluster sweep per size and round) to every direct size; 0 skips them (default: --direct-sweeps, at most 4000)")
     .option("--exact-from <L>", "smallest size of the exact chains (default 4; L0 divided by a power of two)")
     .option("--seed <s>", "seed", "1")
     .option("--out-dir <dir>", "output directory (ensembles, network, report)", "out")

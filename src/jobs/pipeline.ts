@@ -148,7 +148,7 @@ export const PIPELINE_SPECS: ParamSpecs = {
   directSweeps: { flag: "--direct-sweeps <n>", description: "sweeps of the direct ensembles", schema: int(100) },
   epochs: { flag: "--epochs <n>", description: "training epochs", schema: int(1) },
   refine: { flag: "--refine <sweeps>", description: "refinement sweeps per doubling", schema: int(0) },
-  exact: { flag: "--exact <rounds>", description: "rounds of the exact inverse-RG chain (decimation network, one cluster sweep per size and round) to every direct size; 0: skip (default: the direct sweeps)", schema: int(0) },
+  exact: { flag: "--exact <rounds>", description: "rounds of the exact inverse-RG chain (decimation network, one cluster sweep per size and round) to every direct size; 0: skip (default: the direct sweeps, at most 4000)", schema: int(0) },
   exactFrom: { flag: "--exact-from <L>", description: "smallest size of the exact chains (default 4)", schema: int(2) },
   stages: { flag: "--stages <n>", description: "generator stages: 1, or 2 (a second network redraws the odd sites given the even ones; see irg train --stages)", schema: int(1, 2), default: 1 },
   seed: { flag: "--seed <s>", description: "seed", schema: int(0) },
@@ -227,7 +227,8 @@ export function pipelineOptions(model: string, raw: Record<string, unknown>, mod
     epochs: f.epochs ?? d.epochs,
     refine: f.refine ?? d.refine,
     stages: f.stages,
-    exactRounds: f.exact ?? f.directSweeps ?? d.directSweeps,
+    // At most 4000 rounds by default: a round of the chain to 512² costs about 6 cluster sweeps (mostly the refused exchanges).
+    exactRounds: f.exact ?? Math.min(4000, f.directSweeps ?? d.directSweeps),
     exactFrom: f.exactFrom ?? 4,
     seed: f.seed ?? d.seed,
     workers: f.workers,
