@@ -364,7 +364,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
 
   // 3b. The verdict coupling: the toolkit's own MCRG estimate of the critical point (original L0 vs
   // blocked 2·L0), independent of the generated data (the IRG crossing would make |m| agree by
-  // construction), else the central coupling. The exact chains run there.
+  // construction), else the central coupling.
   let mcrg: PipelineResult["crossings"][number] | undefined;
   if (o.couplings.length > 1 && o.directSizes.includes(2 * o.L0)) {
     const blocked = o.couplings.map((c, k) => blockedRun(o.model, file(simDir, o.model, 2 * o.L0, c), o.seed, 5000 + k));
