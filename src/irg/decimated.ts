@@ -84,32 +84,7 @@ function paritySplit(lat: Lattice): { even: Uint8Array; odd: Int32Array } {
  * Measured for the 2D Ising model at β_c (docs/exact-irg.md): the variance of ln w falls 5–7 times.
  */
 export function heatBathMap(net: Network, conditional: (lat: Lattice) => SiteConditional): CompatibleMap {
-  const inner = decimatedMap(net), head = headOf(net);
-  const output = (coarseCfg: ArrayLike<number>, L: number) => {
-    const shape = net.dim === 3 ? [1, net.spec.inChannels, L, L, L] : [1, net.spec.inChannels, L, L];
-    return predict(net.spec, net.params, { shape, data: encodeInput(net, coarseCfg, 1, L ** net.dim) });
-  };
-  const cond = new Map<number, SiteConditional>();
-  const conditionalOf = (fine: Lattice): SiteConditional => cond.get(fine.L) ?? cond.set(fine.L, conditional(fine)).get(fine.L)!;
-  return {
-    ...inner,
-    proposal: "heat-bath",
-    sample(coarseCfg, L, rng, out) {
-      const fine = lattice(net.dim, 2 * L), { even, odd } = paritySplit(fine), hb = conditionalOf(fine);
-      const o = output(coarseCfg, L);
-      out.set(headSample(head, o, rng).sample as never);
-      fixDecimated(fine, coarseCfg, out);
-      let lq = headLogProb(head, o, out, even)[0]!;
-      for (const i of odd) lq += hb.draw(out as Int8Array | Float64Array, i, rng);
-      return lq;
-    },
-    logProb(coarseCfg, L, fineCfg) {
-      const fine = lattice(net.dim, 2 * L), { even, odd } = paritySplit(fine), hb = conditionalOf(fine);
-      let lq = headLogProb(head, output(coarseCfg, L), fineCfg, even)[0]!;
-      for (const i of odd) lq += hb.logProb(fineCfg, i);
-      return lq;
-    },
-  };
+  return compatibleMap(net, conditional);
 }
 
 /**
@@ -119,6 +94,15 @@ export function heatBathMap(net: Network, conditional: (lat: Lattice) => SiteCon
  * high acceptance.
  */
 export function decimatedMap(net: Network): CompatibleMap {
+  return compatibleMap(net);
+}
+
+/**
+ * Both maps: the head draws every site, the decimated sites are set to the coarse values, and with a
+ * conditional the odd sites are redrawn from it; ln q sums the head over the sites it keeps and the
+ * conditional over the odd ones.
+ */
+function compatibleMap(net: Network, conditional?: (lat: Lattice) => SiteConditional): CompatibleMap {
   if (net.stage2) throw new RangeError("a two-stage network is not a decimation-compatible map; train it with --rule decimation and one stage");
   const head = headOf(net);
   const output = (coarseCfg: ArrayLike<number>, L: number) => {
@@ -127,21 +111,34 @@ export function decimatedMap(net: Network): CompatibleMap {
     const shape = net.dim === 3 ? [1, net.spec.inChannels, L, L, L] : [1, net.spec.inChannels, L, L];
     return predict(net.spec, net.params, { shape, data: encodeInput(net, coarseCfg, 1, Vc) });
   };
+  const cond = new Map<number, SiteConditional>();
+  /** The sites the head's ln q counts, and the conditional and its odd sites (with a conditional). */
+  const split = (L: number) => {
+    const fine = lattice(net.dim, 2 * L);
+    if (!conditional) return { fine, headSites: drawnSites(fine), odd: null, hb: null };
+    const { even, odd } = paritySplit(fine);
+    const hb = cond.get(fine.L) ?? cond.set(fine.L, conditional(fine)).get(fine.L)!;
+    return { fine, headSites: even, odd, hb };
+  };
   return {
     model: net.model,
     dim: net.dim,
     rule: "decimation",
-    proposal: "network",
+    proposal: conditional ? "heat-bath" : "network",
     sample(coarseCfg, L, rng: Rng, out) {
-      const fine = lattice(net.dim, 2 * L);
+      const { fine, headSites, odd, hb } = split(L);
       const o = output(coarseCfg, L);
-      const { sample } = headSample(head, o, rng);
-      out.set(sample as never);
+      out.set(headSample(head, o, rng).sample as never);
       fixDecimated(fine, coarseCfg, out);
-      return headLogProb(head, o, out, drawnSites(fine))[0]!;
+      let lq = headLogProb(head, o, out, headSites)[0]!;
+      if (odd) for (const i of odd) lq += hb!.draw(out as Int8Array | Float64Array, i, rng);
+      return lq;
     },
     logProb(coarseCfg, L, fineCfg) {
-      return headLogProb(head, output(coarseCfg, L), fineCfg, drawnSites(lattice(net.dim, 2 * L)))[0]!;
+      const { headSites, odd, hb } = split(L);
+      let lq = headLogProb(head, output(coarseCfg, L), fineCfg, headSites)[0]!;
+      if (odd) for (const i of odd) lq += hb!.logProb(fineCfg, i);
+      return lq;
     },
   };
 }

@@ -153,8 +153,7 @@ export function multilevelChains(ml: Multilevel, rng: Rng): Chains<Config> {
   const K = ml.levels.length;
   const nTop = top.chains.observables.length;
   // Per exchange: accepted or not, the proposal's ln w, and the proposal's observables.
-  const perExchange = ml.levels.slice(1).map((lv) => [`accepted_L${lv.lat.L}`, `logw_L${lv.lat.L}`, ...(lv.observe?.names ?? []).map((o) => `proposal_${o}_L${lv.lat.L}`)]);
-  const exchanges = perExchange.flat();
+  const exchanges = ml.levels.slice(1).flatMap((lv) => [`accepted_L${lv.lat.L}`, `logw_L${lv.lat.L}`, ...(lv.observe?.names ?? []).map((o) => `proposal_${o}_L${lv.lat.L}`)]);
   const obsBuf = ml.levels.map((lv) => new Float64Array(lv.observe?.names.length ?? 0));
   return {
     chains: 1,

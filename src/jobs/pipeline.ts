@@ -13,7 +13,7 @@ import { type Estimate, uwerr } from "../analysis/stats.js";
 import { type GenerateResult } from "./generate.js";
 import { blockedRun, originalRun } from "./mcrg.js";
 import { type ExactJobParams, type GenerateJobParams, runJob, WORKER_URL, type SimulateJobParams } from "./registry.js";
-import { exactSummary, type ExactSummary } from "./exact.js";
+import { type ExactSummary } from "./exact.js";
 import { measureFile } from "./measure.js";
 import { simulateOptions, type SimulationResult } from "./simulation.js";
 import { MODELS, modelOf } from "../models/registry.js";
@@ -300,6 +300,9 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   makeDir(simDir);
   makeDir(genDir);
   const coupling = couplingName(o.model);
+  // Each Monte Carlo file's series are read once (crossings, τ_int, costs share them).
+  const originals = new Map<string, ReturnType<typeof originalRun>>();
+  const originalOf = (f: string): ReturnType<typeof originalRun> => originals.get(f) ?? originals.set(f, originalRun(o.model, f)).get(f)!;
   // The central coupling: refinement, and the fallback for the critical one.
   const central = o.couplings[Math.floor(o.couplings.length / 2)]!;
 
@@ -368,7 +371,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   let mcrg: PipelineResult["crossings"][number] | undefined;
   if (o.couplings.length > 1 && o.directSizes.includes(2 * o.L0)) {
     const blocked = o.couplings.map((c, k) => blockedRun(o.model, file(simDir, o.model, 2 * o.L0, c), o.seed, 5000 + k));
-    const orig0 = o.couplings.map((c) => originalRun(o.model, file(simDir, o.model, o.L0, c)));
+    const orig0 = o.couplings.map((c) => originalOf(file(simDir, o.model, o.L0, c)));
     mcrg = { label: `MCRG: original ${o.L0} vs blocked ${2 * o.L0}→${o.L0}`, L: o.L0, value: crossing(buildCurves(orig0, orig0[0]!.V, 16), buildCurves(blocked, blocked[0]!.V, 16), "abs_m") };
   }
   const at = mcrg && Number.isFinite(mcrg.value.value) ? mcrg.value.value : central;
@@ -383,7 +386,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   if (reference?.coupling === undefined && o.directSizes.length >= 2 && o.couplings.length > 1) {
     const [La, Lb] = [...o.directSizes].sort((a, b) => a - b).slice(-2) as [number, number];
     const curvesOf = (L: number): Curves => {
-      const runs = o.couplings.map((c) => originalRun(o.model, file(simDir, o.model, L, c)));
+      const runs = o.couplings.map((c) => originalOf(file(simDir, o.model, L, c)));
       return buildCurves(runs, runs[0]!.V, 16);
     };
     const x = crossing(curvesOf(La), curvesOf(Lb), "binder");
@@ -472,7 +475,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   if (Ld > 0) {
     const idx = jobs.findIndex((j) => j.params.options.L === Ld);
     const dFiles = fam(Ld, "direct")!.files;
-    const tau = Math.max(...dFiles.map((f) => uwerr(originalRun(o.model, f).m.map(Math.abs)).tauInt));
+    const tau = Math.max(...dFiles.map((f) => uwerr(originalOf(f).m.map(Math.abs)).tauInt));
     let sweepSeconds = idx >= 0 ? timing.get(idx)! / (o.directSweeps + o.therm) : Number.NaN;
     // Direct ensembles reused from an earlier run carry no timing: time a short run of the same kind.
     if (!Number.isFinite(sweepSeconds)) sweepSeconds = await timeSweeps(o, Ld, central, join(simDir, "timing.h5"));
@@ -490,14 +493,14 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     const vol = sizes.map((L) => L ** dim);
     const runs = exactDone.runs.map((r, k) => {
       const L = o.directSizes[k]!;
-      return { L, file: exactDone!.files[k]!, seconds: r.seconds, secondsPerRound: r.seconds / (exactRounds + o.therm), tauInt: originalRun(o.model, exactDone!.files[k]!).tauInt ?? Number.NaN, exchanges: exactSummary(exactDone!.files[k]!, r.sizes).exchanges };
+      return { L, file: exactDone!.files[k]!, seconds: r.seconds, secondsPerRound: r.seconds / (exactRounds + o.therm), tauInt: originalOf(exactDone!.files[k]!).tauInt ?? Number.NaN, exchanges: r.summary.exchanges };
     });
     const cost: ExactStudy["cost"] = [];
     for (const e of runs) {
       const idx = jobs.findIndex((j) => j.params.options.L === e.L && j.params.options[coupling] === central);
       let sweep = idx >= 0 ? timing.get(idx)! / (o.directSweeps + o.therm) : Number.NaN;
       if (!Number.isFinite(sweep)) sweep = await timeSweeps(o, e.L, central, join(simDir, `timing_L${e.L}.h5`));
-      const directTau = originalRun(o.model, file(simDir, o.model, e.L, central)).tauInt ?? Number.NaN;
+      const directTau = originalOf(file(simDir, o.model, e.L, central)).tauInt ?? Number.NaN;
       const generatedSeconds = (genSeconds / generated) * (vol[sizes.indexOf(e.L)]! / vol.reduce((a, b) => a + b, 0));
       cost.push({ L: e.L, directSweepSeconds: sweep, directTau, directSeconds: sweep * 2 * directTau, mixedRoundSeconds: e.secondsPerRound, mixedTau: e.tauInt, mixedSeconds: e.secondsPerRound * 2 * e.tauInt, generatedSeconds });
     }

@@ -62,6 +62,14 @@ export function neighbours(lat: Lattice): Int32Array {
   return nb;
 }
 
+/** The sum of site i's 2d neighbours in cfg (the local field of a site conditional), from `neighbours`. */
+export function neighbourSum(nb: Int32Array, dim: number, cfg: ArrayLike<number>, i: number): number {
+  const z = 2 * dim;
+  let h = 0;
+  for (let k = 0; k < z; k++) h += cfg[nb[z * i + k]!]!;
+  return h;
+}
+
 /** Checkerboard colour (0 or 1) of site i: parity of the coordinate sum. Needs even L. */
 export function colour(lat: Lattice, i: number): number {
   let s = 0;

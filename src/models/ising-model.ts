@@ -1,6 +1,6 @@
 // The Ising model's descriptor: parameters, samplers, estimates, the majority block rule (see model.ts).
 
-import { lattice, neighbours } from "../lattice/geometry.js";
+import { lattice, neighbourSum, neighbours } from "../lattice/geometry.js";
 import { ISING_ALGORITHMS, makeIsingSampler, type IsingAlgorithm } from "../mc/ising-samplers.js";
 import { majorityBlock } from "../rg/majority.js";
 import { checkerboardSweep, Rule } from "../mc/checkerboard.js";
@@ -80,12 +80,8 @@ export const isingModel: ModelDescriptor<OptionsWith<"beta">> = {
   checkConfig: (cfg) => (isSpinConfig(cfg) ? undefined : "configurations must hold +-1 spins"),
   reference: (_p, dim) => (dim === 2 ? ISING_2D_EXACT : ISING_3D_REFERENCE),
   siteConditional(lat, params) {
-    const nb = neighbours(lat), z = 2 * lat.dim, twoBeta = 2 * Number(params.beta);
-    const field = (cfg: ArrayLike<number>, i: number): number => {
-      let h = 0;
-      for (let k = 0; k < z; k++) h += cfg[nb[z * i + k]!]!;
-      return h;
-    };
+    const nb = neighbours(lat), twoBeta = 2 * Number(params.beta);
+    const field = (cfg: ArrayLike<number>, i: number): number => neighbourSum(nb, lat.dim, cfg, i);
     // P(s_i = s | neighbours) = 1 / (1 + e^{−2β s h}).
     const lp = (s: number, h: number): number => -Math.log1p(Math.exp(-twoBeta * s * h));
     return {

@@ -1,7 +1,7 @@
 // Lattice φ⁴ theory: S[φ] = Σ_x [ −κ Σ_μ φ_x φ_{x+μ} + (μ² + 2dκ)/2 φ_x² + λ/4 φ_x⁴ ] (d = 2: the
 // seed's form with 4κ). Ising universality class; λ = 0.7, κ = 1 has μ_c² ≈ −0.95 (Bachtis et al.).
 
-import { type Lattice, neighbours } from "../lattice/geometry.js";
+import { type Lattice, neighbourSum, neighbours } from "../lattice/geometry.js";
 import { type Rng } from "../lattice/rng.js";
 
 export interface Phi4Couplings {
@@ -166,14 +166,10 @@ export function phi4LogZ(c: Phi4Couplings, dim: number): (h: number) => number {
  */
 export function phi4SiteConditional(lat: Lattice, c: Phi4Couplings): { draw(cfg: Int8Array | Float64Array, i: number, rng: Rng): number; logProb(cfg: ArrayLike<number>, i: number): number; logZ(h: number): number } {
   checkPhi4(c, lat.dim);
-  const nb = neighbours(lat), z = 2 * lat.dim;
+  const nb = neighbours(lat);
   const A = (c.mu2 + 2 * lat.dim * c.kappa) / 2, q = c.lambda / 4, sd = Math.sqrt(1 / (2 * A));
   const logZ = phi4LogZ(c, lat.dim);
-  const field = (cfg: ArrayLike<number>, i: number): number => {
-    let h = 0;
-    for (let k = 0; k < z; k++) h += cfg[nb[z * i + k]!]!;
-    return h;
-  };
+  const field = (cfg: ArrayLike<number>, i: number): number => neighbourSum(nb, lat.dim, cfg, i);
   const logP = (f: number, h: number): number => -A * f * f + c.kappa * h * f - q * f * f * f * f - logZ(h);
   return {
     draw(cfg, i, rng) {
