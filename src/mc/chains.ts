@@ -31,6 +31,11 @@ export interface Chains<C extends Int8Array | Float32Array> {
   measureVectors?(out: Float64Array[][]): void;
   /** Configuration of chain c into `out` (length V). */
   config(c: number, out: C): void;
+  /**
+   * Chains whose state lives on a device (a GPU) bring to the host what the next `measure`, `config`
+   * or `save` reads; the run loop awaits this before those calls.
+   */
+  prepare?(needs: { measure: boolean; config: boolean; save: boolean }): Promise<void>;
   save(): SamplerState;
   restore(st: SamplerState): void;
   /** Ends worker threads the chains run on (threaded samplers only). */

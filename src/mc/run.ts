@@ -111,21 +111,22 @@ export async function runChains<C extends Int8Array | Float32Array>(
   let lastYield = performance.now();
   let lastProgress = -1;
   let sessionSweeps = 0;
-  const checkpoint = (): void => {
+  const checkpoint = async (): Promise<void> => {
+    await chains.prepare?.({ measure: false, config: false, save: true });
     sink.checkpoint({ ...pos, sampler: chains.save() });
     lastCheckpoint = now();
   };
   if (!from) {
     // A run killed at any moment (SIGKILL, a node failure) leaves a file it can resume from: one
     // checkpoint before the first sweep, the next after at most a minute, then every checkpointSeconds.
-    checkpoint();
+    await checkpoint();
     lastCheckpoint -= Math.max(0, checkpointMs - 60_000);
   }
   if (plan.therm === 0 && pos.sweepsDone === 0) chains.endThermalization();
   while (pos.sweepsDone < total) {
     const swept = chains.sweep();
     if (swept !== undefined && !(await swept)) {
-      checkpoint();
+      await checkpoint();
       return { ...pos, completed: false };
     }
     pos.sweepsDone++;
@@ -133,9 +134,10 @@ export async function runChains<C extends Int8Array | Float32Array>(
     if (pos.sweepsDone === plan.therm) chains.endThermalization();
     const measured = pos.sweepsDone - plan.therm;
     if (measured > 0 && measured % plan.every === 0) {
+      const store = plan.saveEvery > 0 && pos.measurements % plan.saveEvery === 0;
+      await chains.prepare?.({ measure: true, config: store, save: false });
       chains.measure(values);
       if (vectors) chains.measureVectors!(vectors);
-      const store = plan.saveEvery > 0 && pos.measurements % plan.saveEvery === 0;
       if (store) configs.forEach((cfg, c) => chains.config(c, cfg));
       sink.measurement(values, store ? configs : null, vectors);
       pos.measurements++;
@@ -151,11 +153,11 @@ export async function runChains<C extends Int8Array | Float32Array>(
       lastYield = performance.now();
     }
     if (control.shouldStop?.() || (control.stopAfter !== undefined && sessionSweeps >= control.stopAfter)) {
-      checkpoint();
+      await checkpoint();
       return { ...pos, completed: false };
     }
-    if (now() - lastCheckpoint >= checkpointMs) checkpoint();
+    if (now() - lastCheckpoint >= checkpointMs) await checkpoint();
   }
-  checkpoint();
+  await checkpoint();
   return { ...pos, completed: true };
 }
