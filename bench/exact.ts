@@ -24,6 +24,7 @@ import { modelOf } from "../src/models/registry.js";
 import { runSimulation, simulateOptions } from "../src/jobs/simulation.js";
 import { train } from "../src/jobs/train.js";
 import { writeBenchResult } from "./common.js";
+import { cpuBackend } from "../src/mc/backend.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -59,7 +60,7 @@ try {
     for (const L of sizes) {
       const lc = lattice(2, L), lf = lattice(2, 2 * L);
       const oc = simulateOptions(model, { ...params, L, sweeps: 1, algorithm: d.pipeline!.algorithm, out: join(tmp, "x.h5") });
-      const chains = await d.chains(oc as never, rngFor({ seed: 2, task: L }));
+      const chains = await d.chains(oc as never, rngFor({ seed: 2, task: L }), cpuBackend);
       const coarseAction = d.action!(lc, oc as never), fineAction = d.action!(lf, oc as never);
       for (let t = 0; t < 200; t++) chains.sweep();
       const cfg32 = d.configDtype === "int8" ? new Int8Array(lc.V) : new Float32Array(lc.V);

@@ -47,6 +47,7 @@ async function main(argv: string[]): Promise<void> {
   const { registerCompatible } = await import("./compatible.js");
   const { registerExport } = await import("./export.js");
   const { registerModels } = await import("./models.js");
+  const { registerDoctor } = await import("./doctor.js");
   registerSimulate(program);
   registerScan(program);
   registerExact(program);
@@ -62,6 +63,7 @@ async function main(argv: string[]): Promise<void> {
   registerExport(program);
   registerMeasure(program);
   registerModels(program);
+  registerDoctor(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError("(run with --help for usage)");
   await program.parseAsync(argv);
 }

@@ -69,6 +69,7 @@ export function registerSimulate(program: Command): void {
         stopAfter,
         shouldStop: interrupt.stop,
         progress: progress.update,
+        notice: (line) => process.stderr.write(`irg: ${line}\n`),
       }, resume, raw.force === true);
       progress.stop();
       process.stdout.write(`${summaryLine(model, r)}\n`);

@@ -17,6 +17,7 @@ import { decimate } from "../rg/majority.js";
 import { UsageError } from "../models/params.js";
 import { DECIMATION, modelOf, modelOfNetwork } from "../models/registry.js";
 import { runChainsToEnsemble, type SessionOptions, simulateOptions, type SimulationResult, storedRunFlags } from "./simulation.js";
+import { cpuBackend } from "../mc/backend.js";
 
 export interface ExactOptions {
   /** The network (trained with --rule decimation). */
@@ -120,7 +121,7 @@ export async function runExact(model: string, raw: Record<string, unknown>, x: E
     const o = { ...o0, L, out: o0.out };
     const lat = lattice(o.dim, L);
     // Every size's own stream: (seed, task 60 + k + 100·--task); the exchanges use 59 + 100·--task.
-    const chains = (await d.chains(o, rngFor({ seed: o.seed, task: 60 + k + 100 * (o0.task ?? 0), replica: 0 }))) as never;
+    const chains = (await d.chains(o, rngFor({ seed: o.seed, task: 60 + k + 100 * (o0.task ?? 0), replica: 0 }), cpuBackend)) as never;
     const observe = d.observe && d.configObservables ? { names: d.configObservables, measure: d.observe(lat, o as never) } : undefined;
     levels.push({ lat, chains, action: d.action(lat, o as never), sweeps: k === 0 ? 1 : own[k - 1]!, ...(observe ? { observe } : {}) });
   }

@@ -8,10 +8,12 @@ import { type Checkpoint, checkPlan, plannedMeasurements, runChains, type RunPla
 import { z } from "zod";
 import { createEnsemble, type EnsembleWriter, fanOutWriter, hasCheckpoint, partialPath, readEnsembleMeta, resumeEnsemble, type EnsembleMeta } from "../io/ensemble.js";
 import { H5Error, h5Ready } from "../io/h5.js";
-import { int, integerKeys, num, paramsError, physicsParams, specsObject, UsageError, type ParamSpecs } from "../models/params.js";
+import { int, integerKeys, num, oneOf, paramsError, physicsParams, specsObject, UsageError, type ParamSpecs } from "../models/params.js";
 import { type Config, type ModelDescriptor, type SimulateOptions } from "../models/model.js";
 import { modelOf, MODEL_NAMES, MODELS as MODEL_DESCRIPTORS, unionParams } from "../models/registry.js";
 import { SOFTWARE } from "../version.js";
+import { type Backend, BACKENDS, cpuBackend } from "../mc/backend.js";
+import { checkBackend, placeRun } from "./backend.js";
 import { type EquilibrationVerdict, recordEquilibration } from "./spin-glass.js";
 
 export { type SimulateOptions } from "../models/model.js";
@@ -30,6 +32,7 @@ export const RUN_SPECS: ParamSpecs = {
   out: { flag: "--out <file.h5>", description: "output ensemble (HDF5)", schema: z.string().min(1, { message: "must not be empty" }) },
   maxTime: { flag: "--max-time <minutes>", description: "stop (with a checkpoint) after this many minutes", schema: num({ positive: true }) },
   checkpointEvery: { flag: "--checkpoint-every <minutes>", description: "minutes between checkpoints", schema: num({ positive: true }), default: 5 },
+  backend: { flag: "--backend <name>", description: "auto|cpu|gpu: where kernels with a GPU version run (ising metropolis/heatbath); auto takes a hardware GPU if found; the resolved one is stored", schema: oneOf(BACKENDS), default: "auto", physics: true },
 };
 
 /**
@@ -66,6 +69,7 @@ export function simulateOptions(model: string, raw: Record<string, unknown>): Si
   if (o.L === undefined) throw new UsageError("--L <n> is required");
   if (o.L % 2 !== 0) throw new UsageError(`--L must be even (checkerboard updates and b = 2 blocks), got ${o.L}`);
   d.complete(o);
+  checkBackend(d, o);
   if (!d.dims.includes(o.dim)) throw new UsageError(`${d.name} is simulated in ${d.dims.join(" or ")} dimensions, not --dim ${o.dim}`);
   if (o.L ** o.dim > 2 ** 30) throw new UsageError(`--L ${o.L} in ${o.dim}D has more than 2^30 sites`);
   try {
@@ -81,8 +85,8 @@ function planOf(o: SimulateOptions): RunPlan {
 }
 
 /** The chains of a run (stream key (seed, task, replica 0) for single-stream models). */
-export function makeChains(model: string, o: SimulateOptions): Chains<Config> | Promise<Chains<Config>> {
-  return modelOf(model).chains(o, rngFor({ seed: o.seed, task: o.task ?? 0, replica: 0 }));
+export function makeChains(model: string, o: SimulateOptions, backend: Backend = cpuBackend): Chains<Config> | Promise<Chains<Config>> {
+  return modelOf(model).chains(o, rngFor({ seed: o.seed, task: o.task ?? 0, replica: 0 }), backend);
 }
 
 /** The physics parameters a run with these options stores as attributes (its own and the run's). */
@@ -114,6 +118,8 @@ export interface SessionOptions {
   /** Polled between sweeps; true stops the run with a checkpoint (Ctrl-C, a pool's stop message). */
   shouldStop?: () => boolean;
   progress?: (done: number, total: number, status?: string) => void;
+  /** One-line notices (where the run's kernels run). */
+  notice?: (line: string) => void;
 }
 
 export interface SimulationResult {
@@ -141,11 +147,16 @@ export async function runSimulation(model: string, o: SimulateOptions, session: 
     resume = false;
     force = true;
   }
-  const chains = await makeChains(model, o);
+  const backend = await placeRun(d, o, resume, session.notice ?? (() => {}));
   try {
-    return await runWith(d, o, chains, session, resume, force);
+    const chains = await makeChains(model, o, backend);
+    try {
+      return await runWith(d, o, chains, session, resume, force);
+    } finally {
+      await chains.dispose?.();
+    }
   } finally {
-    await chains.dispose?.();
+    backend.close();
   }
 }
 
@@ -270,6 +281,8 @@ export function resumedOptions(model: string, raw: Record<string, unknown>): Sim
       throw new UsageError(`--resume takes the parameters from ${raw.out}; drop ${SIMULATE_SPECS[k]!.flag.split(" ")[0]}`);
     }
   }
+  // Files from before --backend ran on the CPU.
+  meta.params.backend ??= "cpu";
   const merged = storedRunFlags(modelOf(model), meta, meta.L, { out: raw.out, maxTime: raw.maxTime, checkpointEvery: raw.checkpointEvery, kernel: raw.kernel, workers: raw.workers });
   if (raw.sweeps !== undefined && raw.sweeps !== SIMULATE_SPECS.sweeps!.default) merged.sweeps = raw.sweeps;
   const o = simulateOptions(model, merged);

@@ -5,6 +5,7 @@ import { ISING_ALGORITHMS, makeIsingSampler, type IsingAlgorithm } from "../mc/i
 import { majorityBlock } from "../rg/majority.js";
 import { checkerboardSweep, Rule } from "../mc/checkerboard.js";
 import { metropolisTable } from "../mc/metropolis.js";
+import { PACKED_RULES, packedSampler, type PackedRule } from "../mc/packed-checkerboard.js";
 import { isingEstimates } from "../analysis/observables.js";
 import { kaufman } from "./ising-exact.js";
 import { BETA_C_2D, BETA_C_3D, isingEnergyWith, isSpinConfig, magnetization } from "./ising.js";
@@ -27,16 +28,22 @@ export const isingModel: ModelDescriptor<OptionsWith<"beta">> = {
   params: {
     dim: { flag: "--dim <d>", description: "lattice dimension, 2 or 3 (default 2)", schema: int(2, 3), physics: true },
     beta: { flag: "--beta <b>", description: `inverse temperature (critical: 2D ${BETA_C_2D.toFixed(10)}, 3D ${BETA_C_3D})`, schema: num({ positive: true }), physics: true },
-    algorithm: { flag: "--algorithm <name>", description: `${ISING_ALGORITHMS.join("|")} (default wolff)`, schema: oneOf(ISING_ALGORITHMS), physics: true },
+    algorithm: { flag: "--algorithm <name>", description: `${ISING_ALGORITHMS.join("|")} (default wolff; with --backend gpu metropolis)`, schema: oneOf(ISING_ALGORITHMS), physics: true },
     start: { flag: "--start <hot|cold>", description: "initial state: random spins or all +1 (default hot)", schema: oneOf(["hot", "cold"] as const), physics: true },
   },
   complete(o) {
     o.dim ??= 2;
     if (o.beta === undefined) throw new UsageError(`--beta <b> is required for ising (2D critical point: ${BETA_C_2D})`);
-    o.algorithm ??= "wolff";
+    o.algorithm ??= o.backend === "gpu" ? "metropolis" : "wolff";
     o.start ??= "hot";
   },
-  chains: (o, rng) => makeIsingSampler({ algorithm: o.algorithm as IsingAlgorithm, lat: lattice(o.dim, o.L), beta: o.beta, rng, start: o.start ?? "hot" }),
+  gpuAlgorithms: PACKED_RULES,
+  chains(o, rng, backend) {
+    const lat = lattice(o.dim, o.L), start = o.start ?? "hot";
+    // A gpu run keeps its packed Philox kernel on any back-end: the CPU one is its reference, equal bit for bit.
+    if (o.backend === "gpu") return packedSampler({ lat, beta: o.beta, rule: o.algorithm as PackedRule, rng, start }, backend.packedCheckerboard);
+    return makeIsingSampler({ algorithm: o.algorithm as IsingAlgorithm, lat, beta: o.beta, rng, start });
+  },
   estimates: (series, { V, chains, params }) => isingEstimates(series("energy"), series("magnetization"), { V, beta: Number(params.beta), chains }),
   conjugate: (series) => series("energy"),
   orderParameter(cfg) {

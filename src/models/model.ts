@@ -7,6 +7,7 @@
 import { type Lattice } from "../lattice/geometry.js";
 import { type Rng } from "../lattice/rng.js";
 import { type SiteConditional } from "../irg/decimated.js";
+import { type Backend, type BackendChoice } from "../mc/backend.js";
 import { type Chains } from "../mc/chains.js";
 import { type Estimate } from "../analysis/stats.js";
 import { type HeadSpec } from "../nn/heads.js";
@@ -35,6 +36,8 @@ export interface SimulateOptions {
   out: string;
   maxTime?: number;
   checkpointEvery: number;
+  /** Where kernels with a GPU version run: as given (auto, cpu, gpu), then as resolved and stored (cpu, gpu). */
+  backend: BackendChoice;
   start?: "hot" | "cold";
   /** Ising, Potts, spin glass: the inverse temperature (spin glass: the measured one of the ladder). */
   beta?: number;
@@ -137,7 +140,9 @@ export interface ModelDescriptor<O extends SimulateOptions = SimulateOptions> {
    * The chains of a run; `rng` is the stream (seed, task, replica 0) for models with one stream.
    * Asynchronous where the chains run in worker threads (then `dispose` ends them).
    */
-  chains(o: O, rng: Rng): Chains<Config> | Promise<Chains<Config>>;
+  chains(o: O, rng: Rng, backend: Backend): Chains<Config> | Promise<Chains<Config>>;
+  /** Algorithms with a GPU kernel (run where `--backend` resolves to gpu; see mc/backend.ts). */
+  readonly gpuAlgorithms?: readonly string[];
   /** Rows per measurement in the file when it differs from the sampler's chains (spin glass: samples). */
   fileChains?(o: O): number;
   /** Attributes stored beside the parameters (e.g. the spin glass's ladder). */

@@ -1,0 +1,18 @@
+// Where the kernels that have a GPU version run. The CPU back-end holds their references; the GPU
+// back-end (gpu/backend.ts) implements the same factories, equal to them bit for bit.
+
+import { cpuPackedKernel, type PackedKernelFactory } from "./packed-checkerboard.js";
+
+export const BACKENDS = ["auto", "cpu", "gpu"] as const;
+export type BackendChoice = (typeof BACKENDS)[number];
+
+export interface Backend {
+  readonly name: "cpu" | "gpu";
+  /** The device in words, for logs and benchmark tables. */
+  readonly device: string;
+  /** The packed checkerboard Ising kernel (2D, 3D; Metropolis and heat bath). */
+  readonly packedCheckerboard: PackedKernelFactory;
+  close(): void;
+}
+
+export const cpuBackend: Backend = { name: "cpu", device: "CPU reference", packedCheckerboard: cpuPackedKernel, close() {} };
