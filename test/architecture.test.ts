@@ -17,7 +17,7 @@ function files(dir: string): string[] {
   });
 }
 
-const ORDER: Record<string, number> = { lattice: 0, "version.ts": 0, nn: 0.5, mc: 2, cluster: 2.5, rg: 3, irg: 4, analysis: 5, io: 7, jobs: 8, report: 9, cli: 10 };
+const ORDER: Record<string, number> = { lattice: 0, "version.ts": 0, nn: 0.5, mc: 2, cluster: 2.5, gpu: 2.5, rg: 3, irg: 4, analysis: 5, io: 7, jobs: 8, report: 9, cli: 10 };
 
 /** The layer of a source file (models: physics low, descriptors and registry above analysis). */
 export function layerOf(path: string): number {

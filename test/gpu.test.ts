@@ -64,13 +64,15 @@ test("--backend: one-line errors with exit 2 (no GPU kernel, L not a multiple of
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0]!, want);
   }
-  const auto = run([...base, "--L", "32", "--algorithm", "metropolis", "--force"], NO_GPU);
+  const auto = run([...base, "--L", "32", "--algorithm", "metropolis", "--backend", "auto", "--force"], NO_GPU);
   assert.equal(auto.code, 0, auto.stderr);
   assert.match(auto.stderr.trim(), /^irg: --backend auto: .*; running on the CPU$/);
-  // A model or algorithm without a GPU kernel does not look for one.
-  const wolff = run([...base, "--L", "32", "--force"], NO_GPU);
-  assert.equal(wolff.code, 0, wolff.stderr);
-  assert.equal(wolff.stderr, "");
+  // The default (cpu), and auto for a model or algorithm without a GPU kernel, do not look for one.
+  for (const extra of [["--algorithm", "metropolis"], ["--backend", "auto"]]) {
+    const quiet = run([...base, "--L", "32", ...extra, "--force"], NO_GPU);
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.equal(quiet.stderr, "");
+  }
   assert.match(probeReason("Warning: Couldn't load Vulkan: libvulkan.so.1: cannot open shared object file", "x"), /apt install libvulkan1/);
 });
 

@@ -213,6 +213,7 @@ function makeKernel(gpu: Gpu, spec: PackedSpec): PackedKernel {
       }
       return { up, bonds };
     },
+    finish: () => device.queue.onSubmittedWorkDone().then(check),
     dispose() {
       for (const b of [...words, tableBuf, partial, params]) b.destroy();
     },

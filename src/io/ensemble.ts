@@ -6,6 +6,7 @@ import { closeSync, copyFileSync, existsSync, openSync, readFileSync, renameSync
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { type Checkpoint, type RunSink } from "../mc/run.js";
+import { PACKED_RNG_TYPE } from "../mc/packed-checkerboard.js";
 import {
   appendRows, assertReady, assertWritable, attrTypes, closeFile, commitTemp, createAppendable, createFile, datasetInfo, datasetShape, ensureGroup, exists, H5Error, intAttr, openFile,
   tempPathFor,
@@ -287,7 +288,7 @@ export function writeRunCheckpoint(f: H5File, cp: Checkpoint): void {
   const st = cp.sampler;
   ensureGroup(f, "/checkpoint");
   writeAttrs(f, "/checkpoint", {
-    rng_type: RNG_TYPE,
+    rng_type: st.rngType ?? RNG_TYPE,
     rng_state: st.rng,
     sweeps_done: intAttr(cp.sweepsDone),
     measurements: intAttr(cp.measurements),
@@ -300,7 +301,7 @@ export function writeRunCheckpoint(f: H5File, cp: Checkpoint): void {
 function readCheckpoint(f: H5File, path: string): Checkpoint {
   if (!exists(f, "/checkpoint")) throw new H5Error(`${path} has no checkpoint to resume from`);
   const a = readAttrs(f, "/checkpoint");
-  if (a.rng_type !== RNG_TYPE) throw new H5Error(`${path} was written with random generator ${String(a.rng_type)}, this version uses ${RNG_TYPE}`);
+  if (a.rng_type !== RNG_TYPE && a.rng_type !== PACKED_RNG_TYPE) throw new H5Error(`${path} was written with random generator ${String(a.rng_type)}, this version uses ${RNG_TYPE} and ${PACKED_RNG_TYPE}`);
   const rng = a.rng_state;
   if (!(rng instanceof Uint32Array) || rng.length !== 4) throw new H5Error(`${path}: corrupt checkpoint (RNG state)`);
   const spins = readDataset(f, "/checkpoint/state").data as Checkpoint["sampler"]["spins"];
@@ -308,7 +309,7 @@ function readCheckpoint(f: H5File, path: string): Checkpoint {
     sweepsDone: Number(a.sweeps_done),
     measurements: Number(a.measurements),
     saved: Number(a.saved),
-    sampler: { rng, spins, extra: JSON.parse(String(a.extra)) as Record<string, number> },
+    sampler: { rng, ...(a.rng_type === RNG_TYPE ? {} : { rngType: String(a.rng_type) }), spins, extra: JSON.parse(String(a.extra)) as Record<string, number> },
   };
 }
 

@@ -32,14 +32,14 @@ export const RUN_SPECS: ParamSpecs = {
   out: { flag: "--out <file.h5>", description: "output ensemble (HDF5)", schema: z.string().min(1, { message: "must not be empty" }) },
   maxTime: { flag: "--max-time <minutes>", description: "stop (with a checkpoint) after this many minutes", schema: num({ positive: true }) },
   checkpointEvery: { flag: "--checkpoint-every <minutes>", description: "minutes between checkpoints", schema: num({ positive: true }), default: 5 },
-  backend: { flag: "--backend <name>", description: "auto|cpu|gpu: where kernels with a GPU version run (ising metropolis/heatbath); auto takes a hardware GPU if found; the resolved one is stored", schema: oneOf(BACKENDS), default: "auto", physics: true },
+  backend: { flag: "--backend <name>", description: "cpu|gpu|auto: where kernels with a GPU version run (ising metropolis/heatbath); auto takes a hardware GPU where one is found. Default cpu, so that a seed gives the same chain on every machine", schema: oneOf(BACKENDS), default: "cpu" },
 };
 
 /**
  * The stored parameters that say how a Monte Carlo run sampled rather than what it sampled: a blocked or
  * generated ensemble did not run them and keeps its parent's as parent_<key>.
  */
-export const SAMPLING_KEYS: readonly string[] = [...Object.keys(RUN_SPECS).filter((k) => RUN_SPECS[k]!.physics), "algorithm", "start"];
+export const SAMPLING_KEYS: readonly string[] = [...Object.keys(RUN_SPECS).filter((k) => RUN_SPECS[k]!.physics), "algorithm", "start", "backend"];
 
 /** Every flag of `irg simulate`: the run's, then each model's (a shared flag listed once). */
 export const SIMULATE_SPECS: ParamSpecs = { L: RUN_SPECS.L!, ...unionParams(), ...RUN_SPECS };
@@ -104,7 +104,8 @@ export function metaOf(model: string, o: SimulateOptions, chains: Chains<Config>
     chains: d.fileChains?.(o) ?? chains.chains,
     observables: [...chains.observables],
     configDtype: d.configDtype,
-    params: { ...params, ...d.attributes?.(o) },
+    // Where the run ran (resolved from --backend): it fixes the random numbers, so resumes keep it.
+    params: { ...params, backend: o.backend === "gpu" ? "gpu" : "cpu", ...d.attributes?.(o) },
     integers: [...integerKeys(specsOf(d)), ...(d.integerAttributes ?? [])],
     ...(d.attributeArrays ? { arrays: d.attributeArrays(o) } : {}),
     software: SOFTWARE,

@@ -3,8 +3,10 @@
 
 /** Everything a checkpoint needs to continue a sampler bit-for-bit. */
 export interface SamplerState {
-  /** xoshiro128** state (4 words). */
+  /** xoshiro128** state (4 words), or what `rngType` names. */
   rng: Uint32Array;
+  /** The generator whose state `rng` holds when it is not xoshiro128** (the packed kernel's Philox key and sweep count). */
+  rngType?: string;
   /** The degrees of freedom: spins (Int8Array), multi-spin words (Int32Array) or fields (Float32Array/Float64Array). */
   spins: Int8Array | Int32Array | Float32Array | Float64Array;
   /** Small numeric state (e.g. Wolff's clusters per sweep and its calibration sums). */

@@ -214,6 +214,8 @@ export interface PackedKernel {
   sweeps(from: number, n: number): void | Promise<void>;
   read(): Uint32Array | Promise<Uint32Array>;
   sums(): PackedSums | Promise<PackedSums>;
+  /** Resolves when every sweep asked for is done (benchmarks time to it). */
+  finish(): Promise<void>;
   dispose(): void;
 }
 
@@ -233,6 +235,7 @@ export function cpuPackedKernel(spec: PackedSpec): PackedKernel {
     },
     read: () => w.slice(),
     sums: () => packedSums(spec.lay, w),
+    finish: () => Promise.resolve(),
     dispose() {},
   };
 }
@@ -244,6 +247,9 @@ export interface PackedSamplerOptions {
   rng: Rng;
   start?: "hot" | "cold";
 }
+
+/** The checkpoint's generator: Philox, its state the key (2 words) and the sweeps done (2 words). */
+export const PACKED_RNG_TYPE = "philox4x32-10";
 
 /** A packed chain's checkpoint words: the Philox key, then the sweeps done (low, high 32 bits). */
 function stateWords(key: readonly [number, number], sweeps: number): Uint32Array {
@@ -295,10 +301,10 @@ export async function packedSampler(opt: PackedSamplerOptions, make: PackedKerne
     },
     save(): SamplerState {
       if (!words) throw new Error("packed sampler: save before prepare");
-      return { rng: stateWords(key, sweepsDone), spins: new Int32Array(words.buffer.slice(0)), extra: {} };
+      return { rng: stateWords(key, sweepsDone), rngType: PACKED_RNG_TYPE, spins: new Int32Array(words.buffer.slice(0)), extra: {} };
     },
     restore(st: SamplerState) {
-      if (!(st.spins instanceof Int32Array) || st.spins.length !== lay.words || st.rng.length !== 4) {
+      if (!(st.spins instanceof Int32Array) || st.spins.length !== lay.words || st.rng.length !== 4 || st.rngType !== PACKED_RNG_TYPE) {
         throw new RangeError("checkpoint does not hold a packed-kernel state of this lattice");
       }
       if (st.rng[0] !== key[0] || st.rng[1] !== key[1]) throw new RangeError("checkpoint's random stream is not this run's (another seed or task)");

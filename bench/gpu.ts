@@ -1,0 +1,91 @@
+// `npm run bench -- --only gpu [--backend auto|gpu] [--quick] [--L 16384]`: the packed checkerboard
+// Ising kernel (Metropolis, 4 bits per spin, Philox) in spin updates per ns, 2D and 3D, on the GPU and,
+// in the same process, the CPU figures: the CPU reference of the same kernel and our fastest CPU local
+// update (the 32-lane multi-spin Metropolis, mc/multispin.ts), the baseline of the ratio column.
+// GPU: mean over ≥ 1 s (0.3 s with --quick) of batches of sweeps, timed to the device's completion.
+// --backend auto uses a hardware GPU only; gpu also a software one (lavapipe: a check, not a speed).
+// Writes bench/results/gpu-<date>.json. Targets: ≥ 500 updates/ns at L ≥ 16384 (2D), then past 900.
+
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { openGpuBackend } from "../src/gpu/backend.js";
+import { lattice } from "../src/lattice/geometry.js";
+import { rngFor } from "../src/lattice/rng.js";
+import { BETA_C_2D, BETA_C_3D } from "../src/models/ising.js";
+import { makeIsingSampler } from "../src/mc/ising-samplers.js";
+import { cpuPackedKernel, MASK, packedLayout, packedTable, type PackedKernelFactory } from "../src/mc/packed-checkerboard.js";
+import { bestMsPerCall, writeBenchResult } from "./common.js";
+
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const opt = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const backendArg = opt("--backend") ?? "auto";
+if (!["auto", "gpu", "cpu"].includes(backendArg)) {
+  console.error(`bench gpu: --backend must be auto, cpu or gpu, got ${backendArg}`);
+  process.exit(2);
+}
+const minMs = quick ? 300 : 1000;
+const beta = { 2: BETA_C_2D, 3: BETA_C_3D } as const;
+
+/** Spin updates per ns of `sweeps` on a packed kernel: timed batches of sweeps until `minMs` have passed. */
+async function packedRate(make: PackedKernelFactory, dim: 2 | 3, L: number, batch: number): Promise<number> {
+  const lay = packedLayout(dim, L), rng = rngFor({ seed: 1, task: L });
+  const k = await make({ lay, key: [1, 2], table: packedTable(dim, beta[dim], "metropolis") });
+  k.write(new Uint32Array(lay.words).map(() => (rng.u32() & MASK) >>> 0));
+  let from = 0;
+  await k.sweeps(from, batch);
+  from += batch;
+  await k.finish();
+  let done = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < minMs || done === 0) {
+    await k.sweeps(from, batch);
+    from += batch;
+    done += batch;
+  }
+  await k.finish();
+  const ms = performance.now() - t0;
+  k.dispose();
+  return (done * L ** dim) / (ms * 1e6);
+}
+
+/** The CPU baseline: the 32-lane multi-spin Metropolis sampler, updates per ns. */
+function multispinRate(dim: 2 | 3, L: number): number {
+  const lat = lattice(dim, L);
+  const smp = makeIsingSampler({ algorithm: "multispin", lat, beta: beta[dim], rng: rngFor({ seed: 1 }) });
+  return (lat.V * 32) / (bestMsPerCall(() => smp.sweep(), minMs) * 1e6);
+}
+
+const rows: { dim: number; L: number; device: string; kernel: string; updatesPerNs: number }[] = [];
+let gpuName: string | null = null, why = "";
+if (backendArg !== "cpu") {
+  const o = await openGpuBackend({ software: backendArg === "gpu" });
+  if ("backend" in o) {
+    const b = o.backend;
+    gpuName = b.device;
+    const software = /llvmpipe|lavapipe|software/i.test(b.device);
+    const sizes: Record<2 | 3, number[]> = software || quick ? { 2: [256, 1024], 3: [32, 64] } : { 2: [1024, 4096, 16384, ...(opt("--L") ? [Number(opt("--L"))] : [])], 3: [128, 256, 512] };
+    for (const dim of [2, 3] as const) {
+      for (const L of sizes[dim]) {
+        rows.push({ dim, L, device: b.device, kernel: "packed (WGSL)", updatesPerNs: await packedRate(b.packedCheckerboard, dim, L, software ? 4 : 64) });
+      }
+    }
+    b.close();
+  } else {
+    why = o.reason;
+    console.log(`no GPU: ${why}; CPU figures only`);
+  }
+}
+for (const dim of [2, 3] as const) {
+  const L = dim === 2 ? (quick ? 256 : 1024) : quick ? 32 : 64;
+  rows.push({ dim, L, device: "CPU, 1 core", kernel: "packed (CPU reference)", updatesPerNs: await packedRate(cpuPackedKernel, dim, L, 1) });
+  rows.push({ dim, L, device: "CPU, 1 core", kernel: "multispin 32 lanes (baseline)", updatesPerNs: multispinRate(dim, L) });
+}
+const base = (dim: number): number => rows.find((r) => r.dim === dim && r.kernel.startsWith("multispin"))!.updatesPerNs;
+console.log(`\npacked checkerboard Ising, Metropolis at the critical coupling (host ${hostname()})`);
+console.log("dim      L  device                                   kernel                          updates/ns   × baseline");
+for (const r of rows) {
+  console.log(`${String(r.dim).padStart(3)} ${String(r.L).padStart(6)}  ${r.device.slice(0, 40).padEnd(40)} ${r.kernel.padEnd(31)} ${r.updatesPerNs.toPrecision(4).padStart(10)}   ${(r.updatesPerNs / base(r.dim)).toPrecision(3).padStart(10)}`);
+}
+const stamp = new Date().toISOString().slice(0, 10);
+writeBenchResult(opt("--out") ?? join("bench", "results", `gpu-${stamp}.json`), { host: hostname(), gpu: gpuName, noGpuReason: why || undefined, quick, rows, targets: { updatesPerNs2D: [500, 900] } });
