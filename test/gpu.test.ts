@@ -19,6 +19,7 @@ import { probeReason } from "../src/gpu/probe.js";
 
 const main = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const child = fileURLToPath(new URL("./gpu-child.js", import.meta.url));
+const eaChild = fileURLToPath(new URL("./gpu-ea-child.js", import.meta.url));
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "irg-gpu-"));
 const NO_GPU = { ...process.env, VK_DRIVER_FILES: "/nonexistent/icd.json", VK_ICD_FILENAMES: "/nonexistent/icd.json" };
@@ -56,6 +57,7 @@ test("--backend: one-line errors with exit 2 (no GPU kernel, L not a multiple of
     [["simulate", "phi4", "--L", "32", "--mu2", "-0.9", "--sweeps", "10", "--backend", "gpu", "--out", join(dir, "p.h5")], /phi4 --algorithm \S+ has no GPU kernel; use --backend cpu/],
     [[...base, "--L", "32", "--backend", "gpu", "--algorithm", "metropolis"], /--backend gpu: no GPU adapter found.*; use --backend cpu or auto|--backend gpu: the Vulkan loader/],
     [[...base, "--L", "32", "--backend", "tpu"], /--backend/],
+    [["simulate", "ea", "--L", "4", "--beta", "0.9", "--samples", "8", "--sweeps", "10", "--backend", "gpu", "--kernel", "wasm", "--out", join(dir, "ea.h5")], /--kernel and --workers choose the CPU engine: drop them with --backend gpu/],
   ];
   for (const [args, want] of cases) {
     const r = run(args, NO_GPU);
@@ -128,5 +130,34 @@ test("irg simulate ising --backend gpu: Kaufman's exact e and C at L = 16 (beta_
     const b = read(part);
     assert.deepEqual(Array.from(b.E), Array.from(a.E), `${label}: energies differ after resume`);
     assert.deepEqual(b.configs, a.configs, `${label}: configurations differ after resume`);
+  }
+});
+
+test("spin glass on the GPU: the WGSL multi-spin sweep with host-side parallel tempering equals the CPU engine bit for bit (states and measurements; 2D and 3D)", { skip: G.skip }, () => {
+  const r = onGpu([], G.env!, eaChild);
+  assert.equal(r.code, 0, r.stderr);
+  const res = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as { cases: { name: string; stateDiff: number; measureDiff: number }[] };
+  assert.equal(res.cases.length, 3);
+  for (const c of res.cases) {
+    assert.equal(c.stateDiff, 0, `${c.name}: checkpoint words differ`);
+    assert.equal(c.measureDiff, 0, `${c.name}: measurements differ`);
+  }
+});
+
+test("irg simulate ea --backend gpu writes the file a CPU run of the same seed writes (series and overlap configurations)", { skip: G.skip }, async () => {
+  await h5Ready();
+  const args = ["simulate", "ea", "--L", "4", "--beta", "0.9", "--beta-min", "0.4", "--temps", "4", "--samples", "40", "--sweeps", "120", "--therm", "60", "--save-every", "10", "--quiet"];
+  const g = onGpu([...args, "--backend", "gpu", "--out", join(dir, "eag.h5")], G.env!);
+  assert.equal(g.code, 0, g.stderr);
+  const c = run([...args, "--out", join(dir, "eac.h5")], NO_GPU);
+  assert.equal(c.code, 0, c.stderr);
+  const [a, b] = ["eag.h5", "eac.h5"].map((f) => openEnsemble(join(dir, f)));
+  try {
+    assert.equal(a!.meta.params.backend, "gpu");
+    for (const name of ["energy", "q", "qk2", "round_trips"]) assert.deepEqual(Array.from(a!.series(name)), Array.from(b!.series(name)), name);
+    assert.deepEqual(Array.from(a!.configs(0, a!.configRows)), Array.from(b!.configs(0, b!.configRows)));
+  } finally {
+    a!.close();
+    b!.close();
   }
 });

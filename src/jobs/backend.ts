@@ -7,17 +7,18 @@ import { UsageError } from "../models/params.js";
 
 /** Whether this run's model and algorithm have a GPU kernel. */
 export function gpuCapable(d: ModelDescriptor, o: SimulateOptions): boolean {
-  return d.gpuAlgorithms?.includes(o.algorithm) === true && o.L % 16 === 0;
+  return d.gpu?.algorithms.includes(o.algorithm) === true && d.gpu.check?.(o) === undefined;
 }
 
 /** The static checks of --backend gpu (before any device is looked for). */
 export function checkBackend(d: ModelDescriptor, o: SimulateOptions): void {
   if (o.backend !== "gpu") return;
-  if (!d.gpuAlgorithms?.includes(o.algorithm)) {
-    const has = d.gpuAlgorithms ? `; ${d.name}'s GPU kernels: --algorithm ${d.gpuAlgorithms.join("|")}` : "";
+  if (!d.gpu?.algorithms.includes(o.algorithm)) {
+    const has = d.gpu ? `; ${d.name}'s GPU kernels: --algorithm ${d.gpu.algorithms.join("|")}` : "";
     throw new UsageError(`--backend gpu: ${d.name} --algorithm ${o.algorithm} has no GPU kernel${has}; use --backend cpu`);
   }
-  if (o.L % 16 !== 0) throw new UsageError(`--backend gpu needs --L a multiple of 16 (the kernel packs 8 spins of a row per word), got ${o.L}`);
+  const unmet = d.gpu.check?.(o);
+  if (unmet) throw new UsageError(unmet);
 }
 
 /**

@@ -1,6 +1,7 @@
 // Where the kernels that have a GPU version run. The CPU back-end holds their references; the GPU
 // back-end (gpu/backend.ts) implements the same factories, equal to them bit for bit.
 
+import { type MsKernelFactory } from "./ea-multispin-sampler.js";
 import { cpuPackedKernel, type PackedKernelFactory } from "./packed-checkerboard.js";
 
 export const BACKENDS = ["auto", "cpu", "gpu"] as const;
@@ -12,6 +13,8 @@ export interface Backend {
   readonly device: string;
   /** The packed checkerboard Ising kernel (2D, 3D; Metropolis and heat bath). */
   readonly packedCheckerboard: PackedKernelFactory;
+  /** The spin-glass multi-spin sweep (absent on the CPU: the model then picks its CPU engine itself). */
+  readonly eaMultispin?: MsKernelFactory;
   close(): void;
 }
 

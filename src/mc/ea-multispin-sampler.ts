@@ -146,6 +146,7 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
     readEnergies();
   };
   recount();
+  kernel.push?.();
   const stored = o.stored ?? [target];
   if (stored.length < 1 || stored.some((k) => !(Number.isInteger(k) && k >= 0 && k < T))) throw new RangeError(`stored temperatures ${stored.join(",")} are not on a ladder of ${T}`);
   const S = o.samples;
@@ -153,9 +154,19 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
   const overlaps = new Float64Array(2 * BLOCK * W);
   const maskBase = (g: number): number => g * lay.groupWords + lay.masks;
   const words = msStateWords(nBlocks, o.samples, T, V);
+  /** The sweep of a device kernel: the same steps, the counters and masks crossing between host and device. */
+  const deviceSweep = async (): Promise<boolean> => {
+    await kernel.sweepAll!();
+    for (let g = 0; g < groups; g++) buf.fill(0, maskBase(g), maskBase(g) + 2 * Math.max(1, T - 1) * W);
+    readEnergies();
+    exchangeBatch(batch, betas, onSwap);
+    if (T > 1) kernel.swapAll!();
+    return true;
+  };
   return {
     lat, betas, target, chains: S * stored.length, observables: EA_OBSERVABLES, kernel,
     sweep() {
+      if (kernel.sweepAll) return deviceSweep();
       for (let g = 0; g < groups; g++) kernel.sweep(g);
       for (let g = 0; g < groups; g++) buf.fill(0, maskBase(g), maskBase(g) + 2 * Math.max(1, T - 1) * W);
       if (inKernel) kernel.exchange!();
@@ -166,6 +177,9 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
       if (T > 1) for (let g = 0; g < groups; g++) kernel.swap(g);
     },
     endThermalization() {},
+    // A device kernel's spins and streams are read back before measurements, configurations and checkpoints.
+    ...(kernel.pull ? { prepare: () => kernel.pull!() } : {}),
+    ...(kernel.dispose ? { dispose: async () => kernel.dispose!() } : {}),
     measure(out) {
       stored.forEach((k, j) => {
         for (let g = 0; g < groups; g++) {
@@ -228,6 +242,7 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
         p = restoreBooks(ch.pt, a, p + 4);
       }
       recount();
+      kernel.push?.();
     },
     acceptance: () => swapAcceptance(batch.ladders, T),
     roundTrips: () => Int32Array.from(chains, (ch) => totalTrips(ch.pt)),

@@ -388,7 +388,7 @@ export function slabOverlaps(buf: Int32Array, lay: MsLayout, g: number, waves: S
 
 /** Runs the sweeps and swaps of a layout over `groups` groups held in `buf` (TypeScript or WebAssembly). */
 export interface MsKernel {
-  readonly name: "typescript" | "wasm-simd";
+  readonly name: "typescript" | "wasm-simd" | "webgpu";
   readonly lay: MsLayout;
   readonly buf: Int32Array;
   /** One sweep of every slot of group g, counters left behind. */
@@ -408,6 +408,16 @@ export interface MsKernel {
   batchStorage?(n: number): BatchStorage;
   setExchange?(betas: ArrayLike<number>, groupOf: Int32Array, laneOf: Int32Array): void;
   exchange?(): void;
+  /**
+   * A kernel whose state lives on a device (gpu/ea-multispin.ts) sweeps every group with `sweepAll`
+   * (resolving once the counters are back in `buf`) and swaps with `swapAll` (masks read from `buf`);
+   * `pull` brings spins and streams into `buf`, `push` sends `buf` back.
+   */
+  sweepAll?(): Promise<void>;
+  swapAll?(): void;
+  pull?(): Promise<void>;
+  push?(): void;
+  dispose?(): void;
 }
 
 /** The TypeScript kernel: the reference, and the fallback where WebAssembly SIMD is missing. */

@@ -59,10 +59,13 @@ export const eaModel: ModelDescriptor<EaOptions> = {
     kernel: { flag: "--kernel <name>", description: `multispin: ${EA_KERNELS.join("|")} (auto: WebAssembly SIMD where it loads, else TypeScript; identical results)`, schema: oneOf(EA_KERNELS) },
   },
   complete: eaDefaults,
-  async chains(o) {
+  // The GPU kernel is the multi-spin engine's sweep, bit for bit: a gpu run equals a cpu run of the same seed.
+  gpu: { algorithms: ["multispin"] },
+  async chains(o, _rng, backend) {
     const ea = { lat: lattice(o.dim, o.L), ...eaLadder(o), samples: o.samples, firstSample: o.firstSample, seed: o.seed, disorderSeed: o.disorderSeed };
     // Every stream of the spin glass is keyed by (seed, sample, replica); --task does not enter.
     if (o.algorithm === "metropolis") return makeEaSampler(ea);
+    if (backend.eaMultispin) return makeEaMultispinSampler({ ...ea, kernel: backend.eaMultispin, stored: eaStored(o) });
     const workers = o.workers ?? 1;
     if (workers > 1 && o.samples > 32) return startThreadedEaSampler({ ...ea, engine: o.kernel ?? "auto", workers, stored: eaStored(o) });
     return makeEaMultispinSampler({ ...ea, kernel: msKernelFactory(o.kernel ?? "auto"), stored: eaStored(o) });
@@ -133,6 +136,7 @@ function eaDefaults(o: SimulateOptions): void {
   o.algorithm ??= "multispin";
   if (o.L < 4) throw new UsageError(`--L must be at least 4 for ea (a 2^d torus couples each pair of sites twice), got ${o.L}`);
   if (o.kernel !== undefined && o.algorithm !== "multispin") throw new UsageError("--kernel applies to --algorithm multispin only");
+  if (o.backend === "gpu" && (o.kernel !== undefined || o.workers !== undefined)) throw new UsageError("--kernel and --workers choose the CPU engine: drop them with --backend gpu (one GPU sweeps every sample)");
   if (o.workers !== undefined && o.algorithm !== "multispin") throw new UsageError("--workers applies to --algorithm multispin only (the one-spin reference runs in one thread)");
   if (o.algorithm === "multispin") {
     o.kernel ??= "auto";

@@ -37,7 +37,10 @@ export const isingModel: ModelDescriptor<OptionsWith<"beta">> = {
     o.algorithm ??= o.backend === "gpu" ? "metropolis" : "wolff";
     o.start ??= "hot";
   },
-  gpuAlgorithms: PACKED_RULES,
+  gpu: {
+    algorithms: PACKED_RULES,
+    check: (o) => (o.L % 16 === 0 ? undefined : `--backend gpu needs --L a multiple of 16 (the kernel packs 8 spins of a row per word), got ${o.L}`),
+  },
   chains(o, rng, backend) {
     const lat = lattice(o.dim, o.L), start = o.start ?? "hot";
     // A gpu run keeps its packed Philox kernel on any back-end: the CPU one is its reference, equal bit for bit.

@@ -141,8 +141,11 @@ export interface ModelDescriptor<O extends SimulateOptions = SimulateOptions> {
    * Asynchronous where the chains run in worker threads (then `dispose` ends them).
    */
   chains(o: O, rng: Rng, backend: Backend): Chains<Config> | Promise<Chains<Config>>;
-  /** Algorithms with a GPU kernel (run where `--backend` resolves to gpu; see mc/backend.ts). */
-  readonly gpuAlgorithms?: readonly string[];
+  /**
+   * The algorithms with a GPU kernel (run where `--backend` resolves to gpu; see mc/backend.ts), and
+   * what else the kernel needs of a run (a message naming the flag when it is not met).
+   */
+  readonly gpu?: { algorithms: readonly string[]; check?(o: SimulateOptions): string | undefined };
   /** Rows per measurement in the file when it differs from the sampler's chains (spin glass: samples). */
   fileChains?(o: O): number;
   /** Attributes stored beside the parameters (e.g. the spin glass's ladder). */
