@@ -4,7 +4,11 @@
 // update (the 32-lane multi-spin Metropolis, mc/multispin.ts), the baseline of the ratio column.
 // GPU: mean over ≥ 1 s (0.3 s with --quick) of batches of sweeps, timed to the device's completion.
 // --backend auto uses a hardware GPU only; gpu also a software one (lavapipe: a check, not a speed).
-// Writes bench/results/gpu-<date>.json. Targets: ≥ 500 updates/ns at L ≥ 16384 (2D), then past 900.
+// Second table: the 3D EA spin glass, ps per sample-spin update of a full parallel-tempering sweep (16
+// temperatures × 2 replicas, exchanges on the host): the WGSL multi-spin sweep (gpu/ea-multispin.ts) and,
+// in the same process, the CPU engine (WebAssembly SIMD where it loads) on one core, the baseline.
+// Writes bench/results/gpu-<date>.json. Targets: ≥ 500 updates/ns at L ≥ 16384 (2D), then past 900;
+// EA < 30 ps per sample-spin.
 
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -15,6 +19,9 @@ import { BETA_C_2D, BETA_C_3D } from "../src/models/ising.js";
 import { makeIsingSampler } from "../src/mc/ising-samplers.js";
 import { cpuPackedKernel, MASK, packedLayout, packedTable, type PackedKernelFactory } from "../src/mc/packed-checkerboard.js";
 import { bestMsPerCall, writeBenchResult } from "./common.js";
+import { EA_BETA_C_3D } from "../src/models/ea.js";
+import { makeEaMultispinSampler, type MsKernelFactory, msKernelFactory } from "../src/mc/ea-multispin-sampler.js";
+import { betaLadder } from "../src/mc/parallel-tempering.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -81,11 +88,51 @@ for (const dim of [2, 3] as const) {
   rows.push({ dim, L, device: "CPU, 1 core", kernel: "packed (CPU reference)", updatesPerNs: await packedRate(cpuPackedKernel, dim, L, 1) });
   rows.push({ dim, L, device: "CPU, 1 core", kernel: "multispin 32 lanes (baseline)", updatesPerNs: multispinRate(dim, L) });
 }
+// The spin glass: ps per sample-spin of a PT sweep.
+const eaRows: { L: number; samples: number; device: string; engine: string; psPerSampleSpin: number }[] = [];
+const TEMPS = 16;
+const ladder = betaLadder(0.4, EA_BETA_C_3D, TEMPS, EA_BETA_C_3D);
+async function eaRate(kernel: MsKernelFactory, L: number, samples: number, device: boolean): Promise<number> {
+  const lat = lattice(3, L);
+  const smp = makeEaMultispinSampler({ lat, betas: ladder, target: TEMPS - 1, samples, seed: 3, kernel });
+  for (let k = 0; k < 3; k++) await smp.sweep();
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < minMs || n < 3) {
+    await smp.sweep();
+    n++;
+  }
+  const ms = (performance.now() - t0) / n;
+  if (device) await smp.dispose?.();
+  return (ms * 1e9) / (samples * 2 * TEMPS * lat.V);
+}
+if (gpuName !== null) {
+  const o = await openGpuBackend({ software: true });
+  if ("backend" in o) {
+    const software = /llvmpipe|lavapipe|software/i.test(o.backend.device);
+    for (const L of software || quick ? [8] : [8, 16, 32]) {
+      const samples = software ? 128 : 4096;
+      eaRows.push({ L, samples, device: o.backend.device, engine: "multi-spin (WGSL)", psPerSampleSpin: await eaRate(o.backend.eaMultispin!, L, samples, true) });
+    }
+    o.backend.close();
+  }
+}
+for (const L of quick ? [8] : [8, 16]) {
+  eaRows.push({ L, samples: 128, device: "CPU, 1 core", engine: "multi-spin (CPU, baseline)", psPerSampleSpin: await eaRate(msKernelFactory("auto"), L, 128, false) });
+}
+
 const base = (dim: number): number => rows.find((r) => r.dim === dim && r.kernel.startsWith("multispin"))!.updatesPerNs;
 console.log(`\npacked checkerboard Ising, Metropolis at the critical coupling (host ${hostname()})`);
 console.log("dim      L  device                                   kernel                          updates/ns   × baseline");
 for (const r of rows) {
   console.log(`${String(r.dim).padStart(3)} ${String(r.L).padStart(6)}  ${r.device.slice(0, 40).padEnd(40)} ${r.kernel.padEnd(31)} ${r.updatesPerNs.toPrecision(4).padStart(10)}   ${(r.updatesPerNs / base(r.dim)).toPrecision(3).padStart(10)}`);
 }
+const eaBase = (L: number): number | undefined => eaRows.find((r) => r.L === L && r.engine.includes("baseline"))?.psPerSampleSpin;
+console.log(`\n3D EA spin glass, parallel-tempering sweep of ${TEMPS} temperatures x 2 replicas`);
+console.log("    L  samples  device                                   engine                        ps/sample-spin   baseline/this");
+for (const r of eaRows) {
+  const b = eaBase(r.L);
+  console.log(`${String(r.L).padStart(5)} ${String(r.samples).padStart(8)}  ${r.device.slice(0, 40).padEnd(40)} ${r.engine.padEnd(29)} ${r.psPerSampleSpin.toPrecision(4).padStart(14)}   ${b ? (b / r.psPerSampleSpin).toPrecision(3).padStart(13) : "            -"}`);
+}
 const stamp = new Date().toISOString().slice(0, 10);
-writeBenchResult(opt("--out") ?? join("bench", "results", `gpu-${stamp}.json`), { host: hostname(), gpu: gpuName, noGpuReason: why || undefined, quick, rows, targets: { updatesPerNs2D: [500, 900] } });
+writeBenchResult(opt("--out") ?? join("bench", "results", `gpu-${stamp}.json`), { host: hostname(), gpu: gpuName, noGpuReason: why || undefined, quick, rows, ea: eaRows, targets: { updatesPerNs2D: [500, 900], eaPsPerSampleSpin: 30 } });
