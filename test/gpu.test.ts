@@ -20,6 +20,7 @@ import { probeReason } from "../src/gpu/probe.js";
 const main = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const child = fileURLToPath(new URL("./gpu-child.js", import.meta.url));
 const eaChild = fileURLToPath(new URL("./gpu-ea-child.js", import.meta.url));
+const nnChild = fileURLToPath(new URL("./gpu-nn-child.js", import.meta.url));
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "irg-gpu-"));
 const NO_GPU = { ...process.env, VK_DRIVER_FILES: "/nonexistent/icd.json", VK_ICD_FILENAMES: "/nonexistent/icd.json" };
@@ -159,5 +160,17 @@ test("irg simulate ea --backend gpu writes the file a CPU run of the same seed w
   } finally {
     a!.close();
     b!.close();
+  }
+});
+
+test("network inference on the GPU matches the CPU forward pass to float32 rounding (every layer type and activation, 2D and 3D)", { skip: G.skip }, () => {
+  const r = onGpu([], G.env!, nnChild);
+  assert.equal(r.code, 0, r.stderr);
+  const res = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as { cases: { name: string; shapeEqual: boolean; maxDiff: number; scale: number }[] };
+  assert.equal(res.cases.length, 3);
+  for (const c of res.cases) {
+    assert.ok(c.shapeEqual, `${c.name}: output shape`);
+    assert.ok(c.scale > 0.5, `${c.name}: outputs too small for a meaningful comparison`);
+    assert.ok(c.maxDiff < 1e-5 * c.scale, `${c.name}: max |GPU - CPU| = ${c.maxDiff} (scale ${c.scale})`);
   }
 });
