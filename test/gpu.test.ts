@@ -174,3 +174,36 @@ test("network inference on the GPU matches the CPU forward pass to float32 round
     assert.ok(c.maxDiff < 1e-5 * c.scale, `${c.name}: max |GPU - CPU| = ${c.maxDiff} (scale ${c.scale})`);
   }
 });
+
+test("irg generate --backend gpu: the network on the GPU, the same draws as on the CPU to float32 rounding (phi4, two stages)", { skip: G.skip }, async () => {
+  await h5Ready();
+  const f = (name: string): string => join(dir, name);
+  for (const args of [
+    ["simulate", "phi4", "--L", "16", "--mu2", "-0.95", "--sweeps", "200", "--save-every", "10", "--quiet", "--out", f("p16.h5")],
+    ["train", "--data", f("p16.h5"), "--model", "phi4", "--out", f("net.json"), "--epochs", "2", "--stages", "2", "--quiet"],
+    ["generate", "--net", f("net.json"), "--from", f("p16.h5"), "--out", f("cpu"), "--quiet"],
+  ]) {
+    const r = run(args, NO_GPU);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const g = onGpu(["generate", "--net", f("net.json"), "--from", f("p16.h5"), "--out", f("gpu"), "--backend", "gpu", "--quiet"], G.env!);
+  assert.equal(g.code, 0, g.stderr);
+  const [a, b] = ["gpu_L32.h5", "cpu_L32.h5"].map((p) => openEnsemble(f(p)));
+  try {
+    assert.equal(a!.meta.params.generation_backend, "gpu");
+    assert.equal(b!.meta.params.generation_backend, "cpu");
+    const x = a!.configs(0, a!.configRows), y = b!.configs(0, b!.configRows);
+    assert.equal(x.length, y.length);
+    let diff = 0, scale = 0;
+    for (let i = 0; i < x.length; i++) {
+      diff = Math.max(diff, Math.abs(x[i]! - y[i]!));
+      scale = Math.max(scale, Math.abs(y[i]!));
+    }
+    assert.ok(scale > 0.5 && diff < 1e-4 * scale, `configurations: max |GPU - CPU| ${diff} (scale ${scale})`);
+    const la = a!.series("log_q"), lb = b!.series("log_q");
+    for (let i = 0; i < la.length; i++) assert.ok(Math.abs(la[i]! - lb[i]!) < 1e-6 * Math.abs(lb[i]!) + 1e-3, `log q row ${i}: ${la[i]} vs ${lb[i]}`);
+  } finally {
+    a!.close();
+    b!.close();
+  }
+});

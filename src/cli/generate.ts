@@ -18,7 +18,7 @@ export function registerGenerate(program: Command): void {
     const progress = progressReporter({ quiet: raw.quiet === true, label: "generate", unit: "configurations" });
     const interrupt = interruptFlag();
     try {
-      const r = await generateWithNetwork(net, { ...options, progress: progress.update, shouldStop: interrupt.stop });
+      const r = await generateWithNetwork(net, { ...options, progress: progress.update, shouldStop: interrupt.stop, notice: (line) => process.stderr.write(`irg: ${line}\n`) });
       progress.stop();
       if (!r.completed) {
         process.stdout.write(`stopped after ${r.configurations} of ${r.planned} configurations per size; ${r.files.map((f) => f.path).join(", ")} are marked incomplete (generate again with --force)\n`);

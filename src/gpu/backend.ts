@@ -4,9 +4,23 @@ import { type Backend } from "../mc/backend.js";
 import { type Gpu, openGpu } from "./device.js";
 import { gpuPackedKernel } from "./packed-checkerboard.js";
 import { gpuMsKernel } from "./ea-multispin.js";
+import { type GpuNetwork, gpuNetwork } from "./network.js";
 
 export function gpuBackend(gpu: Gpu): Backend {
-  return { name: "gpu", device: gpu.info.description, packedCheckerboard: gpuPackedKernel(gpu), eaMultispin: gpuMsKernel(gpu), close: () => gpu.close() };
+  // One device copy of each network's weights, made on first use.
+  const nets = new WeakMap<Float32Array, GpuNetwork>();
+  return {
+    name: "gpu",
+    device: gpu.info.description,
+    packedCheckerboard: gpuPackedKernel(gpu),
+    eaMultispin: gpuMsKernel(gpu),
+    predict(spec, params, input) {
+      let net = nets.get(params);
+      if (!net) nets.set(params, (net = gpuNetwork(gpu, spec, params)));
+      return net.predict(input);
+    },
+    close: () => gpu.close(),
+  };
 }
 
 /** A GPU back-end, or why there is none; `software` admits CPU implementations of Vulkan (lavapipe). */

@@ -167,56 +167,75 @@ export function gpuNetwork(gpu: Gpu, spec: ModelSpec, params: Float32Array): Gpu
     const e = gpu.error();
     if (e) throw new Error(`GPU: ${e}`);
   };
+  /** Buffers, uniforms and bind groups of one input shape, made once (generation calls with one shape). */
+  interface Plan {
+    ping: GPUBuffer[];
+    binds: { bind: GPUBindGroup; nx: number; ny: number }[];
+    outLen: number;
+    outShape: number[];
+  }
+  const plans = new Map<string, Plan>();
+  const planFor = (input: Tensor): Plan => {
+    const key = input.shape.join("x");
+    const known = plans.get(key);
+    if (known) return known;
+    const { N, C, sp } = layout(input.shape, spec.dim);
+    if (C !== spec.inChannels) throw new RangeError(`input has ${C} channels, the model expects ${spec.inChannels}`);
+    // Sizes of every activation, then two ping-pong buffers of the largest.
+    let D = sp.D, H = sp.H, W = sp.W, maxLen = input.data.length;
+    const dims = steps.map((s) => {
+      const here = { D, H, W };
+      if (s.kind !== 0) {
+        D = spec.dim === 3 ? 2 * D : 1;
+        H *= 2;
+        W *= 2;
+      }
+      maxLen = Math.max(maxLen, N * s.cout * D * H * W);
+      return here;
+    });
+    const bytes = Math.max(16, maxLen * 4);
+    if (bytes > device.limits.maxStorageBufferBindingSize) throw new RangeError(`an activation of ${bytes} bytes exceeds what this GPU binds; generate fewer configurations per call`);
+    const ping = [0, 1].map(() => device.createBuffer({ size: bytes, usage: U.STORAGE | U.COPY_DST | U.COPY_SRC }));
+    owned.push(...ping);
+    const binds = steps.map((s, i) => {
+      const d = dims[i]!;
+      const total = N * s.cout * d.D * d.H * d.W * (s.kind === 0 ? 1 : 2 ** spec.dim);
+      const groups = Math.ceil(total / WG), nx = Math.min(groups, 32768), ny = Math.ceil(groups / nx);
+      const u = device.createBuffer({ size: 64, usage: U.UNIFORM | U.COPY_DST });
+      owned.push(u);
+      device.queue.writeBuffer(u, 0, Uint32Array.from([s.kind, N, s.cin, s.cout, d.D, d.H, d.W, s.k, spec.dim, ACT[s.act], s.woff, total, nx]));
+      const bind = device.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [ping[i % 2]!, ping[(i + 1) % 2]!, wbuf, u].map((buffer, binding) => ({ binding, resource: { buffer } })),
+      });
+      return { bind, nx, ny };
+    });
+    const last = steps.at(-1)!;
+    const plan = { ping, binds, outLen: N * last.cout * D * H * W, outShape: [N, last.cout, ...(spec.dim === 3 ? [D] : []), H, W] };
+    plans.set(key, plan);
+    return plan;
+  };
   return {
     async predict(input) {
-      const { N, C, sp } = layout(input.shape, spec.dim);
-      if (C !== spec.inChannels) throw new RangeError(`input has ${C} channels, the model expects ${spec.inChannels}`);
-      // Sizes of every activation, then two ping-pong buffers of the largest.
-      let D = sp.D, H = sp.H, W = sp.W, maxLen = input.data.length;
-      const dims = steps.map((s) => {
-        const here = { D, H, W };
-        if (s.kind !== 0) {
-          D = spec.dim === 3 ? 2 * D : 1;
-          H *= 2;
-          W *= 2;
-        }
-        maxLen = Math.max(maxLen, N * s.cout * D * H * W);
-        return here;
-      });
-      const bytes = Math.max(16, maxLen * 4);
-      if (bytes > device.limits.maxStorageBufferBindingSize) throw new RangeError(`an activation of ${bytes} bytes exceeds what this GPU binds; generate fewer configurations per call`);
-      const ping = [0, 1].map(() => device.createBuffer({ size: bytes, usage: U.STORAGE | U.COPY_DST | U.COPY_SRC }));
-      device.queue.writeBuffer(ping[0]!, 0, input.data as Float32Array);
+      const plan = planFor(input);
+      device.queue.writeBuffer(plan.ping[0]!, 0, input.data as Float32Array);
       const enc = device.createCommandEncoder();
-      const uniforms: GPUBuffer[] = [];
-      steps.forEach((s, i) => {
-        const d = dims[i]!;
-        const fine = s.kind === 0 ? 1 : 2 ** spec.dim;
-        const total = N * s.cout * d.D * d.H * d.W * fine;
-        const groups = Math.ceil(total / WG), nx = Math.min(groups, 32768), ny = Math.ceil(groups / nx);
-        const u = device.createBuffer({ size: 64, usage: U.UNIFORM | U.COPY_DST });
-        device.queue.writeBuffer(u, 0, Uint32Array.from([s.kind, N, s.cin, s.cout, d.D, d.H, d.W, s.k, spec.dim, ACT[s.act], s.woff, total, nx]));
-        uniforms.push(u);
-        const bind = device.createBindGroup({
-          layout: pipeline.getBindGroupLayout(0),
-          entries: [ping[i % 2]!, ping[(i + 1) % 2]!, wbuf, u].map((buffer, binding) => ({ binding, resource: { buffer } })),
-        });
+      for (const b of plan.binds) {
         const pass = enc.beginComputePass();
         pass.setPipeline(pipeline);
-        pass.setBindGroup(0, bind);
-        pass.dispatchWorkgroups(nx, ny);
+        pass.setBindGroup(0, b.bind);
+        pass.dispatchWorkgroups(b.nx, b.ny);
         pass.end();
-      });
-      const last = steps.at(-1)!, out = N * last.cout * D * H * W;
-      const staging = device.createBuffer({ size: out * 4, usage: U.MAP_READ | U.COPY_DST });
-      enc.copyBufferToBuffer(ping[steps.length % 2]!, 0, staging, 0, out * 4);
+      }
+      const staging = device.createBuffer({ size: plan.outLen * 4, usage: U.MAP_READ | U.COPY_DST });
+      enc.copyBufferToBuffer(plan.ping[steps.length % 2]!, 0, staging, 0, plan.outLen * 4);
       device.queue.submit([enc.finish()]);
       await staging.mapAsync(flags.MapMode.READ);
       const data = new Float32Array(staging.getMappedRange().slice(0));
       staging.unmap();
-      for (const b of [staging, ...ping, ...uniforms]) b.destroy();
+      staging.destroy();
       check();
-      return { shape: [N, last.cout, ...(spec.dim === 3 ? [D] : []), H, W], data };
+      return { shape: plan.outShape.slice(), data };
     },
     dispose() {
       for (const b of owned) b.destroy();

@@ -18,6 +18,8 @@ export interface InverseMap {
    * (length (2L)^d) and returns ln q(fine | coarse).
    */
   sample(coarse: ArrayLike<number>, L: number, rng: Rng, out: Float32Array | Int8Array): number;
+  /** The same draw with the network's forward passes on a device (a GPU), where the map has one. */
+  sampleAsync?(coarse: ArrayLike<number>, L: number, rng: Rng, out: Float32Array | Int8Array): Promise<number>;
   /** Provenance stored with generated ensembles. */
   describe(): Record<string, string | number>;
 }

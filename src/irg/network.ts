@@ -170,32 +170,55 @@ function stage2Gradient(net: Network, head: HeadSpec, coarse: Float32Array, fine
   return (-lp.reduce((a, v) => a + v, 0) / (n * nOdd)) * n * V;
 }
 
+/** Runs a network's forward pass elsewhere (a GPU): the same tensors as nn/model.ts predict. */
+export type Predictor = (spec: Network["spec"], params: Float32Array, input: Tensor) => Promise<Tensor>;
+
 /**
  * The network as an inverse map: fine sites drawn independently from the head given the coarse
  * configuration; with a second stage, the odd sites are then redrawn given the coarse configuration and
- * the even sites, and ln q is the sum of the two stages' terms (each over its own sites).
+ * the even sites, and ln q is the sum of the two stages' terms (each over its own sites). With a
+ * `predictor` (a GPU), `sampleAsync` runs the forward passes there; the draws use the same streams.
  */
-export function networkMap(net: Network): InverseMap {
+export function networkMap(net: Network, predictor?: Predictor): InverseMap {
   const head = headOf(net);
+  const firstInput = (coarse: ArrayLike<number>, L: number): Tensor => ({ shape: coarseShape(net.dim, 1, L, net.spec.inChannels), data: encodeInput(net, coarse, 1, L ** net.dim) });
+  /** The first stage's draw; finished here for one stage, else its ln q over the even sites and the second stage's input. */
+  const firstStage = (coarse: ArrayLike<number>, L: number, o: Tensor, rng: Rng, out: Float32Array | Int8Array): { lq: number; sample: Int8Array | Float32Array; next?: Tensor } => {
+    const { sample, logProb } = headSample(head, o, rng);
+    if (!net.stage2) {
+      out.set(sample as never);
+      return { lq: logProb[0]!, sample };
+    }
+    const Lf = 2 * L;
+    return { lq: headLogProb(head, o, sample, evenSites(net.dim, Lf))[0]!, sample, next: stage2Input(net, coarse, sample, 1, Lf) };
+  };
+  const secondStage = (L: number, o: Tensor, correction: Tensor, first: { lq: number; sample: Int8Array | Float32Array }, rng: Rng, out: Float32Array | Int8Array): number => {
+    const odd = oddSites(net.dim, 2 * L), { sample } = first;
+    const o2 = withCorrection(o, correction);
+    const second = headSample(head, o2, rng).sample;
+    for (let i = 0; i < odd.length; i++) if (odd[i]) sample[i] = second[i]!;
+    out.set(sample as never);
+    return first.lq + headLogProb(head, o2, sample, odd)[0]!;
+  };
   return {
     model: net.model,
     dim: net.dim,
     sample(coarse, L, rng, out) {
-      const c = encodeInput(net, coarse, 1, L ** net.dim);
-      const o = predict(net.spec, net.params, { shape: coarseShape(net.dim, 1, L, net.spec.inChannels), data: c });
-      const { sample, logProb } = headSample(head, o, rng);
-      if (!net.stage2) {
-        out.set(sample as never);
-        return logProb[0]!;
-      }
-      const Lf = 2 * L, odd = oddSites(net.dim, Lf);
-      const first = headLogProb(head, o, sample, evenSites(net.dim, Lf))[0]!;
-      const o2 = withCorrection(o, predict(net.stage2.spec, net.stage2.params, stage2Input(net, coarse, sample, 1, Lf)));
-      const second = headSample(head, o2, rng).sample;
-      for (let i = 0; i < odd.length; i++) if (odd[i]) sample[i] = second[i]!;
-      out.set(sample as never);
-      return first + headLogProb(head, o2, sample, odd)[0]!;
+      const o = predict(net.spec, net.params, firstInput(coarse, L));
+      const first = firstStage(coarse, L, o, rng, out);
+      if (!first.next) return first.lq;
+      return secondStage(L, o, predict(net.stage2!.spec, net.stage2!.params, first.next), first, rng, out);
     },
+    ...(predictor
+      ? {
+          async sampleAsync(coarse: ArrayLike<number>, L: number, rng: Rng, out: Float32Array | Int8Array): Promise<number> {
+            const o = await predictor(net.spec, net.params, firstInput(coarse, L));
+            const first = firstStage(coarse, L, o, rng, out);
+            if (!first.next) return first.lq;
+            return secondStage(L, o, await predictor(net.stage2!.spec, net.stage2!.params, first.next), first, rng, out);
+          },
+        }
+      : {}),
     describe: () => ({
       generator: "network",
       network_input_scale: net.inputScale,

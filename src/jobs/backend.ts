@@ -1,7 +1,7 @@
 // Resolves --backend auto|cpu|gpu for a run: which back-end its kernels run on, and the one line a
 // user should read when the choice was not what was asked (no GPU, only a software one).
 
-import { type Backend, cpuBackend } from "../mc/backend.js";
+import { type Backend, type BackendChoice, cpuBackend } from "../mc/backend.js";
 import { type ModelDescriptor, type SimulateOptions } from "../models/model.js";
 import { UsageError } from "../models/params.js";
 
@@ -34,18 +34,30 @@ export async function placeRun(d: ModelDescriptor, o: SimulateOptions, resume: b
     o.backend = "cpu";
     return cpuBackend;
   }
+  return openBackend(asked, resume, notice, (b) => (o.backend = b));
+}
+
+/**
+ * Opens the back-end for `asked` (auto, cpu or gpu): see placeRun. `resolved` learns where the work runs
+ * (a resumed gpu run that falls back to the CPU reference stays "gpu": its numbers are the kernel's).
+ */
+export async function openBackend(asked: BackendChoice, resume: boolean, notice: (line: string) => void, resolved: (b: "cpu" | "gpu") => void = () => {}): Promise<Backend> {
+  if (asked === "cpu") {
+    resolved("cpu");
+    return cpuBackend;
+  }
   // Probe in a child first: Dawn's native warnings stay out of the terminal when no GPU is used.
   const { probeGpu } = await import("../gpu/probe.js");
   const probe = await probeGpu(asked === "gpu");
   const { openGpuBackend } = await import("../gpu/backend.js");
   const opened = probe.found ? await openGpuBackend({ software: asked === "gpu" }) : probe;
   if ("backend" in opened) {
-    o.backend = "gpu";
+    resolved("gpu");
     notice(`running on the GPU: ${opened.backend.device}`);
     return opened.backend;
   }
   if (asked === "auto") {
-    o.backend = "cpu";
+    resolved("cpu");
     notice(`--backend auto: ${opened.reason}; running on the CPU`);
     return cpuBackend;
   }

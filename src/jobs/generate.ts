@@ -11,7 +11,9 @@ import { loadNetwork } from "../io/network.js";
 import { h5Ready } from "../io/h5.js";
 import { networkMap } from "../irg/network.js";
 import { conjugateSeries, derivedParams } from "./block.js";
-import { flag, int, num, type ParamSpecs, parseParams, UsageError } from "../models/params.js";
+import { flag, int, num, oneOf, type ParamSpecs, parseParams, UsageError } from "../models/params.js";
+import { BACKENDS, type BackendChoice } from "../mc/backend.js";
+import { openBackend } from "./backend.js";
 import { z } from "zod";
 import { type Config } from "../models/model.js";
 import { modelOfFile } from "../models/registry.js";
@@ -40,6 +42,10 @@ export interface GenerateOptions {
   refineAt?: number;
   /** The network file (stored as the `network` attribute). */
   network?: string;
+  /** Where the network's forward passes run (resolved by generateWithNetwork; stored as generation_backend). */
+  backend?: BackendChoice;
+  /** One-line notices (where the network runs). */
+  notice?: (line: string) => void;
   progress?: (done: number, total: number) => void;
   shouldStop?: () => boolean;
 }
@@ -65,12 +71,13 @@ export const GENERATE_SPECS: ParamSpecs = {
   refine: { flag: "--refine <sweeps>", description: "local Monte Carlo sweeps after every doubling (0: the network's draw alone)", schema: int(0), default: 0 },
   refineAt: { flag: "--refine-at <coupling>", description: "coupling (beta or mu2) of the refinement sweeps (default: the input's; use one value for every ensemble you will reweight together)", schema: num() },
   force: { flag: "--force", description: "overwrite existing outputs", schema: flag() },
+  backend: { flag: "--backend <name>", description: "cpu|gpu|auto: where the network's forward passes run (the draws use the same streams; outputs agree to float32 rounding)", schema: oneOf(BACKENDS), default: "cpu" },
 };
 
 /** Validated generation flags: the network and the options of `generate`. */
 export function generateOptions(raw: Record<string, unknown>): { net: string; options: GenerateOptions } {
-  const o = parseParams<{ net: string; from: string; out: string; steps: number; seed: number; limit?: number; refine: number; refineAt?: number; force?: boolean }>(GENERATE_SPECS, raw);
-  return { net: o.net, options: { from: o.from, prefix: o.out, steps: o.steps, seed: o.seed, limit: o.limit, refine: o.refine, refineAt: o.refineAt, force: o.force === true } };
+  const o = parseParams<{ net: string; from: string; out: string; steps: number; seed: number; limit?: number; refine: number; refineAt?: number; force?: boolean; backend: BackendChoice }>(GENERATE_SPECS, raw);
+  return { net: o.net, options: { from: o.from, prefix: o.out, steps: o.steps, seed: o.seed, limit: o.limit, refine: o.refine, refineAt: o.refineAt, force: o.force === true, backend: o.backend } };
 }
 
 /** Generation with a saved network: checks that it was trained for the ensemble's model and dimension. */
@@ -79,7 +86,13 @@ export async function generateWithNetwork(net: string, opts: GenerateOptions): P
   const meta = readEnsembleMeta(opts.from);
   // An ea ensemble holds overlap fields: it needs a network trained with --model overlap.
   const network = loadNetwork(net, { model: modelOfFile(meta.model, opts.from).network?.name ?? meta.model, dim: meta.dim });
-  return generate(networkMap(network), { ...opts, network: net });
+  let where: "cpu" | "gpu" = "cpu";
+  const backend = await openBackend(opts.backend ?? "cpu", false, opts.notice ?? (() => {}), (b) => (where = b));
+  try {
+    return await generate(networkMap(network, backend.predict), { ...opts, network: net, backend: where });
+  } finally {
+    backend.close();
+  }
 }
 
 export function generatedPath(prefix: string, L: number): string {
@@ -125,7 +138,7 @@ export async function generate(map: InverseMap, opts: GenerateOptions): Promise<
         model: meta.model, dim: meta.dim, L, chains: 1, observables: obs, configDtype: meta.configDtype, software: SOFTWARE,
         params: {
           ...derived.params, saveEvery: 1, generated_from: opts.from, generated_from_L: meta.L, generation_step: Math.log2(L / meta.L), generation_seed: opts.seed, refine_sweeps: refine, refine_coupling: Number(refineParams[key]),
-          ...(opts.network !== undefined ? { network: opts.network } : {}), ...map.describe(),
+          ...(opts.network !== undefined ? { network: opts.network } : {}), generation_backend: opts.backend === "gpu" ? "gpu" : "cpu", ...map.describe(),
         },
         integers: [...derived.integers, "saveEvery", "generated_from_L", "generation_step", "generation_seed", "refine_sweeps", "network_params"],
         arrays: meta.arrays,
@@ -148,9 +161,9 @@ export async function generate(map: InverseMap, opts: GenerateOptions): Promise<
         const chain = row % meta.chains, stored = Math.floor(row / meta.chains);
         const parentX = x[stored * saveEvery * meta.chains + chain]!;
         let lq = 0;
-        sizes.forEach((L, k) => {
+        for (const [k, L] of sizes.entries()) {
           const out = bufs[k]!;
-          lq += map.sample(coarse, Lc, rng, out);
+          lq += map.sampleAsync ? await map.sampleAsync(coarse, Lc, rng, out) : map.sample(coarse, Lc, rng, out);
           refiners[k]!(out, rng);
           observers[k]?.(out, tmp);
           own.forEach((_, o) => (values[o]![0] = tmp[o]!));
@@ -162,7 +175,7 @@ export async function generate(map: InverseMap, opts: GenerateOptions): Promise<
           writers[k]!.measurement(values, [out]);
           coarse = out;
           Lc = L;
-        });
+        }
         done++;
         opts.progress?.(done, n);
       }

@@ -1,6 +1,8 @@
 // Where the kernels that have a GPU version run. The CPU back-end holds their references; the GPU
 // back-end (gpu/backend.ts) implements the same factories, equal to them bit for bit.
 
+import { type ModelSpec } from "../nn/spec.js";
+import { type Tensor } from "../nn/tensor.js";
 import { type MsKernelFactory } from "./ea-multispin-sampler.js";
 import { cpuPackedKernel, type PackedKernelFactory } from "./packed-checkerboard.js";
 
@@ -15,6 +17,8 @@ export interface Backend {
   readonly packedCheckerboard: PackedKernelFactory;
   /** The spin-glass multi-spin sweep (absent on the CPU: the model then picks its CPU engine itself). */
   readonly eaMultispin?: MsKernelFactory;
+  /** A network's forward pass (absent on the CPU, where nn/model.ts predict runs). */
+  readonly predict?: (spec: ModelSpec, params: Float32Array, input: Tensor) => Promise<Tensor>;
   close(): void;
 }
 
