@@ -7,8 +7,11 @@
 // Second table: the 3D EA spin glass, ps per sample-spin update of a full parallel-tempering sweep (16
 // temperatures × 2 replicas, exchanges on the host): the WGSL multi-spin sweep (gpu/ea-multispin.ts) and,
 // in the same process, the CPU engine (WebAssembly SIMD where it loads) on one core, the baseline.
+// Third table: network inference, ms per configuration of the forward pass (coarse L/2 → fine L, one
+// configuration per call, read back to the host) for the networks irg train builds by default and the
+// Efthymiou-type net, on the GPU and, in the same process, on one CPU core (nn/model.ts predict).
 // Writes bench/results/gpu-<date>.json. Targets: ≥ 500 updates/ns at L ≥ 16384 (2D), then past 900;
-// EA < 30 ps per sample-spin.
+// EA < 30 ps per sample-spin; inference ≥ 100 configurations per second at 512².
 
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -22,6 +25,10 @@ import { bestMsPerCall, writeBenchResult } from "./common.js";
 import { EA_BETA_C_3D } from "../src/models/ea.js";
 import { makeEaMultispinSampler, type MsKernelFactory, msKernelFactory } from "../src/mc/ea-multispin-sampler.js";
 import { betaLadder } from "../src/mc/parallel-tempering.js";
+import { defaultNetwork } from "../src/irg/network.js";
+import { type HeadSpec } from "../src/nn/heads.js";
+import { efthymiouSpec } from "../src/nn/irgnet.js";
+import { initParams, type ModelSpec, predict } from "../src/nn/model.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -127,6 +134,49 @@ console.log("dim      L  device                                   kernel        
 for (const r of rows) {
   console.log(`${String(r.dim).padStart(3)} ${String(r.L).padStart(6)}  ${r.device.slice(0, 40).padEnd(40)} ${r.kernel.padEnd(31)} ${r.updatesPerNs.toPrecision(4).padStart(10)}   ${(r.updatesPerNs / base(r.dim)).toPrecision(3).padStart(10)}`);
 }
+// Network inference: ms per configuration.
+const PHI4_HEAD: HeadSpec = { type: "gaussian-mixture", components: 2 };
+const nets: { name: string; spec: ModelSpec }[] = [
+  { name: "phi4-default (gmm2)", spec: defaultNetwork({ dim: 2, model: "phi4", head: PHI4_HEAD }, 1).spec },
+  { name: "ising-default (bern)", spec: defaultNetwork({ dim: 2, model: "ising", head: { type: "bernoulli" } }, 1).spec },
+  { name: "efthymiou-2d", spec: efthymiouSpec(2) },
+];
+const nnRows: { net: string; L: number; device: string; msPerConfig: number; configsPerSecond: number }[] = [];
+async function msPer(call: () => Promise<unknown> | unknown): Promise<number> {
+  await call();
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < minMs || n < 2) {
+    await call();
+    n++;
+  }
+  return (performance.now() - t0) / n;
+}
+const nnGpu = gpuName !== null ? await openGpuBackend({ software: true }) : null;
+for (const { name, spec } of nets) {
+  const params = initParams(spec, rngFor({ seed: 1 })) as Float32Array;
+  const software = gpuName !== null && /llvmpipe|lavapipe|software/i.test(gpuName);
+  for (const L of software || quick ? [128, 512] : [512, 2048]) {
+    const rng = rngFor({ seed: 2, task: L });
+    const input = { shape: [1, spec.inChannels, L / 2, L / 2], data: Float32Array.from({ length: spec.inChannels * (L / 2) ** 2 }, () => rng.normal()) };
+    if (nnGpu && "backend" in nnGpu) {
+      const ms = await msPer(() => nnGpu.backend.predict!(spec, params, input));
+      nnRows.push({ net: name, L, device: nnGpu.backend.device, msPerConfig: ms, configsPerSecond: 1000 / ms });
+    }
+    if (L <= 512 || !quick) {
+      const ms = await msPer(() => predict(spec, params, input));
+      nnRows.push({ net: name, L, device: "CPU, 1 core (baseline)", msPerConfig: ms, configsPerSecond: 1000 / ms });
+    }
+  }
+}
+if (nnGpu && "backend" in nnGpu) nnGpu.backend.close();
+console.log("\nnetwork inference (forward pass, one configuration per call)");
+console.log("net                        L  device                                       ms/config   configs/s   baseline/this");
+for (const r of nnRows) {
+  const b = nnRows.find((q) => q.net === r.net && q.L === r.L && q.device.includes("baseline"));
+  console.log(`${r.net.padEnd(22)} ${String(r.L).padStart(6)}  ${r.device.slice(0, 44).padEnd(44)} ${r.msPerConfig.toPrecision(4).padStart(10)} ${r.configsPerSecond.toPrecision(4).padStart(11)}   ${b ? (b.msPerConfig / r.msPerConfig).toPrecision(3).padStart(13) : "            -"}`);
+}
+
 const eaBase = (L: number): number | undefined => eaRows.find((r) => r.L === L && r.engine.includes("baseline"))?.psPerSampleSpin;
 console.log(`\n3D EA spin glass, parallel-tempering sweep of ${TEMPS} temperatures x 2 replicas`);
 console.log("    L  samples  device                                   engine                        ps/sample-spin   baseline/this");
@@ -135,4 +185,4 @@ for (const r of eaRows) {
   console.log(`${String(r.L).padStart(5)} ${String(r.samples).padStart(8)}  ${r.device.slice(0, 40).padEnd(40)} ${r.engine.padEnd(29)} ${r.psPerSampleSpin.toPrecision(4).padStart(14)}   ${b ? (b / r.psPerSampleSpin).toPrecision(3).padStart(13) : "            -"}`);
 }
 const stamp = new Date().toISOString().slice(0, 10);
-writeBenchResult(opt("--out") ?? join("bench", "results", `gpu-${stamp}.json`), { host: hostname(), gpu: gpuName, noGpuReason: why || undefined, quick, rows, ea: eaRows, targets: { updatesPerNs2D: [500, 900], eaPsPerSampleSpin: 30 } });
+writeBenchResult(opt("--out") ?? join("bench", "results", `gpu-${stamp}.json`), { host: hostname(), gpu: gpuName, noGpuReason: why || undefined, quick, rows, ea: eaRows, inference: nnRows, targets: { updatesPerNs2D: [500, 900], eaPsPerSampleSpin: 30, inferenceConfigsPerSecond512: 100 } });
