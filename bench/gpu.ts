@@ -7,8 +7,8 @@
 // Second table: the 3D EA spin glass, ps per sample-spin update of a full parallel-tempering sweep (16
 // temperatures × 2 replicas, exchanges on the host): the WGSL multi-spin sweep (gpu/ea-multispin.ts) and,
 // in the same process, the CPU engine (WebAssembly SIMD where it loads) on one core, the baseline.
-// Third table: network inference, ms per configuration of the forward pass (coarse L/2 → fine L, one
-// configuration per call, read back to the host) for the networks irg train builds by default and the
+// Third table: network inference, ms per configuration (coarse L/2 → fine L, one configuration per
+// call): the forward pass read back to the host, and the forward pass with the head's draw and ln q for the networks irg train builds by default and the
 // Efthymiou-type net, on the GPU and, in the same process, on one CPU core (nn/model.ts predict).
 // Writes bench/results/gpu-<date>.json. Targets: ≥ 500 updates/ns at L ≥ 16384 (2D), then past 900;
 // EA < 30 ps per sample-spin; inference ≥ 100 configurations per second at 512².
@@ -26,7 +26,7 @@ import { EA_BETA_C_3D } from "../src/models/ea.js";
 import { makeEaMultispinSampler, type MsKernelFactory, msKernelFactory } from "../src/mc/ea-multispin-sampler.js";
 import { betaLadder } from "../src/mc/parallel-tempering.js";
 import { defaultNetwork } from "../src/irg/network.js";
-import { type HeadSpec } from "../src/nn/heads.js";
+import { type HeadSpec, headSample } from "../src/nn/heads.js";
 import { efthymiouSpec } from "../src/nn/irgnet.js";
 import { initParams, type ModelSpec, predict } from "../src/nn/model.js";
 
@@ -141,7 +141,7 @@ const nets: { name: string; spec: ModelSpec }[] = [
   { name: "ising-default (bern)", spec: defaultNetwork({ dim: 2, model: "ising", head: { type: "bernoulli" } }, 1).spec },
   { name: "efthymiou-2d", spec: efthymiouSpec(2) },
 ];
-const nnRows: { net: string; L: number; device: string; msPerConfig: number; configsPerSecond: number }[] = [];
+const nnRows: { net: string; L: number; device: string; forwardMs: number; drawMs: number; configsPerSecond: number }[] = [];
 async function msPer(call: () => Promise<unknown> | unknown): Promise<number> {
   await call();
   let n = 0;
@@ -160,21 +160,24 @@ for (const { name, spec } of nets) {
     const rng = rngFor({ seed: 2, task: L });
     const input = { shape: [1, spec.inChannels, L / 2, L / 2], data: Float32Array.from({ length: spec.inChannels * (L / 2) ** 2 }, () => rng.normal()) };
     if (nnGpu && "backend" in nnGpu) {
-      const ms = await msPer(() => nnGpu.backend.predict!(spec, params, input));
-      nnRows.push({ net: name, L, device: nnGpu.backend.device, msPerConfig: ms, configsPerSecond: 1000 / ms });
+      const dev = nnGpu.backend.network!;
+      const forwardMs = await msPer(() => dev.predict(spec, params, input));
+      const drawMs = await msPer(() => dev.sample(spec, params, input, [1, 2]));
+      nnRows.push({ net: name, L, device: nnGpu.backend.device, forwardMs, drawMs, configsPerSecond: 1000 / drawMs });
     }
     if (L <= 512 || !quick) {
-      const ms = await msPer(() => predict(spec, params, input));
-      nnRows.push({ net: name, L, device: "CPU, 1 core (baseline)", msPerConfig: ms, configsPerSecond: 1000 / ms });
+      const forwardMs = await msPer(() => predict(spec, params, input));
+      const drawMs = await msPer(() => headSample(spec.head!, predict(spec, params, input), rng));
+      nnRows.push({ net: name, L, device: "CPU, 1 core (baseline)", forwardMs, drawMs, configsPerSecond: 1000 / drawMs });
     }
   }
 }
 if (nnGpu && "backend" in nnGpu) nnGpu.backend.close();
-console.log("\nnetwork inference (forward pass, one configuration per call)");
-console.log("net                        L  device                                       ms/config   configs/s   baseline/this");
+console.log("\nnetwork inference, one configuration per call: the forward pass, and with the head's draw and ln q");
+console.log("net                        L  device                                    forward ms    +draw ms   configs/s   baseline/this");
 for (const r of nnRows) {
   const b = nnRows.find((q) => q.net === r.net && q.L === r.L && q.device.includes("baseline"));
-  console.log(`${r.net.padEnd(22)} ${String(r.L).padStart(6)}  ${r.device.slice(0, 44).padEnd(44)} ${r.msPerConfig.toPrecision(4).padStart(10)} ${r.configsPerSecond.toPrecision(4).padStart(11)}   ${b ? (b.msPerConfig / r.msPerConfig).toPrecision(3).padStart(13) : "            -"}`);
+  console.log(`${r.net.padEnd(22)} ${String(r.L).padStart(6)}  ${r.device.slice(0, 40).padEnd(40)} ${r.forwardMs.toPrecision(4).padStart(10)} ${r.drawMs.toPrecision(4).padStart(11)} ${r.configsPerSecond.toPrecision(4).padStart(11)}   ${b ? (b.drawMs / r.drawMs).toPrecision(3).padStart(13) : "            -"}`);
 }
 
 const eaBase = (L: number): number | undefined => eaRows.find((r) => r.L === L && r.engine.includes("baseline"))?.psPerSampleSpin;

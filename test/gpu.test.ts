@@ -16,11 +16,16 @@ import { kaufman } from "../src/models/ising-exact.js";
 import { BETA_C_2D } from "../src/models/ising.js";
 import { isingEstimates } from "../src/analysis/observables.js";
 import { probeReason } from "../src/gpu/probe.js";
+import { loadNetwork } from "../src/io/network.js";
+import { encodeInput } from "../src/irg/network.js";
+import { predict } from "../src/nn/model.js";
+import { headLogProb } from "../src/nn/heads.js";
 
 const main = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const child = fileURLToPath(new URL("./gpu-child.js", import.meta.url));
 const eaChild = fileURLToPath(new URL("./gpu-ea-child.js", import.meta.url));
 const nnChild = fileURLToPath(new URL("./gpu-nn-child.js", import.meta.url));
+const headChild = fileURLToPath(new URL("./gpu-head-child.js", import.meta.url));
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "irg-gpu-"));
 const NO_GPU = { ...process.env, VK_DRIVER_FILES: "/nonexistent/icd.json", VK_ICD_FILENAMES: "/nonexistent/icd.json" };
@@ -175,7 +180,7 @@ test("network inference on the GPU matches the CPU forward pass to float32 round
   }
 });
 
-test("irg generate --backend gpu: the network on the GPU, the same draws as on the CPU to float32 rounding (phi4, two stages)", { skip: G.skip }, async () => {
+test("irg generate --backend gpu: a two-stage network's forward passes on the GPU give the CPU's draws to float32 rounding; a one-stage network draws on the GPU and stores the exact ln q of its draws (phi4)", { skip: G.skip }, async () => {
   await h5Ready();
   const f = (name: string): string => join(dir, name);
   for (const args of [
@@ -205,5 +210,37 @@ test("irg generate --backend gpu: the network on the GPU, the same draws as on t
   } finally {
     a!.close();
     b!.close();
+  }
+  // One stage: the head draws on the GPU; its stored ln q must be the CPU's ln q of the stored field.
+  const t = run(["train", "--data", f("p16.h5"), "--model", "phi4", "--out", f("net1.json"), "--epochs", "2", "--quiet"], NO_GPU);
+  assert.equal(t.code, 0, t.stderr);
+  const g1 = onGpu(["generate", "--net", f("net1.json"), "--from", f("p16.h5"), "--out", f("gpu1"), "--backend", "gpu", "--quiet"], G.env!);
+  assert.equal(g1.code, 0, g1.stderr);
+  const net = loadNetwork(f("net1.json"), { model: "phi4", dim: 2 });
+  const [src, gen] = [f("p16.h5"), f("gpu1_L32.h5")].map((p) => openEnsemble(p));
+  try {
+    const coarse = src!.configs(0, src!.configRows), fine = gen!.configs(0, gen!.configRows), lq = gen!.series("log_q");
+    assert.equal(lq.length, src!.configRows);
+    for (let row = 0; row < lq.length; row++) {
+      const c = coarse.subarray(row * 256, (row + 1) * 256), y = fine.subarray(row * 1024, (row + 1) * 1024);
+      const out = predict(net.spec, net.params, { shape: [1, 1, 16, 16], data: encodeInput(net, c, 1, 256) });
+      const want = headLogProb(net.spec.head!, out, y)[0]!;
+      assert.ok(Math.abs(lq[row]! - want) < 1e-6 * Math.abs(want) + 1e-3, `row ${row}: stored ln q ${lq[row]} vs ${want}`);
+    }
+  } finally {
+    src!.close();
+    gen!.close();
+  }
+});
+
+test("GPU heads: the ln q returned is the CPU's ln q of the values drawn, and the draws follow the head's distribution (Bernoulli, categorical, mixture; 4 sigma)", { skip: G.skip }, () => {
+  const r = onGpu([], G.env!, headChild);
+  assert.equal(r.code, 0, r.stderr);
+  const res = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as { cases: { head: string; lqGap: number; lqScale: number; z: number[] }[] };
+  assert.equal(res.cases.length, 3);
+  for (const c of res.cases) {
+    assert.ok(c.lqScale > 100, `${c.head}: ln q too small for the comparison`);
+    assert.ok(c.lqGap < 1e-6 * c.lqScale + 1e-3, `${c.head}: |ln q GPU - CPU| = ${c.lqGap} (scale ${c.lqScale})`);
+    for (const z of c.z) assert.ok(Math.abs(z) < 4, `${c.head}: draws off their distribution, z = ${z} (all: ${c.z.join(", ")})`);
   }
 });

@@ -10,6 +10,7 @@ import { type Activation } from "../nn/act.js";
 import { paramIndex, type ModelSpec } from "../nn/model.js";
 import { layout, type Tensor } from "../nn/tensor.js";
 import { type Gpu } from "./device.js";
+import { HEAD_MAX, HEAD_SHADER, HEAD_WG, headCode } from "./heads.js";
 
 const WG = 256;
 const ACT: Record<Activation, number> = { identity: 0, relu: 1, tanh: 2, sigmoid: 3, softplus: 4 };
@@ -109,6 +110,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 /** The forward pass of one network on a GPU; `predict` takes and returns tensors as nn/model.ts's predict does. */
 export interface GpuNetwork {
   predict(input: Tensor): Promise<Tensor>;
+  /**
+   * The forward pass and the head's draw on the GPU (Philox key `key`): per batch entry the values drawn
+   * (spins ±1, states, fields) and their ln q, summed in float32 per 256 sites and in float64 over those.
+   */
+  sample(input: Tensor, key: readonly [number, number]): Promise<{ sample: Float32Array; logProb: Float64Array }>;
   dispose(): void;
 }
 
@@ -173,6 +179,10 @@ export function gpuNetwork(gpu: Gpu, spec: ModelSpec, params: Float32Array): Gpu
     binds: { bind: GPUBindGroup; nx: number; ny: number }[];
     outLen: number;
     outShape: number[];
+    N: number;
+    /** Sites of one output configuration. */
+    S: number;
+    head?: { draw: GPUBuffer; partial: GPUBuffer; uniform: GPUBuffer; bind: GPUBindGroup; nx: number };
   }
   const plans = new Map<string, Plan>();
   const planFor = (input: Tensor): Plan => {
@@ -211,22 +221,70 @@ export function gpuNetwork(gpu: Gpu, spec: ModelSpec, params: Float32Array): Gpu
       return { bind, nx, ny };
     });
     const last = steps.at(-1)!;
-    const plan = { ping, binds, outLen: N * last.cout * D * H * W, outShape: [N, last.cout, ...(spec.dim === 3 ? [D] : []), H, W] };
+    const plan: Plan = { ping, binds, outLen: N * last.cout * D * H * W, outShape: [N, last.cout, ...(spec.dim === 3 ? [D] : []), H, W], N, S: D * H * W };
     plans.set(key, plan);
     return plan;
   };
+  /** Writes the input and encodes every layer. */
+  const encodeLayers = (plan: Plan, input: Tensor): GPUCommandEncoder => {
+    device.queue.writeBuffer(plan.ping[0]!, 0, input.data as Float32Array);
+    const enc = device.createCommandEncoder();
+    for (const b of plan.binds) {
+      const pass = enc.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, b.bind);
+      pass.dispatchWorkgroups(b.nx, b.ny);
+      pass.end();
+    }
+    return enc;
+  };
+  let headPipeline: GPUComputePipeline | null = null;
+  const headOf = (plan: Plan): NonNullable<Plan["head"]> => {
+    if (plan.head) return plan.head;
+    if (!spec.head) throw new RangeError("the network has no output head to draw from");
+    const code = headCode(spec.head);
+    if (code.n > HEAD_MAX) throw new RangeError(`the GPU head draws at most ${HEAD_MAX} components or classes, the network has ${code.n}`);
+    headPipeline ??= device.createComputePipeline({ layout: "auto", compute: { module: device.createShaderModule({ code: HEAD_SHADER }), entryPoint: "main" } });
+    const nx = Math.ceil(plan.S / HEAD_WG);
+    const draw = device.createBuffer({ size: Math.max(16, plan.N * plan.S * 4), usage: U.STORAGE | U.COPY_SRC });
+    const partial = device.createBuffer({ size: Math.max(16, plan.N * nx * 4), usage: U.STORAGE | U.COPY_SRC });
+    const uniform = device.createBuffer({ size: 32, usage: U.UNIFORM | U.COPY_DST });
+    owned.push(draw, partial, uniform);
+    const bind = device.createBindGroup({
+      layout: headPipeline.getBindGroupLayout(0),
+      entries: [plan.ping[steps.length % 2]!, draw, partial, uniform].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    plan.head = { draw, partial, uniform, bind, nx };
+    return plan.head;
+  };
   return {
+    async sample(input, key) {
+      const plan = planFor(input), head = headOf(plan), code = headCode(spec.head!);
+      device.queue.writeBuffer(head.uniform, 0, Uint32Array.from([code.kind, code.n, plan.S, plan.N, key[0] >>> 0, key[1] >>> 0, head.nx]));
+      const enc = encodeLayers(plan, input);
+      const pass = enc.beginComputePass();
+      pass.setPipeline(headPipeline!);
+      pass.setBindGroup(0, head.bind);
+      pass.dispatchWorkgroups(head.nx, plan.N);
+      pass.end();
+      const drawBytes = plan.N * plan.S * 4, partBytes = plan.N * head.nx * 4;
+      const staging = device.createBuffer({ size: drawBytes + partBytes, usage: U.MAP_READ | U.COPY_DST });
+      enc.copyBufferToBuffer(head.draw, 0, staging, 0, drawBytes);
+      enc.copyBufferToBuffer(head.partial, 0, staging, drawBytes, partBytes);
+      device.queue.submit([enc.finish()]);
+      await staging.mapAsync(flags.MapMode.READ);
+      const all = staging.getMappedRange();
+      const sample = new Float32Array(all.slice(0, drawBytes)), parts = new Float32Array(all.slice(drawBytes));
+      staging.unmap();
+      staging.destroy();
+      check();
+      const logProb = new Float64Array(plan.N);
+      for (let b = 0; b < plan.N; b++) for (let j = 0; j < head.nx; j++) logProb[b]! += parts[b * head.nx + j]!;
+      return { sample, logProb };
+    },
     async predict(input) {
       const plan = planFor(input);
-      device.queue.writeBuffer(plan.ping[0]!, 0, input.data as Float32Array);
-      const enc = device.createCommandEncoder();
-      for (const b of plan.binds) {
-        const pass = enc.beginComputePass();
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, b.bind);
-        pass.dispatchWorkgroups(b.nx, b.ny);
-        pass.end();
-      }
+      const enc = encodeLayers(plan, input);
       const staging = device.createBuffer({ size: plan.outLen * 4, usage: U.MAP_READ | U.COPY_DST });
       enc.copyBufferToBuffer(plan.ping[steps.length % 2]!, 0, staging, 0, plan.outLen * 4);
       device.queue.submit([enc.finish()]);

@@ -170,16 +170,24 @@ function stage2Gradient(net: Network, head: HeadSpec, coarse: Float32Array, fine
   return (-lp.reduce((a, v) => a + v, 0) / (n * nOdd)) * n * V;
 }
 
-/** Runs a network's forward pass elsewhere (a GPU): the same tensors as nn/model.ts predict. */
-export type Predictor = (spec: Network["spec"], params: Float32Array, input: Tensor) => Promise<Tensor>;
+/**
+ * Runs a network elsewhere (a GPU): `predict` returns the tensors nn/model.ts predict returns; `sample`
+ * also draws from the head there (its own random numbers from `key`) and returns ln q of the draw.
+ */
+export interface NetworkDevice {
+  predict(spec: Network["spec"], params: Float32Array, input: Tensor): Promise<Tensor>;
+  sample(spec: Network["spec"], params: Float32Array, input: Tensor, key: readonly [number, number]): Promise<{ sample: Float32Array; logProb: Float64Array }>;
+}
 
 /**
  * The network as an inverse map: fine sites drawn independently from the head given the coarse
  * configuration; with a second stage, the odd sites are then redrawn given the coarse configuration and
  * the even sites, and ln q is the sum of the two stages' terms (each over its own sites). With a
- * `predictor` (a GPU), `sampleAsync` runs the forward passes there; the draws use the same streams.
+ * `device` (a GPU), `sampleAsync` runs there: a one-stage network draws from its head there too (Philox
+ * numbers keyed by two draws of `rng`); a two-stage one runs its forward passes there and draws here
+ * with the same streams as `sample`.
  */
-export function networkMap(net: Network, predictor?: Predictor): InverseMap {
+export function networkMap(net: Network, device?: NetworkDevice): InverseMap {
   const head = headOf(net);
   const firstInput = (coarse: ArrayLike<number>, L: number): Tensor => ({ shape: coarseShape(net.dim, 1, L, net.spec.inChannels), data: encodeInput(net, coarse, 1, L ** net.dim) });
   /** The first stage's draw; finished here for one stage, else its ln q over the even sites and the second stage's input. */
@@ -209,13 +217,18 @@ export function networkMap(net: Network, predictor?: Predictor): InverseMap {
       if (!first.next) return first.lq;
       return secondStage(L, o, predict(net.stage2!.spec, net.stage2!.params, first.next), first, rng, out);
     },
-    ...(predictor
+    ...(device
       ? {
           async sampleAsync(coarse: ArrayLike<number>, L: number, rng: Rng, out: Float32Array | Int8Array): Promise<number> {
-            const o = await predictor(net.spec, net.params, firstInput(coarse, L));
+            if (!net.stage2) {
+              const r = await device.sample(net.spec, net.params, firstInput(coarse, L), [rng.u32(), rng.u32()]);
+              out.set(r.sample);
+              return r.logProb[0]!;
+            }
+            const o = await device.predict(net.spec, net.params, firstInput(coarse, L));
             const first = firstStage(coarse, L, o, rng, out);
             if (!first.next) return first.lq;
-            return secondStage(L, o, await predictor(net.stage2!.spec, net.stage2!.params, first.next), first, rng, out);
+            return secondStage(L, o, await device.predict(net.stage2!.spec, net.stage2!.params, first.next), first, rng, out);
           },
         }
       : {}),

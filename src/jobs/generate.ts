@@ -71,7 +71,7 @@ export const GENERATE_SPECS: ParamSpecs = {
   refine: { flag: "--refine <sweeps>", description: "local Monte Carlo sweeps after every doubling (0: the network's draw alone)", schema: int(0), default: 0 },
   refineAt: { flag: "--refine-at <coupling>", description: "coupling (beta or mu2) of the refinement sweeps (default: the input's; use one value for every ensemble you will reweight together)", schema: num() },
   force: { flag: "--force", description: "overwrite existing outputs", schema: flag() },
-  backend: { flag: "--backend <name>", description: "cpu|gpu|auto: where the network's forward passes run (the draws use the same streams; outputs agree to float32 rounding)", schema: oneOf(BACKENDS), default: "cpu" },
+  backend: { flag: "--backend <name>", description: "cpu|gpu|auto: where the network runs; on the GPU a one-stage network also draws there (its own random numbers), a two-stage one draws on the CPU with the CPU's streams", schema: oneOf(BACKENDS), default: "cpu" },
 };
 
 /** Validated generation flags: the network and the options of `generate`. */
@@ -89,7 +89,7 @@ export async function generateWithNetwork(net: string, opts: GenerateOptions): P
   let where: "cpu" | "gpu" = "cpu";
   const backend = await openBackend(opts.backend ?? "cpu", false, opts.notice ?? (() => {}), (b) => (where = b));
   try {
-    return await generate(networkMap(network, backend.predict), { ...opts, network: net, backend: where });
+    return await generate(networkMap(network, backend.network), { ...opts, network: net, backend: where });
   } finally {
     backend.close();
   }

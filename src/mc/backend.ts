@@ -17,8 +17,11 @@ export interface Backend {
   readonly packedCheckerboard: PackedKernelFactory;
   /** The spin-glass multi-spin sweep (absent on the CPU: the model then picks its CPU engine itself). */
   readonly eaMultispin?: MsKernelFactory;
-  /** A network's forward pass (absent on the CPU, where nn/model.ts predict runs). */
-  readonly predict?: (spec: ModelSpec, params: Float32Array, input: Tensor) => Promise<Tensor>;
+  /** A network's forward pass, and with the head's draw (absent on the CPU, where nn/model.ts runs). */
+  readonly network?: {
+    predict(spec: ModelSpec, params: Float32Array, input: Tensor): Promise<Tensor>;
+    sample(spec: ModelSpec, params: Float32Array, input: Tensor, key: readonly [number, number]): Promise<{ sample: Float32Array; logProb: Float64Array }>;
+  };
   close(): void;
 }
 
