@@ -55,6 +55,15 @@ function onGpu(args: string[], env: NodeJS.ProcessEnv, file = main): { code: num
 
 const G = gpuEnv();
 
+/** Runs a child script on the GPU and returns its `cases` (checking there are `n`). */
+function childCases<T>(file: string, n: number): T[] {
+  const r = onGpu([], G.env!, file);
+  assert.equal(r.code, 0, r.stderr);
+  const { cases } = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as { cases: T[] };
+  assert.equal(cases.length, n);
+  return cases;
+}
+
 test("--backend: one-line errors with exit 2 (no GPU kernel, L not a multiple of 16, no adapter), auto falls back with one line", () => {
   const base = ["simulate", "ising", "--beta", "0.44", "--sweeps", "10", "--out", join(dir, "e.h5")];
   const cases: [string[], RegExp][] = [
@@ -93,11 +102,8 @@ test("irg doctor reports the adapter (or why there is none) and exits 0", () => 
 });
 
 test("GPU kernel equals its CPU reference bit for bit (2D and 3D, Metropolis and heat bath, words and sums)", { skip: G.skip }, () => {
-  const r = onGpu([], G.env!, child);
-  assert.equal(r.code, 0, r.stderr);
-  const res = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as { cases: { name: string; diffWords: number; sumsEqual: boolean }[] };
-  assert.ok(res.cases.length >= 6);
-  for (const c of res.cases) {
+  const cases = childCases<{ name: string; diffWords: number; sumsEqual: boolean }>(child, 8);
+  for (const c of cases) {
     assert.equal(c.diffWords, 0, `${c.name}: words differ`);
     assert.ok(c.sumsEqual, `${c.name}: energy/magnetisation sums differ`);
   }
@@ -140,11 +146,8 @@ test("irg simulate ising --backend gpu: Kaufman's exact e and C at L = 16 (beta_
 });
 
 test("spin glass on the GPU: the WGSL multi-spin sweep with host-side parallel tempering equals the CPU engine bit for bit (states and measurements; 2D and 3D)", { skip: G.skip }, () => {
-  const r = onGpu([], G.env!, eaChild);
-  assert.equal(r.code, 0, r.stderr);
-  const res = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as { cases: { name: string; stateDiff: number; measureDiff: number }[] };
-  assert.equal(res.cases.length, 3);
-  for (const c of res.cases) {
+  const cases = childCases<{ name: string; stateDiff: number; measureDiff: number }>(eaChild, 3);
+  for (const c of cases) {
     assert.equal(c.stateDiff, 0, `${c.name}: checkpoint words differ`);
     assert.equal(c.measureDiff, 0, `${c.name}: measurements differ`);
   }
@@ -169,11 +172,8 @@ test("irg simulate ea --backend gpu writes the file a CPU run of the same seed w
 });
 
 test("network inference on the GPU matches the CPU forward pass to float32 rounding (every layer type and activation, 2D and 3D)", { skip: G.skip }, () => {
-  const r = onGpu([], G.env!, nnChild);
-  assert.equal(r.code, 0, r.stderr);
-  const res = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as { cases: { name: string; shapeEqual: boolean; maxDiff: number; scale: number }[] };
-  assert.equal(res.cases.length, 3);
-  for (const c of res.cases) {
+  const cases = childCases<{ name: string; shapeEqual: boolean; maxDiff: number; scale: number }>(nnChild, 3);
+  for (const c of cases) {
     assert.ok(c.shapeEqual, `${c.name}: output shape`);
     assert.ok(c.scale > 0.5, `${c.name}: outputs too small for a meaningful comparison`);
     assert.ok(c.maxDiff < 1e-5 * c.scale, `${c.name}: max |GPU - CPU| = ${c.maxDiff} (scale ${c.scale})`);
@@ -234,11 +234,8 @@ test("irg generate --backend gpu: a two-stage network's forward passes on the GP
 });
 
 test("GPU heads: the ln q returned is the CPU's ln q of the values drawn, and the draws follow the head's distribution (Bernoulli, categorical, mixture; 4 sigma)", { skip: G.skip }, () => {
-  const r = onGpu([], G.env!, headChild);
-  assert.equal(r.code, 0, r.stderr);
-  const res = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as { cases: { head: string; lqGap: number; lqScale: number; z: number[] }[] };
-  assert.equal(res.cases.length, 3);
-  for (const c of res.cases) {
+  const cases = childCases<{ head: string; lqGap: number; lqScale: number; z: number[] }>(headChild, 3);
+  for (const c of cases) {
     assert.ok(c.lqScale > 100, `${c.head}: ln q too small for the comparison`);
     assert.ok(c.lqGap < 1e-6 * c.lqScale + 1e-3, `${c.head}: |ln q GPU - CPU| = ${c.lqGap} (scale ${c.lqScale})`);
     for (const z of c.z) assert.ok(Math.abs(z) < 4, `${c.head}: draws off their distribution, z = ${z} (all: ${c.z.join(", ")})`);

@@ -43,13 +43,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let e = gid.x + gid.y * p.nx * ${WG}u;
   if (e >= p.total) { return; }
   let D = p.D; let H = p.H; let W = p.W;
+  let kz = select(1u, p.k, p.dim == 3u);
+  let kd = kz * p.k * p.k;
   if (p.kind == 0u) {
     let S = D * H * W;
     let s = e % S; let co = (e / S) % p.cout; let b = e / (S * p.cout);
     let xx = s % W; let yy = (s / W) % H; let zz = s / (W * H);
     let r = i32(p.k / 2u);
-    let kz = select(1u, p.k, p.dim == 3u);
-    let kd = kz * p.k * p.k;
     var acc = w[p.woff + p.cout * p.cin * kd + co];
     for (var ci = 0u; ci < p.cin; ci++) {
       let xo = (b * p.cin + ci) * S;
@@ -81,8 +81,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   // Fine site f receives coarse X through tap t where f = 2X + t - pad: X = (f + pad - t) / 2, t ≡ f + pad (mod 2).
   let pad = i32((p.k - 1u) / 2u);
-  let kz = select(1u, p.k, p.dim == 3u);
-  let kd = kz * p.k * p.k;
   var acc = w[p.woff + p.cout * p.cin * kd + co];
   for (var ci = 0u; ci < p.cin; ci++) {
     let xo = (b * p.cin + ci) * S;
