@@ -5,13 +5,13 @@
 // when dawn.node dies in native code (exit 134/139); without any adapter those tests skip and say why.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { h5Ready } from "../src/io/h5.js";
-import { openEnsemble } from "../src/io/ensemble.js";
+import { openEnsemble, partialPath } from "../src/io/ensemble.js";
 import { kaufman } from "../src/models/ising-exact.js";
 import { BETA_C_2D } from "../src/models/ising.js";
 import { isingEstimates } from "../src/analysis/observables.js";
@@ -109,7 +109,7 @@ test("GPU kernel equals its CPU reference bit for bit (2D and 3D, Metropolis and
   }
 });
 
-test("irg simulate ising --backend gpu: Kaufman's exact e and C at L = 16 (beta_c; 4 sigma), HDF5 output, stop/resume bit for bit on the GPU and on the CPU reference", { skip: G.skip }, async () => {
+test("irg simulate ising --backend gpu: Kaufman's exact e and C at L = 16 (beta_c; 4 sigma), HDF5 output, stop/resume bit for bit on the GPU and on the CPU reference, a native crash resumed by the CLI", { skip: G.skip }, async () => {
   await h5Ready();
   const args = (out: string): string[] => ["simulate", "ising", "--L", "16", "--beta", String(BETA_C_2D), "--algorithm", "metropolis", "--backend", "gpu", "--therm", "300", "--sweeps", "20000", "--save-every", "100", "--quiet", "--out", out];
   const full = join(dir, "full.h5");
@@ -132,6 +132,20 @@ test("irg simulate ising --backend gpu: Kaufman's exact e and C at L = 16 (beta_
     assert.ok(got.error < 0.1 * Math.abs(want), `${name}: error ${got.error} too large`);
     assert.ok(Math.abs(got.value - want) < 4 * got.error, `${name}: ${got.value} ± ${got.error} vs exact ${want}`);
   }
+  // dawn.node dying in native code: the CLI's supervisor resumes the run once from its checkpoint.
+  const crash = join(dir, "crash.h5");
+  const p = spawn(process.execPath, [main, ...args(crash)], { env: { ...G.env!, IRG_TEST: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  p.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => p.on("exit", (code) => resolve(code)));
+  for (let t = 0; t < 300 && !existsSync(partialPath(crash)); t++) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 1000));
+  const kids = spawnSync("pgrep", ["-P", String(p.pid)], { encoding: "utf8" }).stdout.trim().split("\n").filter(Boolean);
+  assert.equal(kids.length, 1, `the supervisor should run one child, found: ${kids.join(" ")}`);
+  process.kill(Number(kids[0]), "SIGSEGV");
+  assert.equal(await exited, 0, err);
+  assert.match(err, /died in native code \(SIGSEGV\); resuming from the last checkpoint, once/);
+  assert.deepEqual(Array.from(read(crash).E), Array.from(a.E), "the resumed run differs from the uninterrupted one");
   for (const [label, env] of [["GPU", G.env!], ["CPU reference", NO_GPU]] as const) {
     const part = join(dir, `part-${label.replace(" ", "")}.h5`);
     const s = onGpu([...args(part), "--stop-after", "7000"], G.env!);

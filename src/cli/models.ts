@@ -24,6 +24,7 @@ export function registerModels(program: Command): void {
           `  block rule: ${m.block_rule ?? "none"}`,
           `  inverse RG: ${net ? `networks "${net.name}"` : "no networks"}${m.refinement ? ", refinement sweeps" : ""}${pipe ? `; irg pipeline ${m.name} (${pipe.algorithm})` : ""}${m.disorder ? "; disorder samples (irg pipeline ea)" : ""}`,
           `  exact inverse RG: ${m.exact ? `irg exact (proposals ${(m.exact as { proposals: string[] }).proposals.join(", ")})` : "no (no action)"}`,
+          `  GPU kernels (--backend gpu): ${(m.gpu_algorithms as string[]).length > 0 ? `--algorithm ${(m.gpu_algorithms as string[]).join(", ")}` : "none"}`,
         ].join("\n") + "\n");
       }
     });

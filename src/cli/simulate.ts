@@ -5,6 +5,8 @@ import { type Command } from "commander";
 import { addParams } from "./params.js";
 import { MODELS, runSimulation, SIMULATE_SPECS, simulateCommandOptions, type SimulationResult } from "../jobs/simulation.js";
 import { progressReporter } from "./progress.js";
+import { spawn } from "node:child_process";
+import { wantsGpu } from "../jobs/backend.js";
 
 /** The line printed when a run ends. */
 export function summaryLine(model: string, r: SimulationResult): string {
@@ -45,6 +47,45 @@ export function interruptFlag(): { stop: () => boolean; dispose: () => void; exi
   };
 }
 
+const CRASH_SIGNALS = new Set(["SIGSEGV", "SIGABRT", "SIGBUS", "SIGILL"]);
+
+/**
+ * Runs this command in a child process and, if the child dies in native code (dawn.node has: exit 134
+ * or 139), runs `irg simulate <model> --resume` once from the last checkpoint. The child has its own
+ * process group, so Ctrl-C and SIGTERM reach it once, forwarded from here.
+ */
+function superviseGpuRun(model: string, out: string, raw: Record<string, unknown>): Promise<number> {
+  const session = [
+    ...(raw.quiet === true ? ["--quiet"] : []),
+    ...(raw.maxTime !== undefined ? ["--max-time", String(raw.maxTime)] : []),
+    ...(raw.checkpointEvery !== undefined ? ["--checkpoint-every", String(raw.checkpointEvery)] : []),
+  ];
+  const start = (args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null }> =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args], { stdio: "inherit", detached: true, env: { ...process.env, IRG_GPU_CHILD: "1" } });
+      const forward = (sig: NodeJS.Signals) => (): void => {
+        child.kill(sig);
+      };
+      const onInt = forward("SIGINT"), onTerm = forward("SIGTERM");
+      process.on("SIGINT", onInt);
+      process.on("SIGTERM", onTerm);
+      child.on("exit", (code, signal) => {
+        process.off("SIGINT", onInt);
+        process.off("SIGTERM", onTerm);
+        resolve({ code, signal });
+      });
+    });
+  const crashed = (r: { code: number | null; signal: NodeJS.Signals | null }): boolean => (r.signal !== null && CRASH_SIGNALS.has(r.signal)) || r.code === 134 || r.code === 139;
+  const codeOf = (r: { code: number | null; signal: NodeJS.Signals | null }): number => r.code ?? 128 + (r.signal === "SIGSEGV" ? 11 : r.signal === "SIGABRT" ? 6 : 1);
+  return start(process.argv.slice(2)).then(async (first) => {
+    if (!crashed(first)) return codeOf(first);
+    process.stderr.write(`irg: the GPU process died in native code (${first.signal ?? `exit ${first.code}`}); resuming from the last checkpoint, once\n`);
+    const again = await start(["simulate", model, "--resume", "--out", out, ...session]);
+    if (crashed(again)) process.stderr.write(`irg: the GPU process died again (${again.signal ?? `exit ${again.code}`}); continue with: irg simulate ${model} --resume --out ${out} (or --backend cpu for a new run)\n`);
+    return codeOf(again);
+  });
+}
+
 export function registerSimulate(program: Command): void {
   const cmd = program
     .command("simulate")
@@ -60,6 +101,10 @@ export function registerSimulate(program: Command): void {
     const resume = raw.resume === true;
     const stopAfter = raw.stopAfter === undefined ? undefined : Number(raw.stopAfter);
     const o = await simulateCommandOptions(model, raw);
+    if (wantsGpu(model, o) && process.env.IRG_GPU_CHILD !== "1") {
+      process.exitCode = await superviseGpuRun(model, o.out, raw);
+      return;
+    }
     const progress = progressReporter({ quiet: raw.quiet === true, label: `${model} L=${o.L}` });
     const interrupt = interruptFlag();
     try {

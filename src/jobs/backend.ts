@@ -4,10 +4,16 @@
 import { type Backend, type BackendChoice, cpuBackend } from "../mc/backend.js";
 import { type ModelDescriptor, type SimulateOptions } from "../models/model.js";
 import { UsageError } from "../models/params.js";
+import { modelOf } from "../models/registry.js";
 
 /** Whether this run's model and algorithm have a GPU kernel. */
 export function gpuCapable(d: ModelDescriptor, o: SimulateOptions): boolean {
   return d.gpu?.algorithms.includes(o.algorithm) === true && d.gpu.check?.(o) === undefined;
+}
+
+/** Whether a run of `model` with these (validated) options will look for a GPU. */
+export function wantsGpu(model: string, o: SimulateOptions): boolean {
+  return o.backend !== "cpu" && gpuCapable(modelOf(model), o);
 }
 
 /** The static checks of --backend gpu (before any device is looked for). */

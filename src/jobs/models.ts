@@ -18,6 +18,7 @@ export function modelSummaries(): Record<string, unknown>[] {
     refinement: m.refine !== undefined,
     pipeline: m.pipeline ? { algorithm: m.pipeline.algorithm, parameters: m.pipeline.params ?? [] } : null,
     disorder: m.disorder === true,
+    gpu_algorithms: m.gpu ? [...m.gpu.algorithms] : [],
     // irg exact: needs the action; the heat-bath proposal needs the exact site conditional.
     exact: m.action ? { proposals: m.siteConditional ? ["heat-bath", "network"] : ["network"] } : null,
   }));
