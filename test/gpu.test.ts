@@ -72,6 +72,8 @@ test("--backend: one-line errors with exit 2 (no GPU kernel, L not a multiple of
     [["simulate", "phi4", "--L", "32", "--mu2", "-0.9", "--sweeps", "10", "--backend", "gpu", "--out", join(dir, "p.h5")], /phi4 --algorithm \S+ has no GPU kernel; use --backend cpu/],
     [[...base, "--L", "32", "--backend", "gpu", "--algorithm", "metropolis"], /--backend gpu: no GPU adapter found.*; use --backend cpu or auto|--backend gpu: the Vulkan loader/],
     [[...base, "--L", "32", "--backend", "tpu"], /--backend/],
+    [["bench", "--backend", "tpu"], /--backend must be auto, cpu, gpu, got tpu/],
+    [["bench", "--L", "100"], /--L must be a multiple of 16/],
     [["simulate", "ea", "--L", "4", "--beta", "0.9", "--samples", "8", "--sweeps", "10", "--backend", "gpu", "--kernel", "wasm", "--out", join(dir, "ea.h5")], /--kernel and --workers choose the CPU engine: drop them with --backend gpu/],
   ];
   for (const [args, want] of cases) {

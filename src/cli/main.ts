@@ -48,6 +48,7 @@ async function main(argv: string[]): Promise<void> {
   const { registerExport } = await import("./export.js");
   const { registerModels } = await import("./models.js");
   const { registerDoctor } = await import("./doctor.js");
+  const { registerBench } = await import("./bench.js");
   registerSimulate(program);
   registerScan(program);
   registerExact(program);
@@ -64,6 +65,7 @@ async function main(argv: string[]): Promise<void> {
   registerMeasure(program);
   registerModels(program);
   registerDoctor(program);
+  registerBench(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError("(run with --help for usage)");
   await program.parseAsync(argv);
 }

@@ -73,3 +73,4 @@ export async function openBackend(asked: BackendChoice, resume: boolean, notice:
   }
   throw new UsageError(`--backend gpu: ${opened.reason}; use --backend cpu or auto`);
 }
+export { BACKENDS } from "../mc/backend.js";
