@@ -1,6 +1,8 @@
 // The GPU device through WebGPU: Dawn from the `webgpu` package (Vulkan underneath), loaded only when a
 // run asks for a GPU so that the CLI starts without it. Finding no adapter is an answer, not an error.
 
+import { GpuError } from "../mc/backend.js";
+
 /** The adapter a device came from. */
 export interface GpuInfo {
   /** One line: vendor, architecture and description as the driver reports them. */
@@ -14,8 +16,13 @@ export interface Gpu {
   info: GpuInfo;
   /** The WebGPU usage flags (GPUBufferUsage, GPUMapMode, GPUShaderStage) of the loaded implementation. */
   flags: { BufferUsage: GPUBufferUsage; MapMode: GPUMapMode; ShaderStage: GPUShaderStage };
-  /** The first uncaptured device error, if any (a validation error, an out-of-memory). */
-  error(): string | null;
+  /** Throws GpuError if the device reported an error (a validation error, an out-of-memory, a loss). */
+  check(): void;
+  /**
+   * Submits `enc` with copies of `parts` into staging buffers (one per part) and resolves to their
+   * bytes; errors of the submission are caught in error scopes and thrown as GpuError.
+   */
+  readBack(enc: GPUCommandEncoder, parts: { buffer: GPUBuffer; offset: number; size: number }[]): Promise<ArrayBuffer[]>;
   close(): void;
 }
 
@@ -56,12 +63,17 @@ export async function openGpu(opts: { software: boolean }): Promise<GpuOpening> 
   const info = describe(adapter);
   if (info.software && !opts.software) return { reason: `only a software adapter was found (${info.description})` };
   const lim = adapter.limits;
-  const device = await adapter.requestDevice({
-    requiredLimits: {
-      maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
-      maxBufferSize: lim.maxBufferSize,
-    },
-  });
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({
+      requiredLimits: {
+        maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
+        maxBufferSize: lim.maxBufferSize,
+      },
+    });
+  } catch (e) {
+    return { reason: `the GPU (${info.description}) gave no device (${(e as Error).message.split("\n")[0]})` };
+  }
   live.add(instance);
   let first: string | null = null;
   device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
@@ -69,18 +81,48 @@ export async function openGpu(opts: { software: boolean }): Promise<GpuOpening> 
   };
   void device.lost.then((l) => {
     if (l.reason !== "destroyed") first ??= `GPU device lost: ${l.message}`;
+    // Only now may the instance go (see above).
+    live.delete(instance);
   });
   const g = mod.globals as { GPUBufferUsage: GPUBufferUsage; GPUMapMode: GPUMapMode; GPUShaderStage: GPUShaderStage };
+  const check = (): void => {
+    if (first) throw new GpuError(`the GPU failed: ${first}`);
+  };
   return {
     gpu: {
       device,
       info,
       flags: { BufferUsage: g.GPUBufferUsage, MapMode: g.GPUMapMode, ShaderStage: g.GPUShaderStage },
-      error: () => first,
-      close: () => {
-        device.destroy();
-        live.delete(instance);
+      check,
+      async readBack(enc, parts) {
+        device.pushErrorScope("validation");
+        device.pushErrorScope("out-of-memory");
+        const staging = parts.map((p) => {
+          if (p.size > device.limits.maxBufferSize) throw new GpuError(`a read-back of ${p.size} bytes exceeds this GPU's largest buffer (${device.limits.maxBufferSize})`);
+          const b = device.createBuffer({ size: Math.max(4, p.size), usage: g.GPUBufferUsage.MAP_READ | g.GPUBufferUsage.COPY_DST });
+          enc.copyBufferToBuffer(p.buffer, p.offset, b, 0, p.size);
+          return b;
+        });
+        device.queue.submit([enc.finish()]);
+        const [oom, invalid] = await Promise.all([device.popErrorScope(), device.popErrorScope()]);
+        try {
+          const bad = oom ?? invalid;
+          if (bad) throw new GpuError(`the GPU failed: ${bad.message.split("\n")[0]}`);
+          const out: ArrayBuffer[] = [];
+          for (const b of staging) {
+            await b.mapAsync(g.GPUMapMode.READ);
+            out.push(b.getMappedRange().slice(0));
+            b.unmap();
+          }
+          check();
+          return out;
+        } catch (e) {
+          throw e instanceof GpuError ? e : new GpuError(`the GPU failed: ${(e as Error).message.split("\n")[0]}`);
+        } finally {
+          for (const b of staging) b.destroy();
+        }
       },
+      close: () => device.destroy(),
     },
   };
 }

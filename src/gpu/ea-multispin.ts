@@ -12,7 +12,8 @@ import { type Lattice } from "../lattice/geometry.js";
 import { type MsKernel, msLayout, msSlabCounts, slotEnergies } from "../mc/ea-multispin.js";
 import { type Gpu } from "./device.js";
 
-const WG = 64;
+// Small workgroups: a few thousand threads (blocks × slots) then spread over every multiprocessor.
+const WG = 32;
 /** Blocks per group on the GPU (one warp of consecutive words). */
 export const GPU_BLOCKS = 32;
 
@@ -138,8 +139,8 @@ export interface GpuMsKernel extends MsKernel {
   sweepAll(): Promise<void>;
   /** Uploads the masks in `buf` and swaps every group. */
   swapAll(): void;
-  /** Brings the device's state into `buf` (spins, streams, counters). */
-  pull(): Promise<void>;
+  /** Brings the device's state into `buf` (spins, streams, counters), or only the spins of `slots`. */
+  pull(slots?: readonly number[]): Promise<void>;
   /** Sends `buf` to the device. */
   push(): void;
   dispose(): void;
@@ -174,10 +175,12 @@ function makeKernel(gpu: Gpu, lat: Lattice, T: number, W: number, groups: number
     return [Math.min(g, 32768), Math.ceil(g / Math.min(g, 32768))];
   };
   const [nxS, nyS] = grid(threads), [nxW, nyW] = grid(swapThreads);
+  const uniforms: GPUBuffer[] = [];
   const params = (nx: number): GPUBuffer => {
     const p = Uint32Array.from([lat.V, lay.z, W, lay.B, T, lay.slots, lay.groupWords, lay.couplings, lay.spins, lay.rng, lay.thresholds, lay.counters, lay.masks, lay.colours[0].length, threads, swapThreads, nx]);
     const b = device.createBuffer({ size: Math.ceil(p.byteLength / 16) * 16, usage: U.UNIFORM | U.COPY_DST });
     device.queue.writeBuffer(b, 0, p);
+    uniforms.push(b);
     return b;
   };
   const module = device.createShaderModule({ code: SHADER });
@@ -201,28 +204,20 @@ function makeKernel(gpu: Gpu, lat: Lattice, T: number, W: number, groups: number
     return { pipeline, bind };
   };
   const sweepP = pipe("sweep", nxS), swapP = pipe("swap", nxW);
-  const run = (p: { pipeline: GPUComputePipeline; bind: GPUBindGroup }, nx: number, ny: number): void => {
+  const encode = (p: { pipeline: GPUComputePipeline; bind: GPUBindGroup }, nx: number, ny: number): GPUCommandEncoder => {
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();
     pass.setPipeline(p.pipeline);
     pass.setBindGroup(0, p.bind);
     pass.dispatchWorkgroups(nx, ny);
     pass.end();
-    device.queue.submit([enc.finish()]);
+    return enc;
   };
-  /** Reads the words [at, at + n) of every group back into buf. */
-  const readRegion = async (at: number, n: number): Promise<void> => {
-    const staging = device.createBuffer({ size: n * 4 * groups, usage: U.MAP_READ | U.COPY_DST });
-    const enc = device.createCommandEncoder();
-    for (let g = 0; g < groups; g++) enc.copyBufferToBuffer(dbuf, (g * lay.groupWords + at) * 4, staging, g * n * 4, n * 4);
-    device.queue.submit([enc.finish()]);
-    await staging.mapAsync(flags.MapMode.READ);
-    const got = new Int32Array(staging.getMappedRange());
-    for (let g = 0; g < groups; g++) buf.set(got.subarray(g * n, (g + 1) * n), g * lay.groupWords + at);
-    staging.unmap();
-    staging.destroy();
-    const e = gpu.error();
-    if (e) throw new Error(`GPU: ${e}`);
+  /** Submits `enc` and reads the words [at, at + n) of every group and region back into buf. */
+  const readRegions = async (enc: GPUCommandEncoder, regions: { at: number; n: number }[]): Promise<void> => {
+    const parts = regions.flatMap((r) => Array.from({ length: groups }, (_, g) => ({ buffer: dbuf, offset: (g * lay.groupWords + r.at) * 4, size: r.n * 4, to: g * lay.groupWords + r.at })));
+    const got = await gpu.readBack(enc, parts);
+    parts.forEach((p, i) => buf.set(new Int32Array(got[i]!), p.to));
   };
   const energyView = new Int32Array(lay.slots * 32 * W);
   const maskWords = 2 * Math.max(1, T - 1) * W;
@@ -241,22 +236,21 @@ function makeKernel(gpu: Gpu, lat: Lattice, T: number, W: number, groups: number
       return energyView;
     },
     async sweepAll() {
-      run(sweepP, nxS, nyS);
-      await readRegion(lay.counters, lay.slots * lay.B * W);
+      await readRegions(encode(sweepP, nxS, nyS), [{ at: lay.counters, n: lay.slots * lay.B * W }]);
     },
     swapAll() {
       for (let g = 0; g < groups; g++) {
         const at = g * lay.groupWords + lay.masks;
         device.queue.writeBuffer(dbuf, at * 4, buf, at, maskWords);
       }
-      run(swapP, nxW, nyW);
+      device.queue.submit([encode(swapP, nxW, nyW).finish()]);
     },
-    pull: () => readRegion(0, lay.groupWords),
+    pull: (slots) => readRegions(device.createCommandEncoder(), slots ? slots.map((slot) => ({ at: lay.spins + slot * lat.V * W, n: lat.V * W })) : [{ at: 0, n: lay.groupWords }]),
     push() {
       device.queue.writeBuffer(dbuf, 0, buf);
     },
     dispose() {
-      for (const b of [dbuf, nbBuf, sitesBuf]) b.destroy();
+      for (const b of [dbuf, nbBuf, sitesBuf, ...uniforms]) b.destroy();
     },
   };
 }

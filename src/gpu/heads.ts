@@ -23,7 +23,7 @@ export const HEAD_MAX = 16;
 
 export const HEAD_SHADER = /* wgsl */ `
 ${PHILOX_WGSL}
-struct H { kind: u32, n: u32, S: u32, N: u32, k0: u32, k1: u32, nx: u32 }
+struct H { kind: u32, n: u32, S: u32, N: u32, k0: u32, k1: u32, nx: u32, per: u32 }
 @group(0) @binding(0) var<storage, read> o: array<f32>;
 @group(0) @binding(1) var<storage, read_write> draw: array<f32>;
 @group(0) @binding(2) var<storage, read_write> partial: array<f32>;
@@ -41,9 +41,11 @@ fn logScale(rho: f32) -> f32 {
 }
 
 @compute @workgroup_size(${HEAD_WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-  // x: the sites of one configuration, y: the batch entry, so that a workgroup's sum belongs to one entry.
-  let i = gid.x; let b = gid.y; let e = b * h.S + i;
+fn main(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  // x, y: the sites of one configuration (nx workgroups per row), z: the batch entry, so that a
+  // workgroup's sum belongs to one entry.
+  let wg = wid.y * h.nx + wid.x;
+  let i = wg * ${HEAD_WG}u + li; let b = wid.z; let e = b * h.S + i;
   var lq = 0.0;
   if (i < h.S) {
     let r = philox4x32(vec4<u32>(i, b, 0u, 0u), vec2<u32>(h.k0, h.k1));
@@ -114,6 +116,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
     if (li < s) { acc[li] += acc[li + s]; }
     workgroupBarrier();
   }
-  if (li == 0u) { partial[wid.y * h.nx + wid.x] = acc[0]; }
+  if (li == 0u) { partial[b * h.per + wg] = acc[0]; }
 }
 `;

@@ -32,8 +32,12 @@ fn activate(v: f32) -> f32 {
   }
 }
 
+// v mod n for v within one period of [0, n) without a division (the common case), else by division.
 fn wrap(v: i32, n: u32) -> u32 {
   let m = i32(n);
+  if (v >= 0 && v < m) { return u32(v); }
+  if (v < 0 && v >= -m) { return u32(v + m); }
+  if (v >= m && v < 2 * m) { return u32(v - m); }
   return u32(((v % m) + m) % m);
 }
 
@@ -167,10 +171,6 @@ export function gpuNetwork(gpu: Gpu, spec: ModelSpec, params: Float32Array): Gpu
   const module = device.createShaderModule({ code: SHADER });
   const pipeline = device.createComputePipeline({ layout: "auto", compute: { module, entryPoint: "main" } });
   const owned: GPUBuffer[] = [wbuf];
-  const check = (): void => {
-    const e = gpu.error();
-    if (e) throw new Error(`GPU: ${e}`);
-  };
   /** Buffers, uniforms and bind groups of one input shape, made once (generation calls with one shape). */
   interface Plan {
     ping: GPUBuffer[];
@@ -180,7 +180,7 @@ export function gpuNetwork(gpu: Gpu, spec: ModelSpec, params: Float32Array): Gpu
     N: number;
     /** Sites of one output configuration. */
     S: number;
-    head?: { draw: GPUBuffer; partial: GPUBuffer; uniform: GPUBuffer; bind: GPUBindGroup; nx: number };
+    head?: { draw: GPUBuffer; partial: GPUBuffer; uniform: GPUBuffer; bind: GPUBindGroup; nx: number; ny: number; per: number };
   }
   const plans = new Map<string, Plan>();
   const planFor = (input: Tensor): Plan => {
@@ -243,54 +243,39 @@ export function gpuNetwork(gpu: Gpu, spec: ModelSpec, params: Float32Array): Gpu
     const code = headCode(spec.head);
     if (code.n > HEAD_MAX) throw new RangeError(`the GPU head draws at most ${HEAD_MAX} components or classes, the network has ${code.n}`);
     headPipeline ??= device.createComputePipeline({ layout: "auto", compute: { module: device.createShaderModule({ code: HEAD_SHADER }), entryPoint: "main" } });
-    const nx = Math.ceil(plan.S / HEAD_WG);
+    const per = Math.ceil(plan.S / HEAD_WG), nx = Math.min(per, 32768), ny = Math.ceil(per / nx);
     const draw = device.createBuffer({ size: Math.max(16, plan.N * plan.S * 4), usage: U.STORAGE | U.COPY_SRC });
-    const partial = device.createBuffer({ size: Math.max(16, plan.N * nx * 4), usage: U.STORAGE | U.COPY_SRC });
+    const partial = device.createBuffer({ size: Math.max(16, plan.N * nx * ny * 4), usage: U.STORAGE | U.COPY_SRC });
     const uniform = device.createBuffer({ size: 32, usage: U.UNIFORM | U.COPY_DST });
     owned.push(draw, partial, uniform);
     const bind = device.createBindGroup({
       layout: headPipeline.getBindGroupLayout(0),
       entries: [plan.ping[steps.length % 2]!, draw, partial, uniform].map((buffer, binding) => ({ binding, resource: { buffer } })),
     });
-    plan.head = { draw, partial, uniform, bind, nx };
+    plan.head = { draw, partial, uniform, bind, nx, ny, per: nx * ny };
     return plan.head;
   };
   return {
     async sample(input, key) {
       const plan = planFor(input), head = headOf(plan), code = headCode(spec.head!);
-      device.queue.writeBuffer(head.uniform, 0, Uint32Array.from([code.kind, code.n, plan.S, plan.N, key[0] >>> 0, key[1] >>> 0, head.nx]));
+      device.queue.writeBuffer(head.uniform, 0, Uint32Array.from([code.kind, code.n, plan.S, plan.N, key[0] >>> 0, key[1] >>> 0, head.nx, head.per]));
       const enc = encodeLayers(plan, input);
       const pass = enc.beginComputePass();
       pass.setPipeline(headPipeline!);
       pass.setBindGroup(0, head.bind);
-      pass.dispatchWorkgroups(head.nx, plan.N);
+      pass.dispatchWorkgroups(head.nx, head.ny, plan.N);
       pass.end();
-      const drawBytes = plan.N * plan.S * 4, partBytes = plan.N * head.nx * 4;
-      const staging = device.createBuffer({ size: drawBytes + partBytes, usage: U.MAP_READ | U.COPY_DST });
-      enc.copyBufferToBuffer(head.draw, 0, staging, 0, drawBytes);
-      enc.copyBufferToBuffer(head.partial, 0, staging, drawBytes, partBytes);
-      device.queue.submit([enc.finish()]);
-      await staging.mapAsync(flags.MapMode.READ);
-      const all = staging.getMappedRange();
-      const sample = new Float32Array(all.slice(0, drawBytes)), parts = new Float32Array(all.slice(drawBytes));
-      staging.unmap();
-      staging.destroy();
-      check();
+      const [d, p] = await gpu.readBack(enc, [{ buffer: head.draw, offset: 0, size: plan.N * plan.S * 4 }, { buffer: head.partial, offset: 0, size: plan.N * head.per * 4 }]);
+      const sample = new Float32Array(d!), parts = new Float32Array(p!);
       const logProb = new Float64Array(plan.N);
-      for (let b = 0; b < plan.N; b++) for (let j = 0; j < head.nx; j++) logProb[b]! += parts[b * head.nx + j]!;
+      for (let b = 0; b < plan.N; b++) for (let j = 0; j < head.per; j++) logProb[b]! += parts[b * head.per + j]!;
       return { sample, logProb };
     },
     async predict(input) {
       const plan = planFor(input);
       const enc = encodeLayers(plan, input);
-      const staging = device.createBuffer({ size: plan.outLen * 4, usage: U.MAP_READ | U.COPY_DST });
-      enc.copyBufferToBuffer(plan.ping[steps.length % 2]!, 0, staging, 0, plan.outLen * 4);
-      device.queue.submit([enc.finish()]);
-      await staging.mapAsync(flags.MapMode.READ);
-      const data = new Float32Array(staging.getMappedRange().slice(0));
-      staging.unmap();
-      staging.destroy();
-      check();
+      const [out] = await gpu.readBack(enc, [{ buffer: plan.ping[steps.length % 2]!, offset: 0, size: plan.outLen * 4 }]);
+      const data = new Float32Array(out!);
       return { shape: plan.outShape.slice(), data };
     },
     dispose() {

@@ -9,6 +9,8 @@ import { type PackedKernel, type PackedKernelFactory, type PackedSpec, type Pack
 import { type Gpu } from "./device.js";
 
 const WG = 256;
+/** Workgroups of the reduction (each thread strides over the words). */
+const SUM_GROUPS = 512;
 /** Bytes per uniform slot (WebGPU's minimum dynamic-offset alignment). */
 const SLOT = 256;
 /** Half-sweeps per submission. */
@@ -71,16 +73,16 @@ fn update(@builtin(global_invocation_id) gid: vec3<u32>) {
 var<workgroup> upW: array<i32, ${WG}>;
 var<workgroup> bondW: array<i32, ${WG}>;
 
-// Per workgroup: up spins of both colours' words g, and the bond sum of colour 0's words (own = colour 0).
+// Per workgroup: up spins of both colours' words, and the bond sum of colour 0's words (own = colour 0),
+// each thread striding over the words so that a few hundred partial sums come back.
 @compute @workgroup_size(${WG})
-fn sums(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-  let g = gid.x + gid.y * P.nx * ${WG}u;
+fn sums(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   var up = 0i; var bond = 0i;
-  if (g < P.half) {
+  let z = i32(2u * P.dim);
+  for (var g = gid.x; g < P.half; g += nwg.x * ${WG}u) {
     let sum = counts(g, 0u);
     let w = own[g];
-    up = i32(countOneBits(w & 0x11111111u) + countOneBits(other[g] & 0x11111111u));
-    let z = i32(2u * P.dim);
+    up += i32(countOneBits(w & 0x11111111u) + countOneBits(other[g] & 0x11111111u));
     for (var i = 0u; i < 8u; i++) {
       bond += (2i * i32((w >> (4u * i)) & 1u) - 1i) * (2i * i32((sum >> (4u * i)) & 15u) - z);
     }
@@ -92,8 +94,7 @@ fn sums(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
     workgroupBarrier();
   }
   if (li == 0u) {
-    let slot = wid.x + wid.y * P.nx;
-    partial[2u * slot] = upW[0]; partial[2u * slot + 1u] = bondW[0];
+    partial[2u * wid.x] = upW[0]; partial[2u * wid.x + 1u] = bondW[0];
   }
 }
 `;
@@ -109,13 +110,15 @@ function makeKernel(gpu: Gpu, spec: PackedSpec): PackedKernel {
   const { lay, key, table } = spec;
   const groups = Math.ceil(lay.half / WG);
   const nx = Math.min(groups, 32768), ny = Math.ceil(groups / nx);
+  if (ny > device.limits.maxComputeWorkgroupsPerDimension) throw new RangeError(`L = ${lay.L} in ${lay.dim}D needs more workgroups than this GPU dispatches`);
+  const sumGroups = Math.min(SUM_GROUPS, groups);
   const bytes = lay.half * 4;
   const limit = device.limits.maxStorageBufferBindingSize;
   if (bytes > limit) throw new RangeError(`L = ${lay.L} in ${lay.dim}D needs ${bytes} bytes per colour, more than this GPU binds (${limit})`);
   const words = [0, 1].map(() => device.createBuffer({ size: bytes, usage: U.STORAGE | U.COPY_DST | U.COPY_SRC }));
   const tableBuf = device.createBuffer({ size: Math.ceil(table.byteLength / 16) * 16, usage: U.STORAGE | U.COPY_DST });
   device.queue.writeBuffer(tableBuf, 0, table);
-  const partialBytes = nx * ny * 8;
+  const partialBytes = sumGroups * 8;
   const partial = device.createBuffer({ size: partialBytes, usage: U.STORAGE | U.COPY_SRC });
   const params = device.createBuffer({ size: BATCH * SLOT, usage: U.UNIFORM | U.COPY_DST });
   const layout = device.createBindGroupLayout({
@@ -147,23 +150,8 @@ function makeKernel(gpu: Gpu, spec: PackedSpec): PackedKernel {
   const slot = (n: number, c: number, t: number): void => {
     slots.set([lay.R, lay.rows, lay.L, lay.dim, c, t >>> 0, Math.floor(t / 4294967296) >>> 0, key[0], key[1], lay.half, nx], (n * SLOT) / 4);
   };
-  const check = (): void => {
-    const e = gpu.error();
-    if (e) throw new Error(`GPU: ${e}`);
-  };
-  const readBack = async (src: GPUBuffer[], size: number): Promise<ArrayBuffer> => {
-    const staging = device.createBuffer({ size: size * src.length, usage: U.MAP_READ | U.COPY_DST });
-    const enc = device.createCommandEncoder();
-    src.forEach((b, i) => enc.copyBufferToBuffer(b, 0, staging, i * size, size));
-    device.queue.submit([enc.finish()]);
-    await staging.mapAsync(flags.MapMode.READ);
-    const copy = staging.getMappedRange().slice(0);
-    staging.unmap();
-    staging.destroy();
-    check();
-    return copy;
-  };
-  let pending = 0;
+  // At most two submissions in flight: the CPU runs ahead by one batch, never by thousands of sweeps.
+  const inflight: Promise<void>[] = [];
   return {
     device: gpu.info.description,
     write(w) {
@@ -184,16 +172,18 @@ function makeKernel(gpu: Gpu, spec: PackedSpec): PackedKernel {
         }
         pass.end();
         device.queue.submit([enc.finish()]);
-        pending += m;
+        inflight.push(device.queue.onSubmittedWorkDone());
       }
-      // Keep the queue short: wait for the device about every 16 sweeps.
-      if (pending < 16) return undefined;
-      pending = 0;
-      return device.queue.onSubmittedWorkDone().then(check);
+      if (inflight.length <= 2) return undefined;
+      const older = inflight.splice(0, inflight.length - 2);
+      return Promise.all(older).then(() => gpu.check());
     },
     async read() {
-      const buf = await readBack(words, bytes);
-      return new Uint32Array(buf);
+      const [a, b] = await gpu.readBack(device.createCommandEncoder(), words.map((buffer) => ({ buffer, offset: 0, size: bytes })));
+      const w = new Uint32Array(lay.words);
+      w.set(new Uint32Array(a!), 0);
+      w.set(new Uint32Array(b!), lay.half);
+      return w;
     },
     async sums(): Promise<PackedSums> {
       slot(0, 0, 0);
@@ -202,10 +192,9 @@ function makeKernel(gpu: Gpu, spec: PackedSpec): PackedKernel {
       const pass = enc.beginComputePass();
       pass.setPipeline(sumsPipe);
       pass.setBindGroup(0, bind[0]!, [0]);
-      pass.dispatchWorkgroups(nx, ny);
+      pass.dispatchWorkgroups(sumGroups);
       pass.end();
-      device.queue.submit([enc.finish()]);
-      const got = new Int32Array(await readBack([partial], partialBytes));
+      const got = new Int32Array((await gpu.readBack(enc, [{ buffer: partial, offset: 0, size: partialBytes }]))[0]!);
       let up = 0, bonds = 0;
       for (let i = 0; i < got.length; i += 2) {
         up += got[i]!;
@@ -213,7 +202,7 @@ function makeKernel(gpu: Gpu, spec: PackedSpec): PackedKernel {
       }
       return { up, bonds };
     },
-    finish: () => device.queue.onSubmittedWorkDone().then(check),
+    finish: () => device.queue.onSubmittedWorkDone().then(() => gpu.check()),
     dispose() {
       for (const b of [...words, tableBuf, partial, params]) b.destroy();
     },

@@ -6,6 +6,14 @@ import { type Tensor } from "../nn/tensor.js";
 import { type MsKernelFactory } from "./ea-multispin-sampler.js";
 import { cpuPackedKernel, type PackedKernelFactory } from "./packed-checkerboard.js";
 
+/**
+ * A device failed during a run (a validation or out-of-memory error, a lost device): the run's last
+ * checkpoint stays valid, so it is kept and the run can resume (exit code 5).
+ */
+export class GpuError extends Error {
+  override name = "GpuError";
+}
+
 export const BACKENDS = ["auto", "cpu", "gpu"] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
 

@@ -177,8 +177,9 @@ export function makeEaMultispinSampler(o: EaMultispinOptions): EaSampler & { rea
       if (T > 1) for (let g = 0; g < groups; g++) kernel.swap(g);
     },
     endThermalization() {},
-    // A device kernel's spins and streams are read back before measurements, configurations and checkpoints.
-    ...(kernel.pull ? { prepare: () => kernel.pull!() } : {}),
+    // A device kernel's state is read back for checkpoints; measurements and configurations need only the
+    // spins of the stored temperatures' two replicas.
+    ...(kernel.pull ? { prepare: (needs: { save: boolean }) => kernel.pull!(needs.save ? undefined : stored.flatMap((k) => [k, T + k])) } : {}),
     ...(kernel.dispose ? { dispose: async () => kernel.dispose!() } : {}),
     measure(out) {
       stored.forEach((k, j) => {

@@ -411,11 +411,11 @@ export interface MsKernel {
   /**
    * A kernel whose state lives on a device (gpu/ea-multispin.ts) sweeps every group with `sweepAll`
    * (resolving once the counters are back in `buf`) and swaps with `swapAll` (masks read from `buf`);
-   * `pull` brings spins and streams into `buf`, `push` sends `buf` back.
+   * `pull` brings spins and streams into `buf` (with `slots`, only those slots' spins), `push` sends `buf` back.
    */
   sweepAll?(): Promise<void>;
   swapAll?(): void;
-  pull?(): Promise<void>;
+  pull?(slots?: readonly number[]): Promise<void>;
   push?(): void;
   dispose?(): void;
 }
