@@ -16,6 +16,13 @@ import { kaufman } from "../src/models/ising-exact.js";
 import { BETA_C_2D } from "../src/models/ising.js";
 import { isingEstimates } from "../src/analysis/observables.js";
 import { probeReason } from "../src/gpu/probe.js";
+import { runChainsToEnsemble, simulateOptions, type SimulateOptions } from "../src/jobs/simulation.js";
+import { GpuError } from "../src/mc/backend.js";
+import { type Chains } from "../src/mc/chains.js";
+import { cpuPackedKernel, packedSampler } from "../src/mc/packed-checkerboard.js";
+import { lattice } from "../src/lattice/geometry.js";
+import { rngFor } from "../src/lattice/rng.js";
+import { exitCodeOf } from "../src/models/params.js";
 import { loadNetwork } from "../src/io/network.js";
 import { encodeInput } from "../src/irg/network.js";
 import { predict } from "../src/nn/model.js";
@@ -95,6 +102,35 @@ test("--backend: one-line errors with exit 2 (no GPU kernel, L not a multiple of
   assert.match(probeReason("Warning: Couldn't load Vulkan: libvulkan.so.1: cannot open shared object file", "x"), /apt install libvulkan1/);
 });
 
+test("a GPU failure mid-run (GpuError) keeps the last checkpoint, exits 5, and the run resumes (here on the CPU reference) to the uninterrupted result", async () => {
+  await h5Ready();
+  const flags = { L: 16, beta: 0.44, algorithm: "metropolis", backend: "gpu", therm: 20, sweeps: 400, saveEvery: 50, checkpointEvery: 0.0001 };
+  const chainsOf = async (o: SimulateOptions, failAt: number): Promise<Chains<Int8Array>> => {
+    const smp = await packedSampler({ lat: lattice(2, 16), beta: 0.44, rule: "metropolis", rng: rngFor({ seed: o.seed, task: o.task, replica: 0 }) }, cpuPackedKernel);
+    let n = 0;
+    return { ...smp, sweep: () => {
+      if (++n === failAt) throw new GpuError("the GPU failed: device lost (test)");
+      return smp.sweep();
+    } };
+  };
+  const whole = simulateOptions("ising", { ...flags, out: join(dir, "whole.h5") });
+  await runChainsToEnsemble("ising", whole, (await chainsOf(whole, -1)) as never, { checkpointEvery: 0.0001 }, false, true, { params: {}, integers: [] });
+  const broken = simulateOptions("ising", { ...flags, out: join(dir, "broken.h5") });
+  await assert.rejects(runChainsToEnsemble("ising", broken, (await chainsOf(broken, 250)) as never, { checkpointEvery: 0.0001 }, false, true, { params: {}, integers: [] }), (e: Error) => e.name === "GpuError" && /the last checkpoint is kept: continue with irg simulate ising --resume --out/.test(e.message));
+  assert.ok(existsSync(partialPath(broken.out)), "the checkpoint file is gone");
+  const r = run(["simulate", "ising", "--resume", "--quiet", "--out", broken.out], NO_GPU);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /continues on the CPU reference of its kernel/);
+  const [a, b] = [whole.out, broken.out].map((f) => openEnsemble(f));
+  try {
+    assert.deepEqual(Array.from(b!.series("energy")), Array.from(a!.series("energy")));
+  } finally {
+    a!.close();
+    b!.close();
+  }
+  assert.equal(exitCodeOf(new GpuError("x")), 5);
+});
+
 test("irg doctor reports the adapter (or why there is none) and exits 0", () => {
   const r = run(["doctor"], NO_GPU);
   assert.equal(r.code, 0, r.stderr);
@@ -146,7 +182,7 @@ test("irg simulate ising --backend gpu: Kaufman's exact e and C at L = 16 (beta_
   assert.equal(kids.length, 1, `the supervisor should run one child, found: ${kids.join(" ")}`);
   process.kill(Number(kids[0]), "SIGSEGV");
   assert.equal(await exited, 0, err);
-  assert.match(err, /died in native code \(SIGSEGV\); resuming from the last checkpoint, once/);
+  assert.match(err, /the GPU process failed \(SIGSEGV\); resuming from the last checkpoint, once/);
   assert.deepEqual(Array.from(read(crash).E), Array.from(a.E), "the resumed run differs from the uninterrupted one");
   for (const [label, env] of [["GPU", G.env!], ["CPU reference", NO_GPU]] as const) {
     const part = join(dir, `part-${label.replace(" ", "")}.h5`);

@@ -15,9 +15,9 @@ export function fail(err: unknown): never {
     process.stderr.write(`irg: error: ${e.diskFull ? e.message : `the disk is full (${e.code}) writing ${e.path ?? "a file"}; free space and rerun (runs continue with --resume)`}\n`);
     process.exit(4);
   }
-  if (code === 2) {
+  if (code === 2 || code === 5) {
     process.stderr.write(`irg: error: ${e.message}\n`);
-    process.exit(2);
+    process.exit(code);
   }
   process.stderr.write(`irg: internal error: ${e?.message ?? String(err)}\n`);
   if (process.env.IRG_DEBUG) process.stderr.write(`${e?.stack ?? ""}\n`);

@@ -6,6 +6,7 @@ import { addParams } from "./params.js";
 import { MODELS, runSimulation, SIMULATE_SPECS, simulateCommandOptions, type SimulationResult } from "../jobs/simulation.js";
 import { progressReporter } from "./progress.js";
 import { spawn } from "node:child_process";
+import { constants as osConstants } from "node:os";
 import { wantsGpu } from "../jobs/backend.js";
 
 /** The line printed when a run ends. */
@@ -28,10 +29,15 @@ export const STOPPED_EXIT = 3;
  * stopped run from a finished one (0).
  */
 export function interruptFlag(): { stop: () => boolean; dispose: () => void; exitCode: () => number } {
-  let signal: NodeJS.Signals | null = null;
+  let signal: NodeJS.Signals | null = null, at = 0;
+  // Under the GPU supervisor a scheduler's signal can arrive twice (directly and forwarded): the same
+  // signal again within a second is that one, not a request to abort.
+  const supervised = process.env.IRG_GPU_CHILD === "1";
   const on = (sig: NodeJS.Signals) => (): void => {
+    if (signal && supervised && sig === signal && Date.now() - at < 1000) return;
     if (signal) process.exit(sig === "SIGTERM" ? 143 : 130);
     signal = sig;
+    at = Date.now();
     process.stderr.write(`\nirg: ${sig}: stopping at the next sweep and writing a checkpoint (${sig === "SIGINT" ? "Ctrl-C" : "the signal"} again to abort)\n`);
   };
   const onInt = on("SIGINT"), onTerm = on("SIGTERM");
@@ -48,42 +54,54 @@ export function interruptFlag(): { stop: () => boolean; dispose: () => void; exi
 }
 
 const CRASH_SIGNALS = new Set(["SIGSEGV", "SIGABRT", "SIGBUS", "SIGILL"]);
+/** Exit code of a GPU failure with the checkpoint kept (models/params.ts exitCodeOf). */
+const GPU_FAILED = 5;
+
+type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
 /**
  * Runs this command in a child process and, if the child dies in native code (dawn.node has: exit 134
- * or 139), runs `irg simulate <model> --resume` once from the last checkpoint. The child has its own
- * process group, so Ctrl-C and SIGTERM reach it once, forwarded from here.
+ * or 139) or the GPU fails with its checkpoint kept (exit 5), runs `irg simulate <model> --resume` once
+ * from that checkpoint, with the time left of --max-time. The child has its own process group; SIGINT
+ * and SIGTERM reach it forwarded from here, SIGHUP as SIGTERM (a scheduler may also signal it directly: the child
+ * takes a repeat within a second for the same signal). A run that was asked to stop is not retried.
  */
-function superviseGpuRun(model: string, out: string, raw: Record<string, unknown>): Promise<number> {
-  const session = [
-    ...(raw.quiet === true ? ["--quiet"] : []),
-    ...(raw.maxTime !== undefined ? ["--max-time", String(raw.maxTime)] : []),
-    ...(raw.checkpointEvery !== undefined ? ["--checkpoint-every", String(raw.checkpointEvery)] : []),
-  ];
-  const start = (args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null }> =>
+async function superviseGpuRun(model: string, out: string, raw: Record<string, unknown>): Promise<number> {
+  const t0 = Date.now();
+  let stopping = false;
+  const start = (args: string[]): Promise<Exit> =>
     new Promise((resolve) => {
       const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args], { stdio: "inherit", detached: true, env: { ...process.env, IRG_GPU_CHILD: "1" } });
+      // SIGHUP (a closed terminal) goes on as SIGTERM: the child stops with a checkpoint.
       const forward = (sig: NodeJS.Signals) => (): void => {
-        child.kill(sig);
+        stopping = true;
+        child.kill(sig === "SIGHUP" ? "SIGTERM" : sig);
       };
-      const onInt = forward("SIGINT"), onTerm = forward("SIGTERM");
-      process.on("SIGINT", onInt);
-      process.on("SIGTERM", onTerm);
+      const handlers = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((sig) => [sig, forward(sig)] as const);
+      for (const [sig, h] of handlers) process.on(sig, h);
       child.on("exit", (code, signal) => {
-        process.off("SIGINT", onInt);
-        process.off("SIGTERM", onTerm);
+        for (const [sig, h] of handlers) process.off(sig, h);
         resolve({ code, signal });
       });
     });
-  const crashed = (r: { code: number | null; signal: NodeJS.Signals | null }): boolean => (r.signal !== null && CRASH_SIGNALS.has(r.signal)) || r.code === 134 || r.code === 139;
-  const codeOf = (r: { code: number | null; signal: NodeJS.Signals | null }): number => r.code ?? 128 + (r.signal === "SIGSEGV" ? 11 : r.signal === "SIGABRT" ? 6 : 1);
-  return start(process.argv.slice(2)).then(async (first) => {
-    if (!crashed(first)) return codeOf(first);
-    process.stderr.write(`irg: the GPU process died in native code (${first.signal ?? `exit ${first.code}`}); resuming from the last checkpoint, once\n`);
-    const again = await start(["simulate", model, "--resume", "--out", out, ...session]);
-    if (crashed(again)) process.stderr.write(`irg: the GPU process died again (${again.signal ?? `exit ${again.code}`}); continue with: irg simulate ${model} --resume --out ${out} (or --backend cpu for a new run)\n`);
-    return codeOf(again);
-  });
+  const failed = (r: Exit): boolean => (r.signal !== null && CRASH_SIGNALS.has(r.signal)) || r.code === 134 || r.code === 139 || r.code === GPU_FAILED;
+  const codeOf = (r: Exit): number => r.code ?? 128 + (r.signal ? (osConstants.signals[r.signal] ?? 0) : 0);
+  const first = await start(process.argv.slice(2));
+  if (!failed(first) || stopping) return codeOf(first);
+  const session = [
+    ...(raw.quiet === true ? ["--quiet"] : []),
+    ...(raw.sweeps !== undefined ? ["--sweeps", String(raw.sweeps)] : []),
+    ...(raw.checkpointEvery !== undefined ? ["--checkpoint-every", String(raw.checkpointEvery)] : []),
+  ];
+  if (raw.maxTime !== undefined) {
+    const left = Number(raw.maxTime) - (Date.now() - t0) / 60000;
+    if (left <= 0) return codeOf(first);
+    session.push("--max-time", String(left));
+  }
+  process.stderr.write(`irg: the GPU process failed (${first.signal ?? `exit ${first.code}`}); resuming from the last checkpoint, once\n`);
+  const again = await start(["simulate", model, "--resume", "--out", out, ...session]);
+  if (failed(again) && !stopping) process.stderr.write(`irg: the GPU process failed again (${again.signal ?? `exit ${again.code}`}); continue with: irg simulate ${model} --resume --out ${out} (or --backend cpu for a new run)\n`);
+  return codeOf(again);
 }
 
 export function registerSimulate(program: Command): void {

@@ -12,7 +12,7 @@ import { int, integerKeys, num, oneOf, paramsError, physicsParams, specsObject, 
 import { type Config, type ModelDescriptor, type SimulateOptions } from "../models/model.js";
 import { modelOf, MODEL_NAMES, MODELS as MODEL_DESCRIPTORS, unionParams } from "../models/registry.js";
 import { SOFTWARE } from "../version.js";
-import { type Backend, BACKENDS, cpuBackend } from "../mc/backend.js";
+import { type Backend, BACKENDS, cpuBackend, GpuError } from "../mc/backend.js";
 import { checkBackend, placeRun } from "./backend.js";
 import { type EquilibrationVerdict, recordEquilibration } from "./spin-glass.js";
 
@@ -235,6 +235,11 @@ async function runWith(d: ModelDescriptor, o: SimulateOptions, chains: Chains<Co
       writer.abort({ keepCheckpoint: true });
       const kept = fileExists(partialPath(o.out)) ? `the last checkpoint is kept in ${partialPath(o.out)}: free space, then continue with irg simulate ${d.name} --resume --out ${o.out}` : "no checkpoint had been written: free space and start the run again";
       throw new H5Error(`${e.message}; ${kept}`, { file: e.file, diskFull: true });
+    }
+    if (e instanceof GpuError) {
+      // The device failed, not the run: the last checkpoint is as good as ever.
+      writer.abort({ keepCheckpoint: true });
+      throw new GpuError(`${e.message}; the last checkpoint is kept: continue with irg simulate ${d.name} --resume --out ${o.out}`);
     }
     writer.abort();
     throw e;

@@ -19,9 +19,11 @@ export function isDiskFullError(err: unknown): boolean {
  * The exit code an error ends the process with: 4 for a full disk (not bad input, not a bug: a batch
  * script can tell it), 2 for bad input (one line, no stack), 1 for anything else (a bug).
  */
-export function exitCodeOf(err: unknown): 1 | 2 | 4 {
+export function exitCodeOf(err: unknown): 1 | 2 | 4 | 5 {
   if (isDiskFullError(err)) return 4;
   const e = err as Error | null;
+  // A device failure (mc/backend.ts GpuError): the run's checkpoint is kept, a resume can continue.
+  if (e?.name === "GpuError") return 5;
   return e instanceof UsageError || e instanceof RangeError || e?.name === "H5Error" || e?.name === "UsageError" ? 2 : 1;
 }
 
