@@ -248,6 +248,9 @@ export interface PackedSamplerOptions {
   start?: "hot" | "cold";
 }
 
+/** Sweeps handed to the kernel at once. */
+const SWEEP_BATCH = 64;
+
 /** The checkpoint's generator: Philox, its state the key (2 words) and the sweeps done (2 words). */
 export const PACKED_RNG_TYPE = "philox4x32-10";
 
@@ -270,6 +273,15 @@ export async function packedSampler(opt: PackedSamplerOptions, make: PackedKerne
   const kernel = await make({ lay, key, table });
   kernel.write(w0);
   let sweepsDone = 0;
+  // Sweeps are handed to the kernel in batches (one GPU submission each) when a batch is full or a
+  // measurement, configuration or checkpoint needs the state: the order of the updates is unchanged.
+  let pending = 0;
+  const flush = (): void | Promise<void> => {
+    if (pending === 0) return undefined;
+    const p = kernel.sweeps(sweepsDone - pending, pending);
+    pending = 0;
+    return p;
+  };
   let sums: PackedSums | null = null, words: Uint32Array | null = null;
   const counters = { updates: 0 };
   const sampler = {
@@ -278,15 +290,18 @@ export async function packedSampler(opt: PackedSamplerOptions, make: PackedKerne
     kernel,
     counters,
     sweep(): void | Promise<boolean> {
-      const p = kernel.sweeps(sweepsDone, 1);
       sweepsDone++;
+      pending++;
       counters.updates += lat.V;
       sums = null;
       words = null;
+      if (pending < SWEEP_BATCH) return undefined;
+      const p = flush();
       return p ? p.then(() => true) : undefined;
     },
     endThermalization() {},
     async prepare(needs: { measure: boolean; config: boolean; save: boolean }) {
+      await flush();
       if (needs.measure && !sums) sums = await kernel.sums();
       if ((needs.config || needs.save) && !words) words = await kernel.read();
     },
@@ -310,6 +325,7 @@ export async function packedSampler(opt: PackedSamplerOptions, make: PackedKerne
       if (st.rng[0] !== key[0] || st.rng[1] !== key[1]) throw new RangeError("checkpoint's random stream is not this run's (another seed or task)");
       kernel.write(new Uint32Array(st.spins.buffer.slice(st.spins.byteOffset, st.spins.byteOffset + st.spins.byteLength)));
       sweepsDone = st.rng[2]! + st.rng[3]! * 4294967296;
+      pending = 0;
       sums = null;
       words = null;
     },
