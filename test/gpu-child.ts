@@ -11,11 +11,11 @@ if (!("gpu" in o)) {
   process.exit(1);
 }
 const cases = [];
-for (const [dim, L, beta] of [[2, 32, 0.44], [2, 48, 0.3], [3, 16, 0.22], [3, 32, 0.25]] as const) {
+for (const [dim, L, beta] of [[2, 32, 0.44], [2, 48, 0.3], [3, 16, 0.22], [3, 32, 0.25], [2, 4, 0.44], [2, 6, 0.3], [3, 2, 0.2], [3, 4, 0.25]] as const) {
   for (const rule of ["metropolis", "heatbath"] as PackedRule[]) {
     const lay = packedLayout(dim, L), table = packedTable(dim, beta, rule), key: [number, number] = [0x9e3779b9, L * 7 + dim];
     const rng = rngFor({ seed: 77, task: L, replica: dim });
-    const w = new Uint32Array(lay.words).map(() => (rng.u32() & MASK) >>> 0);
+    const w = new Uint32Array(lay.words).map(() => (rng.u32() & MASK & lay.valid) >>> 0);
     const cpu = cpuPackedKernel({ lay, key, table }), gpu = await gpuPackedKernel(o.gpu)({ lay, key, table });
     cpu.write(w);
     gpu.write(w);

@@ -12,7 +12,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { h5Ready } from "../src/io/h5.js";
 import { openEnsemble, partialPath } from "../src/io/ensemble.js";
-import { kaufman } from "../src/models/ising-exact.js";
+import { enumerateIsing, kaufman } from "../src/models/ising-exact.js";
+import { chiSquareTest } from "../src/analysis/chisq.js";
 import { BETA_C_2D } from "../src/models/ising.js";
 import { isingEstimates } from "../src/analysis/observables.js";
 import { probeReason } from "../src/gpu/probe.js";
@@ -71,11 +72,11 @@ function childCases<T>(file: string, n: number): T[] {
   return cases;
 }
 
-test("--backend: one-line errors with exit 2 (no GPU kernel, L not a multiple of 16, no adapter), auto falls back with one line", () => {
+test("--backend: one-line errors with exit 2 (no GPU kernel, L neither below 16 nor a multiple of 16, no adapter), auto falls back with one line", () => {
   const base = ["simulate", "ising", "--beta", "0.44", "--sweeps", "10", "--out", join(dir, "e.h5")];
   const cases: [string[], RegExp][] = [
     [[...base, "--L", "32", "--backend", "gpu", "--algorithm", "wolff"], /--backend gpu: ising --algorithm wolff has no GPU kernel; ising's GPU kernels: --algorithm metropolis\|heatbath; use --backend cpu/],
-    [[...base, "--L", "24", "--backend", "gpu"], /--backend gpu needs --L a multiple of 16/],
+    [[...base, "--L", "24", "--backend", "gpu"], /--backend gpu needs --L below 16 or a multiple of 16/],
     [["simulate", "phi4", "--L", "32", "--mu2", "-0.9", "--sweeps", "10", "--backend", "gpu", "--out", join(dir, "p.h5")], /phi4 --algorithm \S+ has no GPU kernel; use --backend cpu/],
     [[...base, "--L", "32", "--backend", "gpu", "--algorithm", "metropolis"], /--backend gpu: no GPU adapter found.*; use --backend cpu or auto|--backend gpu: the Vulkan loader/],
     [[...base, "--L", "32", "--backend", "tpu"], /--backend/],
@@ -139,8 +140,8 @@ test("irg doctor reports the adapter (or why there is none) and exits 0", () => 
   assert.equal((JSON.parse(j.stdout) as { gpu: { found: boolean } }).gpu.found, false);
 });
 
-test("GPU kernel equals its CPU reference bit for bit (2D and 3D, Metropolis and heat bath, words and sums)", { skip: G.skip }, () => {
-  const cases = childCases<{ name: string; diffWords: number; sumsEqual: boolean }>(child, 8);
+test("GPU kernel equals its CPU reference bit for bit (2D and 3D, L = 2 … 48, Metropolis and heat bath, words and sums)", { skip: G.skip }, () => {
+  const cases = childCases<{ name: string; diffWords: number; sumsEqual: boolean }>(child, 16);
   for (const c of cases) {
     assert.equal(c.diffWords, 0, `${c.name}: words differ`);
     assert.ok(c.sumsEqual, `${c.name}: energy/magnetisation sums differ`);
@@ -292,4 +293,27 @@ test("GPU heads: the ln q returned is the CPU's ln q of the values drawn, and th
     assert.ok(c.lqGap < 1e-6 * c.lqScale + 1e-3, `${c.head}: |ln q GPU - CPU| = ${c.lqGap} (scale ${c.lqScale})`);
     for (const z of c.z) assert.ok(Math.abs(z) < 4, `${c.head}: draws off their distribution, z = ${z} (all: ${c.z.join(", ")})`);
   }
+});
+
+test("irg simulate ising --backend gpu samples the joint (E, M) distribution of the 4x4 torus (complete enumeration, chi-square; a 10 % wrong beta is rejected)", { skip: G.skip }, async () => {
+  await h5Ready();
+  const out = join(dir, "enum.h5"), beta = 0.3, n = 20000;
+  const r = onGpu(["simulate", "ising", "--L", "4", "--beta", String(beta), "--algorithm", "metropolis", "--backend", "gpu", "--therm", "100", "--sweeps", String(3 * n), "--every", "3", "--save-every", "0", "--quiet", "--out", out], G.env!);
+  assert.equal(r.code, 0, r.stderr);
+  const f = openEnsemble(out);
+  const E = f.series("energy"), M = f.series("magnetization");
+  f.close();
+  const dos = enumerateIsing(lattice(2, 4));
+  const index = new Map(dos.E.map((e, k) => [`${e},${dos.M[k]}`, k]));
+  const hist = new Float64Array(dos.count.length);
+  for (let t = 0; t < E.length; t++) hist[index.get(`${E[t]},${M[t]}`)!]!++;
+  const probs = (b: number): Float64Array => {
+    const Emin = Math.min(...dos.E), w = Float64Array.from(dos.count, (g, k) => g * Math.exp(-b * (dos.E[k]! - Emin)));
+    const Z = w.reduce((a, x) => a + x, 0);
+    return w.map((x) => x / Z);
+  };
+  assert.equal(E.length, n);
+  const res = chiSquareTest(hist, probs(beta));
+  assert.ok(res.pValue > 1e-4, `chi2 = ${res.chi2.toFixed(1)} for ${res.dof} dof, p = ${res.pValue}`);
+  assert.ok(chiSquareTest(hist, probs(beta * 1.1)).pValue < 1e-3, "a 10% wrong beta was not detected");
 });

@@ -8,7 +8,8 @@ import { lattice, neighbours } from "../src/lattice/geometry.js";
 import { philox4x32 } from "../src/lattice/philox.js";
 import { rngFor } from "../src/lattice/rng.js";
 import { BETA_C_2D, isingEnergyWith, magnetization, randomSpins } from "../src/models/ising.js";
-import { kaufman } from "../src/models/ising-exact.js";
+import { boltzmannProbabilities, enumerateIsing, kaufman, stateIndex } from "../src/models/ising-exact.js";
+import { chiSquareTest } from "../src/analysis/chisq.js";
 import { cpuPackedKernel, packedHalfSweep, packedLayout, packedSampler, packedSite, packedSums, packedTable, packSpins, unpackSpins, type PackedRule } from "../src/mc/packed-checkerboard.js";
 import { isingEstimates } from "../src/analysis/observables.js";
 
@@ -26,7 +27,7 @@ test("Philox4x32-10 reproduces the Random123 known-answer vectors", () => {
 });
 
 test("packed layout: pack/unpack round trip, every site in its own nibble, energy and magnetisation sums exact (2D, 3D)", () => {
-  for (const [dim, L] of [[2, 16], [2, 32], [3, 16]] as const) {
+  for (const [dim, L] of [[2, 16], [2, 32], [3, 16], [2, 4], [2, 6], [3, 2], [3, 4], [2, 14]] as const) {
     const lat = lattice(dim, L), lay = packedLayout(dim, L), rng = rngFor({ seed: 5, task: dim * 100 + L });
     const seen = new Set<number>();
     for (let i = 0; i < lat.V; i++) {
@@ -46,11 +47,12 @@ test("packed layout: pack/unpack round trip, every site in its own nibble, energ
     }
   }
   assert.throws(() => packedLayout(2, 24), /multiple of 16/);
+  assert.throws(() => packedLayout(2, 5), /even below 16/);
   assert.throws(() => packedLayout(4, 16), /2 or 3 dimensions/);
 });
 
 test("one packed half-sweep equals a site-by-site update drawing the same Philox numbers (2D, 3D, both rules)", () => {
-  for (const [dim, L] of [[2, 16], [2, 48], [3, 16]] as const) {
+  for (const [dim, L] of [[2, 16], [2, 48], [3, 16], [2, 2], [2, 4], [2, 10], [3, 2], [3, 6]] as const) {
     for (const rule of ["metropolis", "heatbath"] as PackedRule[]) {
       const lat = lattice(dim, L), lay = packedLayout(dim, L), nb = neighbours(lat), z = 2 * dim;
       const table = packedTable(dim, 0.35, rule);
@@ -123,4 +125,37 @@ test("packed chain: a checkpoint continues bit for bit", async () => {
   assert.deepEqual(ca, cb);
   const other = await packedSampler({ ...opt, rng: rngFor({ seed: 4 }) }, cpuPackedKernel);
   assert.throws(() => other.restore(st), /random stream/);
+});
+
+test("packed chain (CPU reference) samples the joint (E, M) distribution of the 4x4 torus and every state of the 2x2x2 torus (chi-square; a 5 % wrong beta is rejected)", async () => {
+  for (const [dim, L, beta, n] of [[2, 4, 0.3, 60000], [2, 4, BETA_C_2D, 60000], [3, 2, 0.2, 40000]] as const) {
+    const lat = lattice(dim, L), dos = enumerateIsing(lat);
+    const index = new Map(dos.E.map((E, k) => [`${E},${dos.M[k]}`, k]));
+    for (const rule of ["metropolis", "heatbath"] as PackedRule[]) {
+      const smp = await packedSampler({ lat, beta, rule, rng: rngFor({ seed: 41, task: L * 10 + dim }) }, cpuPackedKernel);
+      const byState = dim === 3, e = new Float64Array(1), m = new Float64Array(1), s = new Int8Array(lat.V);
+      const hist = new Float64Array(byState ? 2 ** lat.V : dos.count.length);
+      for (let k = 0; k < 100; k++) smp.sweep();
+      for (let t = 0; t < n; t++) {
+        for (let k = 0; k < 3; k++) smp.sweep();
+        await smp.prepare!({ measure: true, config: byState, save: false });
+        if (byState) {
+          smp.config(0, s);
+          hist[stateIndex(s)]!++;
+        } else {
+          smp.measure([e, m]);
+          hist[index.get(`${e[0]},${m[0]}`)!]!++;
+        }
+      }
+      const probs = (b: number): Float64Array => {
+        if (byState) return boltzmannProbabilities(lat, b);
+        const Emin = Math.min(...dos.E), w = Float64Array.from(dos.count, (g, k) => g * Math.exp(-b * (dos.E[k]! - Emin)));
+        const Z = w.reduce((a, x) => a + x, 0);
+        return w.map((x) => x / Z);
+      };
+      const res = chiSquareTest(hist, probs(beta));
+      assert.ok(res.pValue > 1e-4, `${dim}D L=${L} beta=${beta} ${rule}: chi2 = ${res.chi2.toFixed(1)} for ${res.dof} dof, p = ${res.pValue}`);
+      assert.ok(chiSquareTest(hist, probs(beta * 1.05)).pValue < 1e-3, `${dim}D L=${L} ${rule}: a 5% wrong beta was not detected`);
+    }
+  }
 });

@@ -18,7 +18,7 @@ const BATCH = 128;
 
 const SHADER = /* wgsl */ `
 ${PHILOX_WGSL}
-struct Params { R: u32, rows: u32, L: u32, dim: u32, c: u32, tLo: u32, tHi: u32, k0: u32, k1: u32, half: u32, nx: u32 }
+struct Params { R: u32, rows: u32, L: u32, dim: u32, c: u32, tLo: u32, tHi: u32, k0: u32, k1: u32, half: u32, nx: u32, n: u32, valid: u32 }
 @group(0) @binding(0) var<storage, read_write> own: array<u32>;
 @group(0) @binding(1) var<storage, read> other: array<u32>;
 @group(0) @binding(2) var<storage, read> table: array<u32>;
@@ -31,11 +31,13 @@ fn counts(g: u32, c: u32) -> u32 {
   let y = r % P.L; let zc = r / P.L; let base = r - y;
   let same = other[g];
   var side: u32;
+  let end = 4u * (P.n - 1u);
   if (((y + zc + c) & 1u) == 0u) {
-    side = (same << 4u) | (other[r * P.R + select(k - 1u, P.R - 1u, k == 0u)] >> 28u);
+    side = (same << 4u) | (other[r * P.R + select(k - 1u, P.R - 1u, k == 0u)] >> end);
   } else {
-    side = (same >> 4u) | (other[r * P.R + select(k + 1u, 0u, k == P.R - 1u)] << 28u);
+    side = (same >> 4u) | (other[r * P.R + select(k + 1u, 0u, k == P.R - 1u)] << end);
   }
+  side &= P.valid;
   let yp = base + select(y + 1u, 0u, y == P.L - 1u);
   let ym = base + select(y - 1u, P.L - 1u, y == 0u);
   var sum = same + side + other[yp * P.R + k] + other[ym * P.R + k];
@@ -57,7 +59,7 @@ fn update(@builtin(global_invocation_id) gid: vec3<u32>) {
   var flips = 0u;
   var rnd = vec4<u32>(0u);
   var drawn = 0u;
-  for (var i = 0u; i < 8u; i++) {
+  for (var i = 0u; i < P.n; i++) {
     let T = table[((w >> (4u * i)) & 1u) * z1 + ((sum >> (4u * i)) & 15u)];
     if (T == 0xffffffffu) { flips |= 1u << (4u * i); continue; }
     let q = i >> 2u;
@@ -83,7 +85,7 @@ fn sums(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
     let sum = counts(g, 0u);
     let w = own[g];
     up += i32(countOneBits(w & 0x11111111u) + countOneBits(other[g] & 0x11111111u));
-    for (var i = 0u; i < 8u; i++) {
+    for (var i = 0u; i < P.n; i++) {
       bond += (2i * i32((w >> (4u * i)) & 1u) - 1i) * (2i * i32((sum >> (4u * i)) & 15u) - z);
     }
   }
@@ -126,7 +128,7 @@ function makeKernel(gpu: Gpu, spec: PackedSpec): PackedKernel {
       { binding: 0, visibility: S.COMPUTE, buffer: { type: "storage" } },
       { binding: 1, visibility: S.COMPUTE, buffer: { type: "read-only-storage" } },
       { binding: 2, visibility: S.COMPUTE, buffer: { type: "read-only-storage" } },
-      { binding: 3, visibility: S.COMPUTE, buffer: { type: "uniform", hasDynamicOffset: true, minBindingSize: 48 } },
+      { binding: 3, visibility: S.COMPUTE, buffer: { type: "uniform", hasDynamicOffset: true, minBindingSize: 64 } },
       { binding: 4, visibility: S.COMPUTE, buffer: { type: "storage" } },
     ],
   });
@@ -141,14 +143,14 @@ function makeKernel(gpu: Gpu, spec: PackedSpec): PackedKernel {
         { binding: 0, resource: { buffer: words[c]! } },
         { binding: 1, resource: { buffer: words[1 - c]! } },
         { binding: 2, resource: { buffer: tableBuf } },
-        { binding: 3, resource: { buffer: params, size: 48 } },
+        { binding: 3, resource: { buffer: params, size: 64 } },
         { binding: 4, resource: { buffer: partial } },
       ],
     }),
   );
   const slots = new Uint32Array((BATCH * SLOT) / 4);
   const slot = (n: number, c: number, t: number): void => {
-    slots.set([lay.R, lay.rows, lay.L, lay.dim, c, t >>> 0, Math.floor(t / 4294967296) >>> 0, key[0], key[1], lay.half, nx], (n * SLOT) / 4);
+    slots.set([lay.R, lay.rows, lay.L, lay.dim, c, t >>> 0, Math.floor(t / 4294967296) >>> 0, key[0], key[1], lay.half, nx, lay.n, lay.valid >>> 0], (n * SLOT) / 4);
   };
   // At most two submissions in flight: the CPU runs ahead by one batch, never by thousands of sweeps.
   const inflight: Promise<void>[] = [];

@@ -11,7 +11,9 @@
 // j = ⌊x/2⌋, nibble j mod 8 of word ⌊j/8⌋; colour 0's words come first. In row (y, z) of colour c the
 // site j sits at x = 2j + p with p = (y + z + c) mod 2: its neighbours along y and z are site j of the
 // other colour in the neighbouring rows, along x site j of the other colour's same row and site j − 1
-// (p = 0) or j + 1 (p = 1), which a shift of the row's words by one nibble lines up.
+// (p = 0) or j + 1 (p = 1), which a shift of the row's words by one nibble lines up. Below L = 16 a row
+// is one word with its L/2 low nibbles in use (the others stay 0), so that tiny lattices can be checked
+// against complete enumeration.
 
 import { type Lattice } from "../lattice/geometry.js";
 import { philox4x32 } from "../lattice/philox.js";
@@ -25,8 +27,12 @@ export const MASK = 0x11111111;
 export interface PackedLayout {
   dim: 2 | 3;
   L: number;
-  /** Words per row of one colour (L/16). */
+  /** Words per row of one colour (L/16, or 1 below L = 16). */
   R: number;
+  /** Spins per word: 8, or L/2 below L = 16. */
+  n: number;
+  /** The bits of the nibbles in use. */
+  valid: number;
   /** Rows per colour: L^(dim−1). */
   rows: number;
   /** Words per colour. */
@@ -38,12 +44,17 @@ export interface PackedLayout {
 export type PackedRule = "metropolis" | "heatbath";
 export const PACKED_RULES: readonly PackedRule[] = ["metropolis", "heatbath"];
 
-/** The layout of an L^dim lattice; L must be a multiple of 16 so that a colour's row fills whole words. */
+/** Whether the packed kernel takes L: even below 16 (one partial word per row), else a multiple of 16. */
+export function packedSize(L: number): boolean {
+  return Number.isInteger(L) && L >= 2 && (L < 16 ? L % 2 === 0 : L % 16 === 0);
+}
+
+/** The layout of an L^dim lattice (see packedSize). */
 export function packedLayout(dim: number, L: number): PackedLayout {
   if (dim !== 2 && dim !== 3) throw new RangeError(`the packed checkerboard kernel runs in 2 or 3 dimensions, not ${dim}`);
-  if (!Number.isInteger(L) || L < 16 || L % 16 !== 0) throw new RangeError(`the packed checkerboard kernel needs L a multiple of 16 (a colour's row of L/2 spins fills words of 8), got L = ${L}`);
-  const R = L / 16, rows = L ** (dim - 1), half = rows * R;
-  return { dim, L, R, rows, half, words: 2 * half };
+  if (!packedSize(L)) throw new RangeError(`the packed checkerboard kernel needs L even below 16 or a multiple of 16 (a colour's row of L/2 spins fills words of 8), got L = ${L}`);
+  const R = Math.max(1, L / 16), n = Math.min(8, L / 2), rows = L ** (dim - 1), half = rows * R;
+  return { dim, L, R, n, valid: n === 8 ? 0xffffffff : 2 ** (4 * n) - 1, rows, half, words: 2 * half };
 }
 
 /**
@@ -112,14 +123,15 @@ function rowNeighbours(lay: PackedLayout, r: number, out: Int32Array): number {
 
 /** Nibble sums of the 2d neighbours of colour c's word (r, k): the up-neighbour count of each of its 8 sites. */
 function neighbourCounts(lay: PackedLayout, w: Uint32Array, c: number, r: number, k: number, rowsNb: Int32Array, yz: number): number {
-  const { R, half } = lay;
+  const { R, half, n } = lay;
   const o = (1 - c) * half;
   const same = w[o + r * R + k]!;
-  // Site j's other x neighbour is j − 1 (p = 0) or j + 1 (p = 1): shift in the nibble from the next word.
+  // Site j's other x neighbour is j − 1 (p = 0) or j + 1 (p = 1): shift in the end nibble of the next
+  // word (of this word itself when a row is one word).
   const side = ((yz + c) & 1) === 0
-    ? (same << 4) | (w[o + r * R + (k === 0 ? R - 1 : k - 1)]! >>> 28)
-    : (same >>> 4) | (w[o + r * R + (k === R - 1 ? 0 : k + 1)]! << 28);
-  let sum = same + (side >>> 0);
+    ? (same << 4) | (w[o + r * R + (k === 0 ? R - 1 : k - 1)]! >>> (4 * (n - 1)))
+    : (same >>> 4) | (w[o + r * R + (k === R - 1 ? 0 : k + 1)]! << (4 * (n - 1)));
+  let sum = same + ((side & lay.valid) >>> 0);
   for (let q = 0; q < 2 * (lay.dim - 1); q++) sum += w[o + rowsNb[q]! * R + k]!;
   return sum >>> 0;
 }
@@ -142,7 +154,7 @@ export function packedHalfSweep(lay: PackedLayout, w: Uint32Array, c: number, t:
       const own = w[at]!;
       const sum = neighbourCounts(lay, w, c, r, k, rowsNb, yz);
       let flips = 0, drawn = 0;
-      for (let i = 0; i < NIBBLES; i++) {
+      for (let i = 0; i < lay.n; i++) {
         const s = (own >>> (4 * i)) & 1, n = (sum >>> (4 * i)) & 15;
         const T = table[s * z1 + n]!;
         if (T === 0xffffffff) {
@@ -180,7 +192,7 @@ export function packedSums(lay: PackedLayout, w: Uint32Array): PackedSums {
       const own = w[r * R + k]!;
       const sum = neighbourCounts(lay, w, 0, r, k, rowsNb, yz);
       up += popcount((own & MASK) >>> 0) + popcount((w[half + r * R + k]! & MASK) >>> 0);
-      for (let i = 0; i < NIBBLES; i++) {
+      for (let i = 0; i < lay.n; i++) {
         const s = (own >>> (4 * i)) & 1, n = (sum >>> (4 * i)) & 15;
         bonds += (2 * s - 1) * (2 * n - z);
       }
@@ -268,7 +280,7 @@ export async function packedSampler(opt: PackedSamplerOptions, make: PackedKerne
   const lay = packedLayout(lat.dim, lat.L);
   const key: [number, number] = [rng.u32(), rng.u32()];
   const w0 = new Uint32Array(lay.words);
-  for (let i = 0; i < lay.words; i++) w0[i] = opt.start === "cold" ? MASK : (rng.u32() & MASK) >>> 0;
+  for (let i = 0; i < lay.words; i++) w0[i] = (opt.start === "cold" ? MASK & lay.valid : rng.u32() & MASK & lay.valid) >>> 0;
   const table = packedTable(lat.dim, beta, rule);
   const kernel = await make({ lay, key, table });
   kernel.write(w0);

@@ -5,7 +5,7 @@ import { ISING_ALGORITHMS, makeIsingSampler, type IsingAlgorithm } from "../mc/i
 import { majorityBlock } from "../rg/majority.js";
 import { checkerboardSweep, Rule } from "../mc/checkerboard.js";
 import { metropolisTable } from "../mc/metropolis.js";
-import { PACKED_RULES, packedSampler, type PackedRule } from "../mc/packed-checkerboard.js";
+import { PACKED_RULES, packedSampler, packedSize, type PackedRule } from "../mc/packed-checkerboard.js";
 import { isingEstimates } from "../analysis/observables.js";
 import { kaufman } from "./ising-exact.js";
 import { BETA_C_2D, BETA_C_3D, isingEnergyWith, isSpinConfig, magnetization } from "./ising.js";
@@ -39,7 +39,7 @@ export const isingModel: ModelDescriptor<OptionsWith<"beta">> = {
   },
   gpu: {
     algorithms: PACKED_RULES,
-    check: (o) => (o.L % 16 === 0 ? undefined : `--backend gpu needs --L a multiple of 16 (the kernel packs 8 spins of a row per word), got ${o.L}`),
+    check: (o) => (packedSize(o.L) ? undefined : `--backend gpu needs --L below 16 or a multiple of 16 (the kernel packs 8 spins of a row per word), got ${o.L}`),
   },
   chains(o, rng, backend) {
     const lat = lattice(o.dim, o.L), start = o.start ?? "hot";
