@@ -32,7 +32,7 @@ export const RUN_SPECS: ParamSpecs = {
   out: { flag: "--out <file.h5>", description: "output ensemble (HDF5)", schema: z.string().min(1, { message: "must not be empty" }) },
   maxTime: { flag: "--max-time <minutes>", description: "stop (with a checkpoint) after this many minutes", schema: num({ positive: true }) },
   checkpointEvery: { flag: "--checkpoint-every <minutes>", description: "minutes between checkpoints", schema: num({ positive: true }), default: 5 },
-  backend: { flag: "--backend <name>", description: "cpu|gpu|auto: where kernels with a GPU version run (ising metropolis/heatbath); auto takes a hardware GPU where one is found. Default cpu, so that a seed gives the same chain on every machine", schema: oneOf(BACKENDS), default: "cpu" },
+  backend: { flag: "--backend <name>", description: "cpu|gpu|auto: where kernels with a GPU version run (ising metropolis/heatbath, ea multispin; see irg models); auto takes a hardware GPU where one is found; cpu is the default so that a seed gives the same chain on every machine", schema: oneOf(BACKENDS), default: "cpu" },
 };
 
 /**
