@@ -5,8 +5,6 @@
 // counter, so a GPU kernel and a CPU reference draw the same numbers in any order, a checkpoint is
 // the key and the sweep count, and no per-thread state has to live on the device.
 
-import { streamState, type StreamKey } from "./rng.js";
-
 const M0 = 0xd2511f53, M1 = 0xcd9e8d57, W0 = 0x9e3779b9, W1 = 0xbb67ae85;
 
 /** The high 32 bits of the 64-bit product a·b (a, b unsigned 32-bit), from 16-bit halves as in WGSL. */
@@ -33,12 +31,6 @@ export function philox4x32(c0: number, c1: number, c2: number, c3: number, k0: n
   out[1] = c1;
   out[2] = c2;
   out[3] = c3;
-}
-
-/** The Philox key of a stream: the first two words of its keyed state (see `streamState`). */
-export function philoxKey(key: StreamKey): [number, number] {
-  const s = streamState(key);
-  return [s[0]!, s[1]!];
 }
 
 /** The same generator in WGSL, for kernels that include it. */

@@ -15,13 +15,13 @@
 // is one word with its L/2 low nibbles in use (the others stay 0), so that tiny lattices can be checked
 // against complete enumeration.
 
+import { popcount } from "../lattice/bits.js";
 import { type Lattice } from "../lattice/geometry.js";
 import { philox4x32 } from "../lattice/philox.js";
 import { type Rng, u32Threshold } from "../lattice/rng.js";
 import { type Chains, type SamplerState } from "./chains.js";
 
-/** Spins per word and bits per spin. */
-export const NIBBLES = 8;
+/** The lowest bit of each of a word's 8 nibbles (the spins). */
 export const MASK = 0x11111111;
 
 export interface PackedLayout {
@@ -199,12 +199,6 @@ export function packedSums(lay: PackedLayout, w: Uint32Array): PackedSums {
     }
   }
   return { up, bonds };
-}
-
-function popcount(v: number): number {
-  v = v - ((v >>> 1) & 0x55555555);
-  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
 }
 
 /** What the kernel needs: layout, Philox key and flip thresholds. */

@@ -1,6 +1,7 @@
 // Exact results for one EA disorder sample on a tiny lattice, by complete enumeration of the 2^V states:
 // the Boltzmann distribution, P(q) of two independent replicas, and ⟨q²⟩ = V⁻² Σ_ij ⟨s_i s_j⟩² (tests).
 
+import { popcount } from "../lattice/bits.js";
 import { type EaBonds, eaEnergy } from "./ea.js";
 
 /** State n ↔ spins: s_i = +1 when bit i of n is set. */
@@ -28,12 +29,6 @@ export function eaBoltzmann(E: Float64Array, beta: number): Float64Array {
   const p = E.map((e) => Math.exp(-beta * (e - Emin)));
   const Z = p.reduce((a, x) => a + x, 0);
   return p.map((x) => x / Z);
-}
-
-function popcount(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
 }
 
 /** P(Q) of Q = Σ_i s_i t_i for independent s, t ~ p, indexed by (Q + V)/2 (V ≤ 12: 4^V pairs). */
