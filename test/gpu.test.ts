@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { h5Ready } from "../src/io/h5.js";
 import { openEnsemble, partialPath } from "../src/io/ensemble.js";
-import { enumerateIsing, kaufman } from "../src/models/ising-exact.js";
+import { dosProbabilities, enumerateIsing, kaufman } from "../src/models/ising-exact.js";
 import { chiSquareTest } from "../src/analysis/chisq.js";
 import { BETA_C_2D } from "../src/models/ising.js";
 import { isingEstimates } from "../src/analysis/observables.js";
@@ -307,13 +307,8 @@ test("irg simulate ising --backend gpu samples the joint (E, M) distribution of 
   const index = new Map(dos.E.map((e, k) => [`${e},${dos.M[k]}`, k]));
   const hist = new Float64Array(dos.count.length);
   for (let t = 0; t < E.length; t++) hist[index.get(`${E[t]},${M[t]}`)!]!++;
-  const probs = (b: number): Float64Array => {
-    const Emin = Math.min(...dos.E), w = Float64Array.from(dos.count, (g, k) => g * Math.exp(-b * (dos.E[k]! - Emin)));
-    const Z = w.reduce((a, x) => a + x, 0);
-    return w.map((x) => x / Z);
-  };
   assert.equal(E.length, n);
-  const res = chiSquareTest(hist, probs(beta));
+  const res = chiSquareTest(hist, dosProbabilities(dos, beta));
   assert.ok(res.pValue > 1e-4, `chi2 = ${res.chi2.toFixed(1)} for ${res.dof} dof, p = ${res.pValue}`);
-  assert.ok(chiSquareTest(hist, probs(beta * 1.1)).pValue < 1e-3, "a 10% wrong beta was not detected");
+  assert.ok(chiSquareTest(hist, dosProbabilities(dos, beta * 1.1)).pValue < 1e-3, "a 10% wrong beta was not detected");
 });

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { lattice, type Lattice } from "../src/lattice/geometry.js";
 import { rngFor } from "../src/lattice/rng.js";
 import { ISING_ALGORITHMS, makeIsingSampler, type IsingAlgorithm } from "../src/mc/ising-samplers.js";
-import { boltzmannProbabilities, enumerateIsing, stateIndex } from "../src/models/ising-exact.js";
+import { boltzmannProbabilities, dosProbabilities, enumerateIsing, stateIndex } from "../src/models/ising-exact.js";
 import { chiSquareTest } from "../src/analysis/chisq.js";
 
 /** Histogram of states visited every `thin` sweeps. */
@@ -43,13 +43,7 @@ function energyMagnetizationHistogram(algorithm: IsingAlgorithm, lat: Lattice, b
     smp.measure([E, M]);
     for (let c = 0; c < smp.chains; c++) hist[index.get(key(E[c]!, M[c]!))!]!++;
   }
-  const Emin = Math.min(...dos.E);
-  const probs = (b: number): Float64Array => {
-    const w = Float64Array.from(dos.count, (g, k) => g * Math.exp(-b * (dos.E[k]! - Emin)));
-    const Z = w.reduce((a, x) => a + x, 0);
-    return w.map((x) => x / Z);
-  };
-  return { hist, probs };
+  return { hist, probs: (b: number): Float64Array => dosProbabilities(dos, b) };
 }
 
 for (const algorithm of ISING_ALGORITHMS) {

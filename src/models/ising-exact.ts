@@ -137,6 +137,14 @@ export function enumerateIsing(lat: Lattice): DensityOfStates {
   return out;
 }
 
+/** Exact probability of every (E, M) class of a density of states at β (in its order): for χ² tests. */
+export function dosProbabilities(dos: DensityOfStates, beta: number): Float64Array {
+  const Emin = Math.min(...dos.E);
+  const w = Float64Array.from(dos.count, (g, k) => g * Math.exp(-beta * (dos.E[k]! - Emin)));
+  const Z = w.reduce((a, x) => a + x, 0);
+  return w.map((x) => x / Z);
+}
+
 /** Exact observables at β from a density of states (per-site e and c; m = M/V). */
 export interface ExactObservables {
   e: number;
