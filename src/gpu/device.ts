@@ -26,6 +26,25 @@ export interface Gpu {
   close(): void;
 }
 
+/**
+ * A dispatch of `groups` workgroups as (x, y): x at most 32 768, y the rest, within the device's limit
+ * per dimension; kernels rebuild the linear index as gid.x + gid.y · x · workgroup size.
+ */
+export function grid(device: GPUDevice, groups: number): [number, number] {
+  const nx = Math.max(1, Math.min(groups, 32768)), ny = Math.ceil(groups / nx);
+  if (ny > device.limits.maxComputeWorkgroupsPerDimension) throw new RangeError(`${groups} workgroups exceed what one dispatch of this GPU holds; run a smaller lattice or fewer samples`);
+  return [nx, ny];
+}
+
+/** Encodes one compute pass of `pipeline` with bind group 0 (and its dynamic offsets) over `size` workgroups. */
+export function encodePass(enc: GPUCommandEncoder, pipeline: GPUComputePipeline, bind: GPUBindGroup, size: readonly number[], offsets: number[] = []): void {
+  const pass = enc.beginComputePass();
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bind, offsets);
+  pass.dispatchWorkgroups(size[0]!, size[1] ?? 1, size[2] ?? 1);
+  pass.end();
+}
+
 /** Instances with an open device (see `openGpu`). */
 const live = new Set<GPU>();
 

@@ -10,7 +10,7 @@
 
 import { type Lattice } from "../lattice/geometry.js";
 import { type MsKernel, msLayout, msSlabCounts, slotEnergies } from "../mc/ea-multispin.js";
-import { type Gpu } from "./device.js";
+import { encodePass, type Gpu, grid } from "./device.js";
 
 // Small workgroups: a few thousand threads (blocks × slots) then spread over every multiprocessor.
 const WG = 32;
@@ -170,11 +170,8 @@ function makeKernel(gpu: Gpu, lat: Lattice, T: number, W: number, groups: number
   const nbBuf = storage(lay.nb, U.STORAGE | U.COPY_DST);
   const sitesBuf = storage(Int32Array.from([...lay.colours[0], ...lay.colours[1]]), U.STORAGE | U.COPY_DST);
   const threads = groups * lay.slots * W, swapThreads = groups * 2 * lat.V * W;
-  const grid = (n: number): [number, number] => {
-    const g = Math.ceil(n / WG);
-    return [Math.min(g, 32768), Math.ceil(g / Math.min(g, 32768))];
-  };
-  const [nxS, nyS] = grid(threads), [nxW, nyW] = grid(swapThreads);
+
+  const [nxS, nyS] = grid(device, Math.ceil(threads / WG)), [nxW, nyW] = grid(device, Math.ceil(swapThreads / WG));
   const uniforms: GPUBuffer[] = [];
   const params = (nx: number): GPUBuffer => {
     const p = Uint32Array.from([lat.V, lay.z, W, lay.B, T, lay.slots, lay.groupWords, lay.couplings, lay.spins, lay.rng, lay.thresholds, lay.counters, lay.masks, lay.colours[0].length, threads, swapThreads, nx]);
@@ -206,11 +203,7 @@ function makeKernel(gpu: Gpu, lat: Lattice, T: number, W: number, groups: number
   const sweepP = pipe("sweep", nxS), swapP = pipe("swap", nxW);
   const encode = (p: { pipeline: GPUComputePipeline; bind: GPUBindGroup }, nx: number, ny: number): GPUCommandEncoder => {
     const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    pass.setPipeline(p.pipeline);
-    pass.setBindGroup(0, p.bind);
-    pass.dispatchWorkgroups(nx, ny);
-    pass.end();
+    encodePass(enc, p.pipeline, p.bind, [nx, ny]);
     return enc;
   };
   /** Submits `enc` and reads the words [at, at + n) of every group and region back into buf. */

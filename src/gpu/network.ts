@@ -9,7 +9,7 @@
 import { type Activation } from "../nn/act.js";
 import { paramIndex, type ModelSpec } from "../nn/model.js";
 import { layout, type Tensor } from "../nn/tensor.js";
-import { type Gpu } from "./device.js";
+import { encodePass, type Gpu, grid } from "./device.js";
 import { HEAD_MAX, HEAD_SHADER, HEAD_WG, headCode } from "./heads.js";
 
 const WG = 256;
@@ -208,7 +208,7 @@ export function gpuNetwork(gpu: Gpu, spec: ModelSpec, params: Float32Array): Gpu
     const binds = steps.map((s, i) => {
       const d = dims[i]!;
       const total = N * s.cout * d.D * d.H * d.W * (s.kind === 0 ? 1 : 2 ** spec.dim);
-      const groups = Math.ceil(total / WG), nx = Math.min(groups, 32768), ny = Math.ceil(groups / nx);
+      const [nx, ny] = grid(device, Math.ceil(total / WG));
       const u = device.createBuffer({ size: 64, usage: U.UNIFORM | U.COPY_DST });
       owned.push(u);
       device.queue.writeBuffer(u, 0, Uint32Array.from([s.kind, N, s.cin, s.cout, d.D, d.H, d.W, s.k, spec.dim, ACT[s.act], s.woff, total, nx]));
@@ -227,13 +227,7 @@ export function gpuNetwork(gpu: Gpu, spec: ModelSpec, params: Float32Array): Gpu
   const encodeLayers = (plan: Plan, input: Tensor): GPUCommandEncoder => {
     device.queue.writeBuffer(plan.ping[0]!, 0, input.data as Float32Array);
     const enc = device.createCommandEncoder();
-    for (const b of plan.binds) {
-      const pass = enc.beginComputePass();
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, b.bind);
-      pass.dispatchWorkgroups(b.nx, b.ny);
-      pass.end();
-    }
+    for (const b of plan.binds) encodePass(enc, pipeline, b.bind, [b.nx, b.ny]);
     return enc;
   };
   let headPipeline: GPUComputePipeline | null = null;
@@ -243,7 +237,7 @@ export function gpuNetwork(gpu: Gpu, spec: ModelSpec, params: Float32Array): Gpu
     const code = headCode(spec.head);
     if (code.n > HEAD_MAX) throw new RangeError(`the GPU head draws at most ${HEAD_MAX} components or classes, the network has ${code.n}`);
     headPipeline ??= device.createComputePipeline({ layout: "auto", compute: { module: device.createShaderModule({ code: HEAD_SHADER }), entryPoint: "main" } });
-    const per = Math.ceil(plan.S / HEAD_WG), nx = Math.min(per, 32768), ny = Math.ceil(per / nx);
+    const [nx, ny] = grid(device, Math.ceil(plan.S / HEAD_WG));
     const draw = device.createBuffer({ size: Math.max(16, plan.N * plan.S * 4), usage: U.STORAGE | U.COPY_SRC });
     const partial = device.createBuffer({ size: Math.max(16, plan.N * nx * ny * 4), usage: U.STORAGE | U.COPY_SRC });
     const uniform = device.createBuffer({ size: 32, usage: U.UNIFORM | U.COPY_DST });
@@ -260,11 +254,7 @@ export function gpuNetwork(gpu: Gpu, spec: ModelSpec, params: Float32Array): Gpu
       const plan = planFor(input), head = headOf(plan), code = headCode(spec.head!);
       device.queue.writeBuffer(head.uniform, 0, Uint32Array.from([code.kind, code.n, plan.S, plan.N, key[0] >>> 0, key[1] >>> 0, head.nx, head.per]));
       const enc = encodeLayers(plan, input);
-      const pass = enc.beginComputePass();
-      pass.setPipeline(headPipeline!);
-      pass.setBindGroup(0, head.bind);
-      pass.dispatchWorkgroups(head.nx, head.ny, plan.N);
-      pass.end();
+      encodePass(enc, headPipeline!, head.bind, [head.nx, head.ny, plan.N]);
       const [d, p] = await gpu.readBack(enc, [{ buffer: head.draw, offset: 0, size: plan.N * plan.S * 4 }, { buffer: head.partial, offset: 0, size: plan.N * head.per * 4 }]);
       const sample = new Float32Array(d!), parts = new Float32Array(p!);
       const logProb = new Float64Array(plan.N);

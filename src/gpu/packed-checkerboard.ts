@@ -6,7 +6,7 @@
 
 import { PHILOX_WGSL } from "../lattice/philox.js";
 import { type PackedKernel, type PackedKernelFactory, type PackedSpec, type PackedSums } from "../mc/packed-checkerboard.js";
-import { type Gpu } from "./device.js";
+import { encodePass, type Gpu, grid } from "./device.js";
 
 const WG = 256;
 /** Workgroups of the reduction (each thread strides over the words). */
@@ -111,8 +111,7 @@ function makeKernel(gpu: Gpu, spec: PackedSpec): PackedKernel {
   const U = flags.BufferUsage, S = flags.ShaderStage;
   const { lay, key, table } = spec;
   const groups = Math.ceil(lay.half / WG);
-  const nx = Math.min(groups, 32768), ny = Math.ceil(groups / nx);
-  if (ny > device.limits.maxComputeWorkgroupsPerDimension) throw new RangeError(`L = ${lay.L} in ${lay.dim}D needs more workgroups than this GPU dispatches`);
+  const [nx, ny] = grid(device, groups);
   const sumGroups = Math.min(SUM_GROUPS, groups);
   const bytes = lay.half * 4;
   const limit = device.limits.maxStorageBufferBindingSize;
@@ -191,11 +190,7 @@ function makeKernel(gpu: Gpu, spec: PackedSpec): PackedKernel {
       slot(0, 0, 0);
       device.queue.writeBuffer(params, 0, slots, 0, SLOT / 4);
       const enc = device.createCommandEncoder();
-      const pass = enc.beginComputePass();
-      pass.setPipeline(sumsPipe);
-      pass.setBindGroup(0, bind[0]!, [0]);
-      pass.dispatchWorkgroups(sumGroups);
-      pass.end();
+      encodePass(enc, sumsPipe, bind[0]!, [sumGroups], [0]);
       const got = new Int32Array((await gpu.readBack(enc, [{ buffer: partial, offset: 0, size: partialBytes }]))[0]!);
       let up = 0, bonds = 0;
       for (let i = 0; i < got.length; i += 2) {
