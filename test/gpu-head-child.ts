@@ -2,17 +2,13 @@
 // reports (a) the largest gap between the ln q the GPU returns and the CPU's ln q of the same values
 // under the CPU's forward pass, and (b) z-scores of the draws against the distribution the head defines
 // (Bernoulli and categorical frequencies; for the mixture the probability integral transform).
-import { openGpu } from "../src/gpu/device.js";
+import { childGpu, reportCases } from "./gpu-child-io.js";
 import { gpuNetwork } from "../src/gpu/network.js";
 import { initParams, predict, type ModelSpec } from "../src/nn/model.js";
 import { headLogProb, logScale, type HeadSpec } from "../src/nn/heads.js";
 import { rngFor } from "../src/lattice/rng.js";
 
-const o = await openGpu({ software: true });
-if (!("gpu" in o)) {
-  process.stderr.write(`${o.reason}\n`);
-  process.exit(1);
-}
+const dev = await childGpu();
 /** Φ(x) by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7). */
 function Phi(x: number): number {
   const z = Math.abs(x) / Math.SQRT2, t = 1 / (1 + 0.3275911 * z);
@@ -29,7 +25,7 @@ for (const head of heads) {
   for (let i = 0; i < params.length; i++) params[i] = 1.5 * params[i]! + 0.2 * rng.normal();
   const N = 4, Lc = 32, S = (2 * Lc) ** 2;
   const input = { shape: [N, 1, Lc, Lc], data: Float32Array.from({ length: N * Lc * Lc }, () => rng.normal()) };
-  const net = gpuNetwork(o.gpu, spec, params);
+  const net = gpuNetwork(dev, spec, params);
   const { sample, logProb } = await net.sample(input, [12345, 678]);
   const out = predict(spec, params, input);
   const cpuLq = headLogProb(head, out, sample);
@@ -84,6 +80,4 @@ for (const head of heads) {
   cases.push({ head: head.type, sites: N * S, lqGap, lqScale, z });
   net.dispose();
 }
-o.gpu.close();
-process.stdout.write(`${JSON.stringify({ cases })}\n`);
-process.exit(0);
+reportCases(dev, cases);

@@ -1,15 +1,11 @@
 // Child process of gpu.test.ts: the WGSL forward pass against nn/model.ts predict for networks with every
 // layer type (conv k = 1, 3, 5; convT k = 2, 3, 4; upsample; each activation, fused and alone), 2D and 3D.
-import { openGpu } from "../src/gpu/device.js";
+import { childGpu, reportCases } from "./gpu-child-io.js";
 import { gpuNetwork } from "../src/gpu/network.js";
 import { initParams, predict, type ModelSpec } from "../src/nn/model.js";
 import { rngFor } from "../src/lattice/rng.js";
 
-const o = await openGpu({ software: true });
-if (!("gpu" in o)) {
-  process.stderr.write(`${o.reason}\n`);
-  process.exit(1);
-}
+const dev = await childGpu();
 const specs: [string, ModelSpec, number][] = [
   ["2D conv/convT2/upsample", { dim: 2, inChannels: 1, layers: [{ type: "act", fn: "tanh" }, { type: "conv", cin: 1, cout: 8, k: 3 }, { type: "act", fn: "relu" }, { type: "conv", cin: 8, cout: 6, k: 1 }, { type: "act", fn: "softplus" }, { type: "convT", cin: 6, cout: 4, k: 2 }, { type: "act", fn: "sigmoid" }, { type: "upsample" }, { type: "act", fn: "tanh" }, { type: "conv", cin: 4, cout: 2, k: 5 }] }, 12],
   ["2D convT3, convT4", { dim: 2, inChannels: 2, layers: [{ type: "convT", cin: 2, cout: 3, k: 3 }, { type: "act", fn: "relu" }, { type: "convT", cin: 3, cout: 2, k: 4 }] }, 8],
@@ -23,7 +19,7 @@ for (const [name, spec, L] of specs) {
   const N = 2, shape = [N, spec.inChannels, ...Array(spec.dim).fill(L)];
   const data = Float32Array.from({ length: N * spec.inChannels * L ** spec.dim }, () => rng.normal());
   const want = predict(spec, params, { shape, data });
-  const net = gpuNetwork(o.gpu, spec, params);
+  const net = gpuNetwork(dev, spec, params);
   const got = await net.predict({ shape, data });
   let maxDiff = 0, scale = 0;
   for (let i = 0; i < want.data.length; i++) {
@@ -33,6 +29,4 @@ for (const [name, spec, L] of specs) {
   cases.push({ name, shapeEqual: JSON.stringify(want.shape) === JSON.stringify(got.shape), values: want.data.length, maxDiff, scale });
   net.dispose();
 }
-o.gpu.close();
-process.stdout.write(`${JSON.stringify({ cases })}\n`);
-process.exit(0);
+reportCases(dev, cases);
