@@ -6,9 +6,20 @@ import { type ModelDescriptor, type SimulateOptions } from "../models/model.js";
 import { UsageError } from "../models/params.js";
 import { modelOf } from "../models/registry.js";
 
+export { BACKENDS } from "../mc/backend.js";
+
+/** Why this run has no GPU kernel (its model or algorithm has none, or the kernel's condition fails), or undefined. */
+function gpuUnmet(d: ModelDescriptor, o: SimulateOptions): string | undefined {
+  if (!d.gpu?.algorithms.includes(o.algorithm)) {
+    const has = d.gpu ? `; ${d.name}'s GPU kernels: --algorithm ${d.gpu.algorithms.join("|")}` : "";
+    return `--backend gpu: ${d.name} --algorithm ${o.algorithm} has no GPU kernel${has}; use --backend cpu`;
+  }
+  return d.gpu.check?.(o);
+}
+
 /** Whether this run's model and algorithm have a GPU kernel. */
 export function gpuCapable(d: ModelDescriptor, o: SimulateOptions): boolean {
-  return d.gpu?.algorithms.includes(o.algorithm) === true && d.gpu.check?.(o) === undefined;
+  return gpuUnmet(d, o) === undefined;
 }
 
 /** Whether a run of `model` with these (validated) options will look for a GPU. */
@@ -18,12 +29,7 @@ export function wantsGpu(model: string, o: SimulateOptions): boolean {
 
 /** The static checks of --backend gpu (before any device is looked for). */
 export function checkBackend(d: ModelDescriptor, o: SimulateOptions): void {
-  if (o.backend !== "gpu") return;
-  if (!d.gpu?.algorithms.includes(o.algorithm)) {
-    const has = d.gpu ? `; ${d.name}'s GPU kernels: --algorithm ${d.gpu.algorithms.join("|")}` : "";
-    throw new UsageError(`--backend gpu: ${d.name} --algorithm ${o.algorithm} has no GPU kernel${has}; use --backend cpu`);
-  }
-  const unmet = d.gpu.check?.(o);
+  const unmet = o.backend === "gpu" ? gpuUnmet(d, o) : undefined;
   if (unmet) throw new UsageError(unmet);
 }
 
@@ -40,30 +46,25 @@ export async function placeRun(d: ModelDescriptor, o: SimulateOptions, resume: b
     o.backend = "cpu";
     return cpuBackend;
   }
-  return openBackend(asked, resume, notice, (b) => (o.backend = b));
+  const backend = await openBackend(asked, resume, notice);
+  // A resumed gpu run on the CPU reference stays "gpu": its numbers are the kernel's.
+  o.backend = asked === "gpu" ? "gpu" : backend.name;
+  return backend;
 }
 
-/**
- * Opens the back-end for `asked` (auto, cpu or gpu): see placeRun. `resolved` learns where the work runs
- * (a resumed gpu run that falls back to the CPU reference stays "gpu": its numbers are the kernel's).
- */
-export async function openBackend(asked: BackendChoice, resume: boolean, notice: (line: string) => void, resolved: (b: "cpu" | "gpu") => void = () => {}): Promise<Backend> {
-  if (asked === "cpu") {
-    resolved("cpu");
-    return cpuBackend;
-  }
+/** Opens the back-end for `asked` (auto, cpu or gpu): see placeRun. */
+export async function openBackend(asked: BackendChoice, resume: boolean, notice: (line: string) => void): Promise<Backend> {
+  if (asked === "cpu") return cpuBackend;
   // Probe in a child first: Dawn's native warnings stay out of the terminal when no GPU is used.
   const { probeGpu } = await import("../gpu/probe.js");
   const probe = await probeGpu(asked === "gpu");
   const { openGpuBackend } = await import("../gpu/backend.js");
   const opened = probe.found ? await openGpuBackend({ software: asked === "gpu" }) : probe;
   if ("backend" in opened) {
-    resolved("gpu");
     notice(`running on the GPU: ${opened.backend.device}`);
     return opened.backend;
   }
   if (asked === "auto") {
-    resolved("cpu");
     notice(`--backend auto: ${opened.reason}; running on the CPU`);
     return cpuBackend;
   }
@@ -73,4 +74,3 @@ export async function openBackend(asked: BackendChoice, resume: boolean, notice:
   }
   throw new UsageError(`--backend gpu: ${opened.reason}; use --backend cpu or auto`);
 }
-export { BACKENDS } from "../mc/backend.js";

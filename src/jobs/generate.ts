@@ -86,10 +86,9 @@ export async function generateWithNetwork(net: string, opts: GenerateOptions): P
   const meta = readEnsembleMeta(opts.from);
   // An ea ensemble holds overlap fields: it needs a network trained with --model overlap.
   const network = loadNetwork(net, { model: modelOfFile(meta.model, opts.from).network?.name ?? meta.model, dim: meta.dim });
-  let where: "cpu" | "gpu" = "cpu";
-  const backend = await openBackend(opts.backend ?? "cpu", false, opts.notice ?? (() => {}), (b) => (where = b));
+  const backend = await openBackend(opts.backend ?? "cpu", false, opts.notice ?? (() => {}));
   try {
-    return await generate(networkMap(network, backend.network), { ...opts, network: net, backend: where });
+    return await generate(networkMap(network, backend.network), { ...opts, network: net, backend: backend.name });
   } finally {
     backend.close();
   }
