@@ -6,8 +6,6 @@ import { type ModelDescriptor, type SimulateOptions } from "../models/model.js";
 import { UsageError } from "../models/params.js";
 import { modelOf } from "../models/registry.js";
 
-export { BACKENDS } from "../mc/backend.js";
-
 /** Why this run has no GPU kernel (its model or algorithm has none, or the kernel's condition fails), or undefined. */
 function gpuUnmet(d: ModelDescriptor, o: SimulateOptions): string | undefined {
   if (!d.gpu?.algorithms.includes(o.algorithm)) {

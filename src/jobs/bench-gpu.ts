@@ -14,7 +14,8 @@ import { hostname } from "node:os";
 import { defaultNetwork } from "../irg/network.js";
 import { lattice } from "../lattice/geometry.js";
 import { rngFor } from "../lattice/rng.js";
-import { type Backend, type BackendChoice } from "../mc/backend.js";
+import { type Backend, BACKENDS, type BackendChoice } from "../mc/backend.js";
+import { UsageError } from "../models/params.js";
 import { makeEaMultispinSampler, type MsKernelFactory, msKernelFactory } from "../mc/ea-multispin-sampler.js";
 import { makeIsingSampler } from "../mc/ising-samplers.js";
 import { cpuPackedKernel, MASK, packedLayout, packedTable, type PackedKernelFactory } from "../mc/packed-checkerboard.js";
@@ -138,10 +139,18 @@ export async function gpuBench(o: GpuBenchOptions): Promise<GpuBenchResult> {
   return res;
 }
 
-/** `irg bench`: the benchmark, written as JSON to `out` when given. */
-export async function benchCommand(o: GpuBenchOptions & { out?: string }): Promise<GpuBenchResult> {
-  const r = await gpuBench(o);
-  if (o.out) writeFileAtomic(o.out, JSON.stringify(r, null, 2));
+/** The benchmark's options from its flags (`irg bench`, `npm run bench -- --only gpu`); UsageError names a bad one. */
+export function benchOptions(raw: { backend: string; quick?: boolean; L?: string }, notice: (line: string) => void): GpuBenchOptions {
+  if (!(BACKENDS as readonly string[]).includes(raw.backend)) throw new UsageError(`--backend must be ${BACKENDS.join(", ")}, got ${raw.backend}`);
+  const L = raw.L === undefined ? undefined : Number(raw.L);
+  if (L !== undefined && !(Number.isInteger(L) && L >= 16 && L % 16 === 0)) throw new UsageError(`--L must be a multiple of 16, got ${raw.L}`);
+  return { backend: raw.backend as BackendChoice, quick: raw.quick === true, L, notice };
+}
+
+/** `irg bench`: runs the benchmark and writes it as JSON to `out` when given. */
+export async function benchCommand(raw: { backend: string; quick?: boolean; L?: string; out?: string }, notice: (line: string) => void): Promise<GpuBenchResult> {
+  const r = await gpuBench(benchOptions(raw, notice));
+  if (raw.out) writeFileAtomic(raw.out, JSON.stringify(r, null, 2));
   return r;
 }
 
