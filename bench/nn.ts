@@ -19,10 +19,10 @@ import { rngFor } from "../src/lattice/rng.js";
 import { adamInit, adamStep } from "../src/nn/adam.js";
 import { headLoss, headSample } from "../src/nn/heads.js";
 import { efthymiouSpec, irgNetSpec } from "../src/nn/irgnet.js";
-import { type ModelSpec, initParams, paramCount, predict } from "../src/nn/model.js";
+import { type ModelSpec, forward, initParams, paramCount, predict } from "../src/nn/model.js";
 import { naiveBackward, naiveForward } from "../src/nn/reference.js";
 import { trainStep } from "../src/nn/train.js";
-import { gemmKernel, setGemmKernel } from "../src/nn/gemm-wasm.js";
+import { inferKernel } from "../src/nn/infer.js";
 import { type Tensor } from "../src/nn/tensor.js";
 import { type PairSet, shuffle } from "../src/irg/dataset.js";
 import { batchGradient, defaultNetwork, type Network, networkMap, scratchFor } from "../src/irg/network.js";
@@ -85,20 +85,29 @@ function timeIt(step: () => void): number {
   return times[times.length >> 1]!;
 }
 
-/** timeIt for an asynchronous call (onnxruntime's session.run). */
-async function timeItAsync(step: () => Promise<unknown>): Promise<number> {
+/**
+ * Median ms per call of ours and of theirs (onnxruntime's session.run), called in turn: both see the same
+ * state of the machine (cache, clock, the other core's load), which moves either median by up to 2×
+ * between runs on a shared box.
+ */
+async function timePair(ours: () => void, theirs: () => Promise<unknown>): Promise<[number, number]> {
   const w0 = performance.now();
-  do await step();
-  while (performance.now() - w0 < minMs / 4);
-  const times: number[] = [];
+  do {
+    ours();
+    await theirs();
+  } while (performance.now() - w0 < minMs / 4);
+  const a: number[] = [], b: number[] = [];
   const t0 = performance.now();
-  while (times.length < 3 || performance.now() - t0 < minMs) {
-    const t = performance.now();
-    await step();
-    times.push(performance.now() - t);
+  while (a.length < 3 || performance.now() - t0 < 2 * minMs) {
+    let t = performance.now();
+    ours();
+    a.push(performance.now() - t);
+    t = performance.now();
+    await theirs();
+    b.push(performance.now() - t);
   }
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1]!;
+  const med = (v: number[]): number => v.sort((p, q) => p - q)[v.length >> 1]!;
+  return [med(a), med(b)];
 }
 
 /** One timed call, for what is too slow to repeat (the naive loops on big lattices). */
@@ -140,7 +149,7 @@ const times = (r: number | null): string => (r === null ? "-" : `${r.toFixed(1)}
 
 // ---------- inference ----------
 
-interface InferRow { net: string; params: number; dim: number; L: number; mmac: number; forwardMs: number | null; forwardTsMs: number | null; wasmSpeedup: number | null; ortMs: number | null; ortRatio: number | null; sampleMs: number | null; naiveMs: number | null; speedup: number | null }
+interface InferRow { net: string; params: number; dim: number; L: number; mmac: number; forwardMs: number | null; trainForwardMs: number | null; trainForwardRatio: number | null; ortMs: number | null; ortRatio: number | null; sampleMs: number | null; naiveMs: number | null; speedup: number | null }
 
 // onnxruntime-node running the same network exported to ONNX (irg export), on one thread like ours;
 // optional (not a dependency): see loadOnnxRuntime.
@@ -172,20 +181,22 @@ for (const { name, spec, always } of nets) {
   for (const L of inferSizes[spec.dim]!) {
     const grow = L === inferSizes[spec.dim]![0] ? 0 : 2 ** spec.dim;
     const x = coarseInput(spec, 1, L / 2, 2);
-    let forwardMs: number | null = null, forwardTsMs: number | null = null, ortMs: number | null = null, sampleMs: number | null = null, naiveMs: number | null = null;
+    let forwardMs: number | null = null, trainForwardMs: number | null = null, ortMs: number | null = null, sampleMs: number | null = null, naiveMs: number | null = null;
     if (lastFwd * grow < SKIP_MS) {
       // Already optimised by V8 on the smaller sizes: one call suffices where a call takes seconds.
       const time = lastFwd * grow > 2000 ? timeOnce : timeIt;
       forwardMs = time(() => predict(spec, params, x));
-      // The same forward pass with the TypeScript kernels only (the WebAssembly ones give identical outputs).
-      setGemmKernel("typescript");
-      forwardTsMs = time(() => predict(spec, params, x));
-      setGemmKernel("auto");
+      // The training path's forward pass: double sums over float32 storage (the engine before nn/infer.ts).
+      trainForwardMs = time(() => forward(spec, params, x));
       const out = predict(spec, params, x), rng = rngFor({ seed: 3 });
       sampleMs = time(() => headSample(spec.head!, out, rng));
       if (session) {
         const feeds = { coarse: new ort!.Tensor("float32", x.data as Float32Array, x.shape) };
-        ortMs = lastFwd * grow > 2000 ? await (async () => { const t = performance.now(); await session.run(feeds); return performance.now() - t; })() : await timeItAsync(() => session.run(feeds));
+        if (lastFwd * grow > 2000) {
+          const t = performance.now();
+          await session.run(feeds);
+          ortMs = performance.now() - t;
+        } else [forwardMs, ortMs] = await timePair(() => predict(spec, params, x), () => session.run(feeds));
       }
       lastFwd = forwardMs;
     } else lastFwd = Infinity;
@@ -194,8 +205,8 @@ for (const { name, spec, always } of nets) {
       naiveMs = lastNaive * grow > 2000 ? timeOnce(() => naiveForward(spec, params, x)) : timeIt(() => naiveForward(spec, params, x));
       lastNaive = naiveMs;
     } else lastNaive = Infinity;
-    inferRows.push({ net: name, params: params.length, dim: spec.dim, L, mmac: macs(spec, L / 2) / 1e6, forwardMs, forwardTsMs, wasmSpeedup: ratio(forwardTsMs, forwardMs), ortMs, ortRatio: ratio(forwardMs, ortMs), sampleMs, naiveMs, speedup: ratio(naiveMs, forwardMs) });
-    console.error(`infer ${name} L=${L}: ${forwardMs?.toFixed(2)} ms (TypeScript kernels ${forwardTsMs?.toFixed(2)} ms, onnxruntime ${ortMs?.toFixed(2) ?? "-"} ms, naive ${naiveMs?.toFixed(1)} ms)`);
+    inferRows.push({ net: name, params: params.length, dim: spec.dim, L, mmac: macs(spec, L / 2) / 1e6, forwardMs, trainForwardMs, trainForwardRatio: ratio(trainForwardMs, forwardMs), ortMs, ortRatio: ratio(forwardMs, ortMs), sampleMs, naiveMs, speedup: ratio(naiveMs, forwardMs) });
+    console.error(`infer ${name} L=${L}: ${forwardMs?.toFixed(2)} ms (training forward ${trainForwardMs?.toFixed(2)} ms, onnxruntime ${ortMs?.toFixed(2) ?? "-"} ms, naive ${naiveMs?.toFixed(1)} ms)`);
   }
 }
 
@@ -313,10 +324,10 @@ if (genNs.length > 0) {
 
 // ---------- report ----------
 
-console.log(`inference, one configuration (L = generated size; input L/2; forward with the ${gemmKernel() === "wasm" ? "WebAssembly SIMD" : "TypeScript (WebAssembly not built)"} kernels; TS = the TypeScript kernels only, same outputs; ort = onnxruntime-node on one thread, the same network exported to ONNX; naive = direct loops, same multiply-adds):`);
-console.log(`${pad("net", 22)}${pad("params", 8)}${pad("L", 8)}${pad("MMAC", 9)}${pad("forward ms", 12)}${pad("TS ms", 10)}${pad("TS/fwd", 8)}${pad("ort ms", 9)}${pad("fwd/ort", 9)}${pad("sample ms", 11)}${pad("naive ms", 12)}speed-up`);
+console.log(`inference, one configuration (L = generated size; input L/2; predict with the ${inferKernel() === "wasm" ? "WebAssembly SIMD float32 engine (nn/infer.ts)" : "scalar twin of the float32 engine (WebAssembly not built)"}; train fwd = the training path's forward, double sums; ort = onnxruntime-node on one thread, the same network exported to ONNX, timed in turn with predict; naive = direct loops, same multiply-adds):`);
+console.log(`${pad("net", 22)}${pad("params", 8)}${pad("L", 8)}${pad("MMAC", 9)}${pad("predict ms", 12)}${pad("train fwd", 10)}${pad("ratio", 8)}${pad("ort ms", 9)}${pad("fwd/ort", 9)}${pad("sample ms", 11)}${pad("naive ms", 12)}speed-up`);
 for (const r of inferRows) {
-  console.log(`${pad(r.net, 22)}${pad(String(r.params), 8)}${pad(`${r.L}^${r.dim}`, 8)}${pad(r.mmac.toFixed(1), 9)}${pad(f(r.forwardMs), 12)}${pad(f(r.forwardTsMs), 10)}${pad(times(r.wasmSpeedup), 8)}${pad(r.ortMs === null ? "-" : r.ortMs.toFixed(2), 9)}${pad(times(r.ortRatio), 9)}${pad(f(r.sampleMs), 11)}${pad(f(r.naiveMs, 1), 12)}${times(r.speedup)}`);
+  console.log(`${pad(r.net, 22)}${pad(String(r.params), 8)}${pad(`${r.L}^${r.dim}`, 8)}${pad(r.mmac.toFixed(1), 9)}${pad(f(r.forwardMs), 12)}${pad(f(r.trainForwardMs), 10)}${pad(times(r.trainForwardRatio), 8)}${pad(r.ortMs === null ? "-" : r.ortMs.toFixed(2), 9)}${pad(times(r.ortRatio), 9)}${pad(f(r.sampleMs), 11)}${pad(f(r.naiveMs, 1), 12)}${times(r.speedup)}`);
 }
 console.log("train step (forward + loss + backward + Adam):");
 console.log(`${pad("net", 22)}${pad("params", 8)}${pad("batch", 14)}${pad("step ms", 10)}${pad("naive ms", 12)}speed-up`);

@@ -162,10 +162,9 @@ test("import cycles: none", () => {
   assert.deepEqual(cycles().map((c) => c.join(" <-> ")), []);
 });
 
-test("only src/io touches files: no other source file imports node:fs (except the wasm kernel loading its own module)", () => {
+test("only src/io touches files: no other source file imports node:fs (except lattice/wasm.ts loading the compiled kernels)", () => {
   const ALLOWED: Record<string, string> = {
-    "mc/ea-multispin-wasm.ts": "loads the compiled kernel shipped beside it (dist/asm), not data",
-    "nn/gemm-wasm.ts": "loads the compiled kernel shipped beside it (dist/asm), not data",
+    "lattice/wasm.ts": "loads the compiled kernels shipped beside it (dist/asm), not data",
   };
   const found = files(src).filter((p) => !relative(src, p).startsWith("io")).filter((p) => /from "node:fs(\/promises)?"/.test(readFileSync(p, "utf8"))).map((p) => relative(src, p).split("\\").join("/"));
   assert.deepEqual(found.filter((f) => !(f in ALLOWED)), [], "read and write files through src/io (io/files.ts, io/ensemble.ts, io/h5.ts)");

@@ -1,7 +1,8 @@
 // The WebAssembly SIMD kernels of the network engine (asm/nn-gemm.ts: gemmAcc and the 2D k = 2
 // transposed convolution) against the TypeScript ones: bit-identical outputs on awkward shapes (every
 // remainder of the 4×4 blocking, odd lengths, strided operands, several row chunks) and on whole
-// networks, so a network samples the same configurations with either kernel.
+// networks, so training (and its forward pass) gives the same numbers with either kernel. Inference
+// (predict) runs the float32 engine of test/nn-infer.test.ts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rngFor } from "../src/lattice/rng.js";
@@ -9,7 +10,7 @@ import { gemmAcc, gemmAccTs } from "../src/nn/gemm.js";
 import { gemmKernel, setGemmKernel } from "../src/nn/gemm-wasm.js";
 import { convT2Rows } from "../src/nn/convt.js";
 import { efthymiouSpec, irgNetSpec } from "../src/nn/irgnet.js";
-import { initParams, predict } from "../src/nn/model.js";
+import { forward, initParams } from "../src/nn/model.js";
 
 const rng = rngFor({ seed: 11 });
 const rand = (n: number): Float32Array => Float32Array.from({ length: n }, () => rng.double() * 2 - 1);
@@ -52,14 +53,14 @@ test("2D transposed convolution (k = 2): WebAssembly equals TypeScript bit for b
   }
 });
 
-test("whole networks (Efthymiou and the default inverse-RG net, 2D and 3D): predictions equal bit for bit with either kernel", () => {
+test("whole networks (Efthymiou and the default inverse-RG net, 2D and 3D): the training forward pass equals bit for bit with either kernel", () => {
   for (const spec of [efthymiouSpec(2), irgNetSpec({ dim: 2, head: "gaussian-mixture", components: 2 }), irgNetSpec({ dim: 3, head: "bernoulli" })]) {
     const params = initParams(spec, rngFor({ seed: 2 }));
     const L = spec.dim === 2 ? 64 : 8;
     const x = { shape: [2, spec.inChannels ?? 1, ...new Array<number>(spec.dim).fill(L)], data: rand(2 * (spec.inChannels ?? 1) * L ** spec.dim) };
-    const a = predict(spec, params, x);
+    const a = forward(spec, params, x).output;
     setGemmKernel("typescript");
-    const b = predict(spec, params, x);
+    const b = forward(spec, params, x).output;
     setGemmKernel("auto");
     assert.deepEqual(Array.from(a.data), Array.from(b.data), `${spec.dim}D net`);
   }

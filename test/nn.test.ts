@@ -136,7 +136,9 @@ test("optimised kernels equal the naive reference loops (float32, several chunks
     const ref = vals[vals.length - 1]!;
     assert.deepEqual(output.shape, ref.shape);
     assert.ok(maxRelError(output.data, ref.data, 1e-2) < 1e-5, `${what}: forward differs from the reference`);
-    assert.deepEqual(predict(spec, p, x).data, output.data, `${what}: predict differs from forward`);
+    // predict runs the float32 engine (nn/infer.ts) where the shape allows: float32 sums, so the rounding
+    // is a few ulps of the output's scale (floor 1: errors relative to the largest output).
+    assert.ok(maxRelError(predict(spec, p, x).data, ref.data, 1) < 2e-6, `${what}: predict differs from the reference`);
     const g: Tensor = { shape: output.shape, data: Float32Array.from({ length: output.data.length }, () => rng.normal()) };
     const mine = backward(spec, p, cache, g), theirs = naiveBackward(spec, p, vals, g);
     assert.ok(maxRelError(mine.gradParams, theirs.gradParams, 1e-2) < 1e-4, `${what}: gradParams differ from the reference`);

@@ -4,14 +4,12 @@
 // Why the memory is made here and imported by the module: the layout's size is known only at run time,
 // and a memory made at the right size never grows, so the Int32Array views on it never detach.
 
-import { readFileSync } from "node:fs";
 import { type Lattice } from "../lattice/geometry.js";
+import { compileKernel, instantiate, wasmMemory } from "../lattice/wasm.js";
 import { type MsKernel, msLayout } from "./ea-multispin.js";
 
 /** Blocks per group of the SIMD kernel (four 32-bit lanes of a v128). */
 export const WASM_BLOCKS = 4;
-
-const WASM_URL = new URL("../../asm/ea-multispin.wasm", import.meta.url);
 
 interface Exports {
   configure(...a: number[]): void;
@@ -27,14 +25,6 @@ interface Exports {
 /** Entries m = 0 … TABLE − 1 of the e^{−Δβ·m} table per ladder pair (past it the kernel calls Math.exp). */
 const TABLE = 4096;
 
-// The lib settings have no DOM/WebAssembly types; the few calls used here, typed by hand.
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (mod: object, imports: object) => { exports: unknown };
-  Memory: new (d: { initial: number }) => { buffer: ArrayBuffer };
-}
-const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
 let compiled: object | null | undefined;
 let whyNot = "";
 
@@ -42,7 +32,7 @@ let whyNot = "";
 function wasmModule(): object | null {
   if (compiled !== undefined) return compiled;
   try {
-    compiled = new WA.Module(readFileSync(WASM_URL));
+    compiled = compileKernel("ea-multispin");
   } catch (e) {
     compiled = null;
     whyNot = `the WebAssembly SIMD kernel could not be loaded (${(e as Error).message.split("\n")[0]}); run \`npm run asbuild\``;
@@ -80,8 +70,8 @@ export function wasmKernel(lat: Lattice, T: number, groups: number): MsKernel | 
   const groupsAt = at;
   const bytes = groupsAt + 4 * lay.groupWords * groups;
   if (bytes > 2 ** 32 - 2 ** 16) throw new RangeError(`the multi-spin state needs ${(bytes / 2 ** 30).toFixed(1)} GiB, more than WebAssembly's 4 GiB: use fewer temperatures or samples per run`);
-  const memory = new WA.Memory({ initial: Math.ceil(bytes / 65536) });
-  const ex = new WA.Instance(mod, { env: { memory, exp: Math.exp, abort: () => { throw new Error("wasm abort"); } } }).exports as unknown as Exports;
+  const memory = wasmMemory(Math.ceil(bytes / 65536));
+  const ex = instantiate<Exports>(mod, memory, { exp: Math.exp, abort: () => { throw new Error("wasm abort"); } });
   const i32 = (name: string, n: number): Int32Array => new Int32Array(memory.buffer, books[name]![0], n);
   const f64 = (name: string, n: number): Float64Array => new Float64Array(memory.buffer, books[name]![0], n);
   new Int32Array(memory.buffer, nbAt, V * z).set(lay.nb);

@@ -5,21 +5,7 @@
 // (J + 2M)·len floats for M·J·len multiply-adds, so for the convolutions of the networks (J ≥ 9·cin) the
 // copies cost a few per cent; keeping every tensor in wasm memory would touch the whole engine.
 
-import { readFileSync } from "node:fs";
-
-const WASM_URL = new URL("../../asm/nn-gemm.wasm", import.meta.url);
-
-// The lib settings have no WebAssembly types; the few calls used here, typed by hand.
-interface Memory {
-  buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (mod: object, imports: object) => { exports: { gemmAcc(...a: number[]): void; convT2d(...a: number[]): void } };
-  Memory: new (d: { initial: number }) => Memory;
-}
-const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+import { compileKernel, instantiate, type WasmMemory, wasmMemory } from "../lattice/wasm.js";
 
 type Gemm = (M: number, J: number, len: number, w: Float32Array, wo: number, ws: number, a: Float32Array, ao: number, as: number, out: Float32Array, oo: number, os: number) => void;
 /** convT2Rows of src/nn/convt.ts in 2D (rows r0…r1 of width W; fine plane of channel c at fo + c·4·S). */
@@ -37,10 +23,10 @@ function gather(f: Float32Array, at: number, src: Float32Array, from: number, st
 function load(): { gemm: Gemm; convT: ConvT } | null {
   // IRG_NN_KERNEL=typescript selects the TypeScript kernels (tests compare the two; the results are identical).
   if (process.env.IRG_NN_KERNEL === "typescript") return null;
-  let mem: Memory, k: { gemmAcc(...a: number[]): void; convT2d(...a: number[]): void };
+  let mem: WasmMemory, k: { gemmAcc(...a: number[]): void; convT2d(...a: number[]): void };
   try {
-    mem = new WA.Memory({ initial: 16 });
-    k = new WA.Instance(new WA.Module(readFileSync(WASM_URL)), { env: { memory: mem, abort() {} } }).exports;
+    mem = wasmMemory(16);
+    k = instantiate(compileKernel("nn-gemm"), mem);
   } catch {
     return null; // not built (`npm run asbuild`) or no SIMD: the TypeScript kernels run
   }

@@ -9,6 +9,7 @@ import { type Activation, activateInPlace, activationGradInPlace, ACTIVATIONS } 
 import { convBackward, convForward, convParamCount } from "./conv.js";
 import { convTBackward, convTForward, convTParamCount, upsampleBackward, upsampleForward } from "./convt.js";
 import { fusedPlan, predictFused } from "./fused.js";
+import { f32Plan, predictF32 } from "./infer.js";
 import { headChannels } from "./heads.js";
 import { type Arr, type DType, type Tensor, alloc, dtypeOf, layout } from "./tensor.js";
 
@@ -149,6 +150,8 @@ function fusedAct(spec: ModelSpec, i: number): Activation {
 export function predict(spec: ModelSpec, params: Arr, input: Tensor): Tensor {
   checkInput(spec, params, input);
   const { offsets } = paramIndex(spec);
+  const p32 = params instanceof Float32Array && input.data instanceof Float32Array ? f32Plan(spec, offsets) : null;
+  if (p32) return predictF32(spec, params as Float32Array, input, p32);
   const plan = fusedPlan(spec, offsets);
   if (plan) return predictFused(spec, params, input, plan);
   let x = input;
