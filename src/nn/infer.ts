@@ -352,8 +352,12 @@ interface SegRun {
   outAt: number;
 }
 
-/** The network output for `input` along `plan`: the WebAssembly engine where it loads, else the scalar twin. */
-export function predictF32(spec: ModelSpec, params: Float32Array, input: Tensor, plan: F32Plan): Tensor {
+/**
+ * The network output for `input` along `plan`: the WebAssembly engine where it loads, else the scalar
+ * twin; null where the engine's memory cannot grow to hold the network's intermediate planes (wasm32:
+ * 4 GiB at most), and the caller takes another path.
+ */
+export function predictF32(spec: ModelSpec, params: Float32Array, input: Tensor, plan: F32Plan): Tensor | null {
   const e = loadEngine();
   if (!e || !(input.data instanceof Float32Array)) return predictF32Ts(spec, params, input, plan);
   const dim = spec.dim, { N, C, sp: sp0, S } = layout(input.shape, dim), x = input.data;
@@ -394,7 +398,13 @@ export function predictF32(spec: ModelSpec, params: Float32Array, input: Tensor,
   });
   const rowsAt = place(maxJ);
   const bytes = at * 4;
-  if (bytes > e.mem.buffer.byteLength) e.mem.grow(Math.ceil((bytes - e.mem.buffer.byteLength) / 65536));
+  if (bytes > e.mem.buffer.byteLength) {
+    try {
+      e.mem.grow(Math.ceil((bytes - e.mem.buffer.byteLength) / 65536));
+    } catch {
+      return null;
+    }
+  }
   const fm = new Float32Array(e.mem.buffer), um = new Uint32Array(e.mem.buffer), k = e.k;
 
   for (const run of runs) {

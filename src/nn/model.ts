@@ -144,14 +144,17 @@ function fusedAct(spec: ModelSpec, i: number): Activation {
 }
 
 /**
- * Inference only: no cache. Networks of the irgNetSpec shape run chunk by chunk through all layers
- * (fused.ts); others layer by layer with activations in place. Same values as forward's output.
+ * Inference only: no cache. Float32 networks of ReLU convolutions, upsamplings and k = 2 transposed
+ * convolutions run on the float32 engine (infer.ts: float32 sums, forward's values to a few ulps of
+ * the output's scale); others take training's kernels, the irgNetSpec shape chunk by chunk through all
+ * layers (fused.ts), the rest layer by layer with activations in place (forward's values exactly).
  */
 export function predict(spec: ModelSpec, params: Arr, input: Tensor): Tensor {
   checkInput(spec, params, input);
   const { offsets } = paramIndex(spec);
   const p32 = params instanceof Float32Array && input.data instanceof Float32Array ? f32Plan(spec, offsets) : null;
-  if (p32) return predictF32(spec, params as Float32Array, input, p32);
+  const out = p32 ? predictF32(spec, params as Float32Array, input, p32) : null;
+  if (out) return out;
   const plan = fusedPlan(spec, offsets);
   if (plan) return predictFused(spec, params, input, plan);
   let x = input;
