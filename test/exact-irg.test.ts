@@ -26,6 +26,8 @@ import { h5Ready } from "../src/io/h5.js";
 import { openEnsemble } from "../src/io/ensemble.js";
 import { adamInit } from "../src/nn/adam.js";
 import { trainStep } from "../src/nn/train.js";
+import { scalingAt } from "../src/jobs/pipeline.js";
+import { type Curves } from "../src/analysis/mcrg.js";
 
 const main = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const irg = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: "utf8", env: { ...process.env, IRG_TEST: "1" } });
@@ -410,4 +412,34 @@ test("irg pipeline ising 8 -> 32 with the exact step: the exact chains' e and c 
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--exact-from 3 must be L0 \(8\) divided by a power of two/);
   assert.equal(bad.stderr.trim().split("\n").length, 1);
+});
+
+test("FSS exponents at an estimated coupling carry its error: half their change from c − δc to c + δc, in quadrature with the jackknife's", () => {
+  // ⟨|m|⟩ = L^−(b0 + s(c − c0)) and χ = L^(g0 + t(c − c0)) exactly, the jackknife samples off by ±ε: the
+  // slopes' coupling part is |s|·δc and |t|·δc.
+  const c0 = -0.95, b0 = 0.125, g0 = 1.75, s = 20, t = -45, eps = 1e-3, groups = 8;
+  const family = (L: number): { L: number; curves: Curves } => ({
+    L,
+    curves: {
+      V: L * L, range: [c0 - 0.01, c0 + 0.01], groups, extras: [], mean: () => Number.NaN,
+      value(o, c, g = -1) {
+        const wiggle = g < 0 ? 1 : 1 + eps * (g % 2 === 0 ? 1 : -1) * Math.log(L);
+        if (o === "abs_m") return L ** -(b0 + s * (c - c0)) * wiggle;
+        if (o === "chi_full") return L ** (g0 + t * (c - c0)) * wiggle;
+        return 0.61;
+      },
+    },
+  });
+  const fams = [64, 128, 256, 512].map(family), dc = 4.5e-4;
+  const exact = scalingAt(fams, "exact coupling", c0);
+  assert.ok(Math.abs(exact.betaOverNu.value - b0) < 1e-9 && Math.abs(exact.gammaOverNu.value - g0) < 1e-9);
+  assert.deepEqual(exact.fromCoupling, { betaOverNu: 0, gammaOverNu: 0 });
+  assert.equal(exact.betaOverNu.error, exact.statistical.betaOverNu);
+  assert.ok(exact.statistical.betaOverNu > 0, "the jackknife sees the wiggle");
+  const est = scalingAt(fams, "estimated", c0, dc);
+  assert.ok(Math.abs(est.fromCoupling.betaOverNu - Math.abs(s) * dc) < 1e-9, `β/ν: ${est.fromCoupling.betaOverNu} from the coupling`);
+  assert.ok(Math.abs(est.fromCoupling.gammaOverNu - Math.abs(t) * dc) < 1e-9, `γ/ν: ${est.fromCoupling.gammaOverNu} from the coupling`);
+  assert.ok(Math.abs(est.betaOverNu.error - Math.hypot(exact.statistical.betaOverNu, s * dc)) < 1e-12);
+  assert.ok(Math.abs(est.gammaOverNu.error - Math.hypot(exact.statistical.gammaOverNu, t * dc)) < 1e-12);
+  assert.equal(est.couplingError, dc);
 });

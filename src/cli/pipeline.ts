@@ -3,7 +3,7 @@
 
 import { type Command } from "commander";
 import { addParams } from "./params.js";
-import { pipelineCommand, pipelineModelFlags, pipelineOptions, pipelineStudy } from "../jobs/pipeline.js";
+import { pipelineCommand, pipelineModelFlags, pipelineOptions, pipelineStudy, type ScalingAt } from "../jobs/pipeline.js";
 import { htmlDocument } from "../report/html.js";
 import { pipelineBlocks } from "../report/pipeline-report.js";
 import { verdictSummary } from "../report/validation-report.js";
@@ -120,8 +120,12 @@ export function registerPipeline(program: Command): void {
         for (const c of r.crossings) process.stdout.write(`critical ${r.coupling} (${c.label}): ${fmt(c.value)}\n`);
         const R = r.reference;
         const exact = (v: number | undefined): string => (v === undefined ? "" : ` (exact ${Number(v.toFixed(4))})`);
+        // The two parts of an exponent's error where the coupling is itself an estimate.
+        const split = (sc: ScalingAt, k: "betaOverNu" | "gammaOverNu"): string =>
+          sc.couplingError > 0 ? ` [statistical ${sc.statistical[k].toPrecision(2)}, from ${r.coupling} ± ${sc.couplingError.toPrecision(2)} ${sc.fromCoupling[k].toPrecision(2)}]` : "";
+        const exponents = (sc: ScalingAt): string => `beta/nu = ${fmt(sc.betaOverNu)}${exact(R?.betaOverNu)}${split(sc, "betaOverNu")}, gamma/nu = ${fmt(sc.gammaOverNu)}${exact(R?.gammaOverNu)}${split(sc, "gammaOverNu")}`;
         for (const sc of r.scaling) {
-          process.stdout.write(`at ${sc.label} (${sc.coupling.toFixed(5)}): beta/nu = ${fmt(sc.betaOverNu)}${exact(R?.betaOverNu)}, gamma/nu = ${fmt(sc.gammaOverNu)}${exact(R?.gammaOverNu)}, U4 = ${sc.binder.map((b) => `${fmt(b.value)} (L=${b.L})`).join(", ")} over L = ${r.fssSizes.join(", ")}\n`);
+          process.stdout.write(`at ${sc.label} (${sc.coupling.toFixed(5)}): ${exponents(sc)}, U4 = ${sc.binder.map((b) => `${fmt(b.value)} (L=${b.L})`).join(", ")} over L = ${r.fssSizes.join(", ")}\n`);
         }
         for (const v of r.validations) {
           process.stdout.write(`validation L=${v.L} at ${v.at?.toFixed(4) ?? "all couplings"}: ${verdictSummary(v)}\n`);
@@ -134,7 +138,7 @@ export function registerPipeline(program: Command): void {
           for (const v of X.validations) process.stdout.write(`exact validation L=${v.L} at ${v.at?.toFixed(4) ?? "all couplings"}: ${verdictSummary(v)}\n`);
           for (const q of X.reference) process.stdout.write(`exact value L=${q.L} ${q.quantity}: ${q.kind} ${fmt(q.estimate)} at ${q.coupling}, exact ${q.exact.toFixed(6)} (${q.z.toFixed(1)} sigma)\n`);
           const sc = X.scaling;
-          process.stdout.write(`exact ensembles at ${sc.coupling.toFixed(5)}: beta/nu = ${fmt(sc.betaOverNu)}${exact(R?.betaOverNu)}, gamma/nu = ${fmt(sc.gammaOverNu)}${exact(R?.gammaOverNu)}, U4 = ${sc.binder.map((b) => `${fmt(b.value)} (L=${b.L})`).join(", ")}\n`);
+          process.stdout.write(`exact ensembles at ${sc.coupling.toFixed(5)}: ${exponents(sc)}, U4 = ${sc.binder.map((b) => `${fmt(b.value)} (L=${b.L})`).join(", ")}\n`);
           for (const c of X.cost) process.stdout.write(`cost per independent configuration at L=${c.L}: cluster MC ${(1000 * c.directSeconds).toPrecision(3)} ms, exact chain (mixed kernel) ${(1000 * c.mixedSeconds).toPrecision(3)} ms (${(c.mixedSeconds / c.directSeconds).toFixed(1)}x MC), approximate IRG ${(1000 * c.generatedSeconds).toPrecision(3)} ms\n`);
         }
         process.stdout.write(`report: ${report} (${r.seconds.toFixed(0)} s)\n`);

@@ -134,7 +134,9 @@ function mixturePrep(out: Arr, base: number, S: number, K: number, w: Float64Arr
   let den = 0;
   for (let k = 0; k < K; k++) {
     const ls = logScale(out[R + k * S]!);
-    den += w[k] = K === 1 ? 1 : Math.exp(out[A + k * S]! - amax);
+    // e^0 = 1 exactly: the largest logit (and K = 1) costs no exponential.
+    const a = out[A + k * S]!;
+    den += w[k] = a === amax ? 1 : Math.exp(a - amax);
     w[K + k] = ls;
     w[3 * K + k] = Math.exp(-ls);
   }
@@ -169,7 +171,10 @@ function mixtureFinish(out: Arr, base: number, S: number, K: number, y: number, 
     if (w[K + k]! > bmax) bmax = w[K + k]!;
   }
   let num = 0;
-  for (let k = 0; k < K; k++) num += w[K + k] = Math.exp(w[K + k]! - bmax);
+  for (let k = 0; k < K; k++) {
+    const b = w[K + k]!;
+    num += w[K + k] = b === bmax ? 1 : Math.exp(b - bmax);
+  }
   const site = bmax - amax + Math.log(num / den) - HALF_LN_2PI;
   if (grad) {
     for (let k = 0; k < K; k++) {

@@ -1,7 +1,7 @@
 // The inverse-RG report: critical coupling from generated vs direct curves (seed Fig. 3), exponents
 // from finite-size scaling over generated sizes, validation tables, cost of IRG vs MC, snapshots.
 
-import { type PipelineResult } from "../jobs/pipeline.js";
+import { type PipelineResult, type ScalingAt } from "../jobs/pipeline.js";
 import { type Block } from "./html.js";
 import { curvePoints, fmt } from "./mcrg-report.js";
 import { linePlotSpec, type Point, renderSvg } from "./plot.js";
@@ -15,6 +15,11 @@ function sig(e: { value: number; error: number }, exact: number | undefined): st
 /** The reference column: the known value, or a note, or a dash. */
 function ref(v: number | undefined, note?: string): string | number {
   return v !== undefined ? Number(v.toFixed(6)) : note ?? "—";
+}
+
+/** "statistical ± a, from the coupling ± b" of one exponent, or "exact coupling". */
+function couplingPart(sc: ScalingAt, k: "betaOverNu" | "gammaOverNu"): string {
+  return sc.couplingError > 0 ? `statistical ${sc.statistical[k].toPrecision(2)}, from the coupling's ±${sc.couplingError.toPrecision(2)} ${sc.fromCoupling[k].toPrecision(2)}` : "coupling exact";
 }
 
 export async function pipelineBlocks(r: PipelineResult): Promise<Block[]> {
@@ -35,7 +40,7 @@ export async function pipelineBlocks(r: PipelineResult): Promise<Block[]> {
     rows.push([`γ/ν at ${sc.label} ${cl} = ${sc.coupling.toFixed(5)}`, fmt(sc.gammaOverNu), ref(R?.gammaOverNu), sig(sc.gammaOverNu, R?.gammaOverNu)]);
   }
   blocks.push({ kind: "h2", text: "Critical point and exponents" });
-  blocks.push({ kind: "table", head: ["quantity", "estimate", "exact / reference", "deviation / σ"], rows, caption: `The first two exponents are taken at the IRG crossing ${cl} = ${r.critical.value.toFixed(5)}; reference: ${R?.source ?? "none known"}. Errors: jackknife (16 groups); they do not include the uncertainty of the coupling itself.` });
+  blocks.push({ kind: "table", head: ["quantity", "estimate", "exact / reference", "deviation / σ"], rows, caption: `The first two exponents are taken at the IRG crossing ${cl} = ${r.critical.value.toFixed(5)}; reference: ${R?.source ?? "none known"}. Errors: jackknife (16 groups), and for the exponents at an estimated coupling c ± δc also half their change from c − δc to c + δc (by reweighting), added in quadrature: ${r.scaling.map((sc) => `${sc.label}: β/ν ${couplingPart(sc, "betaOverNu")}, γ/ν ${couplingPart(sc, "gammaOverNu")}`).join("; ")}.` });
   blocks.push({
     kind: "table",
     head: ["L", "kind", ...r.scaling.map((sc) => `U₄ at ${sc.label} (${cl} = ${sc.coupling.toFixed(5)})`)],
@@ -130,7 +135,7 @@ async function exactBlocks(r: PipelineResult): Promise<Block[]> {
       [`γ/ν (FSS of χ over the same sizes)`, fmt(sc.gammaOverNu), ref(R?.gammaOverNu), sig(sc.gammaOverNu, R?.gammaOverNu)],
       ...sc.binder.map((b) => [`U₄ at L = ${b.L}`, fmt(b.value), "", ""]),
     ],
-    caption: `Exponents from the exact ensembles at ${cl} = ${sc.coupling.toFixed(5)}.`,
+    caption: `Exponents from the exact ensembles at ${cl} = ${sc.coupling.toFixed(5)}; errors: β/ν ${couplingPart(sc, "betaOverNu")}, γ/ν ${couplingPart(sc, "gammaOverNu")} (in quadrature).`,
   });
   blocks.push({
     kind: "table",
