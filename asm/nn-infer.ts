@@ -7,7 +7,8 @@
 
 /**
  * out[m·os + q] = act(b[m] + Σ_j W[m][j] · x_j[q]) for m < M and q < len (a multiple of 4), where row j
- * of the operand starts at the byte address load<u32>(rows + 4j). relu ≠ 0 applies 0 < v ? v : 0.
+ * of the operand starts at the byte address load<u32>(rows + 4j). relu ≠ 0 applies v < 0 ? 0 : v (one
+ * instruction, f32x4.pmax; a NaN passes, as in training's (v + |v|)/2).
  * Weights: the first M4 = 4⌊M/4⌋ outputs interleaved by four, W[m][j] at w[((m >> 2)·J + j)·4 + (m & 3)]
  * (so one pointer and constant offsets reach a block's four), then the other rows plain, at
  * w[M4·J + (m − M4)·J + j]. Sites run in blocks of 8 (outer), outputs in blocks of 4 (inner), so a
@@ -40,8 +41,8 @@ export function gemmRows(M: i32, J: i32, len: i32, w: usize, b: usize, rows: usi
         a31 = f32x4.add(a31, f32x4.mul(c3, x1));
       }
       if (relu) {
-        a00 = f32x4.pmax(zero, a00); a01 = f32x4.pmax(zero, a01); a10 = f32x4.pmax(zero, a10); a11 = f32x4.pmax(zero, a11);
-        a20 = f32x4.pmax(zero, a20); a21 = f32x4.pmax(zero, a21); a30 = f32x4.pmax(zero, a30); a31 = f32x4.pmax(zero, a31);
+        a00 = f32x4.pmax(a00, zero); a01 = f32x4.pmax(a01, zero); a10 = f32x4.pmax(a10, zero); a11 = f32x4.pmax(a11, zero);
+        a20 = f32x4.pmax(a20, zero); a21 = f32x4.pmax(a21, zero); a30 = f32x4.pmax(a30, zero); a31 = f32x4.pmax(a31, zero);
       }
       const o = out + <usize>m * osb + qb;
       v128.store(o, a00); v128.store(o, a01, 16);
@@ -57,7 +58,7 @@ export function gemmRows(M: i32, J: i32, len: i32, w: usize, b: usize, rows: usi
       let a0 = v128.load32_splat(b + (<usize>m << 2));
       let w0 = w + <usize>(m & ~3) * Jb + (<usize>(m & 3) << 2);
       for (let r = rows; r < rend; r += 4, w0 += 16) a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(w0), v128.load(<usize>load<u32>(r) + qb)));
-      if (relu) a0 = f32x4.pmax(zero, a0);
+      if (relu) a0 = f32x4.pmax(a0, zero);
       v128.store(out + <usize>m * osb + qb, a0);
     }
   }
@@ -76,7 +77,7 @@ export function gemmRows(M: i32, J: i32, len: i32, w: usize, b: usize, rows: usi
         a2 = f32x4.add(a2, f32x4.mul(c, v128.load(p, 32)));
         a3 = f32x4.add(a3, f32x4.mul(c, v128.load(p, 48)));
       }
-      if (relu) { a0 = f32x4.pmax(zero, a0); a1 = f32x4.pmax(zero, a1); a2 = f32x4.pmax(zero, a2); a3 = f32x4.pmax(zero, a3); }
+      if (relu) { a0 = f32x4.pmax(a0, zero); a1 = f32x4.pmax(a1, zero); a2 = f32x4.pmax(a2, zero); a3 = f32x4.pmax(a3, zero); }
       const o = om + qb;
       v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
     }
@@ -85,7 +86,7 @@ export function gemmRows(M: i32, J: i32, len: i32, w: usize, b: usize, rows: usi
       let a0 = v128.load32_splat(bm);
       let w0 = wm;
       for (let r = rows; r < rend; r += 4, w0 += 4) a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(w0), v128.load(<usize>load<u32>(r) + qb)));
-      if (relu) a0 = f32x4.pmax(zero, a0);
+      if (relu) a0 = f32x4.pmax(a0, zero);
       v128.store(om + qb, a0);
     }
   }
@@ -212,7 +213,7 @@ export function tableConv(C4: i32, R: i32, rowT: i32, len: i32, T: usize, b: usi
       const t2 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
       let c0 = v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), c1 = v128.shuffle<f32>(t0, t2, 2, 3, 6, 7);
       let c2 = v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), c3 = v128.shuffle<f32>(t1, t3, 2, 3, 6, 7);
-      if (relu) { c0 = f32x4.pmax(zero, c0); c1 = f32x4.pmax(zero, c1); c2 = f32x4.pmax(zero, c2); c3 = f32x4.pmax(zero, c3); }
+      if (relu) { c0 = f32x4.pmax(c0, zero); c1 = f32x4.pmax(c1, zero); c2 = f32x4.pmax(c2, zero); c3 = f32x4.pmax(c3, zero); }
       const o = out + <usize>cb * lenb + q4;
       v128.store(o, c0);
       v128.store(o + lenb, c1);
@@ -223,8 +224,8 @@ export function tableConv(C4: i32, R: i32, rowT: i32, len: i32, T: usize, b: usi
 }
 
 /**
- * Whether the n floats at src take at most two values: returns 1 and stores them (lo ≤ hi; equal when
- * there is one) at out and out + 4, else 0. Values are compared as bits (−0 and +0 differ). Branch-free
+ * Whether the n floats at src take at most two values, neither NaN: returns 1 and stores them (lo ≤ hi;
+ * equal when there is one) at out and out + 4, else 0. Values are compared as bits (−0 and +0 differ). Branch-free
  * over the bulk: random spins would mispredict a per-element branch half the time.
  */
 export function twoValues(n: i32, src: usize, out: usize): i32 {
@@ -244,6 +245,7 @@ export function twoValues(n: i32, src: usize, out: usize): i32 {
     if (v != a && v != b) return 0;
   }
   const fa = reinterpret<f32>(a), fb = reinterpret<f32>(b);
+  if (isNaN(fa) || isNaN(fb)) return 0;
   store<f32>(out, fa <= fb ? fa : fb);
   store<f32>(out, fa <= fb ? fb : fa, 4);
   return 1;

@@ -90,3 +90,25 @@ test("a network the engine does not cover (tanh between convs, a k = 4 transpose
     assert.ok(maxRel(predict(spec, params, x).data, vals[vals.length - 1]!.data) < 1e-5);
   }
 });
+
+test("edge inputs: a NaN anywhere reaches the outputs it touches (no table), an empty batch has the network's output shape, a spec whose channels do not chain has no plan", () => {
+  const spec = irgNetSpec({ dim: 2, head: "bernoulli", kernel: 3, hidden: [4] });
+  const params = initParams(spec, rngFor({ seed: 6 })) as Float32Array;
+  const plan = planOf(spec)!;
+  for (const at of [0, 5]) {
+    const data = new Float32Array(16).fill(1);
+    data[at] = Number.NaN; // first: twoValues sees {NaN, 1}
+    const x: Tensor = { shape: [1, 1, 4, 4], data };
+    const nans = (t: Tensor): number => Array.from(t.data).filter(Number.isNaN).length;
+    const want = nans(forward(spec, params, x).output);
+    assert.ok(want > 0);
+    assert.equal(nans(predictF32(spec, params, x, plan)!), want, `NaN at ${at}: WebAssembly`);
+    assert.equal(nans(predictF32Ts(spec, params, x, plan)), want, `NaN at ${at}: scalar twin`);
+  }
+  const empty: Tensor = { shape: [0, 1, 4, 4], data: new Float32Array(0) };
+  const shape = forward(spec, params, empty).output.shape;
+  assert.deepEqual(predictF32(spec, params, empty, plan)!.shape, shape);
+  assert.deepEqual(predictF32Ts(spec, params, empty, plan).shape, shape);
+  const broken: ModelSpec = { dim: 2, inChannels: 1, layers: [{ type: "conv", cin: 1, cout: 3, k: 3 }, { type: "conv", cin: 40, cout: 2, k: 1 }] };
+  assert.equal(planOf(broken), null);
+});

@@ -52,15 +52,23 @@ export function f32Plan(spec: ModelSpec, offsets: readonly number[]): F32Plan | 
     }
     return true;
   };
+  // The kernels trust the channel counts: a spec that does not chain them takes the other paths.
+  let channels = spec.inChannels;
+  const chain = (l: { cin: number; cout: number }): boolean => {
+    if (l.cin !== channels) return false;
+    channels = l.cout;
+    return true;
+  };
   while (i < L.length) {
     const upsample = L[i]!.type === "upsample";
     if (upsample) i++;
     const l = L[i];
-    if (!l || l.type !== "conv") return null;
+    if (!l || l.type !== "conv" || !chain(l)) return null;
     const seg: Segment = { upsample, first: { cin: l.cin, cout: l.cout, off: offsets[i]!, relu: false, k: l.k }, pointwise: [], up: null, acts: [] };
     i++;
     if (!acts(seg.first)) return null;
     for (let p = L[i]; p?.type === "conv" && p.k === 1; p = L[i]) {
+      if (!chain(p)) return null;
       const st: F32Stage = { cin: p.cin, cout: p.cout, off: offsets[i]!, relu: false };
       seg.pointwise.push(st);
       i++;
@@ -68,7 +76,7 @@ export function f32Plan(spec: ModelSpec, offsets: readonly number[]): F32Plan | 
     }
     const u = L[i];
     if (u?.type === "convT") {
-      if (u.k !== 2) return null;
+      if (u.k !== 2 || !chain(u)) return null;
       seg.up = { cin: u.cin, cout: u.cout, off: offsets[i]!, relu: false };
       for (i++; L[i]?.type === "act"; i++) seg.acts.push((L[i] as { fn: Activation }).fn);
     }
@@ -84,13 +92,14 @@ function segOut(seg: Segment): number {
 
 const double = (sp: Spatial, dim: 2 | 3): Spatial => ({ D: dim === 3 ? 2 * sp.D : 1, H: 2 * sp.H, W: 2 * sp.W });
 
-const relu = (v: number): number => (0 < v ? v : 0);
+/** The kernels' ReLU (f32x4.pmax(v, 0)): a NaN passes, −0 stays −0. */
+const relu = (v: number): number => (v < 0 ? 0 : v);
 const mod = (v: number, n: number): number => ((v % n) + n) % n;
 
 /** Largest table (floats) of the two-valued first convolution; beyond it the products run. */
 const MAX_TABLE = 1 << 18;
 
-/** The two values (lo ≤ hi) of an input that takes at most two (compared as float32 bits), else null. */
+/** The two values (lo ≤ hi) of an input that takes at most two (compared as float32 bits) and no NaN, else null. */
 function twoValues(x: Float32Array): [number, number] | null {
   if (x.length === 0) return null;
   const bits = new Uint32Array(x.buffer, x.byteOffset, x.length);
@@ -102,6 +111,8 @@ function twoValues(x: Float32Array): [number, number] | null {
     b = v;
   }
   const f = new Float32Array(new Uint32Array([a, b]).buffer), fa = f[0]!, fb = f[1]!;
+  // A NaN would never equal `hi` in the patterns: such an input takes the products, which carry it.
+  if (Number.isNaN(fa) || Number.isNaN(fb)) return null;
   return fa <= fb ? [fa, fb] : [fb, fa];
 }
 
@@ -248,16 +259,16 @@ export function predictF32Ts(spec: ModelSpec, params: Float32Array, input: Tenso
   const dim = spec.dim, { N, C, sp, S } = layout(input.shape, dim);
   const x = Float32Array.from(input.data);
   const parts: Float32Array[] = [];
-  let spOut = sp;
   for (let n = 0; n < N; n++) {
     let cur: Float32Array = x.subarray(n * C * S, (n + 1) * C * S), at = sp;
     for (const seg of plan.segments) ({ out: cur, sp: at } = segmentTs(dim, params, seg, cur, at));
     parts.push(cur);
-    spOut = at;
   }
-  const per = parts[0]?.length ?? 0, out = new Float32Array(N * per);
-  parts.forEach((p, n) => out.set(p, n * per));
+  let spOut = sp;
+  for (const seg of plan.segments) spOut = seg.up && seg.upsample ? double(double(spOut, dim), dim) : seg.up || seg.upsample ? double(spOut, dim) : spOut;
   const last = plan.segments[plan.segments.length - 1]!;
+  const per = segOut(last) * sitesOf(spOut), out = new Float32Array(N * per);
+  parts.forEach((p, n) => out.set(p, n * per));
   return { shape: [N, segOut(last), ...(dim === 3 ? [spOut.D] : []), spOut.H, spOut.W], data: out };
 }
 
