@@ -92,6 +92,28 @@ function segOut(seg: Segment): number {
 
 const double = (sp: Spatial, dim: 2 | 3): Spatial => ({ D: dim === 3 ? 2 * sp.D : 1, H: 2 * sp.H, W: 2 * sp.W });
 
+/** A segment's lattices: its input's, its first conv's (twice the input's after upsampling), its output's. */
+interface SegLattice {
+  spIn: Spatial;
+  sp: Spatial;
+  spOut: Spatial;
+}
+
+function segLattices(plan: F32Plan, sp0: Spatial, dim: 2 | 3): SegLattice[] {
+  let spIn = sp0;
+  return plan.segments.map((seg) => {
+    const sp = seg.upsample ? double(spIn, dim) : spIn, l = { spIn, sp, spOut: seg.up ? double(sp, dim) : sp };
+    spIn = l.spOut;
+    return l;
+  });
+}
+
+/** The network's output tensor: N samples of the last segment's channels on its output lattice. */
+function outputTensor(plan: F32Plan, lat: readonly SegLattice[], N: number, dim: 2 | 3, data: Float32Array): Tensor {
+  const sp = lat[lat.length - 1]!.spOut;
+  return { shape: [N, segOut(plan.segments[plan.segments.length - 1]!), ...(dim === 3 ? [sp.D] : []), sp.H, sp.W], data };
+}
+
 /** The kernels' ReLU (f32x4.pmax(v, 0)): a NaN passes, −0 stays −0. */
 const relu = (v: number): number => (v < 0 ? 0 : v);
 const mod = (v: number, n: number): number => ((v % n) + n) % n;
@@ -181,10 +203,10 @@ function upsampleTs(x: Float32Array, C: number, sp: Spatial, dim: 2 | 3): Float3
   return out;
 }
 
-/** One segment of the scalar twin on one sample x (cin channels on sp): its output and lattice. */
-function segmentTs(dim: 2 | 3, params: Float32Array, seg: Segment, xIn: Float32Array, spIn: Spatial): { out: Float32Array; sp: Spatial } {
+/** One segment of the scalar twin on one sample xIn (cin channels on lat.spIn): its output. */
+function segmentTs(dim: 2 | 3, params: Float32Array, seg: Segment, lat: SegLattice, xIn: Float32Array): Float32Array {
   const fr = Math.fround, f = seg.first, taps = kernelTaps(f.k, dim), J = f.cin * taps.n;
-  const sp = seg.upsample ? double(spIn, dim) : spIn, { D, H, W } = sp, S = sitesOf(sp);
+  const { sp, spIn } = lat, { D, H, W } = sp, S = sitesOf(sp);
   const x = seg.upsample ? upsampleTs(xIn, f.cin, spIn, dim) : xIn;
   // Neighbour index of site s through tap t.
   const nb = new Int32Array(S * taps.n);
@@ -231,7 +253,7 @@ function segmentTs(dim: 2 | 3, params: Float32Array, seg: Segment, xIn: Float32A
     h = g;
   }
   const u = seg.up;
-  if (!u) return { out: h, sp };
+  if (!u) return h;
   const P = 1 << dim, FH = 2 * H, FW = 2 * W, out = new Float32Array(u.cout * S * P);
   for (let c = 0; c < u.cout; c++) {
     const b = params[u.off + u.cout * u.cin * P + c]!;
@@ -248,7 +270,7 @@ function segmentTs(dim: 2 | 3, params: Float32Array, seg: Segment, xIn: Float32A
     }
   }
   for (const a of seg.acts) activateInPlace(a, out);
-  return { out, sp: double(sp, dim) };
+  return out;
 }
 
 /**
@@ -257,19 +279,14 @@ function segmentTs(dim: 2 | 3, params: Float32Array, seg: Segment, xIn: Float32A
  */
 export function predictF32Ts(spec: ModelSpec, params: Float32Array, input: Tensor, plan: F32Plan): Tensor {
   const dim = spec.dim, { N, C, sp, S } = layout(input.shape, dim);
-  const x = Float32Array.from(input.data);
-  const parts: Float32Array[] = [];
+  const x = Float32Array.from(input.data), lat = segLattices(plan, sp, dim);
+  const per = segOut(plan.segments[plan.segments.length - 1]!) * sitesOf(lat[lat.length - 1]!.spOut), out = new Float32Array(N * per);
   for (let n = 0; n < N; n++) {
-    let cur: Float32Array = x.subarray(n * C * S, (n + 1) * C * S), at = sp;
-    for (const seg of plan.segments) ({ out: cur, sp: at } = segmentTs(dim, params, seg, cur, at));
-    parts.push(cur);
+    let cur: Float32Array = x.subarray(n * C * S, (n + 1) * C * S);
+    plan.segments.forEach((seg, i) => (cur = segmentTs(dim, params, seg, lat[i]!, cur)));
+    out.set(cur, n * per);
   }
-  let spOut = sp;
-  for (const seg of plan.segments) spOut = seg.up && seg.upsample ? double(double(spOut, dim), dim) : seg.up || seg.upsample ? double(spOut, dim) : spOut;
-  const last = plan.segments[plan.segments.length - 1]!;
-  const per = segOut(last) * sitesOf(spOut), out = new Float32Array(N * per);
-  parts.forEach((p, n) => out.set(p, n * per));
-  return { shape: [N, segOut(last), ...(dim === 3 ? [spOut.D] : []), spOut.H, spOut.W], data: out };
+  return outputTensor(plan, lat, N, dim, out);
 }
 
 // ---------- the WebAssembly engine ----------
@@ -337,11 +354,11 @@ const CHUNK = 2048;
 /** Where one segment's data sit in the engine's memory (float indices), and its lattices. */
 interface SegRun {
   seg: Segment;
-  /** The lattice of the first conv (the input's, or twice it after upsampling) and of the output. */
-  sp: Spatial;
-  spOut: Spatial;
+  lat: SegLattice;
   r: number;
   taps: ReturnType<typeof kernelTaps>;
+  /** Offset in the padded input of every tap, from the site it serves. */
+  tapOff: number[];
   Wp: number;
   Hp: number;
   Dp: number;
@@ -356,7 +373,6 @@ interface SegRun {
   padAt: number;
   patAt: number;
   tAt: number;
-  tbAt: number;
   hA: number;
   hB: number;
   tmpAt: number;
@@ -380,32 +396,32 @@ export function predictF32(spec: ModelSpec, params: Float32Array, input: Tensor,
   let at = 0;
   const place = (n: number): number => { const p = at; at += (n + 3) & ~3; return p; };
   const rawAt = place(C * S), valAt = place(2);
-  let maxJ = 0, spIn = sp0;
-  const runs: SegRun[] = plan.segments.map((seg) => {
-    const f = seg.first, sp = seg.upsample ? double(spIn, dim) : spIn, r = (f.k - 1) >> 1, taps = kernelTaps(f.k, dim);
+  let maxJ = 0;
+  const lats = segLattices(plan, sp0, dim);
+  const runs: SegRun[] = plan.segments.map((seg, i) => {
+    const lat = lats[i]!, sp = lat.sp, f = seg.first, r = (f.k - 1) >> 1, taps = kernelTaps(f.k, dim);
     const Wp = sp.W + 2 * r, Hp = sp.H + 2 * r, Dp = dim === 3 ? sp.D + 2 * r : 1, Sc = sitesOf(sp), Jf = f.cin * taps.n;
     const nr = Math.max(1, Math.min(sp.H, Math.floor(CHUNK / Wp))), ls = rowStride(nr * Wp);
-    const shape = f.cin === 1 ? tableShape(dim, seg) : null;
+    const shape = tableShape(dim, seg);
     const widest = Math.max(shape ? shape.C4 : f.cout, ...seg.pointwise.map((p) => p.cout));
     maxJ = Math.max(maxJ, Jf, ...seg.pointwise.map((p) => p.cin), seg.up ? seg.up.cin : 0, shape ? shape.R : 0);
     const stages = [f, ...seg.pointwise];
-    const run: SegRun = {
-      seg, sp, spOut: seg.up ? double(sp, dim) : sp, r, taps, Wp, Hp, Dp, nr, ls, shape,
+    return {
+      seg, lat, r, taps, Wp, Hp, Dp, nr, ls, shape,
+      tapOff: Array.from({ length: taps.n }, (_, t) => (taps.dz[t]! * Hp + taps.dy[t]!) * Wp + taps.dx[t]!),
       wAt: stages.map((st, i) => place(st.cout * (i === 0 ? Jf : st.cin))),
-      bAt: stages.map((st) => place(st.cout)),
+      // The table's sums run over C4 channels: the first conv's biases padded with zeros to C4.
+      bAt: stages.map((st, i) => place(i === 0 && shape ? shape.C4 : st.cout)),
       upW: seg.up ? place(seg.up.cout * P * seg.up.cin) : 0,
       upB: seg.up ? place(seg.up.cout * P) : 0,
       padAt: place(f.cin * Dp * Hp * Wp + 16),
       patAt: shape ? place(Dp * Hp * Wp + 8) : 0,
       tAt: shape ? place(shape.R * shape.K * shape.C4) : 0,
-      tbAt: shape ? place(shape.C4) : 0,
       hA: place(widest * ls),
       hB: place(widest * ls),
       tmpAt: seg.up ? place(seg.up.cout * P * ls) : 0,
       outAt: place(segOut(seg) * Sc * (seg.up ? P : 1)),
     };
-    spIn = run.spOut;
-    return run;
   });
   const rowsAt = place(maxJ);
   const bytes = at * 4;
@@ -420,6 +436,7 @@ export function predictF32(spec: ModelSpec, params: Float32Array, input: Tensor,
 
   for (const run of runs) {
     const { seg, shape } = run, f = seg.first, Jf = f.cin * run.taps.n;
+    if (shape) fm.fill(0, run.bAt[0]!, run.bAt[0]! + shape.C4);
     [f, ...seg.pointwise].forEach((st, i) => {
       const J = i === 0 ? Jf : st.cin;
       packWeights(fm, run.wAt[i]!, st.cout, J, (m, j) => params[st.off + m * J + j]!);
@@ -431,13 +448,9 @@ export function predictF32(spec: ModelSpec, params: Float32Array, input: Tensor,
       packWeights(fm, run.upW, u.cout * P, u.cin, (m, j) => params[u.off + ((m >> dim) * u.cin + j) * P + (m & (P - 1))]!);
       for (let m = 0; m < u.cout * P; m++) fm[run.upB + m] = params[bo + (m >> dim)]!;
     }
-    if (shape) {
-      fm.fill(0, run.tbAt, run.tbAt + shape.C4);
-      fm.set(params.subarray(f.off + f.cout * Jf, f.off + f.cout * Jf + f.cout), run.tbAt);
-    }
   }
 
-  const last = runs[runs.length - 1]!, outPer = segOut(last.seg) * sitesOf(last.spOut);
+  const last = runs[runs.length - 1]!, outPer = segOut(last.seg) * sitesOf(last.lat.spOut);
   const out = new Float32Array(N * outPer);
   const loaded = new Map<SegRun, BinaryTable>();
   for (let n = 0; n < N; n++) {
@@ -449,17 +462,15 @@ export function predictF32(spec: ModelSpec, params: Float32Array, input: Tensor,
     }
     out.set(fm.subarray(last.outAt, last.outAt + outPer), n * outPer);
   }
-  const spOut = last.spOut;
-  return { shape: [N, segOut(last.seg), ...(dim === 3 ? [spOut.D] : []), spOut.H, spOut.W], data: out };
+  return outputTensor(plan, lats, N, dim, out);
 }
 
 /** One segment on one sample whose input (cin channels) is at fm[inAt…]; its output goes to run.outAt. */
 function runSegment(k: Exports, fm: Float32Array, um: Uint32Array, dim: 2 | 3, params: Float32Array, run: SegRun, inAt: number, rowsAt: number, valAt: number, loaded: Map<SegRun, BinaryTable>): void {
-  const { seg, sp, r, taps, Wp, Hp, Dp, nr, ls, shape } = run, f = seg.first, { D, H, W } = sp;
-  const P = 1 << dim, Sc = sitesOf(sp), Sout = Sc * (seg.up ? P : 1), Jf = f.cin * taps.n, planeP = Dp * Hp * Wp;
-  const spIn = seg.upsample ? { D: dim === 3 ? D >> 1 : 1, H: H >> 1, W: W >> 1 } : sp;
+  const { seg, lat, r, taps, tapOff, Wp, Hp, Dp, nr, ls, shape } = run, f = seg.first, { D, H, W } = lat.sp;
+  const P = 1 << dim, Sc = sitesOf(lat.sp), Sout = sitesOf(lat.spOut), Jf = f.cin * taps.n, planeP = Dp * Hp * Wp;
   k.pad(dim, f.cin, D, H, W, r, seg.upsample ? 1 : 0, inAt * 4, run.padAt * 4);
-  const table = shape && k.twoValues(sitesOf(spIn), inAt * 4, valAt * 4) ? binaryTable(dim, params, seg, fm[valAt]!, fm[valAt + 1]!) : null;
+  const table = shape && k.twoValues(sitesOf(lat.spIn), inAt * 4, valAt * 4) ? binaryTable(dim, params, seg, fm[valAt]!, fm[valAt + 1]!) : null;
   if (table) {
     if (loaded.get(run) !== table) fm.set(table.T, run.tAt);
     loaded.set(run, table);
@@ -467,7 +478,10 @@ function runSegment(k: Exports, fm: Float32Array, um: Uint32Array, dim: 2 | 3, p
     // The last chunk's rounded-up lanes read a few entries past the plane: offsets, so never stale.
     um.fill(0, run.patAt + Dp * Hp * Wp, run.patAt + Dp * Hp * Wp + 8);
   }
-  const tapOff = Array.from({ length: taps.n }, (_, t) => (taps.dz[t]! * Hp + taps.dy[t]!) * Wp + taps.dx[t]!);
+  // Row j of an operand is the hidden buffer's channel j.
+  const operand = (src: number, n: number): void => {
+    for (let j = 0; j < n; j++) um[rowsAt + j] = (src + j * ls) * 4;
+  };
   for (let z = 0; z < D; z++) {
     for (let y0 = 0; y0 < H; y0 += nr) {
       const rows = Math.min(nr, H - y0), len = (rows * Wp + 3) & ~3;
@@ -475,7 +489,7 @@ function runSegment(k: Exports, fm: Float32Array, um: Uint32Array, dim: 2 | 3, p
       if (table) {
         // Pattern rows of the kernel rows ρ = (dz, dy): the taps t = ρ·k … ρ·k + k − 1.
         for (let rho = 0; rho < table.R; rho++) um[rowsAt + rho] = (run.patAt + row0 + tapOff[rho * f.k]! + r) * 4;
-        k.tableConv(table.C4, table.R, table.K * table.C4 * 4, len, run.tAt * 4, run.tbAt * 4, rowsAt * 4, run.hA * 4, ls, f.relu ? 1 : 0);
+        k.tableConv(table.C4, table.R, table.K * table.C4 * 4, len, run.tAt * 4, run.bAt[0]! * 4, rowsAt * 4, run.hA * 4, ls, f.relu ? 1 : 0);
       } else {
         const base = run.padAt + row0 + r;
         for (let ci = 0; ci < f.cin; ci++) for (let t = 0; t < taps.n; t++) um[rowsAt + ci * taps.n + t] = (base + ci * planeP + tapOff[t]!) * 4;
@@ -483,13 +497,13 @@ function runSegment(k: Exports, fm: Float32Array, um: Uint32Array, dim: 2 | 3, p
       }
       let src = run.hA, dst = run.hB;
       seg.pointwise.forEach((p, i) => {
-        for (let j = 0; j < p.cin; j++) um[rowsAt + j] = (src + j * ls) * 4;
+        operand(src, p.cin);
         k.gemmRows(p.cout, p.cin, len, run.wAt[i + 1]! * 4, run.bAt[i + 1]! * 4, rowsAt * 4, dst * 4, ls, p.relu ? 1 : 0);
         [src, dst] = [dst, src];
       });
       if (seg.up) {
         const u = seg.up;
-        for (let j = 0; j < u.cin; j++) um[rowsAt + j] = (src + j * ls) * 4;
+        operand(src, u.cin);
         k.gemmRows(u.cout * P, u.cin, len, run.upW * 4, run.upB * 4, rowsAt * 4, run.tmpAt * 4, ls, 0);
         k.scatter2(dim, u.cout, W, Wp, rows, ls, z, y0, 2 * H, Sout, run.tmpAt * 4, run.outAt * 4);
       } else {
@@ -497,5 +511,5 @@ function runSegment(k: Exports, fm: Float32Array, um: Uint32Array, dim: 2 | 3, p
       }
     }
   }
-  if (seg.up) for (const a of seg.acts) activateInPlace(a, fm.subarray(run.outAt, run.outAt + segOut(seg) * Sout));
+  for (const a of seg.acts) activateInPlace(a, fm.subarray(run.outAt, run.outAt + segOut(seg) * Sout));
 }
