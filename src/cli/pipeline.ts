@@ -5,7 +5,7 @@ import { type Command } from "commander";
 import { addParams } from "./params.js";
 import { pipelineCommand, pipelineModelFlags, pipelineOptions, pipelineStudy, type ScalingAt } from "../jobs/pipeline.js";
 import { htmlDocument } from "../report/html.js";
-import { pipelineBlocks } from "../report/pipeline-report.js";
+import { errorParts, pipelineBlocks } from "../report/pipeline-report.js";
 import { verdictSummary } from "../report/validation-report.js";
 import { fmt } from "../report/mcrg-report.js";
 import { progressReporter } from "./progress.js";
@@ -120,9 +120,10 @@ export function registerPipeline(program: Command): void {
         for (const c of r.crossings) process.stdout.write(`critical ${r.coupling} (${c.label}): ${fmt(c.value)}\n`);
         const R = r.reference;
         const exact = (v: number | undefined): string => (v === undefined ? "" : ` (exact ${Number(v.toFixed(4))})`);
-        // The two parts of an exponent's error where the coupling is itself an estimate.
-        const split = (sc: ScalingAt, k: "betaOverNu" | "gammaOverNu"): string =>
-          sc.couplingError > 0 ? ` [statistical ${sc.statistical[k].toPrecision(2)}, from ${r.coupling} ± ${sc.couplingError.toPrecision(2)} ${sc.fromCoupling[k].toPrecision(2)}]` : "";
+        const split = (sc: ScalingAt, k: "betaOverNu" | "gammaOverNu"): string => {
+          const parts = errorParts(sc, k, r.coupling);
+          return parts ? ` [${parts}]` : "";
+        };
         const exponents = (sc: ScalingAt): string => `beta/nu = ${fmt(sc.betaOverNu)}${exact(R?.betaOverNu)}${split(sc, "betaOverNu")}, gamma/nu = ${fmt(sc.gammaOverNu)}${exact(R?.gammaOverNu)}${split(sc, "gammaOverNu")}`;
         for (const sc of r.scaling) {
           process.stdout.write(`at ${sc.label} (${sc.coupling.toFixed(5)}): ${exponents(sc)}, U4 = ${sc.binder.map((b) => `${fmt(b.value)} (L=${b.L})`).join(", ")} over L = ${r.fssSizes.join(", ")}\n`);

@@ -402,7 +402,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     const orig0 = o.couplings.map((c) => originalOf(file(simDir, o.model, o.L0, c)));
     mcrg = { label: `MCRG: original ${o.L0} vs blocked ${2 * o.L0}→${o.L0}`, L: o.L0, value: crossing(buildCurves(orig0, orig0[0]!.V, 16), buildCurves(blocked, blocked[0]!.V, 16), "abs_m") };
   }
-  const at = mcrg && Number.isFinite(mcrg.value.value) ? mcrg.value.value : central;
+  const verdict = mcrg && Number.isFinite(mcrg.value.value) ? mcrg.value : undefined;
+  const at = verdict?.value ?? central;
   const startMeta = readEnsembleMeta(startFiles[0]!);
   const reference = modelOf(o.model).reference?.(startMeta.params, startMeta.dim);
   // The exact chains run at the exact critical coupling where the model has one (2D Ising, Potts);
@@ -423,7 +424,9 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       exactSource = `the crossing of U₄ of direct ${La} and ${Lb}`;
     }
   }
-  const exactAt = reference?.coupling ?? exactCrossing?.value ?? at;
+  // With its error (0 for an exact coupling, and for the central coupling, which is not an estimate).
+  const exactCoupling: Estimate = reference?.coupling !== undefined ? { value: reference.coupling, error: 0, tauInt: Number.NaN } : exactCrossing ?? verdict ?? { value: central, error: 0, tauInt: Number.NaN };
+  const exactAt = exactCoupling.value;
 
   // 3c. Exact inverse RG (jobs/exact.ts): a decimation network, then one exact chain from exactFrom to
   // every direct size, one cluster sweep per size and round, all chains in one pool.
@@ -495,7 +498,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   // the model has one (2D Ising, 2D Potts), or this run's MCRG crossing (original L0 vs blocked 2·L0).
   const scaling = [scalingAt(fssFamilies, "IRG crossing", critical.value, critical.error)];
   if (reference?.coupling !== undefined) scaling.push(scalingAt(fssFamilies, `exact ${couplingName(o.model) === "beta" ? "β" : "μ²"}_c`, reference.coupling));
-  else if (mcrg && Number.isFinite(mcrg.value.value)) scaling.push(scalingAt(fssFamilies, "MCRG crossing", mcrg.value.value, mcrg.value.error));
+  else if (verdict) scaling.push(scalingAt(fssFamilies, "MCRG crossing", verdict.value, verdict.error));
 
   // 7. Cost per configuration at the largest direct size: generation vs direct MC with τ_int.
   let cost: PipelineResult["cost"] = null;
@@ -553,7 +556,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       coupling: exactAt, couplingSource: exactSource, ...(exactCrossing ? { couplingEstimate: exactCrossing } : {}), from, rounds: exactRounds, training: exactDone.training, runs, cost, reference: exactValues,
       validations: o.directSizes.map((L) => validate(runsOf(fam(L, "exact")!.files), runsOf(fam(L, "direct")!.files), { groups, points: 3, at: exactAt })),
       generatedValidations: exactAt === at ? validations : o.directSizes.map((L) => validate(runsOf(fam(L, "generated")!.files), runsOf(fam(L, "direct")!.files), { groups, points: 3, at: exactAt })),
-      scaling: scalingAt([fam(o.L0, "original")!, ...o.directSizes.map((L) => fam(L, "exact")!)], "exact ensembles", exactAt, reference?.coupling !== undefined ? 0 : exactCrossing?.error ?? (at === central ? 0 : mcrg?.value.error ?? 0)),
+      scaling: scalingAt([fam(o.L0, "original")!, ...o.directSizes.map((L) => fam(L, "exact")!)], "exact ensembles", exactAt, exactCoupling.error),
     };
   }
   const shots = [{ L: o.L0, kind: "original", file: startFiles[Math.floor(startFiles.length / 2)]! }, ...sizes.map((L) => ({ L, kind: "generated", file: genFiles.get(L)![Math.floor(o.couplings.length / 2)]! }))];

@@ -17,9 +17,16 @@ function ref(v: number | undefined, note?: string): string | number {
   return v !== undefined ? Number(v.toFixed(6)) : note ?? "—";
 }
 
-/** "statistical ± a, from the coupling ± b" of one exponent, or "exact coupling". */
+/**
+ * The two parts of an exponent's error, "statistical a, from <coupling> ± δc b", or null where the
+ * coupling is exact (the pipeline's printed lines and this report's captions).
+ */
+export function errorParts(sc: ScalingAt, k: "betaOverNu" | "gammaOverNu", coupling: string): string | null {
+  return sc.couplingError > 0 ? `statistical ${sc.statistical[k].toPrecision(2)}, from ${coupling} ± ${sc.couplingError.toPrecision(2)} ${sc.fromCoupling[k].toPrecision(2)}` : null;
+}
+
 function couplingPart(sc: ScalingAt, k: "betaOverNu" | "gammaOverNu"): string {
-  return sc.couplingError > 0 ? `statistical ${sc.statistical[k].toPrecision(2)}, from the coupling's ±${sc.couplingError.toPrecision(2)} ${sc.fromCoupling[k].toPrecision(2)}` : "coupling exact";
+  return errorParts(sc, k, "the coupling") ?? "coupling exact";
 }
 
 export async function pipelineBlocks(r: PipelineResult): Promise<Block[]> {
