@@ -9,7 +9,7 @@ import { type Rng } from "../lattice/rng.js";
 import { predict } from "../nn/model.js";
 import { headLogProb, headSample } from "../nn/heads.js";
 import { type InverseMap } from "./generator.js";
-import { encodeInput, headOf, type Network } from "./network.js";
+import { coarseShape, encodeInput, headOf, type Network } from "./network.js";
 
 /**
  * An inverse map whose draws block back exactly (by `rule`) onto their coarse configuration. Fields
@@ -108,8 +108,7 @@ function compatibleMap(net: Network, conditional?: (lat: Lattice) => SiteConditi
   const output = (coarseCfg: ArrayLike<number>, L: number) => {
     const Vc = L ** net.dim;
     if (coarseCfg.length !== Vc) throw new RangeError(`a coarse configuration of L = ${L} has ${Vc} sites, got ${coarseCfg.length}`);
-    const shape = net.dim === 3 ? [1, net.spec.inChannels, L, L, L] : [1, net.spec.inChannels, L, L];
-    return predict(net.spec, net.params, { shape, data: encodeInput(net, coarseCfg, 1, Vc) });
+    return predict(net.spec, net.params, { shape: coarseShape(net.dim, 1, L, net.spec.inChannels), data: encodeInput(net, coarseCfg, 1, Vc) });
   };
   const cond = new Map<number, SiteConditional>();
   /** The sites the head's ln q counts, and the conditional and its odd sites (with a conditional). */

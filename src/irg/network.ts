@@ -93,7 +93,8 @@ export function encodeInput(net: Network, coarse: ArrayLike<number>, n: number, 
   return out;
 }
 
-function coarseShape(dim: number, n: number, Lc: number, C: number): number[] {
+/** The tensor shape of n coarse configurations of linear size Lc with C input channels. */
+export function coarseShape(dim: number, n: number, Lc: number, C: number): number[] {
   return dim === 3 ? [n, C, Lc, Lc, Lc] : [n, C, Lc, Lc];
 }
 
